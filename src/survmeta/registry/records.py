@@ -1,0 +1,221 @@
+"""Validated registry records.
+
+These frozen dataclasses are the contract between the registry loader
+(:mod:`survmeta.registry.load`) and everything downstream (reconstruction,
+pooling, reports). They hold exactly what a paper printed, typed, with the
+line in the source file each record starts on so later stages can point back
+to it. Nothing here computes an effect size.
+
+Conventions
+-----------
+* Arms are named for the question's orientation: the hazard ratio of a
+  comparison is ``hazard(experimental) / hazard(reference)``.
+* A value printed as "not reached" is the singleton :data:`NR`.
+* Times are in ``Comparison.time_unit`` (months unless stated).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+
+class _NotReached:
+    """Singleton for a median or CI bound printed as "not reached" (NR)."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NR"
+
+    def __str__(self) -> str:
+        return "NR"
+
+    def __reduce__(self):
+        return (_NotReached, ())
+
+
+NR = _NotReached()
+
+Bound = Union[float, _NotReached]
+
+
+@dataclass(frozen=True)
+class PValue:
+    """A p-value as printed.
+
+    Attributes
+    ----------
+    text : str
+        Exactly as printed ("0.003", "<0.001", "NS").
+    value : float or None
+        The number in the text (the bound for "<0.001"); None for "NS".
+    relation : {"=", "<", ">", "NS"}
+        "=" for an exact value, "<"/">" for an inequality, "NS" for
+        "not significant" with no number.
+    sided : {1, 2}
+        Two-sided unless the paper says one-sided.
+    """
+
+    text: str
+    value: float | None
+    relation: Literal["=", "<", ">", "NS"]
+    sided: int = 2
+
+    @property
+    def is_exact(self) -> bool:
+        return self.relation == "="
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One group of a comparison, as reported."""
+
+    label: str
+    n: int | None = None
+    events: int | None = None
+    median: Bound | None = None
+    ci: tuple[Bound, Bound] | None = None
+    ci_level: float = 0.95
+    expected: float | None = None  # expected events under H0 (log-rank table)
+
+
+@dataclass(frozen=True)
+class ReportedHR:
+    """A hazard ratio printed by the paper, experimental vs reference."""
+
+    estimate: float
+    ci: tuple[Bound, Bound] | None = None
+    level: float = 0.95
+    adjusted: bool | None = None
+    p: PValue | None = None
+
+
+@dataclass(frozen=True)
+class LogRank:
+    """Log-rank O - E and its variance V for the experimental arm."""
+
+    o_minus_e: float
+    variance: float
+
+
+@dataclass(frozen=True)
+class DirectEffect:
+    """A log HR and SE given directly (another meta-analysis, a CSV)."""
+
+    log_hr: float
+    se: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One comparison of two groups on one time-to-event endpoint."""
+
+    id: str
+    study_id: str
+    question: str
+    endpoint: str
+    quote: str
+    location: str
+    experimental: Arm
+    reference: Arm
+    population: str | None = None
+    p: PValue | None = None
+    hr: ReportedHR | None = None
+    logrank: LogRank | None = None
+    chisq: float | None = None  # log-rank chi-square statistic, 1 df
+    effect: DirectEffect | None = None
+    direction: Literal["favours experimental", "favours reference"] | None = None
+    subgroup_of: str | None = None
+    status: str | None = None  # "not poolable: <why>" keeps it out of pooling
+    time_unit: Literal["months", "weeks", "days"] = "months"
+    derived: tuple[str, ...] = ()
+    method: str | None = None  # forces a reconstruction method
+    notes: str | None = None
+    line: int | None = None  # line of the [[study.comparison]] header
+
+    @property
+    def key(self) -> str:
+        """``"study/comparison"``, unique within a registry."""
+        return f"{self.study_id}/{self.id}"
+
+    @property
+    def poolable(self) -> bool:
+        """False when the registry marks the comparison as not poolable."""
+        return self.status is None or not self.status.lower().startswith("not poolable")
+
+
+@dataclass(frozen=True)
+class Question:
+    """A clinical question; fixes the orientation of every HR under it."""
+
+    id: str
+    title: str
+    experimental: str
+    reference: str
+    outcome: str
+    notes: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Study:
+    """One paper and every comparison extracted from it."""
+
+    id: str
+    citation: str
+    year: int
+    design: str
+    population: str
+    n: int | None = None
+    doi: str | None = None
+    source: str | None = None  # file name of the source document
+    notes: str | None = None
+    definitions: tuple[str, ...] = ()  # definitions the paper contributes (e.g. resistance)
+    comparisons: tuple[Comparison, ...] = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A validated registry: questions and studies, in file order."""
+
+    schema_version: int
+    questions: tuple[Question, ...]
+    studies: tuple[Study, ...]
+    path: str | None = None
+    warnings: tuple = field(default=(), compare=False)
+
+    def comparisons(self, question: str | None = None) -> list[Comparison]:
+        """All comparisons in file order, optionally for one question."""
+        return [
+            c
+            for s in self.studies
+            for c in s.comparisons
+            if question is None or c.question == question
+        ]
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(qid)
+
+    def study(self, sid: str) -> Study:
+        for s in self.studies:
+            if s.id == sid:
+                return s
+        raise KeyError(sid)
+
+    def comparison(self, key: str) -> Comparison:
+        """Look up ``"study/comparison"``."""
+        sid, _, cid = key.partition("/")
+        for c in self.study(sid).comparisons:
+            if c.id == cid:
+                return c
+        raise KeyError(key)
