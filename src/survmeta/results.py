@@ -1,0 +1,356 @@
+"""The results contract: what every fit returns.
+
+A :class:`PoolResult` holds one pooled analysis of one question: the rows that
+were pooled, the priors, the posterior as an :class:`xarray.DataTree`, exact or
+Monte Carlo summaries, diagnostics, and the frequentist companion. It renders
+itself as a DataFrame (``summary()``), as JSON-ready data (``to_dict()``) and,
+through :mod:`survmeta.plotting`, as figures. A :class:`PoolSet` is the
+collection returned when several questions are pooled at once.
+
+This module imports neither PyMC nor matplotlib.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+import pandas as pd
+
+#: Quantities summarised for every fit, in display order.
+QUANTITIES = ("mu", "hr", "tau", "predict", "predict_hr")
+
+_SUMMARY_COLUMNS = ("mean", "median", "sd", "eti_lower", "eti_upper", "hdi_lower", "hdi_upper")
+
+
+def summarize_draws(draws: np.ndarray, level: float = 0.95) -> dict[str, Any]:
+    """Summarise Monte Carlo draws of one scalar quantity.
+
+    Parameters
+    ----------
+    draws : array_like
+        Draws, any shape; flattened.
+    level : float
+        Probability mass of the intervals.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``median``, ``sd``, ``eti`` (equal-tailed interval) and ``hdi``
+        (shortest interval containing ``level`` of the draws), each interval a
+        ``[lower, upper]`` list.
+    """
+    x = np.sort(np.asarray(draws, dtype=float).ravel())
+    if x.size == 0 or not np.all(np.isfinite(x)):
+        raise ValueError("draws must be a non-empty array of finite numbers")
+    alpha = 1.0 - level
+    eti = np.quantile(x, [alpha / 2, 1 - alpha / 2])
+    return {
+        "mean": float(x.mean()),
+        "median": float(np.median(x)),
+        "sd": float(x.std(ddof=1)) if x.size > 1 else 0.0,
+        "eti": [float(eti[0]), float(eti[1])],
+        "hdi": list(shortest_interval(x, level)),
+    }
+
+
+def shortest_interval(sorted_draws: np.ndarray, level: float) -> tuple[float, float]:
+    """Shortest interval containing a fraction ``level`` of sorted draws (Chen-Shao)."""
+    x = np.asarray(sorted_draws, dtype=float)
+    n = x.size
+    m = max(1, min(n - 1, int(math.ceil(level * n)) - 1))
+    widths = x[m:] - x[: n - m]
+    i = int(np.argmin(widths))
+    return float(x[i]), float(x[i + m])
+
+
+def _interval_key(level: float) -> str:
+    pct = level * 100
+    return f"{pct:.0f}" if abs(pct - round(pct)) < 1e-9 else f"{pct:g}".replace(".", "_")
+
+
+@dataclass
+class PoolResult:
+    """One pooled analysis of one question.
+
+    Attributes
+    ----------
+    question : dict
+        ``id``, ``title``, ``experimental``, ``reference``, ``outcome``.
+    engine : str
+        ``"exact"`` (quadrature), ``"mcmc"`` (PyMC per question) or
+        ``"hierarchical"`` (PyMC across questions).
+    effects : pandas.DataFrame
+        The pooled rows (effect-table columns) plus ``theta_mean``,
+        ``theta_lower``, ``theta_upper`` (shrunken study effects, log scale) and
+        ``weight`` (inverse-variance weight under the posterior median tau,
+        in percent).
+    stats : dict
+        Per quantity in :data:`QUANTITIES`: ``mean``, ``median``, ``sd``,
+        ``eti``, ``hdi`` at ``level``.
+    probabilities : dict
+        ``{"p_hr_below_1": ..., ...}``: posterior probabilities of HR
+        thresholds.
+    priors : dict
+        ``{"mu": spec, "tau": spec}`` with canonical prior strings.
+    posterior : xarray.DataTree or None
+        Posterior draws (exact engine: independent draws from the exact
+        posterior).
+    diagnostics : dict
+        Sampler diagnostics (MCMC) or quadrature notes (exact), with a
+        ``warnings`` list of sentences.
+    excluded : pandas.DataFrame
+        Rows of the question that were not pooled, with ``reason``.
+    frequentist : dict or None
+        Companion estimates (REML/DL tau^2, I^2, Q, Knapp-Hartung interval).
+    level : float
+        Interval level of ``stats``.
+    seed : int or None
+        Seed used for draws.
+    notes : list of str
+        Choices made while pooling (e.g. one comparison kept per study).
+    """
+
+    question: dict
+    engine: str
+    effects: pd.DataFrame
+    stats: dict
+    probabilities: dict
+    priors: dict
+    posterior: Any = None
+    diagnostics: dict = field(default_factory=lambda: {"warnings": []})
+    excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
+    frequentist: dict | None = None
+    level: float = 0.95
+    seed: int | None = None
+    notes: list = field(default_factory=list)
+    bayes_factors: dict | None = None
+
+    # -- basic accessors -------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.question["id"]
+
+    @property
+    def k(self) -> int:
+        """Number of pooled comparisons."""
+        return int(len(self.effects))
+
+    @property
+    def p_hr_below_1(self) -> float:
+        return float(self.probabilities["p_hr_below_1"])
+
+    # -- tables ------------------------------------------------------------
+    def summary(self) -> pd.DataFrame:
+        """Posterior summary table, log and HR scale.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``mu`` (pooled log HR), ``hr`` (pooled HR), ``tau``,
+            ``predict`` (log HR of a new study), ``predict_hr``; columns
+            ``mean``, ``median``, ``sd``, ``eti_lower``, ``eti_upper``,
+            ``hdi_lower``, ``hdi_upper``.
+        """
+        rows = []
+        for name in QUANTITIES:
+            s = self.stats[name]
+            rows.append(
+                [s["mean"], s["median"], s["sd"], s["eti"][0], s["eti"][1], s["hdi"][0], s["hdi"][1]]
+            )
+        df = pd.DataFrame(rows, index=list(QUANTITIES), columns=list(_SUMMARY_COLUMNS))
+        df.index.name = "parameter"
+        df.attrs["level"] = self.level
+        return df
+
+    def study_summary(self) -> pd.DataFrame:
+        """Per pooled study: observed and shrunken HRs with their intervals, weight."""
+        e = self.effects
+        out = pd.DataFrame(
+            {
+                "study": e["study"].to_numpy(),
+                "comparison": e["comparison"].to_numpy(),
+                "year": e["year"].to_numpy() if "year" in e else np.nan,
+                "method": e["method"].to_numpy(),
+                "log_hr": e["log_hr"].to_numpy(),
+                "se": e["se"].to_numpy(),
+                "hr": e["hr"].to_numpy(),
+                "hr_lower": e["hr_lower"].to_numpy(),
+                "hr_upper": e["hr_upper"].to_numpy(),
+                "shrunken_hr": np.exp(e["theta_mean"].to_numpy(dtype=float)),
+                "shrunken_lower": np.exp(e["theta_lower"].to_numpy(dtype=float)),
+                "shrunken_upper": np.exp(e["theta_upper"].to_numpy(dtype=float)),
+                "weight": e["weight"].to_numpy(),
+            }
+        )
+        return out
+
+    # -- serialisation -----------------------------------------------------
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary (the per-question block of ``survmeta pool --format json``)."""
+        key = _interval_key(self.level)
+
+        def block(name):
+            s = self.stats[name]
+            return {
+                "mean": s["mean"],
+                "median": s["median"],
+                "sd": s["sd"],
+                f"eti{key}": list(s["eti"]),
+                f"hdi{key}": list(s["hdi"]),
+            }
+
+        studies = []
+        for _, r in self.effects.iterrows():
+            studies.append(
+                {
+                    "id": r["study"],
+                    "comparison": r["comparison"],
+                    "year": _plain(r.get("year")),
+                    "endpoint": r.get("endpoint"),
+                    "log_hr": float(r["log_hr"]),
+                    "se": float(r["se"]),
+                    "se_extra": _plain(r.get("se_extra")),
+                    "method": r["method"],
+                    "approximate": bool(r.get("approximate", False)),
+                    "flags": list(r.get("flags") or ()),
+                    "weight": _plain(r.get("weight")),
+                    "shrunken": {
+                        "mean": float(r["theta_mean"]),
+                        f"eti{key}": [float(r["theta_lower"]), float(r["theta_upper"])],
+                    },
+                }
+            )
+        excluded = []
+        if len(self.excluded):
+            for _, r in self.excluded.iterrows():
+                excluded.append({"id": r["study"], "comparison": r["comparison"], "reason": r["reason"]})
+        out = {
+            "id": self.id,
+            "title": self.question.get("title"),
+            "experimental": self.question.get("experimental"),
+            "reference": self.question.get("reference"),
+            "k": self.k,
+            "engine": self.engine,
+            "level": self.level,
+            "priors": dict(self.priors),
+            "mu": block("mu"),
+            "tau": block("tau"),
+            "hr": block("hr"),
+            "predict": block("predict"),
+            "predict_hr": block("predict_hr"),
+            "p_hr_below_1": self.p_hr_below_1,
+            "probabilities": dict(self.probabilities),
+            "bayes_factors": self.bayes_factors,
+            "studies": studies,
+            "excluded": excluded,
+            "frequentist": self.frequentist,
+            "diagnostics": self.diagnostics,
+            "seed": self.seed,
+            "notes": list(self.notes),
+        }
+        return out
+
+    def to_netcdf(self, path) -> None:
+        """Write the posterior DataTree to a netCDF file."""
+        if self.posterior is None:
+            raise ValueError("this result carries no posterior draws")
+        self.posterior.to_netcdf(path, engine="h5netcdf")
+
+    # -- plots (delegated) -------------------------------------------------
+    def plot_forest(self, **kwargs):
+        """Forest plot; see :func:`survmeta.plotting.plot_forest`."""
+        from survmeta.plotting import plot_forest
+
+        return plot_forest(self, **kwargs)
+
+    def plot_posterior(self, **kwargs):
+        """Posterior of the pooled HR; see :func:`survmeta.plotting.plot_posterior`."""
+        from survmeta.plotting import plot_posterior
+
+        return plot_posterior(self, **kwargs)
+
+    def plot_tau(self, **kwargs):
+        """Prior vs posterior of tau; see :func:`survmeta.plotting.plot_tau`."""
+        from survmeta.plotting import plot_tau
+
+        return plot_tau(self, **kwargs)
+
+    def plot_funnel(self, **kwargs):
+        """Funnel plot; see :func:`survmeta.plotting.plot_funnel`."""
+        from survmeta.plotting import plot_funnel
+
+        return plot_funnel(self, **kwargs)
+
+    def __repr__(self) -> str:
+        hr = self.stats["hr"]
+        key = _interval_key(self.level)
+        return (
+            f"<PoolResult {self.id}: k={self.k}, engine={self.engine}, "
+            f"HR {hr['median']:.2f} [{key}% ETI {hr['eti'][0]:.2f}, {hr['eti'][1]:.2f}], "
+            f"P(HR<1)={self.p_hr_below_1:.3f}>"
+        )
+
+
+class PoolSet(Mapping):
+    """Pooled results of several questions, keyed by question id, in registry order."""
+
+    def __init__(self, results: list[PoolResult], skipped: list[dict] | None = None,
+                 hierarchical: Any = None, meta: dict | None = None):
+        self._results = {r.id: r for r in results}
+        self.skipped = list(skipped or [])
+        self.hierarchical = hierarchical
+        self.meta = dict(meta or {})
+
+    def __getitem__(self, key: str) -> PoolResult:
+        return self._results[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._results)
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per question: k, engine, pooled HR with intervals, tau, prediction, P(HR<1)."""
+        rows = []
+        for r in self._results.values():
+            hr, tau, pr = r.stats["hr"], r.stats["tau"], r.stats["predict_hr"]
+            rows.append(
+                {
+                    "question": r.id,
+                    "k": r.k,
+                    "engine": r.engine,
+                    "hr": hr["median"],
+                    "hr_lower": hr["eti"][0],
+                    "hr_upper": hr["eti"][1],
+                    "hr_hdi_lower": hr["hdi"][0],
+                    "hr_hdi_upper": hr["hdi"][1],
+                    "tau": tau["median"],
+                    "tau_upper": tau["eti"][1],
+                    "predict_lower": pr["eti"][0],
+                    "predict_upper": pr["eti"][1],
+                    "p_hr_below_1": r.p_hr_below_1,
+                    "warnings": len(r.diagnostics.get("warnings", [])),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        out = {"questions": [r.to_dict() for r in self._results.values()], "skipped": self.skipped}
+        if self.hierarchical is not None:
+            out["hierarchical"] = self.hierarchical.to_dict()
+        out.update({"meta": self.meta})
+        return out
+
+
+def _plain(x):
+    if x is None:
+        return None
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return None if not np.isfinite(x) else float(x)
+    return x
