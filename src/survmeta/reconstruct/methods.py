@@ -1,0 +1,845 @@
+"""Reconstruction methods: from what a paper printed to a log hazard ratio and its SE.
+
+One function per method. Each takes a validated
+:class:`~survmeta.registry.records.Comparison` and returns an :class:`Estimate`
+(log HR of the experimental arm versus the reference arm, its standard error,
+and what was assumed), or raises :class:`NotApplicable` with the reason when
+the comparison's data do not allow that method. Numbers that cannot be right
+(a negative variance, a CI in the wrong order, a level outside (0, 1)) raise
+:class:`~survmeta.errors.SurvmetaError`.
+
+Method ids, in the default selection order (:data:`METHODS`):
+
+========================  ===================================================
+``direct``                log HR and SE given directly
+``hr_ci``                 reported HR with a CI of any level
+``hr_p``                  reported HR with a p-value
+``logrank_oe``            log-rank O - E and its variance V
+``observed_expected``     observed and expected events per arm
+``chisq``                 log-rank chi-square statistic, V from events per arm
+``p_events``              p-value with events per arm
+``median_ratio_ci``       ratio of medians, SE from the per-arm median CIs
+``median_ratio_events``   ratio of medians, SE from events per arm
+``median_ratio_p``        ratio of medians, SE from the p-value
+``p_patients``            p-value with patients instead of events (SE is a
+                          lower bound; never chosen by default)
+========================  ===================================================
+
+References
+----------
+.. [Parmar1998] Parmar MKB, Torri V, Stewart L. Extracting summary statistics to
+   perform meta-analyses of the published literature for survival endpoints.
+   Stat Med. 1998;17:2815-2834.
+.. [Tierney2007] Tierney JF, Stewart LA, Ghersi D, Burdett S, Sydes MR. Practical
+   methods for incorporating summary time-to-event data into meta-analysis.
+   Trials. 2007;8:16.
+.. [Michiels2005] Michiels S, Piedbois P, Burdett S, Syz N, Stewart L, Pignon JP.
+   Meta-analysis when only the median survival times are known: a comparison
+   with individual patient data results. Int J Technol Assess Health Care.
+   2005;21:119-125.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+from scipy.stats import norm
+
+from survmeta.errors import SurvmetaError
+from survmeta.registry.records import NR, Arm, Comparison, PValue
+
+__all__ = [
+    "APPROXIMATE",
+    "DEFAULT_ORDER",
+    "EXACT",
+    "Estimate",
+    "METHODS",
+    "METHOD_FUNCTIONS",
+    "METHOD_TITLES",
+    "NotApplicable",
+    "chisq",
+    "direct",
+    "hr_ci",
+    "hr_p",
+    "logrank_oe",
+    "median_ratio_ci",
+    "median_ratio_events",
+    "median_ratio_p",
+    "observed_expected",
+    "p_events",
+    "p_patients",
+    "run_method",
+    "z_from_level",
+    "z_from_p",
+]
+
+#: Every method id; the order is the default selection order, except that
+#: ``p_patients`` is never selected by default (see :data:`DEFAULT_ORDER`).
+METHODS: tuple[str, ...] = (
+    "direct",
+    "hr_ci",
+    "hr_p",
+    "logrank_oe",
+    "observed_expected",
+    "chisq",
+    "p_events",
+    "median_ratio_ci",
+    "median_ratio_events",
+    "median_ratio_p",
+    "p_patients",
+)
+
+#: The order the selector tries methods in when none is given. ``p_patients``
+#: is left out: its SE comes from patients, not events, and is only a lower
+#: bound, so it is kept as an alternative and chosen only when asked for.
+DEFAULT_ORDER: tuple[str, ...] = tuple(m for m in METHODS if m != "p_patients")
+
+#: Methods that use a reported HR or log-rank statistics as they stand.
+EXACT: frozenset[str] = frozenset({"direct", "hr_ci", "hr_p", "logrank_oe", "observed_expected"})
+
+#: Approximate methods: their SE gets the calibrated extra error SD.
+APPROXIMATE: frozenset[str] = frozenset(METHODS) - EXACT
+
+#: One-line description of each method, for tables and explanations.
+METHOD_TITLES: dict[str, str] = {
+    "direct": "log HR and SE given directly",
+    "hr_ci": "reported HR with its confidence interval",
+    "hr_p": "reported HR with its p-value",
+    "logrank_oe": "log-rank O - E and variance V",
+    "observed_expected": "observed and expected events per arm",
+    "chisq": "log-rank chi-square with V from events per arm",
+    "p_events": "p-value with V from events",
+    "median_ratio_ci": "ratio of medians (exponential arms), SE from the median CIs",
+    "median_ratio_events": "ratio of medians (exponential arms), SE from events per arm",
+    "median_ratio_p": "ratio of medians (exponential arms), SE from the p-value",
+    "p_patients": "p-value with V from patients instead of events (SE is a lower bound)",
+}
+
+
+class NotApplicable(Exception):
+    """The comparison's data do not allow a method.
+
+    Parameters
+    ----------
+    reason : str
+        Why, in words a reviewer understands ("median not reached in the
+        reference arm").
+    missing : bool
+        True when the method's input was simply not reported (no HR, no
+        events); False when it was reported but cannot be used (``NS``, a
+        median ``NR``, no direction). The selector states the second kind
+        as the reason a comparison has no estimate.
+    """
+
+    def __init__(self, reason: str, missing: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.missing = missing
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A reconstructed log hazard ratio (experimental vs reference) and its SE.
+
+    Attributes
+    ----------
+    log_hr, se : float
+        The estimate and its sampling SE (without any calibrated extra error).
+    method : str
+        Method id (one of :data:`METHODS`).
+    inputs : dict
+        The reported numbers the method used, JSON-friendly ("NR" as a string).
+    assumptions, flags, warnings : tuple of str
+        Sentences stating what was assumed; short codes (``"p_bound"``,
+        ``"conservative"``, ``"one_sided_ci"``, ``"se_lower_bound"``);
+        sentences a reviewer should read.
+    p_relation, p_bound : str or None, float or None
+        For an estimate from an inequality ("P<0.001"): ``"<"`` and the bound.
+    """
+
+    log_hr: float
+    se: float
+    method: str
+    inputs: dict = field(default_factory=dict)
+    assumptions: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    p_relation: str | None = None
+    p_bound: float | None = None
+
+    @property
+    def approximate(self) -> bool:
+        return self.method in APPROXIMATE
+
+    @property
+    def hr(self) -> float:
+        return math.exp(self.log_hr)
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def _bad(comparison: Comparison, what: str) -> SurvmetaError:
+    return SurvmetaError(f"comparison {comparison.key}: {what}")
+
+
+def _is_nr(x) -> bool:
+    return x is NR
+
+
+def _show(x):
+    return "NR" if x is NR else x
+
+
+def _positive(comparison: Comparison, name: str, x) -> float:
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        raise _bad(comparison, f"{name} must be a number, got {x!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise _bad(comparison, f"{name} must be a positive finite number, got {x!r}")
+    return value
+
+
+def z_from_level(level: float) -> float:
+    """Normal quantile of a two-sided confidence level.
+
+    ``z = Phi^{-1}(1 - (1 - level) / 2)``; 1.959964 for 95%, 2.053749 for 96%,
+    2.000000 for 97.72% (Tierney 2007, section "CI given").
+
+    Raises
+    ------
+    SurvmetaError
+        When ``level`` is not in (0, 1) (a level of 95 instead of 0.95).
+    """
+    try:
+        level = float(level)
+    except (TypeError, ValueError):
+        raise SurvmetaError(f"confidence level must be a number in (0, 1), got {level!r}") from None
+    if not (0.0 < level < 1.0):
+        raise SurvmetaError(f"confidence level must be in (0, 1) (e.g. 0.95), got {level!r}")
+    return float(norm.ppf(1.0 - (1.0 - level) / 2.0))
+
+
+def z_from_p(p: float, sided: int = 2) -> float:
+    """Absolute normal deviate of a p-value.
+
+    Two-sided: ``|z| = Phi^{-1}(1 - p/2)``. One-sided: ``|z| = |Phi^{-1}(1 - p)|``,
+    the same as a two-sided ``2 min(p, 1 - p)`` (Tierney 2007, section "p-value
+    given": a one-sided p is doubled before use).
+
+    Raises
+    ------
+    SurvmetaError
+        When ``p`` is not in (0, 1] or ``sided`` is not 1 or 2.
+    """
+    try:
+        p = float(p)
+    except (TypeError, ValueError):
+        raise SurvmetaError(f"p-value must be a number in (0, 1], got {p!r}") from None
+    if not (0.0 < p <= 1.0) or not math.isfinite(p):
+        raise SurvmetaError(f"p-value must be in (0, 1], got {p!r}")
+    if sided == 2:
+        return float(norm.isf(p / 2.0))
+    if sided == 1:
+        return abs(float(norm.isf(p)))
+    raise SurvmetaError(f"p-value sidedness must be 1 or 2, got {sided!r}")
+
+
+@dataclass
+class _Notes:
+    """Collects assumptions, flags and warnings while a method runs."""
+
+    comparison: Comparison
+    assumptions: list = field(default_factory=list)
+    flags: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    used: list = field(default_factory=list)  # registry fields used
+    p_relation: str | None = None
+    p_bound: float | None = None
+
+    def add(self, kind: str, text: str) -> None:
+        target = getattr(self, kind)
+        if text not in target:
+            target.append(text)
+
+    def finish(self, method: str, log_hr: float, se: float, inputs: dict) -> Estimate:
+        for entry in self.comparison.derived:
+            derived_field = entry.partition(":")[0].strip()
+            for u in self.used:
+                if (
+                    derived_field == u
+                    or derived_field.startswith(u + ".")
+                    or u.startswith(derived_field + ".")
+                ):
+                    self.add("assumptions", f"uses derived {derived_field}")
+        if not (math.isfinite(log_hr) and math.isfinite(se) and se > 0):
+            raise NotApplicable(
+                f"the reported numbers give log HR {log_hr!r} with SE {se!r}, not a usable estimate"
+            )
+        return Estimate(
+            log_hr=float(log_hr),
+            se=float(se),
+            method=method,
+            inputs=inputs,
+            assumptions=tuple(self.assumptions),
+            flags=tuple(self.flags),
+            warnings=tuple(self.warnings),
+            p_relation=self.p_relation,
+            p_bound=self.p_bound,
+        )
+
+
+def _pick_p(comparison: Comparison, prefer_hr: bool) -> tuple[PValue, str]:
+    """The p-value to use and the registry field it came from."""
+    hr_p = comparison.hr.p if comparison.hr is not None else None
+    order = [(hr_p, "hr.p"), (comparison.p, "p")]
+    if not prefer_hr:
+        order.reverse()
+    for pv, name in order:
+        if pv is not None:
+            return pv, name
+    raise NotApplicable("no p-value reported", missing=True)
+
+
+def _z_of(notes: _Notes, pv: PValue, name: str) -> tuple[float, float]:
+    """|z| of a printed p-value and the p used, with the honesty rules.
+
+    "=": the value as printed. "<": the bound, flagged ``p_bound`` and
+    ``conservative`` (|z| is understated, so the estimate is pulled towards
+    no effect or its SE overstated). "NS" and ">": not usable.
+    """
+    notes.used.append(name)
+    if pv.relation == "NS" or pv.value is None:
+        raise NotApplicable(f"p-value printed as {pv.text!r} (not significant) gives no test statistic")
+    if pv.relation == ">":
+        raise NotApplicable(
+            f"p-value printed only as {pv.text!r}: a lower bound on p gives no usable test statistic"
+        )
+    p = float(pv.value)
+    if pv.relation == "<":
+        notes.add("flags", "p_bound")
+        notes.add("flags", "conservative")
+        notes.p_relation = "<"
+        notes.p_bound = p
+        notes.add(
+            "assumptions",
+            f"p printed as {pv.text!r}: the bound {p:g} is used in place of the unknown p, "
+            "which understates the evidence (conservative)",
+        )
+    if pv.sided == 1:
+        if p > 0.5:
+            notes.add(
+                "warnings",
+                f"one-sided p = {p:g} above 0.5: the estimate points against the tested direction",
+            )
+        notes.add(
+            "assumptions",
+            f"one-sided p read as stated: two-sided equivalent {min(2 * p, 2 * (1 - p)):g}",
+        )
+    else:
+        notes.add("assumptions", "p-value taken as two-sided, as printed")
+    return z_from_p(p, pv.sided), p
+
+
+def _direction_sign(notes: _Notes) -> tuple[int, str]:
+    """Sign of the log HR for methods whose statistic has no sign.
+
+    Returns -1 when the experimental arm does better (HR < 1), +1 otherwise,
+    with a sentence saying where the direction came from: the stated
+    ``direction``, else the reported HR, else the medians (the arm with the
+    longer median, or with a median not reached, does better).
+    """
+    c = notes.comparison
+    from_medians = _median_direction(c)
+    if c.direction is not None:
+        sign = -1 if c.direction == "favours experimental" else 1
+        notes.used.append("direction")
+        if from_medians is not None and from_medians[0] != sign:
+            notes.add("warnings", f"stated direction ({c.direction}) disagrees with the medians")
+        return sign, f"direction as stated ({c.direction})"
+    if c.hr is not None and c.hr.estimate != 1.0:
+        notes.used.append("hr.estimate")
+        return (-1 if c.hr.estimate < 1.0 else 1), "direction from the reported HR"
+    if from_medians is not None:
+        notes.used.extend(["experimental.median", "reference.median"])
+        return from_medians
+    raise NotApplicable(
+        "no direction: the paper gives no direction, HR or differing medians for the p-value"
+    )
+
+
+def _median_direction(c: Comparison) -> tuple[int, str] | None:
+    me, mr = c.experimental.median, c.reference.median
+    if me is None or mr is None or (me is NR and mr is NR):
+        return None
+    if me is NR:
+        return -1, "direction from the medians (experimental median not reached)"
+    if mr is NR:
+        return 1, "direction from the medians (reference median not reached)"
+    if me == mr:
+        return None
+    if me > mr:
+        return -1, "direction from the medians (longer median in the experimental arm)"
+    return 1, "direction from the medians (longer median in the reference arm)"
+
+
+def _events(c: Comparison) -> tuple[float, float]:
+    de, dr = c.experimental.events, c.reference.events
+    if de is None or dr is None:
+        raise NotApplicable("events per arm not reported", missing=True)
+    de = _positive(c, "experimental.events", de)
+    dr = _positive(c, "reference.events", dr)
+    return de, dr
+
+
+def _medians(c: Comparison) -> tuple[float, float]:
+    me, mr = c.experimental.median, c.reference.median
+    if me is None or mr is None:
+        raise NotApplicable("median not reported for both arms", missing=True)
+    for arm, m in (("experimental", me), ("reference", mr)):
+        if m is NR:
+            raise NotApplicable(
+                f"median not reached in the {arm} arm: the median ratio is not available"
+            )
+    return _positive(c, "experimental.median", me), _positive(c, "reference.median", mr)
+
+
+_EXPONENTIAL = (
+    "exponential survival in both arms (constant hazards), so the HR equals "
+    "median(reference) / median(experimental)"
+)
+
+
+# ---------------------------------------------------------------------------
+# methods
+
+
+def direct(comparison: Comparison) -> Estimate:
+    """Log HR and SE given directly (``effect = {log_hr, se}``).
+
+    ``log HR`` and ``SE`` are taken as they stand (e.g. from another
+    meta-analysis or an effects CSV). No formula; no reference needed.
+    """
+    c = comparison
+    if c.effect is None:
+        raise NotApplicable("no log HR + SE given directly", missing=True)
+    notes = _Notes(c, used=["effect"])
+    log_hr = float(c.effect.log_hr)
+    if not math.isfinite(log_hr):
+        raise _bad(c, f"effect.log_hr must be finite, got {c.effect.log_hr!r}")
+    se = _positive(c, "effect.se", c.effect.se)
+    notes.add("assumptions", "log HR and SE used as given")
+    return notes.finish("direct", log_hr, se, {"log_hr": log_hr, "se": se})
+
+
+def hr_ci(comparison: Comparison) -> Estimate:
+    """Reported HR with a confidence interval of any level.
+
+    Formula (Parmar 1998, section 2; Tierney 2007, "CI given"), with
+    ``z = Phi^{-1}(1 - (1 - level)/2)``::
+
+        log HR = log(HR)
+        SE     = (log U - log L) / (2 z)
+
+    When one bound is "NR" (or missing) the SE is taken one-sidedly from the
+    other: ``SE = (log HR - log L) / z`` or ``(log U - log HR) / z``, flagged
+    ``one_sided_ci``. A CI not centred on the HR on the log scale gets a
+    warning (the half-widths differ by more than 10%).
+    """
+    c = comparison
+    if c.hr is None:
+        raise NotApplicable("no HR reported", missing=True)
+    if c.hr.ci is None:
+        raise NotApplicable("HR reported without a confidence interval", missing=True)
+    notes = _Notes(c, used=["hr.estimate", "hr.ci", "hr.level"])
+    est = _positive(c, "hr.estimate", c.hr.estimate)
+    lo, hi = c.hr.ci
+    level = c.hr.level
+    z = z_from_level(level)
+    inputs = {"hr": est, "ci": [_show(lo), _show(hi)], "level": level}
+    if (lo is NR or lo is None) and (hi is NR or hi is None):
+        raise NotApplicable("both CI bounds not reported")
+    if level != 0.95:
+        notes.add("assumptions", f"{level:.4g} CI read as stated (z = {z:.4f})")
+    notes.add("assumptions", "CI symmetric on the log scale (Wald interval)")
+    if lo is NR or lo is None or hi is NR or hi is None:
+        notes.add("flags", "one_sided_ci")
+        if hi is NR or hi is None:
+            lo = _positive(c, "hr.ci lower bound", lo)
+            if not lo < est:
+                raise _bad(c, f"hr.ci lower bound {lo:g} is not below the HR {est:g}")
+            se = (math.log(est) - math.log(lo)) / z
+            notes.add("assumptions", "upper CI bound not reported: SE from the lower bound alone")
+        else:
+            hi = _positive(c, "hr.ci upper bound", hi)
+            if not hi > est:
+                raise _bad(c, f"hr.ci upper bound {hi:g} is not above the HR {est:g}")
+            se = (math.log(hi) - math.log(est)) / z
+            notes.add("assumptions", "lower CI bound not reported: SE from the upper bound alone")
+        return notes.finish("hr_ci", math.log(est), se, inputs)
+    lo = _positive(c, "hr.ci lower bound", lo)
+    hi = _positive(c, "hr.ci upper bound", hi)
+    if not lo < hi:
+        raise _bad(c, f"hr.ci bounds out of order: [{lo:g}, {hi:g}]")
+    if not lo <= est <= hi:
+        raise _bad(c, f"HR {est:g} outside its CI [{lo:g}, {hi:g}]")
+    se = (math.log(hi) - math.log(lo)) / (2.0 * z)
+    lower_half = math.log(est) - math.log(lo)
+    upper_half = math.log(hi) - math.log(est)
+    if abs(lower_half - upper_half) > 0.1 * max(lower_half, upper_half):
+        notes.add(
+            "warnings",
+            f"CI not centred on the HR on the log scale (half-widths {lower_half:.3f} and "
+            f"{upper_half:.3f}): SE from the full width",
+        )
+    return notes.finish("hr_ci", math.log(est), se, inputs)
+
+
+def hr_p(comparison: Comparison) -> Estimate:
+    """Reported HR with a p-value (two- or one-sided).
+
+    Formula (Tierney 2007, "HR and p-value given")::
+
+        log HR = log(HR)
+        SE     = |log HR| / z,   z = Phi^{-1}(1 - p/2)
+
+    (one-sided p: ``z = Phi^{-1}(1 - p)``, i.e. the two-sided ``2p``). The
+    HR's own p is used when printed, else the comparison's p. "P<0.001" uses
+    the bound (SE overstated: flagged conservative). An HR of exactly 1 or
+    p = 1 gives 0/0: not applicable.
+    """
+    c = comparison
+    if c.hr is None:
+        raise NotApplicable("no HR reported", missing=True)
+    notes = _Notes(c, used=["hr.estimate"])
+    est = _positive(c, "hr.estimate", c.hr.estimate)
+    pv, name = _pick_p(c, prefer_hr=True)
+    z, p = _z_of(notes, pv, name)
+    if name == "p":
+        notes.add("assumptions", "the comparison's p-value taken as the test of the reported HR")
+    if est == 1.0:
+        raise NotApplicable("HR of exactly 1: log HR 0 and the SE |log HR|/z is undefined")
+    if z == 0.0:
+        raise NotApplicable("p of 1: z = 0 and the SE |log HR|/z is undefined")
+    notes.add("assumptions", "the p-value comes from a Wald or log-rank test of the same HR")
+    se = abs(math.log(est)) / z
+    return notes.finish(
+        "hr_p", math.log(est), se, {"hr": est, "p": pv.text, "sided": pv.sided, "z": z}
+    )
+
+
+def logrank_oe(comparison: Comparison) -> Estimate:
+    """Log-rank O - E and its variance V for the experimental arm.
+
+    Formula (Parmar 1998, section 2; Tierney 2007, "O - E and V given";
+    Peto one-step estimate)::
+
+        log HR = (O - E) / V
+        SE     = 1 / sqrt(V)
+    """
+    c = comparison
+    if c.logrank is None:
+        raise NotApplicable("no log-rank O - E and V reported", missing=True)
+    notes = _Notes(c, used=["logrank"])
+    oe = float(c.logrank.o_minus_e)
+    if not math.isfinite(oe):
+        raise _bad(c, f"logrank.o_minus_e must be finite, got {c.logrank.o_minus_e!r}")
+    v = _positive(c, "logrank.variance", c.logrank.variance)
+    return notes.finish(
+        "logrank_oe", oe / v, 1.0 / math.sqrt(v), {"o_minus_e": oe, "variance": v}
+    )
+
+
+def observed_expected(comparison: Comparison) -> Estimate:
+    """Observed and expected events per arm (log-rank table).
+
+    Formula (Parmar 1998, indirect estimation from O and E per arm; Tierney
+    2007, "observed and expected events given")::
+
+        log HR = log[(O_e / E_e) / (O_r / E_r)]
+        SE     = sqrt(1/E_e + 1/E_r)
+
+    ``O`` is ``events`` and ``E`` is ``expected`` of each arm. The variance
+    is the inverse of ``V = 1 / (1/E_e + 1/E_r)``, the approximation to the
+    log-rank variance from expected counts.
+    """
+    c = comparison
+    e, r = c.experimental, c.reference
+    if e.expected is None or r.expected is None:
+        raise NotApplicable("expected events per arm not reported", missing=True)
+    oe_, or_ = _events(c)
+    ee = _positive(c, "experimental.expected", e.expected)
+    er = _positive(c, "reference.expected", r.expected)
+    notes = _Notes(
+        c,
+        used=["experimental.events", "reference.events", "experimental.expected", "reference.expected"],
+    )
+    log_hr = math.log((oe_ / ee) / (or_ / er))
+    se = math.sqrt(1.0 / ee + 1.0 / er)
+    return notes.finish(
+        "observed_expected",
+        log_hr,
+        se,
+        {"observed": [oe_, or_], "expected": [ee, er]},
+    )
+
+
+def _variance_from_events(notes: _Notes) -> tuple[float, dict]:
+    """Log-rank V from events per arm: ``V = d_e d_r / (d_e + d_r)``."""
+    de, dr = _events(notes.comparison)
+    notes.used.extend(["experimental.events", "reference.events"])
+    notes.add(
+        "assumptions",
+        "log-rank variance approximated from events per arm, V = d_e d_r / (d_e + d_r)",
+    )
+    return de * dr / (de + dr), {"events": [de, dr]}
+
+
+def chisq(comparison: Comparison) -> Estimate:
+    """Log-rank chi-square statistic (1 df) with V from events per arm.
+
+    Formula (Parmar 1998, section 2; Tierney 2007, "chi-square given")::
+
+        z      = sqrt(chi2)
+        V      = d_e d_r / (d_e + d_r)
+        log HR = sign * z / sqrt(V)      (O - E = sign * z sqrt(V))
+        SE     = 1 / sqrt(V)
+
+    The sign comes from the stated direction, the reported HR or the medians.
+    """
+    c = comparison
+    if c.chisq is None:
+        raise NotApplicable("no log-rank chi-square reported", missing=True)
+    x2 = float(c.chisq)
+    if not math.isfinite(x2) or x2 < 0:
+        raise _bad(c, f"chisq must be a non-negative number, got {c.chisq!r}")
+    notes = _Notes(c, used=["chisq"])
+    v, inputs = _variance_from_events(notes)
+    z = math.sqrt(x2)
+    sign = 1
+    if z > 0:
+        sign, how = _direction_sign(notes)
+        notes.add("assumptions", how)
+    return notes.finish(
+        "chisq", sign * z / math.sqrt(v), 1.0 / math.sqrt(v), {"chisq": x2, "z": z, **inputs}
+    )
+
+
+def _from_p_and_v(notes: _Notes, method: str, v: float, inputs: dict) -> Estimate:
+    c = notes.comparison
+    pv, name = _pick_p(c, prefer_hr=False)
+    z, p = _z_of(notes, pv, name)
+    sign = 1
+    if z > 0:
+        sign, how = _direction_sign(notes)
+        notes.add("assumptions", how)
+    notes.add("assumptions", "the p-value comes from a log-rank (or equivalent) test")
+    return notes.finish(
+        method,
+        sign * z / math.sqrt(v),
+        1.0 / math.sqrt(v),
+        {"p": pv.text, "sided": pv.sided, "z": z, **inputs},
+    )
+
+
+def p_events(comparison: Comparison) -> Estimate:
+    """p-value with events per arm (Parmar 1998; Tierney 2007, "p-value given").
+
+    Formula, with ``z = Phi^{-1}(1 - p/2)`` (one-sided: two-sided 2p)::
+
+        V      = d_e d_r / (d_e + d_r)       (events per arm)
+        O - E  = sign * z * sqrt(V)
+        log HR = (O - E) / V = sign * z / sqrt(V)
+        SE     = 1 / sqrt(V)
+
+    With total events ``D`` and allocation ``n_e:n_r`` Tierney's alternative
+    is ``V = D n_e n_r / (n_e + n_r)^2`` (``D/4`` for 1:1); the registry
+    records events per arm, so the per-arm form is used. The sign is the
+    stated direction, else the reported HR, else the medians; with none of
+    them the p-value gives no estimate.
+    """
+    notes = _Notes(comparison)
+    v, inputs = _variance_from_events(notes)
+    return _from_p_and_v(notes, "p_events", v, inputs)
+
+
+def p_patients(comparison: Comparison) -> Estimate:
+    """p-value with patients in place of events (SE is a lower bound).
+
+    Formula: as :func:`p_events` with patients instead of events (Tierney
+    2007 warns against it), allocation ``n_e:n_r`` and ``N = n_e + n_r``::
+
+        V      = N n_e n_r / (n_e + n_r)^2 = n_e n_r / (n_e + n_r)
+        log HR = sign * z / sqrt(V),   SE = 1 / sqrt(V)
+
+    There are at least as many patients as events, so V is overstated: the
+    SE is a lower bound and |log HR| is understated. Flagged
+    ``se_lower_bound``; never chosen by default.
+    """
+    c = comparison
+    ne, nr = c.experimental.n, c.reference.n
+    if ne is None or nr is None:
+        raise NotApplicable("group sizes not reported for both arms", missing=True)
+    ne = _positive(c, "experimental.n", ne)
+    nr = _positive(c, "reference.n", nr)
+    notes = _Notes(c, used=["experimental.n", "reference.n"])
+    notes.add("flags", "se_lower_bound")
+    notes.add(
+        "assumptions",
+        "V from patients instead of events, V = N n_e n_r / (n_e + n_r)^2: the SE is a lower "
+        "bound and |log HR| is understated",
+    )
+    notes.add("warnings", "SE from patients, not events: a lower bound, not for pooling")
+    v = ne * nr / (ne + nr)
+    return _from_p_and_v(notes, "p_patients", v, {"n": [ne, nr]})
+
+
+def _log_median_se(c: Comparison, which: str, arm: Arm, median: float, notes: _Notes) -> float:
+    """SE of log(median) of one arm from its CI (log scale)."""
+    if arm.ci is None:
+        raise NotApplicable(f"no CI for the {which} median", missing=True)
+    lo, hi = arm.ci
+    z = z_from_level(arm.ci_level)
+    notes.used.append(f"{which}.ci")
+    if arm.ci_level != 0.95:
+        notes.add("assumptions", f"{which} median CI level {arm.ci_level:.4g} read as stated")
+    if lo is NR or lo is None:
+        raise NotApplicable(f"lower CI bound of the {which} median not reported")
+    lo = _positive(c, f"{which}.ci lower bound", lo)
+    if not lo <= median:
+        raise _bad(c, f"{which} median {median:g} below its CI lower bound {lo:g}")
+    if hi is NR or hi is None:
+        notes.add("flags", "one_sided_ci")
+        notes.add(
+            "assumptions",
+            f"upper CI bound of the {which} median not reached: SE from the lower bound alone",
+        )
+        se = (math.log(median) - math.log(lo)) / z
+    else:
+        hi = _positive(c, f"{which}.ci upper bound", hi)
+        if not median <= hi:
+            raise _bad(c, f"{which} median {median:g} above its CI upper bound {hi:g}")
+        se = (math.log(hi) - math.log(lo)) / (2.0 * z)
+    if se <= 0:
+        raise NotApplicable(f"the {which} median CI has zero width on the log scale")
+    return se
+
+
+def median_ratio_ci(comparison: Comparison) -> Estimate:
+    """Ratio of medians under exponential arms, SE from the per-arm median CIs.
+
+    Formula (Michiels 2005; Tierney 2007 notes the exponential assumption)::
+
+        log HR = log(median_r) - log(median_e)
+        se_arm = (log U - log L) / (2 z_level)      per arm
+        SE     = sqrt(se_e^2 + se_r^2)
+
+    Upper bound "NR": ``se_arm = (log median - log L) / z_level``, flagged
+    ``one_sided_ci``. A median "NR" makes the ratio unavailable.
+    """
+    c = comparison
+    me, mr = _medians(c)
+    notes = _Notes(c, used=["experimental.median", "reference.median"])
+    notes.add("assumptions", _EXPONENTIAL)
+    notes.add("assumptions", "median CIs symmetric on the log scale")
+    se_e = _log_median_se(c, "experimental", c.experimental, me, notes)
+    se_r = _log_median_se(c, "reference", c.reference, mr, notes)
+    return notes.finish(
+        "median_ratio_ci",
+        math.log(mr) - math.log(me),
+        math.sqrt(se_e**2 + se_r**2),
+        {
+            "medians": [me, mr],
+            "ci_experimental": [_show(x) for x in c.experimental.ci],
+            "ci_reference": [_show(x) for x in c.reference.ci],
+            "levels": [c.experimental.ci_level, c.reference.ci_level],
+            "se_log_median": [se_e, se_r],
+        },
+    )
+
+
+def median_ratio_events(comparison: Comparison) -> Estimate:
+    """Ratio of medians under exponential arms, SE from events per arm.
+
+    Formula (Michiels 2005; exponential MLE ``lambda = d / T`` has
+    ``Var(log lambda) = 1/d``)::
+
+        log HR = log(median_r) - log(median_e)
+        SE     = sqrt(1/d_e + 1/d_r)
+    """
+    c = comparison
+    me, mr = _medians(c)
+    de, dr = _events(c)
+    notes = _Notes(
+        c, used=["experimental.median", "reference.median", "experimental.events", "reference.events"]
+    )
+    notes.add("assumptions", _EXPONENTIAL)
+    return notes.finish(
+        "median_ratio_events",
+        math.log(mr) - math.log(me),
+        math.sqrt(1.0 / de + 1.0 / dr),
+        {"medians": [me, mr], "events": [de, dr]},
+    )
+
+
+def median_ratio_p(comparison: Comparison) -> Estimate:
+    """Ratio of medians under exponential arms, SE from the p-value.
+
+    Formula (Michiels 2005, with Tierney 2007's HR + p step)::
+
+        log HR = log(median_r) - log(median_e)
+        SE     = |log HR| / z,   z = Phi^{-1}(1 - p/2)
+
+    Equal medians (log HR 0) or p = 1 give 0/0: not applicable.
+    """
+    c = comparison
+    me, mr = _medians(c)
+    notes = _Notes(c, used=["experimental.median", "reference.median"])
+    notes.add("assumptions", _EXPONENTIAL)
+    pv, name = _pick_p(c, prefer_hr=False)
+    z, p = _z_of(notes, pv, name)
+    log_hr = math.log(mr) - math.log(me)
+    if log_hr == 0.0:
+        raise NotApplicable("equal medians: log HR 0 and the SE |log HR|/z is undefined")
+    if z == 0.0:
+        raise NotApplicable("p of 1: z = 0 and the SE |log HR|/z is undefined")
+    if c.direction is not None and (log_hr < 0) != (c.direction == "favours experimental"):
+        notes.add("warnings", f"the medians disagree with the stated direction ({c.direction})")
+    notes.add("assumptions", "the p-value tests the same contrast as the median ratio")
+    return notes.finish(
+        "median_ratio_p",
+        log_hr,
+        abs(log_hr) / z,
+        {"medians": [me, mr], "p": pv.text, "sided": pv.sided, "z": z},
+    )
+
+
+#: Method id -> function.
+METHOD_FUNCTIONS: dict[str, Callable[[Comparison], Estimate]] = {
+    "direct": direct,
+    "hr_ci": hr_ci,
+    "hr_p": hr_p,
+    "logrank_oe": logrank_oe,
+    "observed_expected": observed_expected,
+    "chisq": chisq,
+    "p_events": p_events,
+    "median_ratio_ci": median_ratio_ci,
+    "median_ratio_events": median_ratio_events,
+    "median_ratio_p": median_ratio_p,
+    "p_patients": p_patients,
+}
+
+
+def run_method(method: str, comparison: Comparison) -> Estimate:
+    """Run one method by id; an unknown id raises SurvmetaError listing the known ones."""
+    try:
+        fn = METHOD_FUNCTIONS[method]
+    except KeyError:
+        raise SurvmetaError(
+            f"unknown reconstruction method {method!r}; known: {', '.join(METHODS)}"
+        ) from None
+    return fn(comparison)
