@@ -1,0 +1,111 @@
+"""``survmeta pool``: pooled HR per question."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from survmeta.cli._output import dumps_json, emit_frame
+from survmeta.errors import SurvmetaError
+
+HELP = "pool every poolable question (exact engine by default)"
+
+
+def add_parser(sub) -> None:
+    from survmeta.pool import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR
+
+    p = sub.add_parser(
+        "pool",
+        help=HELP,
+        description=(
+            "Reconstruct a log HR per comparison and pool each question with a "
+            "normal-normal random-effects model: exact quadrature by default "
+            "(as R's bayesmeta), or PyMC with --engine mcmc; --hierarchical adds "
+            "the model that shares heterogeneity across questions."
+        ),
+    )
+    p.add_argument("path", nargs="?", default="studies.toml",
+                   help="registry (studies.toml) or effects CSV (default: studies.toml)")
+    p.add_argument("--effects", metavar="CSV",
+                   help="pool a CSV of study,estimate,se[,question] rows instead of a registry")
+    p.add_argument("--question", action="append", metavar="Q",
+                   help="question id (repeatable; default: every poolable question)")
+    p.add_argument("--engine", choices=("exact", "mcmc"), default="exact",
+                   help="per-question engine (default: exact)")
+    p.add_argument("--hierarchical", action="store_true",
+                   help="also fit the hierarchical model across questions (PyMC)")
+    p.add_argument("--tau-prior", default=DEFAULT_TAU_PRIOR, metavar="SPEC",
+                   help=f"prior on tau, e.g. halfnormal(0.5), halfcauchy(0.5), halft(3, 0.5), "
+                        f"uniform(0, 2), exponential(2), turner(<outcome>, <comparison>) "
+                        f"(default: {DEFAULT_TAU_PRIOR})")
+    p.add_argument("--mu-prior", default=DEFAULT_MU_PRIOR, metavar="SPEC",
+                   help=f"prior on the pooled log HR: normal(m, s) or flat (default: {DEFAULT_MU_PRIOR})")
+    p.add_argument("--level", type=float, default=0.95, help="interval level (default: 0.95)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})")
+    p.add_argument("--method-order", metavar="M1,M2,...",
+                   help="reconstruction method preference order")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                   help="output format (default: table)")
+    p.add_argument("--save", metavar="FILE",
+                   help="also write the results as JSON (the form `survmeta diff --since` reads)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from survmeta.pool import pool
+
+    if args.effects and args.path != "studies.toml":
+        raise SurvmetaError("give either a registry PATH or --effects CSV, not both")
+    source = Path(args.effects or args.path)
+    if not source.exists():
+        raise SurvmetaError(f"{source}: no such file")
+    order = args.method_order.split(",") if args.method_order else None
+    results = pool(source, question=args.question, engine=args.engine,
+                   tau_prior=args.tau_prior, mu_prior=args.mu_prior, level=args.level,
+                   seed=args.seed, method_order=order, hierarchical=args.hierarchical)
+    data = results.to_dict()
+    if args.save:
+        from survmeta._io import atomic_write_text
+
+        atomic_write_text(args.save, dumps_json(data) + "\n")
+    if args.format == "json":
+        sys.stdout.write(dumps_json(data) + "\n")
+    elif args.format == "csv":
+        emit_frame(results.summary(), "csv")
+    else:
+        write_table(results, sys.stdout)
+        if results.hierarchical is not None:
+            print("\nHierarchical model across questions (PyMC):")
+            write_table(results.hierarchical, sys.stdout)
+    return 0
+
+
+def write_table(results, out) -> None:
+    """Human-readable report of a PoolSet."""
+    for r in results.values():
+        lvl = f"{r.level * 100:g}%"
+        hr, tau, pr = r.stats["hr"], r.stats["tau"], r.stats["predict_hr"]
+        out.write(f"\n{r.id}: {r.question.get('title', '')}\n")
+        out.write(f"  HR = hazard({r.question.get('experimental')}) / hazard({r.question.get('reference')})"
+                  f"; k = {r.k}; engine: {r.engine}; priors: mu ~ {r.priors.get('mu')}, "
+                  f"tau ~ {r.priors.get('tau')}\n")
+        out.write(f"  pooled HR {hr['median']:.2f} ({lvl} CrI {hr['eti'][0]:.2f} to {hr['eti'][1]:.2f}; "
+                  f"HDI {hr['hdi'][0]:.2f} to {hr['hdi'][1]:.2f}); P(HR < 1) = {r.p_hr_below_1:.3f}\n")
+        out.write(f"  prediction for a new study: HR {pr['eti'][0]:.2f} to {pr['eti'][1]:.2f}; "
+                  f"tau {tau['median']:.2f} ({lvl} CrI {tau['eti'][0]:.2f} to {tau['eti'][1]:.2f})\n")
+        studies = r.study_summary()[["study", "comparison", "method", "hr", "hr_lower", "hr_upper",
+                                     "shrunken_hr", "weight"]]
+        emit_frame(studies, "table", out, float_format="{:.2f}")
+        if r.frequentist:
+            f = r.frequentist["REML"]
+            out.write(f"  REML: HR {f['hr']:.2f} ({f['hr_ci'][0]:.2f} to {f['hr_ci'][1]:.2f}), "
+                      f"tau^2 {f['tau2']:.3f}, I^2 {f['I2']:.1f}%, Q {f['Q']:.2f} (p {f['Q_p']:.3f})\n")
+        for _, e in r.excluded.iterrows():
+            out.write(f"  not pooled: {e['study']}/{e['comparison']}: {e['reason']}\n")
+        for w in r.diagnostics.get("warnings", []):
+            out.write(f"  WARNING: {w}\n")
+    if results.skipped:
+        out.write("\nQuestions with nothing to pool:\n")
+        for s in results.skipped:
+            out.write(f"  {s['id']}: " + "; ".join(
+                f"{e['study']}/{e['comparison']}: {e['reason']}" for e in s.get("excluded", [])) + "\n")

@@ -1,0 +1,466 @@
+"""Pooling front door: effect table -> one :class:`~survmeta.results.PoolResult` per question.
+
+The exact (quadrature) engine is the default for the normal-normal
+random-effects model; ``engine="mcmc"`` fits the same model with PyMC, and
+``hierarchical=True`` adds the PyMC model that pools heterogeneity across
+questions. PyMC is imported only when one of those is asked for.
+
+Which rows are pooled
+---------------------
+For each question the pooled rows are the comparisons that
+
+* have an estimate (``poolable`` in the effect table),
+* are not a subgroup of another comparison (``subgroup_of`` unset), so no
+  patient is counted twice, and
+* are the first such comparison of their study for that question. Two
+  comparisons of one study under one question share patients (e.g. both
+  compared against the same reference group); pooling both would treat
+  correlated estimates as independent, so the first in registry order is kept
+  and the others are listed as excluded with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from survmeta.errors import SurvmetaError
+from survmeta.results import PoolResult, PoolSet, summarize_draws
+
+DEFAULT_TAU_PRIOR = "halfnormal(0.5)"
+DEFAULT_MU_PRIOR = "normal(0, 4)"
+DEFAULT_SEED = 20240521
+ENGINES = ("exact", "mcmc")
+#: HR thresholds whose posterior probabilities every result reports.
+THRESHOLDS = (1.0, 0.8)
+
+
+# ---------------------------------------------------------------------------
+# inputs
+# ---------------------------------------------------------------------------
+def effect_table(source, method_order=None, force=None) -> tuple[pd.DataFrame, dict]:
+    """Turn a registry, a path or an effect table into (effect table, questions).
+
+    Parameters
+    ----------
+    source : Registry, str, os.PathLike or pandas.DataFrame
+        A validated registry, the path of a ``studies.toml`` or effects CSV,
+        or an effect table (columns as :func:`survmeta.reconstruct.reconstruct`
+        returns; at least ``study``, ``log_hr``, ``se``).
+    method_order, force
+        Passed to :func:`survmeta.reconstruct.reconstruct`.
+
+    Returns
+    -------
+    effects : pandas.DataFrame
+    questions : dict
+        Question id -> ``{"id", "title", "experimental", "reference", "outcome"}``.
+    """
+    from survmeta.registry import Registry, load
+    from survmeta.reconstruct import reconstruct
+
+    if isinstance(source, (str, os.PathLike)):
+        source = load(Path(source))
+    if isinstance(source, Registry):
+        effects = reconstruct(source, method_order=method_order, force=force)
+        questions = {q.id: _question_dict(q) for q in source.questions}
+        return effects, questions
+    if isinstance(source, pd.DataFrame):
+        return _normalise_effects_frame(source)
+    raise SurvmetaError(
+        f"cannot pool a {type(source).__name__}: give a Registry, a path to a .toml/.csv file, "
+        "or an effect table (DataFrame)"
+    )
+
+
+def _question_dict(q) -> dict:
+    return {
+        "id": q.id,
+        "title": q.title,
+        "experimental": q.experimental,
+        "reference": q.reference,
+        "outcome": q.outcome,
+    }
+
+
+def _normalise_effects_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    missing = {"study", "log_hr", "se"} - set(df.columns)
+    if missing:
+        raise SurvmetaError(f"effect table lacks column(s): {', '.join(sorted(missing))}")
+    out = df.copy()
+    defaults: dict[str, Any] = {
+        "question": "effects",
+        "comparison": "effect",
+        "endpoint": None,
+        "year": np.nan,
+        "design": None,
+        "n": np.nan,
+        "subgroup_of": None,
+        "se_extra": 0.0,
+        "method": "direct",
+        "approximate": False,
+        "flags": [()] * len(out),
+        "poolable": True,
+        "reason": None,
+    }
+    for col, val in defaults.items():
+        if col not in out:
+            out[col] = val
+    if "se_sampling" not in out:
+        out["se_sampling"] = out["se"]
+    if "key" not in out:
+        out["key"] = out["study"].astype(str) + "/" + out["comparison"].astype(str)
+    if "hr" not in out:
+        out["hr"] = np.exp(out["log_hr"])
+        out["hr_lower"] = np.exp(out["log_hr"] - 1.959963984540054 * out["se"])
+        out["hr_upper"] = np.exp(out["log_hr"] + 1.959963984540054 * out["se"])
+    questions = {
+        q: {"id": q, "title": q, "experimental": "experimental", "reference": "reference",
+            "outcome": "as given"}
+        for q in out["question"].unique()
+    }
+    return out, questions
+
+
+def select_rows(effects: pd.DataFrame, question: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Split a question's rows into pooled and excluded (with reasons).
+
+    See the module docstring for the rules.
+    """
+    rows = effects[effects["question"] == question]
+    pooled, excluded, notes = [], [], []
+    seen_study: dict[str, str] = {}
+    for idx, r in rows.iterrows():
+        reason = None
+        if not bool(r["poolable"]):
+            reason = r.get("reason") or "no estimate"
+        elif isinstance(r.get("subgroup_of"), str) and r["subgroup_of"]:
+            reason = f"subgroup of {r['study']}/{r['subgroup_of']}; the parent comparison is pooled instead"
+        elif r["study"] in seen_study:
+            reason = (
+                f"same study as {r['study']}/{seen_study[r['study']]}, which is pooled; "
+                "the two share patients"
+            )
+            notes.append(
+                f"{r['study']}: pooled {seen_study[r['study']]} and left out {r['comparison']} "
+                "(one comparison per study and question)"
+            )
+        if reason is None:
+            seen_study[r["study"]] = r["comparison"]
+            pooled.append(idx)
+        else:
+            excluded.append((idx, reason))
+    pooled_df = rows.loc[pooled].reset_index(drop=True)
+    excl_df = rows.loc[[i for i, _ in excluded]].copy()
+    excl_df["reason"] = [why for _, why in excluded]
+    return pooled_df, excl_df.reset_index(drop=True), notes
+
+
+# ---------------------------------------------------------------------------
+# engines
+# ---------------------------------------------------------------------------
+def pool_question(
+    effects: pd.DataFrame,
+    question: dict,
+    engine: str = "exact",
+    tau_prior=DEFAULT_TAU_PRIOR,
+    mu_prior=DEFAULT_MU_PRIOR,
+    level: float = 0.95,
+    seed: int | None = DEFAULT_SEED,
+    draws: int = 4000,
+    excluded: pd.DataFrame | None = None,
+    notes: list[str] | None = None,
+    mcmc_options: dict | None = None,
+) -> PoolResult:
+    """Pool the given rows of one question.
+
+    Parameters
+    ----------
+    effects : pandas.DataFrame
+        The rows to pool (effect-table columns); all of them are pooled.
+    question : dict
+        ``id``, ``title``, ``experimental``, ``reference``, ``outcome``.
+    engine : {"exact", "mcmc"}
+    tau_prior, mu_prior : str or Prior
+        Prior specs as written in papers, e.g. ``"halfnormal(0.5)"``.
+    level : float
+        Interval level of the summaries.
+    seed : int
+        Seed for posterior draws (and the sampler).
+    draws : int
+        Posterior draws kept in ``PoolResult.posterior`` (exact engine).
+    mcmc_options : dict, optional
+        Extra arguments for :func:`survmeta.models.fit_random_effects`.
+
+    Returns
+    -------
+    PoolResult
+    """
+    from survmeta.priors import parse_prior
+
+    if engine not in ENGINES:
+        raise SurvmetaError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if len(effects) == 0:
+        raise SurvmetaError(f"question {question['id']}: no poolable comparison")
+    if not 0 < level < 1:
+        raise SurvmetaError(f"level must be in (0, 1), got {level}")
+    tau_p = parse_prior(tau_prior, "tau") if isinstance(tau_prior, str) else tau_prior
+    mu_p = parse_prior(mu_prior, "mu") if isinstance(mu_prior, str) else mu_prior
+    y = effects["log_hr"].to_numpy(dtype=float)
+    s = effects["se"].to_numpy(dtype=float)
+    labels = list(effects["key"])
+    if engine == "exact":
+        parts = _exact(y, s, labels, tau_p, mu_p, level, seed, draws)
+    else:
+        parts = _mcmc(y, s, labels, tau_p, mu_p, level, seed, mcmc_options or {})
+    stats, theta, probabilities, posterior, diagnostics, bayes_factors = parts
+    pooled = effects.reset_index(drop=True).copy()
+    pooled["theta_mean"] = [theta[k]["mean"] for k in labels]
+    pooled["theta_lower"] = [theta[k]["eti"][0] for k in labels]
+    pooled["theta_upper"] = [theta[k]["eti"][1] for k in labels]
+    tau_med = stats["tau"]["median"]
+    w = 1.0 / (s**2 + tau_med**2)
+    pooled["weight"] = 100.0 * w / w.sum()
+    return PoolResult(
+        question=dict(question),
+        engine=engine,
+        effects=pooled,
+        stats=stats,
+        probabilities=probabilities,
+        priors={"mu": mu_p.spec, "tau": tau_p.spec},
+        posterior=posterior,
+        diagnostics=diagnostics,
+        excluded=excluded if excluded is not None else pd.DataFrame(),
+        frequentist=_frequentist(y, s, level),
+        level=level,
+        seed=seed,
+        notes=list(notes or []),
+        bayes_factors=bayes_factors,
+    )
+
+
+def _stats_row(row: pd.Series) -> dict:
+    return {
+        "mean": float(row["mean"]),
+        "median": float(row["median"]),
+        "sd": float(row["sd"]),
+        "eti": [float(row["eti_lower"]), float(row["eti_upper"])],
+        "hdi": [float(row["hdi_lower"]), float(row["hdi_upper"])],
+    }
+
+
+def _exact(y, s, labels, tau_p, mu_p, level, seed, draws):
+    from survmeta.exact import bayesmeta
+
+    post = bayesmeta(y, s, tau_prior=tau_p, mu_prior=mu_p, labels=labels)
+    table = post.summary(level=level)
+    names = {"mu": "mu", "hr": "hr", "tau": "tau", "predict": "predict_log_hr",
+             "predict_hr": "predict_hr"}
+    stats = {ours: _stats_row(table.loc[theirs]) for ours, theirs in names.items()}
+    theta = {lab: _stats_row(table.loc[lab]) for lab in labels}
+    probabilities = {_prob_key(t): float(post.prob_below(t, scale="hr")) for t in THRESHOLDS}
+    posterior = post.sample(draws=draws, seed=seed) if draws else None
+    bayes_factors = {}
+    for hyp in ("mu=0", "tau=0"):
+        try:
+            bayes_factors[hyp] = float(post.bayes_factor(hyp))
+        except SurvmetaError as exc:  # e.g. mu=0 under a flat prior
+            bayes_factors[hyp] = None
+            bayes_factors[f"{hyp} note"] = str(exc)
+    diagnostics = {"warnings": [], "method": "quadrature over tau (exact up to numerical integration)"}
+    return stats, theta, probabilities, posterior, diagnostics, bayes_factors
+
+
+def _mcmc(y, s, labels, tau_p, mu_p, level, seed, options):
+    from survmeta.models import diagnose, fit_random_effects
+
+    idata = fit_random_effects(y, s, labels=labels, tau_prior=tau_p, mu_prior=mu_p,
+                               random_seed=seed, **options)
+    stats, theta, probabilities = draws_summary(idata, labels, level)
+    return stats, theta, probabilities, idata, diagnose(idata), None
+
+
+def draws_summary(idata, labels, level, question=None):
+    """Summaries of mu, tau, HR, prediction and theta from posterior draws."""
+    post = idata["posterior"]
+
+    def get(name):
+        da = post[name]
+        if question is not None and "question" in da.dims:
+            da = da.sel(question=question)
+        return da
+
+    mu = get("mu").values
+    pred = get("predict").values
+    stats = {
+        "mu": summarize_draws(mu, level),
+        "hr": summarize_draws(np.exp(mu), level),
+        "tau": summarize_draws(get("tau").values, level),
+        "predict": summarize_draws(pred, level),
+        "predict_hr": summarize_draws(np.exp(pred), level),
+    }
+    theta_da = post["theta"]
+    dim = [d for d in theta_da.dims if d not in ("chain", "draw")][0]
+    theta = {lab: summarize_draws(theta_da.sel({dim: lab}).values, level) for lab in labels}
+    probabilities = {_prob_key(t): float(np.mean(np.exp(mu) < t)) for t in THRESHOLDS}
+    return stats, theta, probabilities
+
+
+def _prob_key(threshold: float) -> str:
+    return "p_hr_below_" + (f"{threshold:g}")
+
+
+def _frequentist(y, s, level) -> dict | None:
+    """REML and DL companions with Knapp-Hartung interval (None for k < 2)."""
+    if len(y) < 2:
+        return None
+    from survmeta.exact import rma
+
+    out = {}
+    for method in ("REML", "DL"):
+        r = rma(y, s, method=method, level=level)
+        out[method] = {
+            "estimate": r.estimate,
+            "se": r.se,
+            "ci": list(r.ci),
+            "hr": float(np.exp(r.estimate)),
+            "hr_ci": [float(np.exp(r.ci[0])), float(np.exp(r.ci[1]))],
+            "tau2": r.tau2,
+            "I2": r.I2,
+            "H2": r.H2,
+            "Q": r.Q,
+            "Q_p": r.Q_p,
+        }
+    kh = rma(y, s, method="REML", test="knha", level=level)
+    out["REML"]["knha_ci"] = list(kh.ci)
+    out["REML"]["knha_hr_ci"] = [float(np.exp(kh.ci[0])), float(np.exp(kh.ci[1]))]
+    return out
+
+
+# ---------------------------------------------------------------------------
+# public entry point
+# ---------------------------------------------------------------------------
+def pool(
+    source,
+    question: str | list[str] | None = None,
+    engine: str = "exact",
+    tau_prior=DEFAULT_TAU_PRIOR,
+    mu_prior=DEFAULT_MU_PRIOR,
+    level: float = 0.95,
+    seed: int | None = DEFAULT_SEED,
+    method_order=None,
+    force=None,
+    hierarchical: bool = False,
+    draws: int = 4000,
+    mcmc_options: dict | None = None,
+) -> PoolSet:
+    """Pool every poolable question of a registry (or the ones named).
+
+    Parameters
+    ----------
+    source : Registry, path or DataFrame
+        See :func:`effect_table`.
+    question : str or list of str, optional
+        Question id(s); default all questions with at least one poolable
+        comparison.
+    engine : {"exact", "mcmc"}
+        Engine for the per-question random-effects model.
+    tau_prior, mu_prior : str or Prior
+        Priors for the heterogeneity and the pooled log HR.
+    level : float
+        Interval level (0.95).
+    seed : int
+        Seed for all random draws; the same seed gives the same numbers.
+    method_order, force
+        Reconstruction options (see :func:`survmeta.reconstruct.reconstruct`).
+    hierarchical : bool
+        Also fit the hierarchical model across questions (PyMC).
+    draws : int
+        Posterior draws kept per result with the exact engine.
+    mcmc_options : dict, optional
+        Extra sampler options (draws, tune, chains, target_accept, ...).
+
+    Returns
+    -------
+    PoolSet
+    """
+    effects, questions = effect_table(source, method_order=method_order, force=force)
+    wanted = _wanted_questions(question, questions)
+    results, skipped = [], []
+    for qid in wanted:
+        rows, excluded, notes = select_rows(effects, qid)
+        if len(rows) == 0:
+            skipped.append({"id": qid, "reason": "no poolable comparison",
+                            "excluded": excluded[["study", "comparison", "reason"]]
+                            .to_dict(orient="records")})
+            continue
+        results.append(
+            pool_question(rows, questions[qid], engine=engine, tau_prior=tau_prior,
+                          mu_prior=mu_prior, level=level, seed=seed, draws=draws,
+                          excluded=excluded, notes=notes, mcmc_options=mcmc_options)
+        )
+    if question is not None and not results:
+        raise SurvmetaError(
+            f"question {', '.join(wanted)}: no poolable comparison ("
+            + "; ".join(f"{e['study']}/{e['comparison']}: {e['reason']}"
+                        for s in skipped for e in s["excluded"]) + ")"
+        )
+    hier = None
+    if hierarchical:
+        hier = pool_hierarchical(results, level=level, seed=seed, mcmc_options=mcmc_options)
+    meta = {"level": level, "seed": seed, "engine": engine,
+            "source": str(source) if isinstance(source, (str, os.PathLike)) else None}
+    return PoolSet(results, skipped=skipped, hierarchical=hier, meta=meta)
+
+
+def _wanted_questions(question, questions: dict) -> list[str]:
+    if question is None:
+        return list(questions)
+    wanted = [question] if isinstance(question, str) else list(question)
+    unknown = [q for q in wanted if q not in questions]
+    if unknown:
+        import difflib
+
+        hints = []
+        for q in unknown:
+            close = difflib.get_close_matches(q, list(questions), n=1)
+            hints.append(f"{q!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise SurvmetaError(
+            f"unknown question {', '.join(hints)}; known: {', '.join(questions)}"
+        )
+    return wanted
+
+
+def pool_hierarchical(results: list[PoolResult], level: float = 0.95, seed=DEFAULT_SEED,
+                      mcmc_options: dict | None = None) -> PoolSet:
+    """Fit the hierarchical model across the questions of ``results`` (PyMC).
+
+    Returns a :class:`PoolSet` of per-question results with engine
+    ``"hierarchical"``; the shared diagnostics are in each result's
+    ``diagnostics``.
+    """
+    from survmeta.models import diagnose, fit_hierarchical
+
+    effects = pd.concat([r.effects.drop(columns=["theta_mean", "theta_lower", "theta_upper",
+                                                 "weight"]) for r in results], ignore_index=True)
+    idata = fit_hierarchical(effects, random_seed=seed, **(mcmc_options or {}))
+    diag = diagnose(idata)
+    out = []
+    for r in results:
+        labels = list(r.effects["key"])
+        stats, theta, probabilities = draws_summary(idata, labels, level, question=r.id)
+        pooled = r.effects.copy()
+        pooled["theta_mean"] = [theta[k]["mean"] for k in labels]
+        pooled["theta_lower"] = [theta[k]["eti"][0] for k in labels]
+        pooled["theta_upper"] = [theta[k]["eti"][1] for k in labels]
+        out.append(PoolResult(
+            question=r.question, engine="hierarchical", effects=pooled, stats=stats,
+            probabilities=probabilities, priors=dict(idata.attrs.get("priors", {})) if hasattr(idata, "attrs") else {},
+            posterior=idata, diagnostics=diag, excluded=r.excluded, frequentist=r.frequentist,
+            level=level, seed=seed, notes=r.notes,
+        ))
+    return PoolSet(out, meta={"engine": "hierarchical", "seed": seed, "level": level})
