@@ -1,0 +1,68 @@
+"""Summaries of draws and the row selection of the pooling front door."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from survmeta.pool import select_rows
+from survmeta.results import shortest_interval, summarize_draws
+
+
+def test_shortest_interval_of_exponential_draws_starts_at_zero():
+    """Closed form: for Exp(1) the shortest 95% interval is [0, -log(0.05)] = [0, 2.9957]."""
+    rng = np.random.default_rng(1)
+    x = np.sort(rng.exponential(size=200_000))
+    lo, hi = shortest_interval(x, 0.95)
+    # Monte Carlo tolerance: the 95% quantile of 2e5 draws has SD ~ 0.01
+    assert lo == pytest.approx(0.0, abs=0.005)
+    assert hi == pytest.approx(-np.log(0.05), abs=0.03)
+
+
+def test_summary_of_normal_draws_matches_closed_form():
+    """N(0.3, 0.2^2): mean 0.3, sd 0.2, 95% ETI 0.3 -/+ 1.96*0.2; HDI equals ETI for a symmetric law."""
+    rng = np.random.default_rng(2)
+    s = summarize_draws(rng.normal(0.3, 0.2, size=400_000), level=0.95)
+    mcse = 0.2 / np.sqrt(400_000)
+    assert s["mean"] == pytest.approx(0.3, abs=4 * mcse)
+    assert s["sd"] == pytest.approx(0.2, rel=0.005)
+    assert s["eti"][0] == pytest.approx(0.3 - 1.959964 * 0.2, abs=0.003)
+    # The HDI's endpoints drift along a flat width profile (error ~ n^(-1/3)), its width does not.
+    assert s["hdi"][1] - s["hdi"][0] == pytest.approx(2 * 1.959964 * 0.2, abs=0.003)
+    assert s["hdi"][1] == pytest.approx(0.3 + 1.959964 * 0.2, abs=0.01)
+
+
+def test_summarize_draws_rejects_non_finite():
+    with pytest.raises(ValueError):
+        summarize_draws(np.array([0.1, np.nan]))
+
+
+def _rows(specs):
+    base = dict(question="q", endpoint="OS", year=2020, design="rct", n=100, se_extra=0.0,
+                method="hr_ci", approximate=False, flags=(), reason=None, subgroup_of=None,
+                poolable=True, log_hr=-0.2, se=0.2)
+    rows = []
+    for study, comp, extra in specs:
+        r = dict(base, study=study, comparison=comp, key=f"{study}/{comp}")
+        r.update(extra)
+        rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def test_select_rows_keeps_one_comparison_per_study_and_drops_subgroups():
+    df = _rows([
+        ("a", "overall", {}),
+        ("a", "pdl1_pos", {"subgroup_of": "overall"}),
+        ("a", "second_arm", {}),
+        ("b", "overall", {"poolable": False, "reason": "no direction reported",
+                          "log_hr": np.nan, "se": np.nan}),
+        ("c", "overall", {}),
+        ("d", "other", {"question": "other"}),
+    ])
+    pooled, excluded, notes = select_rows(df, "q")
+    assert list(pooled["key"]) == ["a/overall", "c/overall"]
+    reasons = dict(zip(excluded["key"], excluded["reason"]))
+    assert set(reasons) == {"a/pdl1_pos", "a/second_arm", "b/overall"}
+    assert reasons["b/overall"] == "no direction reported"
+    assert "subgroup of a/overall" in reasons["a/pdl1_pos"]
+    assert "share patients" in reasons["a/second_arm"]
+    assert len(notes) == 1
