@@ -1,0 +1,240 @@
+"""Translate :class:`survmeta.priors.Prior` objects into PyMC random variables.
+
+A prior is anything with a ``family`` string and a ``params`` mapping (the shape
+returned by :func:`survmeta.priors.parse_prior`). Strings such as
+``"halfnormal(0.5)"`` are parsed with :func:`survmeta.priors.parse_prior`.
+
+Supported families
+------------------
+heterogeneity ``tau``
+    ``halfnormal(scale)``, ``halfcauchy(scale)``, ``halft(nu, scale)``,
+    ``uniform(lower, upper)``, ``exponential(rate)``, ``lognormal_tau2(mu, sigma)``
+    (log-normal on tau^2, the form of Turner et al. 2015; since
+    ``log tau = log(tau^2) / 2`` it is exactly ``tau ~ LogNormal(mu / 2, sigma / 2)``)
+    and ``flat`` (improper, uniform on tau > 0).
+overall effect ``mu``
+    ``normal(mu, sigma)``, ``uniform(lower, upper)`` and ``flat``.
+
+``custom`` densities (arbitrary numpy log-densities) cannot be expressed as a
+PyTensor graph, so they raise :class:`UnsupportedPriorError`: use the exact
+engine (``survmeta.exact``) for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import pymc as pm
+
+from survmeta.errors import SurvmetaError
+
+__all__ = [
+    "DEFAULT_MU_PRIOR",
+    "DEFAULT_TAU_PRIOR",
+    "PriorSpec",
+    "UnsupportedPriorError",
+    "as_prior",
+    "mu_rv",
+    "prior_key",
+    "prior_label",
+    "tau_rv",
+]
+
+
+TAU_FAMILIES = frozenset(
+    {"halfnormal", "halfcauchy", "halft", "uniform", "exponential", "lognormal_tau2", "flat"}
+)
+MU_FAMILIES = frozenset({"normal", "uniform", "flat"})
+
+
+class UnsupportedPriorError(SurvmetaError):
+    """A prior that the PyMC models cannot express."""
+
+
+@dataclass(frozen=True)
+class PriorSpec:
+    """Minimal prior record with the shape of :class:`survmeta.priors.Prior`.
+
+    Parameters
+    ----------
+    family : str
+        Family name, e.g. ``"halfnormal"``.
+    params : mapping
+        Family parameters, e.g. ``{"scale": 0.5}``.
+    spec : str, optional
+        The text the prior was written as, used in labels.
+    """
+
+    family: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    spec: str | None = None
+
+
+#: Default heterogeneity prior for log hazard ratios (see docs/models.md).
+DEFAULT_TAU_PRIOR = PriorSpec("halfnormal", {"scale": 0.5}, "halfnormal(0.5)")
+#: Default prior of the overall log hazard ratio (see docs/models.md).
+DEFAULT_MU_PRIOR = PriorSpec("normal", {"mu": 0.0, "sigma": 4.0}, "normal(0, 4)")
+
+
+def _parse(spec: str, kind: str):
+    """Parse a prior string with :func:`survmeta.priors.parse_prior`."""
+    try:
+        from survmeta.priors import parse_prior
+    except ImportError as exc:  # pragma: no cover - depends on install state
+        raise UnsupportedPriorError(
+            f"cannot parse prior {spec!r}: survmeta.priors is not available; "
+            "pass an object with .family and .params"
+        ) from exc
+    return parse_prior(spec, kind)
+
+
+def as_prior(prior, kind: str):
+    """Return a prior object with ``family`` and ``params``.
+
+    Parameters
+    ----------
+    prior : str, Prior-like or None
+        A spec string (parsed by :func:`survmeta.priors.parse_prior`), an object
+        with ``family`` and ``params`` attributes, or None for the default.
+    kind : {"tau", "mu"}
+        Which parameter the prior is for.
+
+    Returns
+    -------
+    object
+        An object with ``family`` (str) and ``params`` (mapping).
+    """
+    if kind not in ("tau", "mu"):
+        raise ValueError(f"kind must be 'tau' or 'mu', not {kind!r}")
+    if prior is None:
+        prior = DEFAULT_TAU_PRIOR if kind == "tau" else DEFAULT_MU_PRIOR
+    if isinstance(prior, str):
+        return _parse(prior, kind)
+    if not hasattr(prior, "family") or not hasattr(prior, "params"):
+        raise TypeError(f"a prior must be a spec string or have .family and .params, not {prior!r}")
+    return prior
+
+
+def prior_key(prior) -> tuple:
+    """Hashable identity of a prior (family and sorted parameters).
+
+    Parameters
+    ----------
+    prior : Prior-like
+        Object with ``family`` and ``params``.
+
+    Returns
+    -------
+    tuple
+    """
+    params = tuple(sorted((str(k), float(v)) for k, v in dict(prior.params).items()))
+    return (prior.family, params)
+
+
+def prior_label(prior) -> str:
+    """Human-readable label, e.g. ``"halfnormal(scale=0.5)"``.
+
+    Parameters
+    ----------
+    prior : Prior-like
+
+    Returns
+    -------
+    str
+    """
+    spec = getattr(prior, "spec", None)
+    if spec:
+        return str(spec)
+    params = ", ".join(f"{k}={v:g}" for k, v in dict(prior.params).items())
+    return f"{prior.family}({params})"
+
+
+def _p(prior, name: str) -> float:
+    """Read one float parameter, with a clear error when missing."""
+    try:
+        return float(prior.params[name])
+    except KeyError as exc:
+        raise UnsupportedPriorError(
+            f"prior {prior.family!r} lacks parameter {name!r} (has {sorted(prior.params)})"
+        ) from exc
+
+
+def _custom_error(kind: str) -> UnsupportedPriorError:
+    return UnsupportedPriorError(
+        f"a custom {kind} prior density cannot be used with the MCMC engine "
+        "(it is a numpy function, not a PyTensor graph); use the exact engine "
+        "(engine='exact', survmeta.exact.bayesmeta) for custom densities"
+    )
+
+
+def tau_rv(name: str, prior, **kwargs):
+    """Create the heterogeneity random variable in the current model.
+
+    Parameters
+    ----------
+    name : str
+        Variable name.
+    prior : str, Prior-like or None
+        Heterogeneity prior (default :data:`DEFAULT_TAU_PRIOR`).
+    **kwargs
+        Passed to the PyMC distribution (e.g. ``dims``).
+
+    Returns
+    -------
+    pytensor.tensor.TensorVariable
+    """
+    prior = as_prior(prior, "tau")
+    fam = prior.family
+    if fam == "custom":
+        raise _custom_error("tau")
+    if fam == "halfnormal":
+        return pm.HalfNormal(name, sigma=_p(prior, "scale"), **kwargs)
+    if fam == "halfcauchy":
+        return pm.HalfCauchy(name, beta=_p(prior, "scale"), **kwargs)
+    if fam == "halft":
+        return pm.HalfStudentT(name, nu=_p(prior, "nu"), sigma=_p(prior, "scale"), **kwargs)
+    if fam == "uniform":
+        lower = _p(prior, "lower")
+        if lower < 0:
+            raise UnsupportedPriorError(f"uniform tau prior needs lower >= 0, got {lower:g}")
+        return pm.Uniform(name, lower=lower, upper=_p(prior, "upper"), **kwargs)
+    if fam == "exponential":
+        return pm.Exponential(name, lam=_p(prior, "rate"), **kwargs)
+    if fam == "lognormal_tau2":
+        # log(tau) = log(tau^2) / 2, so tau is log-normal with halved parameters.
+        return pm.LogNormal(name, mu=_p(prior, "mu") / 2.0, sigma=_p(prior, "sigma") / 2.0, **kwargs)
+    if fam == "flat":
+        return pm.HalfFlat(name, **kwargs)
+    raise UnsupportedPriorError(
+        f"{fam!r} is not a heterogeneity prior; use one of {sorted(TAU_FAMILIES)}"
+    )
+
+
+def mu_rv(name: str, prior, **kwargs):
+    """Create the overall-effect random variable in the current model.
+
+    Parameters
+    ----------
+    name : str
+        Variable name.
+    prior : str, Prior-like or None
+        Prior of the overall log HR (default :data:`DEFAULT_MU_PRIOR`).
+    **kwargs
+        Passed to the PyMC distribution (e.g. ``dims``).
+
+    Returns
+    -------
+    pytensor.tensor.TensorVariable
+    """
+    prior = as_prior(prior, "mu")
+    fam = prior.family
+    if fam == "custom":
+        raise _custom_error("mu")
+    if fam == "normal":
+        return pm.Normal(name, mu=_p(prior, "mu"), sigma=_p(prior, "sigma"), **kwargs)
+    if fam == "uniform":
+        return pm.Uniform(name, lower=_p(prior, "lower"), upper=_p(prior, "upper"), **kwargs)
+    if fam == "flat":
+        return pm.Flat(name, **kwargs)
+    raise UnsupportedPriorError(f"{fam!r} is not a prior for mu; use one of {sorted(MU_FAMILIES)}")
