@@ -1,0 +1,69 @@
+"""``survmeta check [PATH]``: validate a registry and summarise it.
+
+Exit status: 0 when the registry is valid (warnings allowed), 2 when it has
+errors, cannot be read, or (with ``--strict``) has warnings.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from survmeta.cli._output import add_format_option, dumps_json
+from survmeta.errors import RegistryError
+from survmeta.registry.load import load
+from survmeta.registry.summary import registry_summary, summary_line
+
+DEFAULT_PATH = "studies.toml"
+
+
+def add_parser(subparsers) -> None:
+    """Register the ``check`` command."""
+    parser = subparsers.add_parser(
+        "check",
+        help="validate a registry (studies.toml or an effects CSV)",
+        description="Validate a registry and print a one-line summary, or list every problem "
+                    "as PATH:LINE: study <id>, comparison <id>, <field>: <what is wrong>.",
+    )
+    parser.add_argument("path", nargs="?", default=DEFAULT_PATH, metavar="PATH",
+                        help=f"registry (.toml) or effects table (.csv); default {DEFAULT_PATH}")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail (exit 2) on warnings as well as errors")
+    add_format_option(parser, choices=("table", "json"))
+    parser.set_defaults(func=run)
+
+
+def _validate(path: str):
+    """``(registry or None, problems)`` for ``path``; never raises for bad input."""
+    try:
+        registry = load(path)
+    except RegistryError as exc:
+        return None, exc.problems
+    return registry, list(registry.warnings)
+
+
+def _tally(problems) -> str:
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    return (f"{errors} error{'s' * (errors != 1)}, "
+            f"{warnings} warning{'s' * (warnings != 1)}")
+
+
+def run(args) -> int:
+    """Check ``args.path``; print the summary or the problems; return the exit code."""
+    registry, problems = _validate(args.path)
+    passed = registry is not None and not (args.strict and problems)
+    summary = registry_summary(registry) if registry is not None else None
+    if args.format == "json":
+        print(dumps_json({"valid": passed, "strict": args.strict,
+                          "problems": [p.to_dict() for p in problems], "summary": summary}))
+        return 0 if passed else 2
+    if summary is not None:
+        print(summary_line(summary, args.path))
+    for problem in problems:
+        print(problem.format(), file=sys.stderr)
+    if registry is None:
+        print(f"{args.path}: invalid registry: {_tally(problems)}", file=sys.stderr)
+    elif not passed:
+        print(f"{args.path}: {_tally(problems)}; warnings fail the check with --strict",
+              file=sys.stderr)
+    return 0 if passed else 2

@@ -1,0 +1,50 @@
+"""``survmeta list [PATH]``: one row per comparison of a registry.
+
+Columns: study, year, comparison, question, endpoint, subgroup_of, status
+and what the paper reported (``"medians+CI, p"``, ``"HR+CI"``, ...). The
+registry is validated first; errors stop the command (exit 2).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+
+from survmeta.cli._output import add_format_option, emit_frame
+from survmeta.registry.load import load
+from survmeta.registry.summary import listing_rows
+
+DEFAULT_PATH = "studies.toml"
+COLUMNS = ("study", "year", "comparison", "question", "endpoint", "subgroup_of", "status",
+           "reported")
+
+
+def add_parser(subparsers) -> None:
+    """Register the ``list`` command."""
+    parser = subparsers.add_parser(
+        "list",
+        help="list every comparison of a registry and what it reports",
+        description="One row per comparison: study, year, comparison, question, endpoint, "
+                    "subgroup/status and what was reported.",
+    )
+    parser.add_argument("path", nargs="?", default=DEFAULT_PATH, metavar="PATH",
+                        help=f"registry (.toml) or effects table (.csv); default {DEFAULT_PATH}")
+    add_format_option(parser)
+    parser.set_defaults(func=run)
+
+
+def listing_frame(registry) -> pd.DataFrame:
+    """The listing as a DataFrame (``year`` as a nullable integer)."""
+    frame = pd.DataFrame(listing_rows(registry), columns=list(COLUMNS))
+    frame["year"] = frame["year"].astype("Int64")
+    return frame
+
+
+def run(args) -> int:
+    """Load (and validate) ``args.path`` and print its comparisons."""
+    registry = load(args.path)
+    for warning in registry.warnings:
+        print(warning.format(), file=sys.stderr)
+    emit_frame(listing_frame(registry), args.format)
+    return 0

@@ -1,0 +1,309 @@
+"""Turn a parsed registry document into records, collecting every problem.
+
+Each ``build_*`` function reads one table with the readers of
+:mod:`survmeta.registry.fields`, applies the rules of
+:mod:`survmeta.registry.validate`, and returns a record. A value that is
+wrong is left as None in the record and a problem is recorded, so reading
+goes on and every problem is found in one pass; a record built from a
+registry with errors is never handed out (the loader raises instead).
+"""
+
+from __future__ import annotations
+
+from survmeta.registry import schema
+from survmeta.registry.context import Where
+from survmeta.registry.fields import (
+    check_keys,
+    describe,
+    read_bool,
+    read_bound,
+    read_choice,
+    read_ci,
+    read_id,
+    read_int,
+    read_level,
+    read_number,
+    read_p,
+    read_sided,
+    read_str,
+    read_str_list,
+    read_table,
+)
+from survmeta.registry.records import (
+    Arm,
+    Comparison,
+    DirectEffect,
+    LogRank,
+    Question,
+    Registry,
+    ReportedHR,
+    Study,
+)
+from survmeta.registry.validate import (
+    check_arm_labels,
+    check_arm_totals,
+    check_ci,
+    check_duplicate_ids,
+    check_events,
+    check_hr_centring,
+    check_question_refs,
+    check_subgroups,
+    check_unused_questions,
+)
+
+__all__ = ["build_registry", "build_question", "build_study", "build_comparison",
+           "build_arm", "build_hr", "known_methods"]
+
+
+def build_registry(doc: dict, root: Where) -> Registry:
+    """Read the whole document.
+
+    Parameters
+    ----------
+    doc : dict
+        As returned by :func:`tomllib.loads`.
+    root : Where
+        The document root (location ``()``), carrying the problem list.
+
+    Returns
+    -------
+    Registry
+        Meaningful only when no error was recorded.
+    """
+    check_keys(root, doc, ("schema_version",), ("question", "study"))
+    version = _read_schema_version(root, doc)
+    questions = [(build_question(w, t), w) for w, t in _tables(root, doc, "question")]
+    studies = [(build_study(w, t), w) for w, t in _tables(root, doc, "study")]
+    comparisons = [pair for (_, pairs), _ in studies for pair in pairs]
+
+    check_duplicate_ids(((q.id, w) for q, w in questions), "question")
+    check_duplicate_ids(((s.id, w) for (s, _), w in studies), "study")
+    question_ids = {q.id for q, _ in questions if q.id is not None}
+    check_question_refs(comparisons, question_ids)
+    check_unused_questions(((q.id, w) for q, w in questions),
+                           {c.question for c, _ in comparisons if c.question is not None})
+    return Registry(
+        schema_version=version,
+        questions=tuple(q for q, _ in questions),
+        studies=tuple(s for (s, _), _ in studies),
+        path=root.path,
+    )
+
+
+def _read_schema_version(root: Where, doc: dict) -> int | None:
+    version = read_int(root, doc, "schema_version")
+    if version is not None and version != schema.SCHEMA_VERSION:
+        root.error("schema_version", f"unsupported schema_version {version}: this version of "
+                                     f"survmeta reads schema_version = {schema.SCHEMA_VERSION}")
+        return None
+    return version
+
+
+def _tables(parent: Where, table: dict, key: str):
+    """``(Where, table)`` for each entry of the array of tables ``[[key]]``.
+
+    A value that is not an array of tables is reported and yields nothing.
+    """
+    if key not in table:
+        return []
+    value = table[key]
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        header = ".".join(k for k in parent.loc if isinstance(k, str)) + "." + key if parent.loc else key
+        parent.error(key, f"must be an array of tables, written [[{header}]], got {describe(value)}")
+        return []
+    return [(_entry_where(parent, key, i, t), t) for i, t in enumerate(value)]
+
+
+def _entry_where(parent: Where, key: str, i: int, table: dict) -> Where:
+    """Where of the ``i``-th ``[[key]]`` entry.
+
+    Studies and comparisons are named by their id (``#i`` when it has none);
+    the fields of a question are prefixed ``question.``.
+    """
+    raw = table.get("id")
+    name = raw if isinstance(raw, str) and raw.strip() else f"#{i + 1}"
+    where = Where(parent.problems, parent.index, parent.path, loc=parent.loc + (key, i),
+                  study=parent.study, comparison=parent.comparison)
+    if key == "study":
+        return where.ids(study=name)
+    if key == "comparison":
+        return where.ids(comparison=name)
+    return Where(where.problems, where.index, where.path, loc=where.loc, prefix=key)
+
+
+def build_question(where: Where, t: dict) -> Question:
+    """One ``[[question]]`` table."""
+    check_keys(where, t, schema.QUESTION_REQUIRED, schema.QUESTION_OPTIONAL)
+    return Question(
+        id=read_id(where, t),
+        title=read_str(where, t, "title"),
+        experimental=read_str(where, t, "experimental"),
+        reference=read_str(where, t, "reference"),
+        outcome=read_str(where, t, "outcome"),
+        notes=read_str(where, t, "notes"),
+        line=where.line(),
+    )
+
+
+def build_study(where: Where, t: dict) -> tuple[Study, list[tuple[Comparison, Where]]]:
+    """One ``[[study]]`` table and its comparisons.
+
+    Returns
+    -------
+    (Study, list of (Comparison, Where))
+        The comparisons are also returned with their locations for the
+        registry-wide checks.
+    """
+    check_keys(where, t, schema.STUDY_REQUIRED, schema.STUDY_OPTIONAL)
+    n = read_int(where, t, "n", minimum=1)
+    pairs = [(build_comparison(w, c), w) for w, c in _tables(where, t, "comparison")]
+    check_duplicate_ids(((c.id, w) for c, w in pairs), "comparison")
+    check_subgroups(pairs)
+    for comp, w in pairs:
+        check_arm_totals(w, comp, n)
+    study = Study(
+        id=read_id(where, t),
+        citation=read_str(where, t, "citation"),
+        year=_read_year(where, t),
+        design=read_choice(where, t, "design", schema.DESIGNS),
+        population=read_str(where, t, "population"),
+        n=n,
+        doi=read_str(where, t, "doi"),
+        source=read_str(where, t, "source"),
+        notes=read_str(where, t, "notes"),
+        definitions=read_str_list(where, t, "definitions") or (),
+        comparisons=tuple(c for c, _ in pairs),
+        line=where.line(),
+    )
+    return study, pairs
+
+
+def _read_year(where: Where, t: dict) -> int | None:
+    year = read_int(where, t, "year")
+    lo, hi = schema.YEAR_RANGE
+    if year is not None and not lo <= year <= hi:
+        where.error("year", f"{year} is outside {lo}..{hi}")
+        return None
+    return year
+
+
+def build_comparison(where: Where, t: dict) -> Comparison:
+    """One ``[[study.comparison]]`` table."""
+    check_keys(where, t, schema.COMPARISON_REQUIRED, schema.COMPARISON_OPTIONAL)
+    sided = read_sided(where, t)
+    experimental = _sub(where, t, "experimental", build_arm)
+    reference = _sub(where, t, "reference", build_arm)
+    check_arm_labels(where, experimental, reference)
+    _warn_sided_without_p(where, t)
+    return Comparison(
+        id=read_id(where, t),
+        study_id=where.study,
+        question=read_id(where, t, "question"),
+        endpoint=read_str(where, t, "endpoint"),
+        quote=read_str(where, t, "quote"),
+        location=read_str(where, t, "location"),
+        experimental=experimental,
+        reference=reference,
+        population=read_str(where, t, "population"),
+        p=read_p(where, t, "p", sided),
+        hr=_sub(where, t, "hr", build_hr),
+        logrank=_sub(where, t, "logrank", build_logrank),
+        chisq=read_number(where, t, "chisq", nonnegative=True),
+        effect=_sub(where, t, "effect", build_effect),
+        direction=read_choice(where, t, "direction", schema.DIRECTIONS),
+        subgroup_of=read_id(where, t, "subgroup_of"),
+        status=read_str(where, t, "status"),
+        time_unit=read_choice(where, t, "time_unit", schema.TIME_UNITS) or "months",
+        derived=read_str_list(where, t, "derived") or (),
+        method=_read_method(where, t),
+        notes=read_str(where, t, "notes"),
+        line=where.line(),
+    )
+
+
+def _sub(where: Where, t: dict, key: str, build):
+    """Build the sub-table ``key`` with ``build`` if present and a table."""
+    table = read_table(where, t, key)
+    return None if table is None else build(where.at(key), table)
+
+
+def _warn_sided_without_p(where: Where, t: dict) -> None:
+    if "sided" in t and "p" not in t:
+        where.warn("sided", "sided applies to p, but no p is given")
+
+
+def known_methods() -> tuple[str, ...] | None:
+    """Reconstruction method ids, if the reconstruction package defines them."""
+    try:
+        from survmeta.reconstruct import METHODS
+    except ImportError:
+        return None
+    return tuple(METHODS)
+
+
+def _read_method(where: Where, t: dict) -> str | None:
+    methods = known_methods()
+    if methods is None:
+        return read_str(where, t, "method")
+    return read_choice(where, t, "method", methods)
+
+
+def build_arm(where: Where, t: dict) -> Arm:
+    """An arm (``experimental`` or ``reference``), inline or as a sub-table."""
+    check_keys(where, t, schema.ARM_REQUIRED, schema.ARM_OPTIONAL)
+    median = (read_bound(where, "median", t["median"], allow_nr=True)
+              if "median" in t else None)
+    ci = read_ci(where, t)
+    arm = Arm(
+        label=read_str(where, t, "label"),
+        n=read_int(where, t, "n", minimum=1),
+        events=read_int(where, t, "events", minimum=1),
+        median=median,
+        ci=ci,
+        ci_level=_level_or_default(where, t),
+        expected=read_number(where, t, "expected", positive=True),
+    )
+    check_ci(where, "ci", ci, median, "median", allow_equal_bounds=True)
+    check_events(where, arm)
+    return arm
+
+
+def _level_or_default(where: Where, t: dict) -> float:
+    level = read_level(where, t)
+    return 0.95 if level is None else level
+
+
+def build_hr(where: Where, t: dict) -> ReportedHR:
+    """A reported hazard ratio ``hr = { estimate, ci, level, adjusted, p, sided }``."""
+    check_keys(where, t, schema.HR_REQUIRED, schema.HR_OPTIONAL)
+    estimate = (read_bound(where, "estimate", t["estimate"], allow_nr=False)
+                if "estimate" in t else None)
+    ci = read_ci(where, t)
+    if check_ci(where, "ci", ci, estimate, "estimate", allow_equal_bounds=False):
+        check_hr_centring(where, "ci", estimate, ci)
+    _warn_sided_without_p(where, t)
+    return ReportedHR(
+        estimate=estimate,
+        ci=ci,
+        level=_level_or_default(where, t),
+        adjusted=read_bool(where, t, "adjusted"),
+        p=read_p(where, t, "p", read_sided(where, t)),
+    )
+
+
+def build_logrank(where: Where, t: dict) -> LogRank:
+    """Log-rank ``{ o_minus_e, variance }`` for the experimental arm."""
+    check_keys(where, t, schema.LOGRANK_REQUIRED, ())
+    return LogRank(
+        o_minus_e=read_number(where, t, "o_minus_e"),
+        variance=read_number(where, t, "variance", positive=True),
+    )
+
+
+def build_effect(where: Where, t: dict) -> DirectEffect:
+    """A log HR given directly: ``effect = { log_hr, se }``."""
+    check_keys(where, t, schema.EFFECT_REQUIRED, ())
+    return DirectEffect(
+        log_hr=read_number(where, t, "log_hr"),
+        se=read_number(where, t, "se", positive=True),
+    )

@@ -1,0 +1,154 @@
+"""The registry format: known keys, required keys and vocabularies.
+
+Everything the loader needs to know about which keys may appear where lives
+here, so :mod:`survmeta.registry.load` and ``docs/registry.md`` describe the
+same format.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "TOP_KEYS",
+    "QUESTION_REQUIRED",
+    "QUESTION_OPTIONAL",
+    "STUDY_REQUIRED",
+    "STUDY_OPTIONAL",
+    "COMPARISON_REQUIRED",
+    "COMPARISON_OPTIONAL",
+    "ARM_REQUIRED",
+    "ARM_OPTIONAL",
+    "HR_REQUIRED",
+    "HR_OPTIONAL",
+    "LOGRANK_REQUIRED",
+    "EFFECT_REQUIRED",
+    "DESIGNS",
+    "DIRECTIONS",
+    "TIME_UNITS",
+    "NOT_POOLABLE",
+    "YEAR_RANGE",
+    "NR_TEXT",
+    "ID_RULE",
+    "is_valid_id",
+    "closest",
+    "did_you_mean",
+]
+
+#: The only schema version this release reads.
+SCHEMA_VERSION = 1
+
+TOP_KEYS = ("schema_version", "question", "study")
+
+QUESTION_REQUIRED = ("id", "title", "experimental", "reference", "outcome")
+QUESTION_OPTIONAL = ("notes",)
+
+STUDY_REQUIRED = ("id", "citation", "year", "design", "population")
+STUDY_OPTIONAL = ("n", "doi", "source", "notes", "definitions", "comparison")
+
+COMPARISON_REQUIRED = (
+    "id",
+    "question",
+    "endpoint",
+    "quote",
+    "location",
+    "experimental",
+    "reference",
+)
+COMPARISON_OPTIONAL = (
+    "population",
+    "p",
+    "sided",
+    "hr",
+    "logrank",
+    "chisq",
+    "effect",
+    "direction",
+    "subgroup_of",
+    "status",
+    "time_unit",
+    "derived",
+    "method",
+    "notes",
+)
+
+ARM_REQUIRED = ("label",)
+ARM_OPTIONAL = ("n", "events", "median", "ci", "level", "expected")
+
+HR_REQUIRED = ("estimate",)
+HR_OPTIONAL = ("ci", "level", "adjusted", "p", "sided")
+
+LOGRANK_REQUIRED = ("o_minus_e", "variance")
+EFFECT_REQUIRED = ("log_hr", "se")
+
+#: Study designs, as the ``design`` key spells them.
+DESIGNS = (
+    "rct",
+    "prospective cohort",
+    "retrospective cohort",
+    "case series",
+    "registry",
+    "review",
+    "meta-analysis",
+    "pooled analysis",
+)
+
+DIRECTIONS = ("favours experimental", "favours reference")
+TIME_UNITS = ("months", "weeks", "days")
+
+#: A ``status`` starting with this (case-insensitive) keeps a comparison out of pooling.
+NOT_POOLABLE = "not poolable"
+
+#: Plausible publication years (inclusive).
+YEAR_RANGE = (1900, 2100)
+
+#: How "not reached" is written for a median or an upper CI bound.
+NR_TEXT = "NR"
+
+
+#: How an id may be written, for messages.
+ID_RULE = 'use letters, digits, "_", "-" or ".", starting with a letter or digit'
+
+
+def is_valid_id(value: str) -> bool:
+    """Whether ``value`` can be an id (it is used in ``"study/comparison"`` keys).
+
+    Parameters
+    ----------
+    value : str
+
+    Returns
+    -------
+    bool
+        True for ASCII letters, digits, ``_``, ``-`` and ``.``, starting with
+        a letter or digit.
+    """
+    return bool(value) and value[0].isascii() and value[0].isalnum() and all(
+        c.isascii() and (c.isalnum() or c in "_-.") for c in value
+    )
+
+
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to ``word`` (difflib ratio >= 0.6), if any.
+
+    Parameters
+    ----------
+    word : str
+        What the user wrote.
+    candidates : iterable of str
+        What would have been valid.
+
+    Returns
+    -------
+    str or None
+    """
+    matches = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """``' (did you mean "x"?)'`` for the closest candidate, else ``''``."""
+    best = closest(word, candidates)
+    return f' (did you mean "{best}"?)' if best is not None else ""

@@ -1,0 +1,234 @@
+"""Validation rules that look at more than one key.
+
+The readers in :mod:`survmeta.registry.fields` check each value on its own
+(type, sign, vocabulary). The rules here relate values to each other: a CI
+and its estimate, events and n, the two arms of a comparison, and ids across
+the whole registry. Each rule records problems through a
+:class:`~survmeta.registry.context.Where`; none raises.
+
+The CI-centring warning
+-----------------------
+A hazard ratio's Wald CI is symmetric on the log scale, so the log estimate
+should sit halfway between the log bounds. Following metafor's ``conv.wald``
+(which flags a row when the estimate is off the midpoint by more than 10% of
+the CI width), :func:`check_hr_centring` warns when::
+
+    |log(est) - (log(lo) + log(hi)) / 2| > 0.1 * (log(hi) - log(lo)) + slack
+
+where ``slack`` is the largest displacement the printed rounding alone can
+cause: half a unit in the last printed decimal of each number (at least two
+decimals are assumed), taken on the log scale, for the estimate plus the mean
+of the two bounds. A mistyped bound or an HR paired with the wrong CI trips
+the rule; a correct HR rounded to two decimals does not.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Iterable
+
+from survmeta.registry.context import Where
+from survmeta.registry.records import NR, Arm, Comparison
+from survmeta.registry.schema import did_you_mean
+
+__all__ = [
+    "CENTRING_TOLERANCE",
+    "centring_discrepancy",
+    "check_ci",
+    "check_hr_centring",
+    "check_events",
+    "check_arm_labels",
+    "check_duplicate_ids",
+    "check_question_refs",
+    "check_subgroups",
+    "check_unused_questions",
+    "check_arm_totals",
+]
+
+#: Fraction of the log-CI width the log estimate may be off the midpoint (metafor's ``cifac``).
+CENTRING_TOLERANCE = 0.1
+
+
+def _fmt(x) -> str:
+    return "NR" if x is NR else f"{x:g}"
+
+
+def check_ci(where: Where, key: str, ci, estimate, estimate_name: str, *,
+             allow_equal_bounds: bool) -> bool:
+    """Bounds in order and the estimate inside them.
+
+    Parameters
+    ----------
+    where : Where
+        The table holding the CI (an arm or ``hr``).
+    key : str
+        Field name of the CI (``"ci"``).
+    ci : tuple or None
+        ``(lower, upper)``; the upper bound may be :data:`NR` (infinite).
+    estimate : float or NR or None
+        The point estimate the CI belongs to, if given.
+    estimate_name : str
+        ``"median"`` or ``"estimate"``, for messages.
+    allow_equal_bounds : bool
+        Whether ``lower == upper`` may stand (a Kaplan-Meier median CI can
+        collapse; a hazard ratio CI cannot).
+
+    Returns
+    -------
+    bool
+        True when no error was found.
+    """
+    if ci is None:
+        return True
+    lower, upper = ci
+    if upper is not NR and (lower > upper or (lower == upper and not allow_equal_bounds)):
+        where.error(key, f"CI bounds out of order: lower {_fmt(lower)} is not below upper {_fmt(upper)}")
+        return False
+    if estimate is None:
+        return True
+    below = estimate is not NR and estimate < lower
+    above = upper is not NR and (estimate is NR or estimate > upper)
+    if below or above:
+        where.error(key, f"{estimate_name} {_fmt(estimate)} lies outside its CI "
+                         f"[{_fmt(lower)}, {_fmt(upper)}]")
+        return False
+    return True
+
+
+def _printed_decimals(x: float) -> int:
+    """Decimals of the shortest representation of ``x``, at least 2."""
+    exponent = Decimal(repr(float(x))).normalize().as_tuple().exponent
+    return max(2, -int(exponent))
+
+
+def _rounding_slack(x: float) -> float:
+    """Log-scale displacement of half a unit in the last printed decimal of ``x``."""
+    half_unit = 0.5 * 10.0 ** (-_printed_decimals(x))
+    return math.log1p(half_unit / x)
+
+
+def centring_discrepancy(estimate: float, lower: float, upper: float) -> tuple[float, float]:
+    """How far a log HR is off the middle of its log CI, and what is tolerated.
+
+    Parameters
+    ----------
+    estimate, lower, upper : float
+        Hazard ratio and CI bounds as printed (positive, lower < upper).
+
+    Returns
+    -------
+    (distance, tolerance) : tuple of float
+        ``|log est - midpoint|`` and
+        ``CENTRING_TOLERANCE * log-width + rounding slack``; the CI is
+        called off-centre when ``distance > tolerance``.
+    """
+    lo, hi = math.log(lower), math.log(upper)
+    distance = abs(math.log(estimate) - (lo + hi) / 2)
+    slack = _rounding_slack(estimate) + (_rounding_slack(lower) + _rounding_slack(upper)) / 2
+    return distance, CENTRING_TOLERANCE * (hi - lo) + slack
+
+
+def check_hr_centring(where: Where, key: str, estimate, ci) -> None:
+    """Warn when a hazard ratio is not near the log-scale middle of its CI."""
+    if estimate is None or ci is None or ci[1] is NR or not ci[0] < ci[1]:
+        return
+    distance, tolerance = centring_discrepancy(estimate, ci[0], ci[1])
+    if distance > tolerance:
+        width = math.log(ci[1]) - math.log(ci[0])
+        where.warn(key, f"CI [{_fmt(ci[0])}, {_fmt(ci[1])}] is not centred on the estimate "
+                        f"{_fmt(estimate)} on the log scale (off by {distance / width:.0%} of its "
+                        f"width; more than {CENTRING_TOLERANCE:.0%} plus rounding): check the "
+                        "numbers, or the CI is not a Wald interval")
+
+
+def check_events(where: Where, arm: Arm) -> None:
+    """Events cannot exceed the number of patients."""
+    if arm.events is not None and arm.n is not None and arm.events > arm.n:
+        where.error("events", f"events ({arm.events}) exceed n ({arm.n})")
+
+
+def check_arm_labels(where: Where, experimental: Arm | None, reference: Arm | None) -> None:
+    """The two arms of a comparison must be different groups."""
+    if experimental is None or reference is None:
+        return
+    if experimental.label and experimental.label.strip().lower() == reference.label.strip().lower():
+        where.at("reference").error(
+            "label", f'same label as experimental.label ("{reference.label}"): '
+            "a comparison needs two different groups")
+
+
+def check_duplicate_ids(entries: Iterable[tuple[str | None, Where]], kind: str) -> None:
+    """Report every id that was already used by an earlier entry.
+
+    Parameters
+    ----------
+    entries : iterable of (id, Where)
+        In file order; None ids (already reported) are skipped.
+    kind : str
+        ``"question"``, ``"study"`` or ``"comparison"``, for the message.
+    """
+    first: dict[str, Where] = {}
+    for ident, where in entries:
+        if ident is None:
+            continue
+        if ident in first:
+            earlier = first[ident].line("id")
+            at = f" (first used on line {earlier})" if earlier is not None else ""
+            where.error("id", f'duplicate {kind} id "{ident}"{at}')
+        else:
+            first[ident] = where
+
+
+def check_question_refs(comparisons: Iterable[tuple[Comparison, Where]], question_ids: set[str]) -> None:
+    """Each comparison must name a question defined in the registry."""
+    for comp, where in comparisons:
+        if comp.question is not None and comp.question not in question_ids:
+            where.error("question", f'unknown question "{comp.question}"'
+                                    f"{did_you_mean(comp.question, sorted(question_ids))}")
+
+
+def check_subgroups(comparisons: list[tuple[Comparison, Where]]) -> None:
+    """``subgroup_of`` must name another comparison of the same study, without cycles."""
+    ids = {c.id for c, _ in comparisons if c.id is not None}
+    parent = {c.id: c.subgroup_of for c, _ in comparisons if c.id is not None}
+    for comp, where in comparisons:
+        ref = comp.subgroup_of
+        if ref is None:
+            continue
+        if ref == comp.id:
+            where.error("subgroup_of", "a comparison cannot be a subgroup of itself")
+        elif ref not in ids:
+            where.error("subgroup_of", f'no comparison "{ref}" in this study'
+                                       f"{did_you_mean(ref, sorted(ids))}")
+        elif _in_cycle(comp.id, parent):
+            where.error("subgroup_of", f'subgroup_of chain starting at "{comp.id}" loops back to it')
+
+
+def _in_cycle(start: str, parent: dict) -> bool:
+    seen = set()
+    node = parent.get(start)
+    while node is not None and node not in seen:
+        if node == start:
+            return True
+        seen.add(node)
+        node = parent.get(node)
+    return False
+
+
+def check_unused_questions(questions: Iterable[tuple[str | None, Where]], used: set[str]) -> None:
+    """Warn about a question no comparison refers to."""
+    for qid, where in questions:
+        if qid is not None and qid not in used:
+            where.warn("id", f'no comparison refers to question "{qid}"')
+
+
+def check_arm_totals(where: Where, comp: Comparison, study_n: int | None) -> None:
+    """Warn when the arms of a comparison hold more patients than the study."""
+    arms = (comp.experimental, comp.reference)
+    if study_n is None or any(a is None or a.n is None for a in arms):
+        return
+    total = sum(a.n for a in arms)
+    if total > study_n:
+        where.at("experimental").warn(
+            "n", f"the arms hold {total} patients, more than the study's n = {study_n}")
