@@ -1,10 +1,15 @@
 """Reconstruction: from what each paper printed to a log hazard ratio and its SE.
 
-:mod:`survmeta.reconstruct.methods` holds one function per method;
-the selector builds the effect table (see ``docs/architecture.md``).
+* :mod:`survmeta.reconstruct.methods`: one function per method, each
+  returning an :class:`Estimate` or raising :class:`NotApplicable`;
+* :func:`reconstruct`: the effect table (``docs/architecture.md``) for a
+  registry; :func:`estimate_comparison`: the selector for one comparison;
+* :func:`explain`: the reasoning for one comparison, in words.
+
 Pure numpy/scipy/pandas: importing this package never imports PyMC.
 """
 
+from survmeta.reconstruct.explain import explain
 from survmeta.reconstruct.methods import (
     APPROXIMATE,
     DEFAULT_ORDER,
@@ -12,5 +17,17 @@ from survmeta.reconstruct.methods import (
     Estimate,
     NotApplicable,
 )
+from survmeta.reconstruct.select import COLUMNS, Selection, estimate_comparison, reconstruct
 
-__all__ = ["APPROXIMATE", "DEFAULT_ORDER", "METHODS", "Estimate", "NotApplicable"]
+__all__ = [
+    "APPROXIMATE",
+    "COLUMNS",
+    "DEFAULT_ORDER",
+    "METHODS",
+    "Estimate",
+    "NotApplicable",
+    "Selection",
+    "estimate_comparison",
+    "explain",
+    "reconstruct",
+]

@@ -1,0 +1,428 @@
+"""The selector and the effect table.
+
+:func:`estimate_comparison` runs every method on one comparison and picks
+one; :func:`reconstruct` does so for a whole registry and returns the effect
+table of ``docs/architecture.md``.
+
+Selection rule
+--------------
+1. A method forced globally (``force=``) wins; then one forced for the
+   comparison in the registry (``method = "..."``). A forced method that does
+   not apply leaves the comparison without an estimate, with the reason: it
+   is never silently replaced.
+2. Otherwise the first method, in ``method_order`` (default
+   :data:`~survmeta.reconstruct.methods.DEFAULT_ORDER`: reported HR first,
+   median ratios last), that applies. ``p_patients`` is not in the default
+   order (its SE is a lower bound); list it in ``method_order`` or force it
+   to use it.
+
+Every other method that applies is kept in ``alternatives``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from survmeta.errors import SurvmetaError
+from survmeta.reconstruct.calibration import MethodCalibration, load_calibration
+from survmeta.reconstruct.methods import (
+    APPROXIMATE,
+    DEFAULT_ORDER,
+    METHODS,
+    Estimate,
+    NotApplicable,
+    run_method,
+)
+from survmeta.registry.records import Comparison, Registry
+
+#: 97.5% normal quantile for the 95% interval of the effect table.
+Z95 = 1.959964
+
+#: Columns of the effect table, in order (docs/architecture.md).
+COLUMNS: tuple[str, ...] = (
+    "study",
+    "comparison",
+    "key",
+    "question",
+    "endpoint",
+    "year",
+    "design",
+    "n",
+    "subgroup_of",
+    "log_hr",
+    "se",
+    "se_sampling",
+    "se_extra",
+    "hr",
+    "hr_lower",
+    "hr_upper",
+    "method",
+    "approximate",
+    "flags",
+    "p_relation",
+    "p_bound",
+    "alternatives",
+    "assumptions",
+    "warnings",
+    "poolable",
+    "reason",
+)
+
+_P_PATIENTS_NOTE = (
+    "p_patients also applies but is not used by default: its variance counts patients "
+    "instead of events, so its SE is only a lower bound"
+)
+
+
+def _check_method(method: str, where: str) -> str:
+    if method not in METHODS:
+        raise SurvmetaError(
+            f"{where}: unknown reconstruction method {method!r}; known methods: {', '.join(METHODS)}"
+        )
+    return method
+
+
+def parse_method_order(method_order) -> tuple[str, ...]:
+    """Validate a method order (sequence or comma-separated string)."""
+    if method_order is None:
+        return DEFAULT_ORDER
+    if isinstance(method_order, str):
+        items = [m.strip() for m in method_order.split(",") if m.strip()]
+    else:
+        items = list(method_order)
+    if not items:
+        raise SurvmetaError(f"method order is empty; known methods: {', '.join(METHODS)}")
+    seen = []
+    for m in items:
+        _check_method(m, "method order")
+        if m in seen:
+            raise SurvmetaError(f"method order: {m!r} listed twice")
+        seen.append(m)
+    return tuple(seen)
+
+
+@dataclass
+class Selection:
+    """The outcome of the selector for one comparison.
+
+    Attributes
+    ----------
+    comparison : Comparison
+    chosen : Estimate or None
+        The estimate used (None when no method applies, or the forced one
+        does not).
+    candidates : dict
+        Every method id -> its :class:`Estimate` or the :class:`NotApplicable`
+        explaining why not, in :data:`METHODS` order.
+    alternatives : list of dict
+        ``{"method", "log_hr", "se"}`` for the other methods that apply
+        (``se`` includes the calibrated extra error, as in the table).
+    reason : str or None
+        Why there is no estimate (None when there is one).
+    why : str
+        Why the chosen method was chosen (or why none was).
+    order : tuple of str
+        The method order used.
+    forced : str or None
+        The forced method, if any; ``forced_by`` says by what.
+    se_extra : float
+        Calibrated extra SD added to the chosen estimate's SE (0 if exact or
+        uncalibrated); ``calibrated`` is False for an uncalibrated
+        approximate method.
+    """
+
+    comparison: Comparison
+    chosen: Estimate | None
+    candidates: dict
+    alternatives: list
+    reason: str | None
+    why: str
+    order: tuple
+    forced: str | None = None
+    forced_by: str | None = None
+    se_extra: float = 0.0
+    calibrated: bool = True
+    calibration: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def estimates(self) -> dict[str, Estimate]:
+        """The methods that apply, in :data:`METHODS` order."""
+        return {m: e for m, e in self.candidates.items() if isinstance(e, Estimate)}
+
+    @property
+    def se(self) -> float:
+        """SE of the chosen estimate including the extra error (NaN if none)."""
+        if self.chosen is None:
+            return math.nan
+        return math.sqrt(self.chosen.se**2 + self.se_extra**2)
+
+
+def _extra(method: str, calibration: dict[str, MethodCalibration]) -> tuple[float, bool]:
+    """(se_extra, calibrated) for a method."""
+    if method not in APPROXIMATE:
+        return 0.0, True
+    entry = calibration.get(method)
+    if entry is None:
+        return 0.0, False
+    return entry.extra_sd, True
+
+
+def _no_estimate_reason(candidates: dict, order: tuple) -> str:
+    """One sentence grouping the reasons the methods in ``order`` do not apply."""
+    by_reason: dict[str, list[str]] = {}
+    for m in order:
+        res = candidates[m]
+        if isinstance(res, NotApplicable) and not res.missing:
+            by_reason.setdefault(res.reason, []).append(m)
+    if not by_reason:
+        missing = []
+        for m in order:
+            res = candidates[m]
+            if isinstance(res, NotApplicable) and res.reason not in missing:
+                missing.append(res.reason)
+        text = "no estimate: not enough reported (" + "; ".join(missing) + ")"
+    else:
+        text = "no estimate: " + "; ".join(
+            f"{reason} ({', '.join(ms)})" for reason, ms in by_reason.items()
+        )
+    if "p_patients" not in order and isinstance(candidates.get("p_patients"), Estimate):
+        text += f"; {_P_PATIENTS_NOTE}"
+    return text
+
+
+def estimate_comparison(
+    comparison: Comparison,
+    method_order=None,
+    force: str | None = None,
+    calibration: dict[str, MethodCalibration] | None = None,
+) -> Selection:
+    """Run every method on a comparison and pick one.
+
+    Parameters
+    ----------
+    comparison : Comparison
+    method_order : sequence of str or comma-separated str, optional
+        Order of preference; default :data:`DEFAULT_ORDER`.
+    force : str, optional
+        Use this method (overrides ``comparison.method`` and the order).
+    calibration : dict, optional
+        Calibration entries; default the bundled file.
+
+    Returns
+    -------
+    Selection
+
+    Raises
+    ------
+    SurvmetaError
+        Unknown method ids (the message lists the known ones), or reported
+        numbers no method can accept (a CI in the wrong order, ...).
+    """
+    order = parse_method_order(method_order)
+    cal = load_calibration() if calibration is None else calibration
+    forced, forced_by = None, None
+    if force is not None:
+        forced, forced_by = _check_method(force, "force"), "globally"
+    elif comparison.method is not None:
+        forced = _check_method(comparison.method, f"comparison {comparison.key}, method")
+        forced_by = "by the registry (method = ...)"
+
+    candidates: dict = {}
+    for m in METHODS:
+        try:
+            candidates[m] = run_method(m, comparison)
+        except NotApplicable as exc:
+            candidates[m] = exc
+
+    chosen: Estimate | None = None
+    reason: str | None = None
+    if forced is not None:
+        res = candidates[forced]
+        if isinstance(res, Estimate):
+            chosen = res
+            why = f"{forced} forced {forced_by}"
+        else:
+            reason = f"forced method {forced} does not apply: {res.reason}"
+            why = f"{forced} forced {forced_by}, but it does not apply"
+    else:
+        for m in order:
+            if isinstance(candidates[m], Estimate):
+                chosen = candidates[m]
+                break
+        if chosen is not None:
+            skipped = [m for m in order[: order.index(chosen.method)]]
+            why = f"{chosen.method} is the first method in the order that the reported data allow"
+            if skipped:
+                why += f" (earlier in the order, {', '.join(skipped)} did not apply)"
+        else:
+            reason = _no_estimate_reason(candidates, order)
+            why = "no method in the order applies"
+
+    se_extra, calibrated = (0.0, True) if chosen is None else _extra(chosen.method, cal)
+    alternatives = []
+    for m, est in candidates.items():
+        if isinstance(est, Estimate) and (chosen is None or m != chosen.method):
+            extra, _ = _extra(m, cal)
+            alternatives.append(
+                {"method": m, "log_hr": est.log_hr, "se": math.sqrt(est.se**2 + extra**2)}
+            )
+    return Selection(
+        comparison=comparison,
+        chosen=chosen,
+        candidates=candidates,
+        alternatives=alternatives,
+        reason=reason,
+        why=why,
+        order=order,
+        forced=forced,
+        forced_by=forced_by,
+        se_extra=se_extra,
+        calibrated=calibrated,
+        calibration=cal,
+    )
+
+
+def _row(study, comparison: Comparison, sel: Selection) -> dict:
+    ne, nr = comparison.experimental.n, comparison.reference.n
+    n = float(ne + nr) if ne is not None and nr is not None else math.nan
+    row = {
+        "study": study.id,
+        "comparison": comparison.id,
+        "key": comparison.key,
+        "question": comparison.question,
+        "endpoint": comparison.endpoint,
+        "year": study.year,
+        "design": study.design,
+        "n": n,
+        "subgroup_of": comparison.subgroup_of,
+        "log_hr": math.nan,
+        "se": math.nan,
+        "se_sampling": math.nan,
+        "se_extra": math.nan,
+        "hr": math.nan,
+        "hr_lower": math.nan,
+        "hr_upper": math.nan,
+        "method": None,
+        "approximate": None,
+        "flags": (),
+        "p_relation": None,
+        "p_bound": math.nan,
+        "alternatives": list(sel.alternatives),
+        "assumptions": (),
+        "warnings": (),
+        "poolable": False,
+        "reason": sel.reason,
+    }
+    if not comparison.poolable:
+        # The registry keeps it out of pooling; show everything that could be computed.
+        row["reason"] = comparison.status
+        row["alternatives"] = _all_estimates(sel)
+        return row
+    est = sel.chosen
+    if est is None:
+        return row
+    se = sel.se
+    flags = list(est.flags)
+    if not sel.calibrated:
+        flags.append("uncalibrated")
+    row.update(
+        log_hr=est.log_hr,
+        se=se,
+        se_sampling=est.se,
+        se_extra=sel.se_extra,
+        hr=math.exp(est.log_hr),
+        hr_lower=math.exp(est.log_hr - Z95 * se),
+        hr_upper=math.exp(est.log_hr + Z95 * se),
+        method=est.method,
+        approximate=est.method in APPROXIMATE,
+        flags=tuple(flags),
+        p_relation=est.p_relation,
+        p_bound=math.nan if est.p_bound is None else float(est.p_bound),
+        assumptions=est.assumptions,
+        warnings=est.warnings,
+        poolable=True,
+        reason=None,
+    )
+    return row
+
+
+def _all_estimates(sel: Selection) -> list[dict]:
+    out = []
+    for m, est in sel.estimates.items():
+        extra, _ = _extra(m, sel.calibration)
+        out.append({"method": m, "log_hr": est.log_hr, "se": math.sqrt(est.se**2 + extra**2)})
+    return out
+
+
+def reconstruct(
+    registry: Registry,
+    question: str | None = None,
+    method_order=None,
+    force: str | None = None,
+) -> pd.DataFrame:
+    """The effect table: one row per comparison, in registry order.
+
+    Parameters
+    ----------
+    registry : Registry
+        A validated registry (:func:`survmeta.registry.load_registry`).
+    question : str, optional
+        Only the comparisons of this question.
+    method_order : sequence of str or comma-separated str, optional
+        Order of preference of the methods (default :data:`DEFAULT_ORDER`).
+    force : str, optional
+        Use this method for every comparison (a comparison where it does not
+        apply gets no estimate and says why).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`COLUMNS` (docs/architecture.md, "Effect table").
+        Not-poolable rows have NaN ``log_hr``/``se`` and a ``reason``.
+
+    Raises
+    ------
+    SurvmetaError
+        Unknown question or method ids.
+    """
+    if question is not None:
+        known = [q.id for q in registry.questions]
+        if question not in known:
+            raise SurvmetaError(
+                f"unknown question {question!r}; known questions: {', '.join(known) or '(none)'}"
+            )
+    order = parse_method_order(method_order)
+    if force is not None:
+        _check_method(force, "force")
+    cal = load_calibration()
+    rows = []
+    for study in registry.studies:
+        for c in study.comparisons:
+            if question is not None and c.question != question:
+                continue
+            sel = estimate_comparison(c, method_order=order, force=force, calibration=cal)
+            rows.append(_row(study, c, sel))
+    return _frame(rows)
+
+
+_FLOAT_COLUMNS = ("n", "log_hr", "se", "se_sampling", "se_extra", "hr", "hr_lower", "hr_upper",
+                  "p_bound")
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    """Effect-table DataFrame with stable dtypes (floats, bool, int year, objects)."""
+    data = {}
+    for col in COLUMNS:
+        values = [r[col] for r in rows]
+        if col in _FLOAT_COLUMNS:
+            data[col] = pd.Series(values, dtype=float)
+        elif col == "poolable":
+            data[col] = pd.Series(values, dtype=bool)
+        elif col == "year":
+            data[col] = pd.Series(values, dtype="int64")
+        else:
+            data[col] = pd.Series(values, dtype=object)
+    return pd.DataFrame(data, columns=list(COLUMNS))
