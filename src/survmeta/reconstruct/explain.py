@@ -169,7 +169,7 @@ def _estimate_line(est: Estimate, se: float) -> str:
 
 def _close_keys(registry: Registry, key: str) -> list[str]:
     keys = [c.key for c in registry.comparisons()]
-    close = difflib.get_close_matches(key, keys, n=5, cutoff=0.5)
+    close = difflib.get_close_matches(key, keys, n=5, cutoff=0.6)
     if not close:
         sid = key.partition("/")[0]
         close = [k for k in keys if k.startswith(sid + "/")][:10]

@@ -1,0 +1,37 @@
+"""``survmeta explain PATH STUDY/COMPARISON``: how one log HR was reconstructed.
+
+Prints the inputs as printed (quote and location), each candidate method with
+its numbers or why it does not apply, the choice and why, and a paragraph for
+a methods section with references.
+"""
+
+from __future__ import annotations
+
+
+def add_parser(subparsers) -> None:
+    """Register the ``explain`` command."""
+    from survmeta.reconstruct.methods import METHODS
+
+    parser = subparsers.add_parser(
+        "explain",
+        help="explain how one comparison's log HR and SE were reconstructed",
+        description="Explain, for one comparison, the inputs as printed, every candidate "
+                    "method, the choice and why, with a paragraph for a methods section.",
+    )
+    parser.add_argument("path", metavar="PATH", help="registry (.toml)")
+    parser.add_argument("key", metavar="STUDY/COMPARISON", help="the comparison, e.g. heo2021/os_oligo_vs_multi")
+    parser.add_argument("--method-order", metavar="M1,M2,...",
+                        help="order of preference of the methods; known: " + ", ".join(METHODS))
+    parser.add_argument("--force", metavar="METHOD",
+                        help="use METHOD; known: " + ", ".join(METHODS))
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Print the explanation; return the exit code."""
+    from survmeta.reconstruct import explain
+    from survmeta.registry import load
+
+    registry = load(args.path)
+    print(explain(registry, args.key, method_order=args.method_order, force=args.force), end="")
+    return 0
