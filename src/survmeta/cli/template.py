@@ -1,0 +1,53 @@
+"""``survmeta template``: print a commented study (or comparison) block to fill in."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HELP = "print a commented study block in the registry format"
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "template",
+        help=HELP,
+        description=(
+            "Print a commented [[study]] block (or, with --comparison-only, a "
+            "[[study.comparison]] block) in the registry format. Fill it in and merge it "
+            "with `survmeta add --from FILE`. Required fields are left empty so an "
+            "unfilled template is refused."
+        ),
+    )
+    p.add_argument("--question", metavar="Q", help="question id to write into the comparison")
+    p.add_argument("--comparison-only", action="store_true",
+                   help="print only a comparison block, for `survmeta add --study ID`")
+    p.add_argument("--registry", metavar="PATH", default="studies.toml",
+                   help="registry whose question ids are checked and listed "
+                        "(default: studies.toml, if present)")
+    p.set_defaults(func=run)
+
+
+def _question_ids(path: Path) -> list[str] | None:
+    """Question ids of the registry, or None when it cannot be read."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    qs = data.get("question", [])
+    return [q["id"] for q in qs if isinstance(q, dict) and isinstance(q.get("id"), str)]
+
+
+def run(args) -> int:
+    from survmeta.errors import SurvmetaError
+    from survmeta.living.template import template_text
+    from survmeta.registry.schema import did_you_mean
+
+    questions = _question_ids(Path(args.registry))
+    if args.question and questions is not None and args.question not in questions:
+        raise SurvmetaError(f'unknown question "{args.question}" in {args.registry}'
+                            f"{did_you_mean(args.question, questions)}; known: {', '.join(questions)}")
+    sys.stdout.write(template_text(args.question, args.comparison_only, questions))
+    return 0
