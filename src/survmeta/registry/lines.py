@@ -56,11 +56,11 @@ class LineIndex:
             ancestor was recorded (e.g. an empty document).
         """
         loc = tuple(location)
-        while loc:
-            if loc in self.lines:
-                return self.lines[loc]
+        while loc not in self.lines:
+            if not loc:
+                return None
             loc = loc[:-1]
-        return None
+        return self.lines[loc]
 
     def exact(self, location: tuple) -> int | None:
         """Line of ``location`` itself, without falling back to an ancestor."""
@@ -241,6 +241,7 @@ def index_lines(text: str) -> LineIndex:
     LineIndex
     """
     scanner = _Scanner()
+    scanner.index.record((), 1)  # the document itself: problems about top-level keys
     for lineno, raw in enumerate(text.splitlines(), start=1):
         scanner.feed(lineno, raw)
     return scanner.index

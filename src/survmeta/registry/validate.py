@@ -54,7 +54,7 @@ def _fmt(x) -> str:
     return "NR" if x is NR else f"{x:g}"
 
 
-def check_ci(where: Where, key: str, ci, estimate, estimate_name: str, *,
+def check_ci(where: Where, key: str, ci, estimate, estimate_key: str, *,
              allow_equal_bounds: bool) -> bool:
     """Bounds in order and the estimate inside them.
 
@@ -68,8 +68,9 @@ def check_ci(where: Where, key: str, ci, estimate, estimate_name: str, *,
         ``(lower, upper)``; the upper bound may be :data:`NR` (infinite).
     estimate : float or NR or None
         The point estimate the CI belongs to, if given.
-    estimate_name : str
-        ``"median"`` or ``"estimate"``, for messages.
+    estimate_key : str
+        Field of the estimate (``"median"`` or ``"estimate"``); an estimate
+        outside the CI is reported on it.
     allow_equal_bounds : bool
         Whether ``lower == upper`` may stand (a Kaplan-Meier median CI can
         collapse; a hazard ratio CI cannot).
@@ -90,8 +91,8 @@ def check_ci(where: Where, key: str, ci, estimate, estimate_name: str, *,
     below = estimate is not NR and estimate < lower
     above = upper is not NR and (estimate is NR or estimate > upper)
     if below or above:
-        where.error(key, f"{estimate_name} {_fmt(estimate)} lies outside its CI "
-                         f"[{_fmt(lower)}, {_fmt(upper)}]")
+        where.error(estimate_key, f"{_fmt(estimate)} lies outside its CI "
+                                  f"[{_fmt(lower)}, {_fmt(upper)}]")
         return False
     return True
 
@@ -152,7 +153,9 @@ def check_arm_labels(where: Where, experimental: Arm | None, reference: Arm | No
     """The two arms of a comparison must be different groups."""
     if experimental is None or reference is None:
         return
-    if experimental.label and experimental.label.strip().lower() == reference.label.strip().lower():
+    if experimental.label is None or reference.label is None:
+        return
+    if experimental.label.strip().lower() == reference.label.strip().lower():
         where.at("reference").error(
             "label", f'same label as experimental.label ("{reference.label}"): '
             "a comparison needs two different groups")
