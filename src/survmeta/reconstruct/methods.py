@@ -208,7 +208,7 @@ def z_from_level(level: float) -> float:
     """Normal quantile of a two-sided confidence level.
 
     ``z = Phi^{-1}(1 - (1 - level) / 2)``; 1.959964 for 95%, 2.053749 for 96%,
-    2.000000 for 97.72% (Tierney 2007, section "CI given").
+    2.276769 for 97.72% (Tierney 2007).
 
     Raises
     ------
@@ -228,8 +228,8 @@ def z_from_p(p: float, sided: int = 2) -> float:
     """Absolute normal deviate of a p-value.
 
     Two-sided: ``|z| = Phi^{-1}(1 - p/2)``. One-sided: ``|z| = |Phi^{-1}(1 - p)|``,
-    the same as a two-sided ``2 min(p, 1 - p)`` (Tierney 2007, section "p-value
-    given": a one-sided p is doubled before use).
+    the same as a two-sided ``2 min(p, 1 - p)`` (Tierney 2007: a
+    one-sided p is doubled before use).
 
     Raises
     ------
@@ -439,7 +439,7 @@ def direct(comparison: Comparison) -> Estimate:
 def hr_ci(comparison: Comparison) -> Estimate:
     """Reported HR with a confidence interval of any level.
 
-    Formula (Parmar 1998, section 2; Tierney 2007, "CI given"), with
+    Formula (Parmar 1998; Tierney 2007), with
     ``z = Phi^{-1}(1 - (1 - level)/2)``::
 
         log HR = log(HR)
@@ -502,7 +502,7 @@ def hr_ci(comparison: Comparison) -> Estimate:
 def hr_p(comparison: Comparison) -> Estimate:
     """Reported HR with a p-value (two- or one-sided).
 
-    Formula (Tierney 2007, "HR and p-value given")::
+    Formula (Tierney 2007)::
 
         log HR = log(HR)
         SE     = |log HR| / z,   z = Phi^{-1}(1 - p/2)
@@ -535,7 +535,7 @@ def hr_p(comparison: Comparison) -> Estimate:
 def logrank_oe(comparison: Comparison) -> Estimate:
     """Log-rank O - E and its variance V for the experimental arm.
 
-    Formula (Parmar 1998, section 2; Tierney 2007, "O - E and V given";
+    Formula (Parmar 1998; Tierney 2007;
     Peto one-step estimate)::
 
         log HR = (O - E) / V
@@ -602,7 +602,7 @@ def _variance_from_events(notes: _Notes) -> tuple[float, dict]:
 def chisq(comparison: Comparison) -> Estimate:
     """Log-rank chi-square statistic (1 df) with V from events per arm.
 
-    Formula (Parmar 1998, section 2; Tierney 2007, "chi-square given")::
+    Formula (Parmar 1998; Tierney 2007)::
 
         z      = sqrt(chi2)
         V      = d_e d_r / (d_e + d_r)
@@ -647,7 +647,7 @@ def _from_p_and_v(notes: _Notes, method: str, v: float, inputs: dict) -> Estimat
 
 
 def p_events(comparison: Comparison) -> Estimate:
-    """p-value with events per arm (Parmar 1998; Tierney 2007, "p-value given").
+    """p-value with events per arm (Parmar 1998; Tierney 2007).
 
     Formula, with ``z = Phi^{-1}(1 - p/2)`` (one-sided: two-sided 2p)::
 

@@ -1,0 +1,333 @@
+"""The reconstruction methods, one by one.
+
+Sources of the expected numbers
+-------------------------------
+No worked example with its printed numbers from Parmar 1998 (Stat Med
+17:2815-34) or Tierney 2007 (Trials 8:16, and its spreadsheet) was available
+to copy here, so no test claims to reproduce a published number. Every expected
+value is instead a closed form of the formulas those papers give:
+
+* CI: ``SE = (log U - log L) / (2 z)``, ``z = Phi^{-1}(1 - (1 - level)/2)``;
+* HR + p: ``SE = |log HR| / z``, ``z = Phi^{-1}(1 - p/2)``;
+* O - E, V: ``log HR = (O - E)/V``, ``SE = 1/sqrt(V)``;
+* p + events: ``V = d_e d_r/(d_e + d_r)`` (``D/4`` for equal events);
+* medians (Michiels 2005): ``log HR = log(m_r/m_e)``.
+
+Quantiles used as literals are from standard normal tables: Phi^{-1}(0.975)
+= 1.959964, Phi^{-1}(0.98) = 2.053749, Phi^{-1}(0.9886) = 2.276769.
+Tolerances: ``EXACT = 1e-9`` for algebraic identities computed the same way,
+``ROUNDTRIP = 1e-6`` as issue 3 asks, ``TABLE = 1e-6`` for table quantiles
+printed to 6 decimals.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from recbuild import comparison, pval
+from scipy.stats import norm
+
+from survmeta.errors import SurvmetaError
+from survmeta.reconstruct import methods as M
+from survmeta.reconstruct.methods import NotApplicable
+from survmeta.registry.records import NR, Arm, DirectEffect, LogRank, ReportedHR
+
+EXACT = 1e-9
+ROUNDTRIP = 1e-6
+TABLE = 1e-6
+
+
+# -- quantiles ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "level, z",
+    [(0.95, 1.959964), (0.96, 2.053749), (0.9772, 2.276769), (0.90, 1.644854), (0.99, 2.575829)],
+)
+def test_z_from_level_matches_normal_table(level, z):
+    assert M.z_from_level(level) == pytest.approx(z, abs=TABLE)
+
+
+def test_level_outside_unit_interval_is_an_error():
+    with pytest.raises(SurvmetaError, match=r"\(0, 1\)"):
+        M.z_from_level(95)
+
+
+def test_z_from_p_two_and_one_sided():
+    assert M.z_from_p(0.05) == pytest.approx(1.959964, abs=TABLE)
+    # a one-sided p of 0.025 is the two-sided 0.05
+    assert M.z_from_p(0.025, sided=1) == pytest.approx(1.959964, abs=TABLE)
+
+
+@pytest.mark.parametrize("p", [0.0, -0.1, 1.5, float("nan")])
+def test_p_outside_range_is_an_error(p):
+    with pytest.raises(SurvmetaError):
+        M.z_from_p(p)
+
+
+# -- direct --------------------------------------------------------------------
+
+
+def test_direct_uses_the_given_numbers():
+    est = M.direct(comparison(effect=DirectEffect(log_hr=-0.2, se=0.1)))
+    assert (est.log_hr, est.se, est.method) == (-0.2, 0.1, "direct")
+
+
+def test_direct_rejects_non_positive_se():
+    with pytest.raises(SurvmetaError, match="effect.se"):
+        M.direct(comparison(effect=DirectEffect(log_hr=-0.2, se=0.0)))
+
+
+# -- hr_ci -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("theta, se", [(-0.2877, 0.1), (0.5, 0.35), (0.0, 0.05), (-1.3, 0.8)])
+def test_hr_ci_95_round_trips(theta, se):
+    """A 95% CI built from (log HR, SE) gives back the SE to 1e-6 (issue 3)."""
+    z = norm.ppf(0.975)
+    ci = (math.exp(theta - z * se), math.exp(theta + z * se))
+    est = M.hr_ci(comparison(hr=ReportedHR(math.exp(theta), ci=ci)))
+    assert est.log_hr == pytest.approx(theta, abs=ROUNDTRIP)
+    assert est.se == pytest.approx(se, abs=ROUNDTRIP)
+    assert est.flags == ()
+
+
+@pytest.mark.parametrize("level, z_table", [(0.96, 2.053749), (0.9772, 2.276769)])
+def test_hr_ci_non_95_level_gives_the_se_its_level_implies(level, z_table):
+    """HR 0.8 with a CI of half-width 0.4 on the log scale: SE = 0.4 / z(level)."""
+    ci = (0.8 * math.exp(-0.4), 0.8 * math.exp(0.4))
+    est = M.hr_ci(comparison(hr=ReportedHR(0.8, ci=ci, level=level)))
+    assert est.se == pytest.approx(0.4 / z_table, abs=TABLE)
+    # read as 95% it would be 0.4 / 1.959964: the level matters
+    assert abs(est.se - 0.4 / 1.959964) > 0.005
+    assert any("read as stated" in a for a in est.assumptions)
+
+
+def test_hr_ci_upper_bound_nr_is_one_sided():
+    """SE = (log HR - log L)/z when U is NR."""
+    est = M.hr_ci(comparison(hr=ReportedHR(0.6, ci=(0.4, NR))))
+    assert est.se == pytest.approx((math.log(0.6) - math.log(0.4)) / 1.959964, abs=TABLE)
+    assert "one_sided_ci" in est.flags
+
+
+def test_hr_ci_lower_bound_nr_is_one_sided():
+    est = M.hr_ci(comparison(hr=ReportedHR(1.5, ci=(NR, 2.5))))
+    assert est.se == pytest.approx((math.log(2.5) - math.log(1.5)) / 1.959964, abs=TABLE)
+    assert "one_sided_ci" in est.flags
+
+
+def test_hr_ci_both_bounds_nr_not_applicable():
+    with pytest.raises(NotApplicable):
+        M.hr_ci(comparison(hr=ReportedHR(1.5, ci=(NR, NR))))
+
+
+def test_hr_ci_bounds_out_of_order_is_an_error():
+    with pytest.raises(SurvmetaError, match="out of order"):
+        M.hr_ci(comparison(hr=ReportedHR(0.7, ci=(0.9, 0.5))))
+
+
+def test_hr_ci_asymmetric_ci_warns():
+    est = M.hr_ci(comparison(hr=ReportedHR(0.5, ci=(0.45, 0.9))))
+    assert any("not centred" in w for w in est.warnings)
+
+
+# -- hr_p ----------------------------------------------------------------------
+
+
+def test_hr_p_closed_form():
+    """HR 0.5, p = 0.05: SE = log 2 / 1.959964 = 0.353653."""
+    est = M.hr_p(comparison(hr=ReportedHR(0.5, p=pval("0.05"))))
+    assert est.log_hr == pytest.approx(-math.log(2), abs=EXACT)
+    assert est.se == pytest.approx(math.log(2) / 1.959964, abs=TABLE)
+
+
+def test_hr_p_uses_the_comparison_p_when_the_hr_has_none():
+    est = M.hr_p(comparison(hr=ReportedHR(0.5), p=pval("0.05")))
+    assert est.se == pytest.approx(math.log(2) / 1.959964, abs=TABLE)
+    assert any("comparison's p-value" in a for a in est.assumptions)
+
+
+@pytest.mark.parametrize("method", ["hr_p", "median_ratio_p"])
+def test_se_falls_as_p_falls_with_fixed_estimate(method):
+    ps = [0.5, 0.2, 0.05, 0.01, 0.001, 1e-6]
+    ses = []
+    for p in ps:
+        c = comparison(
+            Arm("e", median=12.0), Arm("r", median=8.0), hr=ReportedHR(0.7), p=pval(str(p))
+        )
+        est = getattr(M, method)(c)
+        ses.append(est.se)
+    assert all(a > b for a, b in zip(ses, ses[1:])), ses
+
+
+@pytest.mark.parametrize("method", ["hr_p", "p_events", "median_ratio_p"])
+def test_one_sided_p_doubles(method):
+    """A one-sided p of 0.01 gives the same estimate as a two-sided 0.02."""
+    kw = dict(hr=ReportedHR(0.7), direction="favours experimental")
+    e, r = Arm("e", events=40, median=12.0), Arm("r", events=50, median=8.0)
+    one = getattr(M, method)(comparison(e, r, p=pval("0.01", sided=1), **kw))
+    two = getattr(M, method)(comparison(e, r, p=pval("0.02"), **kw))
+    assert one.log_hr == pytest.approx(two.log_hr, abs=EXACT)
+    assert one.se == pytest.approx(two.se, abs=EXACT)
+    assert any("one-sided" in a for a in one.assumptions)
+
+
+def test_p_bound_is_used_flagged_and_kept():
+    """'P<0.001' uses 0.001, is flagged conservative and keeps the bound."""
+    exact = M.hr_p(comparison(hr=ReportedHR(0.5, p=pval("0.001"))))
+    bound = M.hr_p(comparison(hr=ReportedHR(0.5, p=pval("<0.001"))))
+    assert bound.se == pytest.approx(exact.se, abs=EXACT)
+    assert {"p_bound", "conservative"} <= set(bound.flags)
+    assert (bound.p_relation, bound.p_bound) == ("<", 0.001)
+    assert exact.p_relation is None and "p_bound" not in exact.flags
+
+
+@pytest.mark.parametrize("text", ["NS", ">0.05"])
+def test_ns_or_lower_bound_p_gives_no_estimate(text):
+    with pytest.raises(NotApplicable, match="p-value"):
+        M.hr_p(comparison(hr=ReportedHR(0.5), p=pval(text)))
+
+
+def test_hr_p_with_p_one_or_hr_one_is_undefined():
+    with pytest.raises(NotApplicable, match="undefined"):
+        M.hr_p(comparison(hr=ReportedHR(0.5, p=pval("1"))))
+    with pytest.raises(NotApplicable, match="undefined"):
+        M.hr_p(comparison(hr=ReportedHR(1.0, p=pval("0.3"))))
+
+
+# -- log-rank ------------------------------------------------------------------
+
+
+def test_logrank_oe_closed_form():
+    """O - E = -10, V = 40: log HR = -0.25, SE = 1/sqrt(40)."""
+    est = M.logrank_oe(comparison(logrank=LogRank(o_minus_e=-10.0, variance=40.0)))
+    assert est.log_hr == pytest.approx(-0.25, abs=EXACT)
+    assert est.se == pytest.approx(1 / math.sqrt(40), abs=EXACT)
+
+
+def test_observed_expected_closed_form():
+    """O = 30/50, E = 40/40: HR = (30/40)/(50/40) = 0.6, var = 1/40 + 1/40."""
+    c = comparison(Arm("e", events=30, expected=40.0), Arm("r", events=50, expected=40.0))
+    est = M.observed_expected(c)
+    assert est.log_hr == pytest.approx(math.log(0.6), abs=EXACT)
+    assert est.se == pytest.approx(math.sqrt(2 / 40), abs=EXACT)
+
+
+def test_chisq_agrees_with_p_events():
+    """chi2 = z^2 and p = 2(1 - Phi(z)) carry the same information."""
+    z = 2.3
+    e, r = Arm("e", events=45), Arm("r", events=55)
+    a = M.chisq(comparison(e, r, chisq=z**2, direction="favours experimental"))
+    b = M.p_events(comparison(e, r, p=pval(repr(float(2 * norm.sf(z)))), direction="favours experimental"))
+    assert a.log_hr == pytest.approx(b.log_hr, abs=ROUNDTRIP)
+    assert a.se == pytest.approx(b.se, abs=EXACT)
+    assert a.log_hr < 0
+
+
+# -- p + events / patients ----------------------------------------------------
+
+
+def test_p_events_equal_events_is_tierney_d_over_4():
+    """Equal events d/2 per arm: V = D/4, log HR = -z * 2/sqrt(D), SE = 2/sqrt(D)."""
+    d = 100
+    c = comparison(Arm("e", events=50), Arm("r", events=50), p=pval("0.05"),
+                   direction="favours experimental")
+    est = M.p_events(c)
+    assert est.se == pytest.approx(2 / math.sqrt(d), abs=EXACT)
+    assert est.log_hr == pytest.approx(-1.959964 * 2 / math.sqrt(d), abs=TABLE)
+
+
+def test_p_events_unequal_events():
+    """V = d_e d_r/(d_e + d_r) = 30*60/90 = 20."""
+    c = comparison(Arm("e", events=30), Arm("r", events=60), p=pval("0.05"),
+                   direction="favours reference")
+    est = M.p_events(c)
+    assert est.se == pytest.approx(1 / math.sqrt(20), abs=EXACT)
+    assert est.log_hr > 0
+
+
+def test_p_without_direction_gives_no_estimate():
+    c = comparison(Arm("e", events=30), Arm("r", events=60), p=pval("0.01"))
+    with pytest.raises(NotApplicable, match="no direction"):
+        M.p_events(c)
+
+
+def test_direction_from_medians_and_nr_median():
+    e, r = Arm("e", events=30, median=NR), Arm("r", events=60, median=9.0)
+    est = M.p_events(comparison(e, r, p=pval("0.01")))
+    assert est.log_hr < 0
+    assert any("medians" in a for a in est.assumptions)
+
+
+def test_p_patients_is_a_flagged_lower_bound():
+    """With n >= events, V from patients is larger, so the SE is smaller."""
+    e, r = Arm("e", n=100, events=30), Arm("r", n=100, events=60)
+    c = comparison(e, r, p=pval("0.01"), direction="favours experimental")
+    pat, ev = M.p_patients(c), M.p_events(c)
+    assert "se_lower_bound" in pat.flags
+    assert pat.se == pytest.approx(1 / math.sqrt(50), abs=EXACT)
+    assert pat.se < ev.se
+
+
+def test_derived_input_is_an_assumption():
+    e, r = Arm("e", n=52), Arm("r", n=11)
+    c = comparison(e, r, p=pval("0.04"), direction="favours experimental",
+                   derived=("reference.n: 63 minus 52",))
+    assert "uses derived reference.n" in M.p_patients(c).assumptions
+
+
+# -- medians -------------------------------------------------------------------
+
+
+def test_median_ratio_ci_closed_form():
+    """Medians 12 (8-18) vs 8 (6-10.6): log HR = log(8/12); SE from log widths / (2*1.959964)."""
+    e = Arm("e", median=12.0, ci=(8.0, 18.0))
+    r = Arm("r", median=8.0, ci=(6.0, 10.6))
+    est = M.median_ratio_ci(comparison(e, r))
+    se_e = math.log(18 / 8) / (2 * 1.959964)
+    se_r = math.log(10.6 / 6) / (2 * 1.959964)
+    assert est.log_hr == pytest.approx(math.log(8 / 12), abs=EXACT)
+    assert est.se == pytest.approx(math.hypot(se_e, se_r), abs=TABLE)
+
+
+def test_median_ratio_ci_upper_nr_is_one_sided():
+    e = Arm("e", median=18.9, ci=(10.6, NR))
+    r = Arm("r", median=8.8, ci=(5.7, 12.0))
+    est = M.median_ratio_ci(comparison(e, r))
+    se_e = math.log(18.9 / 10.6) / 1.959964
+    se_r = math.log(12.0 / 5.7) / (2 * 1.959964)
+    assert est.se == pytest.approx(math.hypot(se_e, se_r), abs=TABLE)
+    assert "one_sided_ci" in est.flags
+
+
+@pytest.mark.parametrize("method", ["median_ratio_ci", "median_ratio_events", "median_ratio_p"])
+def test_median_nr_makes_the_ratio_unavailable(method):
+    e = Arm("e", median=NR, ci=(10.0, NR), events=20)
+    r = Arm("r", median=8.0, ci=(6.0, 11.0), events=30)
+    with pytest.raises(NotApplicable, match="not reached"):
+        getattr(M, method)(comparison(e, r, p=pval("0.01")))
+
+
+def test_median_ratio_events_closed_form():
+    e, r = Arm("e", median=10.0, events=40), Arm("r", median=5.0, events=60)
+    est = M.median_ratio_events(comparison(e, r))
+    assert est.log_hr == pytest.approx(math.log(0.5), abs=EXACT)
+    assert est.se == pytest.approx(math.sqrt(1 / 40 + 1 / 60), abs=EXACT)
+
+
+def test_median_ratio_p_equal_medians_is_undefined():
+    e, r = Arm("e", median=10.0), Arm("r", median=10.0)
+    with pytest.raises(NotApplicable, match="undefined"):
+        M.median_ratio_p(comparison(e, r, p=pval("0.2")))
+
+
+def test_unknown_method_lists_known_ones():
+    with pytest.raises(SurvmetaError, match="known: direct, hr_ci"):
+        M.run_method("median", comparison())
+
+
+def test_method_table_is_consistent():
+    assert set(M.METHOD_FUNCTIONS) == set(M.METHODS) == set(M.METHOD_TITLES)
+    assert "p_patients" not in M.DEFAULT_ORDER
+    assert M.APPROXIMATE | M.EXACT == set(M.METHODS)
