@@ -1,0 +1,293 @@
+"""Frequentist random-effects meta-analysis, following metafor's ``rma()``.
+
+Estimators of tau^2: ``"DL"`` (DerSimonian-Laird), ``"REML"``, ``"ML"``, ``"PM"``
+(Paule-Mandel) and ``"FE"`` (common effect, tau^2 = 0). Tests: ``"z"`` (normal)
+or ``"knha"`` (Knapp-Hartung: t with k - 1 df and the scaled SE, untruncated,
+as metafor does by default). Heterogeneity statistics follow metafor: Q from
+inverse-variance (FE) weights; for random-effects models
+I^2 = tau^2 / (tau^2 + s^2) and H^2 = (tau^2 + s^2) / s^2 with the "typical"
+within-study variance s^2 = (k - 1) sum(w) / (sum(w)^2 - sum(w^2)); for the FE
+model I^2 = (Q - df) / Q and H^2 = Q / df.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from survmeta.errors import SurvmetaError
+
+METHODS = ("REML", "DL", "PM", "ML", "FE")
+TESTS = ("z", "knha")
+
+
+@dataclass(frozen=True)
+class FrequentistResult:
+    """Result of :func:`rma` (names follow metafor's printed output).
+
+    Attributes
+    ----------
+    method, test : str
+    level : float
+    k : int
+    estimate, se : float
+        Pooled estimate and its SE (the Knapp-Hartung SE when ``test="knha"``).
+    stat : float
+        z or t statistic (see ``stat_name``).
+    stat_name : str
+        ``"z"`` or ``"t"``.
+    df : int or None
+        t degrees of freedom (k - 1) for ``test="knha"``.
+    pval, ci_lower, ci_upper : float
+    tau2, tau : float
+    tau2_se : float or None
+        SE of tau^2 from the inverse Fisher information (REML and ML only).
+    Q, Q_df, Q_p : float
+        Cochran's Q, its degrees of freedom and p-value.
+    I2 : float
+        In percent.
+    H2 : float
+    pi_lower, pi_upper : float
+        Prediction interval for the effect in a new study.
+    """
+
+    method: str
+    test: str
+    level: float
+    k: int
+    estimate: float
+    se: float
+    stat: float
+    stat_name: str
+    df: int | None
+    pval: float
+    ci_lower: float
+    ci_upper: float
+    tau2: float
+    tau: float
+    tau2_se: float | None
+    Q: float
+    Q_df: int
+    Q_p: float
+    I2: float
+    H2: float
+    pi_lower: float
+    pi_upper: float
+
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary."""
+        return asdict(self)
+
+
+def _check(y, sigma):
+    y = np.atleast_1d(np.asarray(y, dtype=float))
+    sigma = np.atleast_1d(np.asarray(sigma, dtype=float))
+    if y.ndim != 1 or y.shape != sigma.shape or y.size == 0:
+        raise SurvmetaError("y and sigma must be non-empty 1-D arrays of equal length")
+    if not np.all(np.isfinite(y)):
+        raise SurvmetaError("every estimate y must be a finite number")
+    if not np.all(np.isfinite(sigma)) or np.any(sigma <= 0):
+        raise SurvmetaError("every standard error sigma must be positive and finite")
+    return y, sigma ** 2
+
+
+def _wmean(y, v, tau2):
+    w = 1.0 / (v + tau2)
+    return float(np.sum(w * y) / np.sum(w)), w
+
+
+def _q_gen(y, v, tau2) -> float:
+    mu, w = _wmean(y, v, tau2)
+    return float(np.sum(w * (y - mu) ** 2))
+
+
+def _tau2_dl(y, v) -> float:
+    w = 1.0 / v
+    q = _q_gen(y, v, 0.0)
+    denom = w.sum() - np.sum(w ** 2) / w.sum()
+    return max(0.0, (q - (y.size - 1)) / denom)
+
+
+def _score(y, v, tau2, reml: bool) -> float:
+    mu, w = _wmean(y, v, tau2)
+    out = -0.5 * np.sum(w) + 0.5 * np.sum(w ** 2 * (y - mu) ** 2)
+    if reml:
+        out += 0.5 * np.sum(w ** 2) / np.sum(w)
+    return float(out)
+
+
+def _root_nonneg(func, start: float) -> float:
+    """Root of a function decreasing through zero on [0, inf); 0 if func(0) <= 0."""
+    if func(0.0) <= 0.0:
+        return 0.0
+    hi = max(start, 1e-4)
+    while func(hi) > 0.0:
+        hi *= 4.0
+        if hi > 1e12:
+            raise SurvmetaError("tau^2 estimate diverges; check the data")
+    return optimize.brentq(func, 0.0, hi, xtol=1e-14, rtol=1e-13, maxiter=500)
+
+
+def _tau2(y, v, method: str) -> float:
+    if method == "FE" or y.size == 1:
+        return 0.0
+    start = _tau2_dl(y, v) + float(np.var(y))
+    if method == "DL":
+        return _tau2_dl(y, v)
+    if method == "PM":
+        return _root_nonneg(lambda t: _q_gen(y, v, t) - (y.size - 1), start)
+    return _root_nonneg(lambda t: _score(y, v, t, reml=(method == "REML")), start)
+
+
+def _tau2_se(v, tau2: float, method: str) -> float | None:
+    w = 1.0 / (v + tau2)
+    if method == "ML":
+        return math.sqrt(2.0 / np.sum(w ** 2))
+    if method == "REML":
+        P = np.diag(w) - np.outer(w, w) / w.sum()
+        return math.sqrt(2.0 / np.sum(P * P))
+    return None
+
+
+def _heterogeneity(y, v, tau2: float, method: str) -> tuple[float, float, float, float]:
+    k = y.size
+    q = _q_gen(y, v, 0.0)
+    df = k - 1
+    q_p = float(stats.chi2.sf(q, df)) if df > 0 else math.nan
+    if df == 0:
+        return q, q_p, math.nan, math.nan
+    if method == "FE":
+        i2 = max(0.0, 100.0 * (q - df) / q) if q > 0 else 0.0
+        return q, q_p, i2, q / df
+    w = 1.0 / v
+    s2 = df * w.sum() / (w.sum() ** 2 - np.sum(w ** 2))
+    return q, q_p, float(100.0 * tau2 / (tau2 + s2)), float((tau2 + s2) / s2)
+
+
+def rma(y, sigma, method: str = "REML", test: str = "z", level: float = 0.95) -> FrequentistResult:
+    """Frequentist (random-effects or common-effect) meta-analysis as metafor's ``rma()``.
+
+    Parameters
+    ----------
+    y, sigma : array_like
+        Estimates and standard errors.
+    method : {"REML", "DL", "PM", "ML", "FE"}
+        tau^2 estimator (``"EE"`` is accepted for ``"FE"``).
+    test : {"z", "knha"}
+        Normal-based inference or the Knapp-Hartung method.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    FrequentistResult
+    """
+    y, v = _check(y, sigma)
+    method = "FE" if str(method).upper() == "EE" else str(method).upper()
+    if method not in METHODS:
+        raise SurvmetaError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    if test not in TESTS:
+        raise SurvmetaError(f"unknown test {test!r}; use 'z' or 'knha'")
+    if not 0.0 < level < 1.0:
+        raise SurvmetaError(f"level must be between 0 and 1, got {level}")
+    k = y.size
+    if test == "knha" and k < 2:
+        raise SurvmetaError("the Knapp-Hartung method needs at least two studies")
+    tau2 = _tau2(y, v, method)
+    est, w = _wmean(y, v, tau2)
+    se = math.sqrt(1.0 / w.sum())
+    if test == "knha":
+        se *= math.sqrt(_q_gen(y, v, tau2) / (k - 1))
+        df = k - 1
+        crit = float(stats.t.ppf(0.5 + level / 2.0, df))
+        stat = est / se
+        pval = float(2.0 * stats.t.sf(abs(stat), df))
+    else:
+        df = None
+        crit = float(stats.norm.ppf(0.5 + level / 2.0))
+        stat = est / se
+        pval = float(2.0 * stats.norm.sf(abs(stat)))
+    q, q_p, i2, h2 = _heterogeneity(y, v, tau2, method)
+    half_pi = crit * math.sqrt(se ** 2 + tau2)
+    return FrequentistResult(
+        method=method, test=test, level=level, k=k, estimate=est, se=se, stat=stat,
+        stat_name="t" if test == "knha" else "z", df=df, pval=pval,
+        ci_lower=est - crit * se, ci_upper=est + crit * se, tau2=tau2, tau=math.sqrt(tau2),
+        tau2_se=_tau2_se(v, tau2, method) if k > 1 else None, Q=q, Q_df=k - 1, Q_p=q_p,
+        I2=i2, H2=h2, pi_lower=est - half_pi, pi_upper=est + half_pi)
+
+
+_COLUMNS = ("estimate", "se", "stat", "pval", "ci_lower", "ci_upper", "Q", "Q_p", "tau2",
+            "I2", "H2")
+
+
+def _labels(labels, k):
+    if labels is None:
+        return [str(i + 1) for i in range(k)]
+    labels = [str(lab) for lab in labels]
+    if len(labels) != k:
+        raise SurvmetaError(f"got {len(labels)} labels for {k} estimates")
+    return labels
+
+
+def _row(res: FrequentistResult) -> dict:
+    return {name: getattr(res, name) for name in _COLUMNS}
+
+
+def leave1out(y, sigma, method: str = "REML", test: str = "z", level: float = 0.95,
+              labels=None) -> pd.DataFrame:
+    """Refit leaving out one study at a time (metafor's ``leave1out()``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per omitted study (index: its label) with columns ``estimate``,
+        ``se``, ``stat``, ``pval``, ``ci_lower``, ``ci_upper``, ``Q``, ``Q_p``,
+        ``tau2``, ``I2``, ``H2``.
+    """
+    y, v = _check(y, sigma)
+    if y.size < 2:
+        raise SurvmetaError("leave-one-out needs at least two studies")
+    names = _labels(labels, y.size)
+    rows = []
+    for i in range(y.size):
+        keep = np.arange(y.size) != i
+        rows.append(_row(rma(y[keep], np.sqrt(v[keep]), method, test, level)))
+    return pd.DataFrame(rows, index=pd.Index(names, name="omitted"))
+
+
+def cumul(y, sigma, order=None, method: str = "REML", test: str = "z", level: float = 0.95,
+          labels=None) -> pd.DataFrame:
+    """Cumulative meta-analysis, adding one study at a time (metafor's ``cumul()``).
+
+    Parameters
+    ----------
+    order : array_like, optional
+        Sort keys (e.g. publication years); studies are added in the stable
+        ascending order of these keys, ties in their given order. Default: as given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per step (index: label of the study added), columns as in
+        :func:`leave1out`.
+    """
+    y, v = _check(y, sigma)
+    names = _labels(labels, y.size)
+    if order is None:
+        idx = np.arange(y.size)
+    else:
+        keys = np.asarray(order)
+        if keys.shape != y.shape:
+            raise SurvmetaError("order must have one key per study")
+        idx = np.argsort(keys, kind="stable")
+    rows = []
+    for n in range(1, y.size + 1):
+        sel = idx[:n]
+        step_test = test if n > 1 else "z"
+        rows.append(_row(rma(y[sel], np.sqrt(v[sel]), method, step_test, level)))
+    return pd.DataFrame(rows, index=pd.Index([names[i] for i in idx], name="added"))

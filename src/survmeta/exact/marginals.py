@@ -1,0 +1,280 @@
+"""One-dimensional posterior marginals used by the exact engine.
+
+Each marginal offers ``pdf``, ``cdf``, ``quantile``, ``mean``, ``sd``, ``median``,
+``eti(level)`` (equal-tailed interval) and ``hdi(level)`` (shortest interval,
+assuming a unimodal density, as bayesmeta does).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize, special
+
+from survmeta.errors import SurvmetaError
+
+_SQRT2PI = math.sqrt(2.0 * math.pi)
+
+
+def _check_level(level: float) -> float:
+    level = float(level)
+    if not 0.0 < level < 1.0:
+        raise SurvmetaError(f"interval level must be between 0 and 1, got {level}")
+    return level
+
+
+class Marginal:
+    """Base class: intervals and medians from ``pdf``, ``cdf`` and ``quantile``."""
+
+    lower: float = -math.inf
+    upper: float = math.inf
+
+    def pdf(self, x):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def cdf(self, x):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def quantile(self, p):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def mean(self) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def sd(self) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def median(self) -> float:
+        """Posterior median."""
+        return float(self.quantile(0.5))
+
+    def eti(self, level: float = 0.95) -> tuple[float, float]:
+        """Equal-tailed (central) interval at ``level``."""
+        level = _check_level(level)
+        tail = (1.0 - level) / 2.0
+        return float(self.quantile(tail)), float(self.quantile(1.0 - tail))
+
+    def hdi(self, level: float = 0.95) -> tuple[float, float]:
+        """Shortest interval at ``level`` (equal density at both ends, or one-sided).
+
+        When the density is highest at the lower end of the support (e.g. tau with
+        its mode at 0), the interval is ``[lower, quantile(level)]``, as in bayesmeta.
+        """
+        level = _check_level(level)
+
+        def gap(p):
+            a = self.quantile(p)
+            b = self.quantile(p + level)
+            return float(self.pdf(a) - self.pdf(b))
+
+        eps = 1e-13
+        if gap(eps) >= 0.0:
+            return float(self.quantile(0.0)), float(self.quantile(level))
+        if gap(1.0 - level - eps) <= 0.0:
+            return float(self.quantile(1.0 - level)), float(self.quantile(1.0))
+        p = optimize.brentq(gap, eps, 1.0 - level - eps, xtol=1e-13, rtol=1e-12)
+        return float(self.quantile(p)), float(self.quantile(p + level))
+
+
+class PointMass(Marginal):
+    """A point mass (tau in the common-effect model)."""
+
+    def __init__(self, value: float = 0.0):
+        self.value = float(value)
+        self.lower = self.upper = self.value
+
+    def pdf(self, x):
+        x = np.asarray(x, dtype=float)
+        return np.where(x == self.value, np.inf, 0.0)
+
+    def cdf(self, x):
+        return np.where(np.asarray(x, dtype=float) >= self.value, 1.0, 0.0)
+
+    def quantile(self, p):
+        return np.full(np.shape(p), self.value) if np.ndim(p) else self.value
+
+    def mean(self) -> float:
+        return self.value
+
+    def sd(self) -> float:
+        return 0.0
+
+    def hdi(self, level: float = 0.95) -> tuple[float, float]:
+        _check_level(level)
+        return self.value, self.value
+
+
+class NormalMixture(Marginal):
+    """Finite mixture of normals (mu, theta_i or the prediction, integrated over tau).
+
+    Parameters
+    ----------
+    weights, means, sds : array_like
+        Mixture weights (summing to one), component means and SDs.
+    """
+
+    def __init__(self, weights, means, sds):
+        keep = np.asarray(weights) > 0
+        self.w = np.asarray(weights, dtype=float)[keep]
+        self.w = self.w / self.w.sum()
+        self.m = np.asarray(means, dtype=float)[keep]
+        self.s = np.asarray(sds, dtype=float)[keep]
+        if np.any(self.s <= 0):
+            raise SurvmetaError("normal mixture components need positive SDs")
+
+    def pdf(self, x):
+        x = np.asarray(x, dtype=float)
+        z = (x[..., None] - self.m) / self.s
+        return np.sum(self.w * np.exp(-0.5 * z * z) / (self.s * _SQRT2PI), axis=-1)
+
+    def cdf(self, x):
+        x = np.asarray(x, dtype=float)
+        return np.sum(self.w * special.ndtr((x[..., None] - self.m) / self.s), axis=-1)
+
+    def _quantile1(self, p: float) -> float:
+        if p <= 0.0:
+            return -math.inf
+        if p >= 1.0:
+            return math.inf
+        z = special.ndtri(p)
+        lo = float(np.min(self.m + (z - 1.0) * self.s) - 1e-12)
+        hi = float(np.max(self.m + (z + 1.0) * self.s) + 1e-12)
+        return optimize.brentq(lambda x: float(self.cdf(x)) - p, lo, hi, xtol=1e-14,
+                               rtol=4e-15, maxiter=200)
+
+    def quantile(self, p):
+        if np.ndim(p):
+            return np.array([self._quantile1(float(q)) for q in np.ravel(p)]).reshape(np.shape(p))
+        return self._quantile1(float(p))
+
+    def mean(self) -> float:
+        return float(np.sum(self.w * self.m))
+
+    def sd(self) -> float:
+        mean = self.mean()
+        return float(math.sqrt(np.sum(self.w * (self.s ** 2 + (self.m - mean) ** 2))))
+
+
+class ExpNormalMixture(Marginal):
+    """Distribution of ``exp(X)`` for a normal mixture ``X`` (e.g. the pooled HR)."""
+
+    lower = 0.0
+
+    def __init__(self, base: NormalMixture):
+        self.base = base
+
+    def pdf(self, x):
+        x = np.asarray(x, dtype=float)
+        ok = (x > 0) & np.isfinite(x)
+        safe = np.where(ok, x, 1.0)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return np.where(ok, self.base.pdf(np.log(safe)) / safe, 0.0)
+
+    def cdf(self, x):
+        x = np.asarray(x, dtype=float)
+        safe = np.where(x > 0, x, 1.0)
+        return np.where(x > 0, self.base.cdf(np.log(safe)), 0.0)
+
+    def quantile(self, p):
+        with np.errstate(over="ignore"):
+            return np.exp(self.base.quantile(p))
+
+    def mean(self) -> float:
+        b = self.base
+        with np.errstate(over="ignore"):
+            return float(np.sum(b.w * np.exp(b.m + 0.5 * b.s ** 2)))
+
+    def sd(self) -> float:
+        b = self.base
+        with np.errstate(over="ignore", invalid="ignore"):
+            second = float(np.sum(b.w * np.exp(2.0 * b.m + 2.0 * b.s ** 2)))
+            mean = self.mean()
+            if not math.isfinite(second):
+                return math.inf
+            return float(math.sqrt(max(second - mean ** 2, 0.0)))
+
+
+class GridMarginal(Marginal):
+    """Marginal of tau from its unnormalised log density on a grid in ``x = tau/(tau+c)``.
+
+    The CDF at the grid nodes is a cumulative Simpson integral of the density in
+    ``x``; between nodes the density is taken as linear in ``x``, so the quantile
+    function is the root of a quadratic. Moments come from the separate
+    Gauss-Legendre nodes of the engine, which are more accurate.
+
+    Parameters
+    ----------
+    x : ndarray
+        Increasing grid in ``x``.
+    g : ndarray
+        Density in ``x`` at the grid (any positive constant factor).
+    c : float
+        Scale of the transformation ``tau = c x / (1 - x)``.
+    logpdf_tau : callable
+        Exact normalised log density of tau (for ``pdf``).
+    moments : tuple of float
+        ``(mean, sd)`` of tau.
+    """
+
+    def __init__(self, x, g, c, logpdf_tau, moments):
+        from scipy.integrate import cumulative_simpson
+
+        self.x = np.asarray(x, dtype=float)
+        g = np.asarray(g, dtype=float)
+        cum = cumulative_simpson(g, x=self.x, initial=0.0)
+        cum = np.maximum.accumulate(np.maximum(cum, 0.0))
+        total = cum[-1]
+        self.F = cum / total
+        self.g = g / total
+        self.c = float(c)
+        self._logpdf = logpdf_tau
+        self._moments = moments
+        self.lower = self._tau(self.x[0])
+        self.upper = self._tau(self.x[-1])
+
+    def _tau(self, x):
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore"):
+            return np.where(x < 1.0, self.c * x / np.where(x < 1.0, 1.0 - x, 1.0), np.inf)
+
+    def _x(self, tau):
+        tau = np.asarray(tau, dtype=float)
+        return np.where(np.isfinite(tau), tau / (tau + self.c), 1.0)
+
+    def pdf(self, tau):
+        tau = np.asarray(tau, dtype=float)
+        return np.exp(self._logpdf(tau))
+
+    def cdf(self, tau):
+        xq = np.clip(self._x(tau), self.x[0], self.x[-1])
+        j = np.clip(np.searchsorted(self.x, xq, side="right") - 1, 0, len(self.x) - 2)
+        h = self.x[j + 1] - self.x[j]
+        u = xq - self.x[j]
+        slope = (self.g[j + 1] - self.g[j]) / h
+        partial = self.g[j] * u + 0.5 * slope * u * u
+        cell = self.F[j + 1] - self.F[j]
+        return np.clip(self.F[j] + np.minimum(partial, cell), 0.0, 1.0)
+
+    def quantile(self, p):
+        p = np.asarray(p, dtype=float)
+        pc = np.clip(p, 0.0, 1.0)
+        j = np.clip(np.searchsorted(self.F, pc, side="right") - 1, 0, len(self.x) - 2)
+        h = self.x[j + 1] - self.x[j]
+        need = pc - self.F[j]
+        a = 0.5 * (self.g[j + 1] - self.g[j]) / h
+        b = self.g[j]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            disc = np.sqrt(np.maximum(b * b + 4.0 * a * need, 0.0))
+            u = np.where(np.abs(a) * h > 1e-12 * np.maximum(b, 1e-300),
+                         2.0 * need / (b + disc), need / np.where(b > 0, b, np.inf))
+        u = np.clip(np.nan_to_num(u, nan=0.0), 0.0, h)
+        out = self._tau(self.x[j] + u)
+        out = np.where(pc <= 0.0, self.lower, np.where(pc >= 1.0, self.upper, out))
+        return float(out) if out.ndim == 0 else out
+
+    def mean(self) -> float:
+        return float(self._moments[0])
+
+    def sd(self) -> float:
+        return float(self._moments[1])
