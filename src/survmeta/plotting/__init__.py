@@ -1,0 +1,39 @@
+"""Figures of pooled results (matplotlib; PNG, SVG and PDF via :func:`save_figure`).
+
+One ``plot_*`` function per figure, each returning a
+:class:`matplotlib.figure.Figure` built without pyplot (nothing is shown and no
+global state is kept; any backend works). PyMC is never imported here.
+
+=====================  ====================================================
+``plot_forest``        forest plot of one pooled question
+``plot_posterior``     posterior density of the pooled HR, P(HR < 1) shaded
+``plot_tau``           prior vs posterior of the heterogeneity SD tau
+``plot_funnel``        funnel plot, log HR against its SE
+``plot_cumulative``    cumulative (by year) forest plot of sensitivity rows
+``plot_leave1out``     leave-one-out forest plot of sensitivity rows
+``plot_trace``         MCMC trace and densities per chain (ArviZ)
+``plot_rank``          MCMC rank plots per chain (ArviZ)
+=====================  ====================================================
+"""
+
+from __future__ import annotations
+
+from survmeta.plotting._style import figure_bytes, save_figure
+from survmeta.plotting.diagnostics import plot_rank, plot_trace
+from survmeta.plotting.forest import plot_cumulative, plot_forest, plot_leave1out, plot_variants
+from survmeta.plotting.funnel import plot_funnel
+from survmeta.plotting.posterior import plot_posterior, plot_tau
+
+__all__ = [
+    "plot_forest",
+    "plot_posterior",
+    "plot_tau",
+    "plot_funnel",
+    "plot_cumulative",
+    "plot_leave1out",
+    "plot_variants",
+    "plot_trace",
+    "plot_rank",
+    "save_figure",
+    "figure_bytes",
+]

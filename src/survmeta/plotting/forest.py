@@ -1,0 +1,547 @@
+"""Forest plots: per question, cumulative by year, leave-one-out.
+
+The per-question plot shows, for every pooled comparison, the label, year, n,
+endpoint, reconstruction method, the hazard ratio with its confidence interval
+as text, a square whose area is proportional to the weight (filled for a
+reported HR or log-rank O - E, open for an estimate reconstructed by an
+approximate method), optionally the shrunken (posterior) study estimate, the
+pooled diamond (posterior median and credible interval), the prediction
+interval, and the heterogeneity summary.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.patches import Polygon
+
+from survmeta.plotting._layout import Column, ForestLayout, MARGIN
+from survmeta.plotting._style import (
+    COLOR_POOLED,
+    COLOR_PREDICT,
+    COLOR_SHRUNK,
+    COLOR_STUDY,
+    FONT_SIZE,
+    clean_series,
+    fmt_interval,
+    fmt_num,
+    fmt_prob,
+    hr_limits,
+    set_hr_axis,
+    text_width_in,
+    wrap_to_width,
+)
+
+#: Largest marker side (points) of the study with the most weight.
+MAX_SQUARE_PT = 10.0
+#: Smallest marker side (points): lighter studies are drawn at this size so they stay visible.
+MIN_SQUARE_PT = 2.5
+
+#: Methods that use a hazard ratio (or log-rank O - E) the paper printed.
+REPORTED_METHODS = frozenset({"hr_ci", "hr_p", "hr", "logrank_oe", "logrank", "direct", "effect"})
+
+
+def is_approximate(row) -> bool:
+    """Whether an effect-table row comes from an approximate reconstruction."""
+    val = row.get("approximate") if hasattr(row, "get") else None
+    if val is not None and not (isinstance(val, float) and math.isnan(val)):
+        return bool(val)
+    return str(row.get("method")) not in REPORTED_METHODS
+
+
+def _level_pct(level: float) -> str:
+    pct = level * 100
+    return f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:g}%"
+
+
+def _i2_percent(freq: Mapping | None) -> float | None:
+    """I^2 in percent from the frequentist companion dict, whatever its spelling."""
+    if not freq:
+        return None
+    for key in ("i2_percent", "I2_percent"):
+        if freq.get(key) is not None:
+            return float(freq[key])
+    for key in ("i2", "I2", "i_squared", "I^2"):
+        v = freq.get(key)
+        if v is None:
+            continue
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            continue
+        if math.isnan(v):
+            return None
+        return v * 100 if v <= 1.0 else v
+    return None
+
+
+def _row_labels(effects: pd.DataFrame, labels) -> list[str]:
+    studies = [str(s) for s in effects["study"]]
+    comps = [str(c) for c in effects["comparison"]] if "comparison" in effects else [""] * len(studies)
+    dup = {s for s in studies if studies.count(s) > 1}
+    out = []
+    for s, c in zip(studies, comps):
+        key = f"{s}/{c}"
+        if callable(labels):
+            lab = labels(s, c)
+        elif isinstance(labels, Mapping):
+            lab = labels.get(key, labels.get(s, s))
+            if s in dup and key not in labels:
+                lab = f"{lab} ({c})"
+        else:
+            lab = f"{s} ({c})" if s in dup else s
+        out.append(str(lab))
+    return out
+
+
+def _fmt_int(x) -> str:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "-"
+    return "-" if math.isnan(v) else f"{int(round(v))}"
+
+
+def _clip_interval(ax, y, lo, hi, xmin, xmax, color, lw, zorder=2):
+    """Horizontal interval clipped to the axis, with arrow heads where it runs off."""
+    a, b = max(lo, xmin), min(hi, xmax)
+    if b > a:
+        ax.plot([a, b], [y, y], color=color, lw=lw, solid_capstyle="butt", zorder=zorder)
+    if lo < xmin:
+        ax.plot([xmin], [y], marker="<", color=color, markersize=5, clip_on=False, zorder=zorder,
+                gid="arrow-left")
+    if hi > xmax:
+        ax.plot([xmax], [y], marker=">", color=color, markersize=5, clip_on=False, zorder=zorder,
+                gid="arrow-right")
+
+
+def _diamond(ax, y, est, lo, hi, xmin, xmax, half_height=0.36, color=COLOR_POOLED):
+    lo_c, hi_c = max(lo, xmin), min(hi, xmax)
+    est_c = min(max(est, xmin), xmax)
+    poly = Polygon([(lo_c, y), (est_c, y - half_height), (hi_c, y), (est_c, y + half_height)],
+                   closed=True, facecolor=color, edgecolor=color, zorder=4, gid="pooled-diamond")
+    ax.add_patch(poly)
+    if lo < xmin:
+        ax.plot([xmin], [y], marker="<", color=color, markersize=5, clip_on=False, zorder=4)
+    if hi > xmax:
+        ax.plot([xmax], [y], marker=">", color=color, markersize=5, clip_on=False, zorder=4)
+    return poly
+
+
+def _favours(layout: ForestLayout, question: Mapping | None, xmin: float, xmax: float,
+             offset_pt: float) -> list:
+    """'Favours experimental' / 'Favours reference' under the axis, either side of HR = 1."""
+    if not question:
+        return []
+    exp_name, ref_name = question.get("experimental"), question.get("reference")
+    if not exp_name and not ref_name:
+        return []
+    ax = layout.ax
+    span = math.log(xmax) - math.log(xmin)
+    left_w = layout.plot_width * (math.log(1.0) - math.log(xmin)) / span
+    right_w = layout.plot_width - left_w
+    # a label may run past the panel into the (empty) space below the text columns
+    left_room = max(left_w + layout.plot_x0 - MARGIN - 0.05, 0.8)
+    right_room = max(right_w + layout.width - layout.plot_x0 - layout.plot_width - MARGIN - 0.05, 0.8)
+    out = []
+    trans = (ax.transData, ax.transAxes)
+    if exp_name:
+        txt = wrap_to_width(f"\u2190 Favours {exp_name}", min(left_room, 3.2))
+        out.append(ax.annotate(txt, xy=(1.0, 0.0), xycoords=trans, xytext=(-4, -offset_pt),
+                               textcoords="offset points", ha="right", va="top",
+                               fontsize=FONT_SIZE, annotation_clip=False))
+    if ref_name:
+        txt = wrap_to_width(f"Favours {ref_name} \u2192", min(right_room, 3.2))
+        out.append(ax.annotate(txt, xy=(1.0, 0.0), xycoords=trans, xytext=(4, -offset_pt),
+                               textcoords="offset points", ha="left", va="top",
+                               fontsize=FONT_SIZE, annotation_clip=False))
+    return out
+
+
+def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "method"),
+                shrunken: bool = True, prediction: bool = True, heterogeneity: bool = True,
+                weights: bool = True, sort: str | None = None, xlim=None, title=None,
+                plot_width: float = 3.4, max_label_width: float = 3.0):
+    """Forest plot of one pooled question.
+
+    Parameters
+    ----------
+    result : survmeta.results.PoolResult
+        The fit. Uses ``effects`` (``hr``, ``hr_lower``, ``hr_upper``,
+        ``weight``, ``theta_*``, ``method``/``approximate``, ``year``, ``n``,
+        ``endpoint``), ``stats["hr"]``, ``stats["predict_hr"]``,
+        ``stats["tau"]``, ``frequentist`` and ``question``.
+    labels : mapping or callable, optional
+        Row labels: a mapping from ``"study/comparison"`` or study id to a
+        label (e.g. the citation's short form), or ``f(study, comparison)``.
+        Default: the study id (with the comparison id when a study has
+        several rows).
+    columns : sequence of str
+        Text columns left of the plot, from ``"year"``, ``"n"``,
+        ``"endpoint"``, ``"method"``.
+    shrunken : bool
+        Draw the shrunken (posterior) estimate of each study below its
+        observed estimate.
+    prediction : bool
+        Draw the prediction interval of a new study's HR under the diamond.
+    heterogeneity : bool
+        Print tau (posterior median and interval) and, when ``result.frequentist``
+        is given, I^2.
+    weights : bool
+        Print the weight column.
+    sort : {None, "year", "hr", "weight"}
+        Row order; default the registry order.
+    xlim : (float, float), optional
+        HR axis limits; default chosen to the estimates and intervals, snapped
+        to 0.1, 0.2, 0.5, 1, 2, 5, 10, ... . Intervals running off the limits
+        end in arrows.
+    title : str, optional
+        Default: the question's title.
+    plot_width : float
+        Width of the plot panel in inches.
+    max_label_width : float
+        Labels wider than this (inches) are cut with "...".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure; ``fig.axes[0]`` is the HR panel. Marker areas are
+        proportional to the weights (lightest markers are drawn at least
+        ``MIN_SQUARE_PT`` wide).
+    """
+    e = result.effects.reset_index(drop=True).copy()
+    if sort == "year" and "year" in e:
+        e = e.sort_values("year", kind="stable").reset_index(drop=True)
+    elif sort == "hr":
+        e = e.sort_values("hr", kind="stable").reset_index(drop=True)
+    elif sort == "weight" and "weight" in e:
+        e = e.sort_values("weight", ascending=False, kind="stable").reset_index(drop=True)
+    k = len(e)
+    level = float(getattr(result, "level", 0.95))
+    lvl = _level_pct(level)
+    stats = result.stats
+    hr_s, pr_s, tau_s = stats["hr"], stats.get("predict_hr"), stats.get("tau")
+    show_pred = bool(prediction and pr_s is not None)
+    show_shrunk = bool(shrunken and k > 0 and {"theta_mean", "theta_lower", "theta_upper"} <= set(e))
+
+    hr = clean_series(e["hr"]) if k else np.array([])
+    lo = clean_series(e["hr_lower"]) if k else np.array([])
+    hi = clean_series(e["hr_upper"]) if k else np.array([])
+    w = clean_series(e["weight"]) if "weight" in e else np.full(k, np.nan)
+    if k and not np.all(np.isfinite(w)):
+        se = clean_series(e["se"]) if "se" in e else np.ones(k)
+        iv = 1 / se**2
+        w = np.where(np.isfinite(w), w, 100 * iv / np.nansum(iv))
+
+    # rows: studies at 0..k-1, then pooled, prediction, heterogeneity
+    y_pool = k + 0.6 if k else 0.0
+    y_pred = y_pool + 1.0
+    y_het = (y_pred if show_pred else y_pool) + 1.0
+    y_last = y_het if heterogeneity else y_het - 1.0
+    row_h = 0.32 if show_shrunk else 0.24
+    y_top, y_bottom = -0.7, y_last + 0.7
+
+    # x range
+    if xlim is None:
+        vals = list(hr) + [hr_s["eti"][0], hr_s["eti"][1], hr_s["median"]]
+        # intervals count, but a single very wide CI does not squash the others: it gets an arrow
+        med = float(np.nanmedian(hr)) if k else hr_s["median"]
+        for a, b in zip(lo, hi):
+            vals += [max(a, med / 20), min(b, med * 20)]
+        if show_pred:
+            vals += [max(pr_s["eti"][0], hr_s["median"] / 20), min(pr_s["eti"][1], hr_s["median"] * 20)]
+        xmin, xmax = hr_limits(vals)
+    else:
+        xmin, xmax = float(xlim[0]), float(xlim[1])
+
+    # text columns
+    lab = _row_labels(e, labels) if k else []
+    label_cells = {i: lab[i] for i in range(k)}
+    label_cells[y_pool] = f"Pooled HR, k = {k}"
+    bold = {y_pool}
+    if show_pred:
+        label_cells[y_pred] = f"{lvl} prediction interval"
+    left = [Column("Study", label_cells, "left", max_width=max_label_width, bold_rows=bold)]
+    for col in columns:
+        if col == "year" and "year" in e:
+            left.append(Column("Year", {i: _fmt_int(e.at[i, "year"]) for i in range(k)}, "right"))
+        elif col == "n" and "n" in e:
+            cells = {i: _fmt_int(e.at[i, "n"]) for i in range(k)}
+            n_known = int(np.isfinite(clean_series(e["n"])).sum()) if k else 0
+            if n_known:
+                cells[y_pool] = f"{int(np.nansum(clean_series(e['n'])))}" + ("" if n_known == k else "+")
+            left.append(Column("n", cells, "right", bold_rows=bold))
+        elif col == "endpoint" and "endpoint" in e:
+            left.append(Column("Endpoint", {i: str(e.at[i, "endpoint"] or "") for i in range(k)},
+                               "left", max_width=1.2))
+        elif col == "method" and "method" in e:
+            left.append(Column("Method", {i: str(e.at[i, "method"] or "") for i in range(k)},
+                               "left", color="#444444", max_width=1.4))
+    hr_cells = {i: fmt_interval(hr[i], lo[i], hi[i]) for i in range(k)}
+    hr_cells[y_pool] = fmt_interval(hr_s["median"], hr_s["eti"][0], hr_s["eti"][1])
+    if show_pred:
+        hr_cells[y_pred] = f"[{fmt_num(pr_s['eti'][0])}, {fmt_num(pr_s['eti'][1])}]"
+    right = [Column(f"HR [{lvl} CI]", hr_cells, "right", bold_rows=bold)]
+    if weights:
+        wc = {i: (f"{w[i]:.1f}%" if np.isfinite(w[i]) else "-") for i in range(k)}
+        wc[y_pool] = "100.0%"
+        right.append(Column("Weight", wc, "right", bold_rows=bold))
+
+    het_text = None
+    if heterogeneity and tau_s is not None:
+        het_text = (
+            f"Heterogeneity: \u03c4 = {tau_s['median']:.2f} [{tau_s['eti'][0]:.2f}, "
+            f"{tau_s['eti'][1]:.2f}] (posterior median, {lvl} CrI)"
+        )
+        i2 = _i2_percent(getattr(result, "frequentist", None))
+        if i2 is not None:
+            het_text += f"; I\u00b2 = {i2:.0f}%"
+    min_width = (text_width_in(het_text) + 2 * MARGIN + 0.1) if het_text else 0.0
+
+    q = getattr(result, "question", None) or {}
+    title = title if title is not None else (q.get("title") or q.get("id"))
+    title_h = 0.0
+    if title:
+        # width is not known before layout; wrap to a generous estimate, re-wrapped below
+        title_h = 0.4
+    has_favours = bool(q.get("experimental") or q.get("reference"))
+    bottom = 0.62 + (0.42 if has_favours else 0.0) + 0.42
+    layout = ForestLayout(left, right, y_top, y_bottom, row_h, plot_width,
+                          top=0.38 + title_h, bottom=bottom, min_width=min_width)
+    fig, ax = layout.fig, layout.ax
+    if title:
+        t = wrap_to_width(title, layout.width - 2 * MARGIN, FONT_SIZE + 2, max_lines=2)
+        n_lines = t.count("\n") + 1
+        if n_lines > 1:  # grow the figure top to fit the second line
+            extra = 0.2 * (n_lines - 1)
+            H = layout.height + extra
+            fig.set_size_inches(layout.width, H)
+            pos = ax.get_position()
+            ax.set_position([pos.x0, layout.bottom / H, pos.width, pos.height * layout.height / H])
+            layout.height = H
+        fig.text(MARGIN / layout.width, 1 - 0.1 / layout.height, t, ha="left", va="top",
+                 fontsize=FONT_SIZE + 2, fontweight="bold")
+    set_hr_axis(ax, xmin, xmax, label="Hazard ratio (log scale)")
+    ax.xaxis.labelpad = 3
+
+    header_y = y_top - 0.55
+    layout.draw_columns(header_y)
+    layout.hrule(y_top - 0.05, lw=0.8)
+
+    # null line
+    ax.plot([1, 1], [y_top + 0.2, y_last - (0.5 if heterogeneity else -0.5)], color="#555555",
+            lw=0.8, zorder=1)
+
+    # studies
+    side = np.sqrt(np.clip(w, 0, None) / np.nanmax(w)) * MAX_SQUARE_PT if k else np.array([])
+    side = np.clip(np.nan_to_num(side, nan=MIN_SQUARE_PT), MIN_SQUARE_PT, None)
+    approx = [is_approximate(e.iloc[i]) for i in range(k)]
+    for i in range(k):
+        _clip_interval(ax, i, lo[i], hi[i], xmin, xmax, COLOR_STUDY, 1.1)
+    if k:
+        inside = (hr >= xmin) & (hr <= xmax)
+        fc = [("white" if approx[i] else COLOR_STUDY) for i in range(k)]
+        idx = np.where(inside)[0]
+        ax.scatter(hr[idx], idx, s=side[idx] ** 2, marker="s", c=[fc[i] for i in idx],
+                   edgecolors=COLOR_STUDY, linewidths=1.0, zorder=3, gid="study-squares")
+    if show_shrunk:
+        tm = np.exp(clean_series(e["theta_mean"]))
+        tl = np.exp(clean_series(e["theta_lower"]))
+        tu = np.exp(clean_series(e["theta_upper"]))
+        off = 0.40
+        for i in range(k):
+            _clip_interval(ax, i + off, tl[i], tu[i], xmin, xmax, COLOR_SHRUNK, 0.7)
+        ins = (tm >= xmin) & (tm <= xmax)
+        ax.scatter(tm[ins], np.arange(k)[ins] + off, s=9, marker="o", color=COLOR_SHRUNK,
+                   zorder=3, gid="shrunken")
+
+    # pooled diamond and prediction interval
+    _diamond(ax, y_pool, hr_s["median"], hr_s["eti"][0], hr_s["eti"][1], xmin, xmax)
+    if show_pred:
+        _clip_interval(ax, y_pred, pr_s["eti"][0], pr_s["eti"][1], xmin, xmax, COLOR_PREDICT, 3.0,
+                       zorder=3)
+        for xb in (pr_s["eti"][0], pr_s["eti"][1]):
+            if xmin <= xb <= xmax:
+                ax.plot([xb, xb], [y_pred - 0.22, y_pred + 0.22], color=COLOR_PREDICT, lw=1.2)
+    if het_text:
+        layout.text(MARGIN, y_het, het_text, ha="left", fontsize=FONT_SIZE - 0.5)
+
+    # favours labels and legend
+    _favours(layout, q, xmin, xmax, offset_pt=34)
+    handles = []
+    if k and not all(approx):
+        handles.append(Line2D([], [], marker="s", ls="none", markerfacecolor=COLOR_STUDY,
+                              markeredgecolor=COLOR_STUDY, markersize=7,
+                              label="reported HR or log-rank O\u2212E"))
+    if k and any(approx):
+        handles.append(Line2D([], [], marker="s", ls="none", markerfacecolor="white",
+                              markeredgecolor=COLOR_STUDY, markersize=7,
+                              label="reconstructed (approximate method)"))
+    if show_shrunk:
+        handles.append(Line2D([], [], marker="o", color=COLOR_SHRUNK, lw=0.7, markersize=3,
+                              label="shrunken estimate (posterior)"))
+    handles.append(Line2D([], [], marker="D", ls="none", color=COLOR_POOLED, markersize=6,
+                          label=f"pooled HR (median, {lvl} CrI)"))
+    if show_pred:
+        handles.append(Line2D([], [], color=COLOR_PREDICT, lw=3, label=f"{lvl} prediction interval"))
+    ncol = 2 if layout.width < 7.5 else 3
+    ncol = min(ncol, len(handles))
+    fig.legend(handles=handles, loc="lower left", ncol=ncol, frameon=False, fontsize=FONT_SIZE - 1,
+               bbox_to_anchor=(MARGIN / layout.width, 0.03 / layout.height), borderaxespad=0.0,
+               handlelength=1.6, columnspacing=1.2)
+    return fig
+
+
+def _variant_frame(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.reset_index(drop=True)
+    label_col = next((c for c in ("label", "variant", "changed") if c in df), None)
+    if label_col is None:
+        raise ValueError("the sensitivity table needs a 'variant' or 'label' column")
+    missing = [c for c in ("hr", "hr_lower", "hr_upper") if c not in df]
+    if missing:
+        raise ValueError(f"the sensitivity table lacks column(s): {', '.join(missing)}")
+    out = df.copy()
+    out["_label"] = [str(x) for x in df[label_col]]
+    return out
+
+
+def plot_variants(df: pd.DataFrame, *, title: str | None = None, reference=None,
+                  question: Mapping | None = None, label_header: str = "Analysis",
+                  xlim=None, plot_width: float = 3.2, max_label_width: float = 3.2,
+                  level: float = 0.95):
+    """Forest plot of one pooled estimate per analysis variant (sensitivity analyses).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per variant with ``variant`` (or ``label``), ``hr``,
+        ``hr_lower``, ``hr_upper``, and optionally ``tau``, ``p_hr_below_1``,
+        ``k``.
+    title : str, optional
+        Figure title.
+    reference : float or PoolResult, optional
+        The main analysis: its pooled HR is drawn as a dashed vertical line.
+    question : dict, optional
+        For the "favours" labels.
+    label_header : str
+        Heading of the label column.
+    xlim : (float, float), optional
+        HR axis limits.
+    plot_width, max_label_width : float
+        Panel width and label cap, inches.
+    level : float
+        Interval level, for the column heading.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    d = _variant_frame(df)
+    k = len(d)
+    hr, lo, hi = (clean_series(d[c]) for c in ("hr", "hr_lower", "hr_upper"))
+    lvl = _level_pct(level)
+    ref_hr = None
+    if reference is not None:
+        if hasattr(reference, "stats"):
+            ref_hr = float(reference.stats["hr"]["median"])
+            question = question or reference.question
+        else:
+            ref_hr = float(reference)
+    y_top, y_bottom = -0.7, k - 1 + 0.7 if k else 0.7
+    if xlim is None:
+        vals = list(hr) + list(lo) + list(hi) + ([ref_hr] if ref_hr else [])
+        xmin, xmax = hr_limits(vals)
+    else:
+        xmin, xmax = xlim
+    left = [Column(label_header, {i: d.at[i, "_label"] for i in range(k)}, "left",
+                   max_width=max_label_width)]
+    if "k" in d:
+        left.append(Column("k", {i: _fmt_int(d.at[i, "k"]) for i in range(k)}, "right"))
+    right = [Column(f"HR [{lvl} CrI]", {i: fmt_interval(hr[i], lo[i], hi[i]) for i in range(k)},
+                    "right")]
+    if "tau" in d:
+        right.append(Column("\u03c4", {i: f"{float(d.at[i, 'tau']):.2f}" for i in range(k)}, "right"))
+    if "p_hr_below_1" in d:
+        right.append(Column("P(HR<1)", {i: fmt_prob(d.at[i, "p_hr_below_1"]) for i in range(k)},
+                            "right"))
+    q = question or {}
+    has_fav = bool(q.get("experimental") or q.get("reference"))
+    bottom = 0.62 + (0.42 if has_fav else 0) + (0.3 if ref_hr else 0)
+    layout = ForestLayout(left, right, y_top, y_bottom, 0.26, plot_width,
+                          top=0.38 + (0.4 if title else 0), bottom=bottom)
+    fig, ax = layout.fig, layout.ax
+    if title:
+        fig.text(MARGIN / layout.width, 1 - 0.1 / layout.height,
+                 wrap_to_width(title, layout.width - 2 * MARGIN, FONT_SIZE + 2, 1),
+                 ha="left", va="top", fontsize=FONT_SIZE + 2, fontweight="bold")
+    set_hr_axis(ax, xmin, xmax)
+    ax.xaxis.labelpad = 3
+    layout.draw_columns(y_top - 0.55)
+    layout.hrule(y_top - 0.05)
+    ax.plot([1, 1], [y_top + 0.2, y_bottom - 0.2], color="#555555", lw=0.8, zorder=1)
+    if ref_hr:
+        ax.plot([ref_hr, ref_hr], [y_top + 0.2, y_bottom - 0.2], color=COLOR_POOLED, lw=0.8,
+                ls="--", zorder=1, gid="reference-line")
+    for i in range(k):
+        _clip_interval(ax, i, lo[i], hi[i], xmin, xmax, COLOR_STUDY, 1.1)
+    ins = (hr >= xmin) & (hr <= xmax)
+    ax.scatter(hr[ins], np.arange(k)[ins], s=36, marker="D", color=COLOR_STUDY, zorder=3)
+    _favours(layout, q, xmin, xmax, offset_pt=34)
+    if ref_hr:
+        fig.legend(handles=[Line2D([], [], color=COLOR_POOLED, ls="--", lw=0.8,
+                                   label=f"main analysis: HR {fmt_num(ref_hr)}")],
+                   loc="lower left", frameon=False, fontsize=FONT_SIZE - 1,
+                   bbox_to_anchor=(MARGIN / layout.width, 0.03 / layout.height), borderaxespad=0)
+    return fig
+
+
+def plot_cumulative(df: pd.DataFrame, *, title: str | None = "Cumulative meta-analysis by year",
+                    **kwargs):
+    """Cumulative forest plot: the pooled HR as studies are added in year order.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per step, in order, with ``variant`` (e.g. ``"+ Smith 2019"``)
+        or ``label``, ``hr``, ``hr_lower``, ``hr_upper`` and optionally
+        ``tau``, ``p_hr_below_1``, ``k``.
+    title : str, optional
+        Figure title.
+    **kwargs
+        Passed to :func:`plot_variants` (``reference``, ``question``, ``xlim``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    kwargs.setdefault("label_header", "Studies included")
+    return plot_variants(df, title=title, **kwargs)
+
+
+def plot_leave1out(df: pd.DataFrame, *, title: str | None = "Leave-one-out analysis", **kwargs):
+    """Leave-one-out forest plot: the pooled HR with each study omitted in turn.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per omitted study with ``variant`` (e.g. ``"without smith2019"``)
+        or ``label``, ``hr``, ``hr_lower``, ``hr_upper`` and optionally
+        ``tau``, ``p_hr_below_1``, ``k``.
+    title : str, optional
+        Figure title.
+    **kwargs
+        Passed to :func:`plot_variants` (``reference``, ``question``, ``xlim``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    kwargs.setdefault("label_header", "Omitted")
+    return plot_variants(df, title=title, **kwargs)
+
+
+__all__ = ["plot_forest", "plot_cumulative", "plot_leave1out", "plot_variants", "is_approximate"]

@@ -1,0 +1,233 @@
+"""Posterior of the pooled hazard ratio, and prior vs posterior of tau."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from survmeta.plotting._style import (
+    COLOR_POOLED,
+    COLOR_PREDICT,
+    COLOR_PRIOR,
+    COLOR_SHADE,
+    FONT_SIZE,
+    fmt_interval,
+    fmt_p_statement,
+    hr_limits,
+    kde_line,
+    new_figure,
+    set_hr_axis,
+    set_title,
+)
+
+
+def posterior_draws(result, name: str) -> np.ndarray | None:
+    """Flattened posterior draws of ``name`` (``mu``, ``tau``, ``predict``) or None.
+
+    Parameters
+    ----------
+    result : survmeta.results.PoolResult
+        The fit; draws come from ``result.posterior["posterior"][name]``.
+    name : str
+        Variable name.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The draws, or None when the result carries none.
+    """
+    post = getattr(result, "posterior", None)
+    if post is None:
+        return None
+    try:
+        group = post["posterior"]
+        var = group[name]
+    except (KeyError, TypeError, AttributeError):
+        return None
+    x = np.asarray(var.values, dtype=float).ravel()
+    x = x[np.isfinite(x)]
+    return x if x.size > 1 else None
+
+
+def _level_pct(level):
+    pct = level * 100
+    return f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:g}%"
+
+
+def _new_ax(ax, size=(6.0, 3.4)):
+    if ax is not None:
+        return ax.figure, ax
+    fig = new_figure(*size)
+    ax = fig.add_axes([0.05, 0.17, 0.9, 0.68])
+    return fig, ax
+
+
+def plot_posterior(result, *, ax=None, prediction: bool = True, title: str | None = None):
+    """Posterior density of the pooled hazard ratio, with P(HR < 1) shaded.
+
+    The density of ``mu`` (the pooled log HR) is estimated from the posterior
+    draws by a Gaussian kernel and drawn against a log-scale HR axis; the area
+    where HR < 1 is shaded and labelled with ``P(HR < 1)`` as stored in
+    ``result.probabilities``. The posterior median and credible interval are
+    marked. Without draws, a normal density with the posterior mean and sd of
+    ``mu`` is drawn and the figure says so.
+
+    Parameters
+    ----------
+    result : survmeta.results.PoolResult
+        The fit.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure.
+    prediction : bool
+        Also draw the predictive density of a new study's HR (dashed).
+    title : str, optional
+        Default: the question's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _new_ax(ax)
+    level = float(getattr(result, "level", 0.95))
+    lvl = _level_pct(level)
+    mu = posterior_draws(result, "mu")
+    note = None
+    s_mu = result.stats["mu"]
+    if mu is None:
+        rng = np.random.default_rng(0)
+        mu = rng.normal(s_mu["mean"], max(s_mu["sd"], 1e-6), size=20000)
+        note = "normal approximation from the posterior mean and sd (no draws stored)"
+    hr_s = result.stats["hr"]
+    pred = posterior_draws(result, "predict") if prediction else None
+    vals = [hr_s["eti"][0], hr_s["eti"][1], float(np.exp(np.quantile(mu, 0.001))),
+            float(np.exp(np.quantile(mu, 0.999)))]
+    if pred is not None:
+        vals += [float(np.exp(np.quantile(pred, 0.01))), float(np.exp(np.quantile(pred, 0.99)))]
+    xmin, xmax = hr_limits(vals, min_span=4.0)
+    grid = np.linspace(math.log(xmin), math.log(xmax), 600)
+    dens = kde_line(mu, grid)
+    hrg = np.exp(grid)
+    ax.plot(hrg, dens, color=COLOR_POOLED, lw=1.6, label="pooled HR (posterior)")
+    below = hrg <= 1.0
+    p1 = result.probabilities.get("p_hr_below_1")
+    ax.fill_between(hrg[below], 0, dens[below], color=COLOR_SHADE, alpha=0.6, lw=0,
+                    label=fmt_p_statement(p1) if p1 is not None else "HR < 1")
+    if pred is not None:
+        dpred = kde_line(pred, grid)
+        ax.plot(hrg, dpred, color=COLOR_PREDICT, lw=1.1, ls="--", label="HR in a new study")
+    ax.axvline(1.0, color="#555555", lw=0.8)
+    top = float(dens.max()) if dens.size else 1.0
+    ax.plot([hr_s["eti"][0], hr_s["eti"][1]], [-0.06 * top] * 2, color=COLOR_POOLED, lw=2.5,
+            solid_capstyle="butt", clip_on=False)
+    ax.plot([hr_s["median"]], [-0.06 * top], marker="o", color="white", markeredgecolor=COLOR_POOLED,
+            markersize=5, clip_on=False)
+    ax.set_ylim(-0.12 * top, top * 1.12)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    set_hr_axis(ax, xmin, xmax)
+    ax.text(0.99, 0.97,
+            f"HR {fmt_interval(hr_s['median'], hr_s['eti'][0], hr_s['eti'][1])}\n"
+            f"(median, {lvl} CrI)\n{fmt_p_statement(p1)}",
+            transform=ax.transAxes, ha="right", va="top", fontsize=FONT_SIZE)
+    ax.legend(loc="upper left", frameon=False, fontsize=FONT_SIZE - 1)
+    q = getattr(result, "question", {}) or {}
+    t = title if title is not None else f"Posterior of the pooled HR: {q.get('title') or q.get('id')}"
+    set_title(ax, t)
+    if note:
+        ax.text(0.0, -0.32, note, transform=ax.transAxes, fontsize=FONT_SIZE - 1.5, color="#555555")
+    return fig
+
+
+def _prior_pdf(spec: str | None):
+    """``(pdf, description)`` of a tau prior spec, or ``(None, reason)`` when unavailable."""
+    if not spec:
+        return None, "no prior recorded"
+    try:
+        from survmeta.priors import parse_prior
+    except ImportError:
+        return None, "prior density unavailable (survmeta.priors not installed)"
+    try:
+        prior = parse_prior(spec, "tau")
+    except Exception as exc:  # an unparseable spec must not break a figure
+        return None, f"prior {spec!r} could not be drawn ({exc})"
+    desc = spec
+    describe = getattr(prior, "describe", None)
+    if callable(describe):
+        try:
+            desc = str(describe())
+        except Exception:  # pragma: no cover - description is decoration only
+            desc = spec
+    return getattr(prior, "pdf", None), desc
+
+
+def plot_tau(result, *, ax=None, title: str | None = None, xmax: float | None = None):
+    """Prior and posterior density of the between-study SD tau.
+
+    Parameters
+    ----------
+    result : survmeta.results.PoolResult
+        The fit; the prior comes from ``result.priors["tau"]`` through
+        :func:`survmeta.priors.parse_prior` (drawn only when that succeeds).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure.
+    title : str, optional
+        Default: "Heterogeneity: <question>".
+    xmax : float, optional
+        Right end of the tau axis; default from the posterior.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _new_ax(ax)
+    level = float(getattr(result, "level", 0.95))
+    lvl = _level_pct(level)
+    tau = posterior_draws(result, "tau")
+    ts = result.stats["tau"]
+    if xmax is None:
+        hi = float(np.quantile(tau, 0.995)) if tau is not None else ts["eti"][1] * 1.5
+        xmax = max(hi * 1.15, 0.2)
+    grid = np.linspace(0.0, xmax, 500)
+    top = 0.0
+    if tau is not None:
+        d = kde_line(tau, grid, lower_bound=0.0)
+        ax.plot(grid, d, color=COLOR_POOLED, lw=1.6, label="posterior")
+        ax.fill_between(grid, 0, d, color=COLOR_POOLED, alpha=0.12, lw=0)
+        top = float(d.max())
+    pdf, desc = _prior_pdf((getattr(result, "priors", {}) or {}).get("tau"))
+    if pdf is not None:
+        try:
+            pd_vals = np.asarray(pdf(grid), dtype=float)
+            if pd_vals.shape == grid.shape and np.all(np.isfinite(pd_vals)):
+                ax.plot(grid, pd_vals, color=COLOR_PRIOR, lw=1.2, ls="--", label=f"prior: {desc}")
+                top = max(top, float(np.nanmax(pd_vals)))
+            else:
+                pdf = None
+        except Exception:
+            pdf = None
+    if pdf is None:
+        ax.text(0.99, 0.02, f"prior: {desc}", transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=FONT_SIZE - 1.5, color="#555555")
+    top = top or 1.0
+    ax.plot([ts["eti"][0], ts["eti"][1]], [-0.06 * top] * 2, color=COLOR_POOLED, lw=2.5,
+            solid_capstyle="butt", clip_on=False)
+    ax.plot([ts["median"]], [-0.06 * top], marker="o", color="white", markeredgecolor=COLOR_POOLED,
+            markersize=5, clip_on=False)
+    ax.set_ylim(-0.12 * top, top * 1.15)
+    ax.set_xlim(0, xmax)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.set_xlabel("\u03c4 (between-study SD of the log HR)", fontsize=FONT_SIZE)
+    ax.tick_params(labelsize=FONT_SIZE)
+    ax.text(0.99, 0.97,
+            f"\u03c4 = {ts['median']:.2f} [{ts['eti'][0]:.2f}, {ts['eti'][1]:.2f}]\n"
+            f"(median, {lvl} CrI)",
+            transform=ax.transAxes, ha="right", va="top", fontsize=FONT_SIZE)
+    ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.8), frameon=False, fontsize=FONT_SIZE - 1)
+    q = getattr(result, "question", {}) or {}
+    t = title if title is not None else f"Heterogeneity: {q.get('title') or q.get('id')}"
+    set_title(ax, t)
+    return fig
