@@ -1,0 +1,289 @@
+"""The selector, the effect table, the calibration and the CLI.
+
+Expected numbers are closed forms (see test_reconstruct_methods.py); the
+table's 95% interval uses Phi^{-1}(0.975) = 1.959964 (normal table).
+Tolerance ``EXACT = 1e-9`` (same arithmetic), ``TABLE = 1e-6``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+from recbuild import comparison, pval
+
+from survmeta.errors import SurvmetaError
+from survmeta.reconstruct import COLUMNS, METHODS, estimate_comparison, explain, reconstruct
+from survmeta.reconstruct import calibration as cal_mod
+from survmeta.reconstruct import select as sel_mod
+from survmeta.reconstruct.calibration import MethodCalibration, load_calibration
+from survmeta.registry.records import NR, Arm, Question, Registry, ReportedHR, Study
+
+EXACT = 1e-9
+TABLE = 1e-6
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def rich(**kw):
+    """HR + CI, p, events and medians with CIs: many methods apply."""
+    e = Arm("e", n=100, events=40, median=12.0, ci=(8.0, 18.0))
+    r = Arm("r", n=100, events=55, median=8.0, ci=(6.0, 11.0))
+    return comparison(e, r, hr=ReportedHR(0.7, ci=(0.5, 0.98)), p=pval("0.04"), **kw)
+
+
+def registry(*comps, questions=("q1",)):
+    study = Study(id="s1", citation="Doe J, Roe R. J Test. 2020;1:1.", year=2020,
+                  design="rct", population="test", comparisons=tuple(comps))
+    qs = tuple(Question(id=q, title=f"question {q}", experimental="E", reference="R",
+                        outcome="OS") for q in questions)
+    return Registry(schema_version=1, questions=qs, studies=(study,))
+
+
+@pytest.fixture
+def no_calibration(monkeypatch):
+    monkeypatch.setattr(sel_mod, "load_calibration", lambda: {})
+
+
+# -- order and forcing ------------------------------------------------------------
+
+
+def test_default_order_prefers_reported_hr_and_keeps_alternatives(no_calibration):
+    s = estimate_comparison(rich())
+    assert s.chosen.method == "hr_ci"
+    alt = {a["method"] for a in s.alternatives}
+    assert {"hr_p", "p_events", "median_ratio_ci", "median_ratio_events", "median_ratio_p",
+            "p_patients"} <= alt
+    assert "hr_ci" not in alt
+
+
+def test_method_order_overrides_default(no_calibration):
+    s = estimate_comparison(rich(), method_order="median_ratio_ci,hr_ci")
+    assert s.chosen.method == "median_ratio_ci"
+
+
+def test_registry_method_forces_and_global_force_wins(no_calibration):
+    c = rich(method="p_events")
+    assert estimate_comparison(c).chosen.method == "p_events"
+    assert estimate_comparison(c, force="median_ratio_events").chosen.method == "median_ratio_events"
+
+
+def test_forced_method_that_does_not_apply_gives_no_estimate(no_calibration):
+    s = estimate_comparison(rich(), force="logrank_oe")
+    assert s.chosen is None
+    assert "forced method logrank_oe does not apply" in s.reason
+
+
+@pytest.mark.parametrize("kw", [dict(method_order="hr_ci,bogus"), dict(force="bogus")])
+def test_unknown_method_ids_list_the_known_ones(kw, no_calibration):
+    with pytest.raises(SurvmetaError, match="known methods: " + ", ".join(METHODS)):
+        estimate_comparison(rich(), **kw)
+
+
+def test_unknown_registry_method_names_the_comparison(no_calibration):
+    with pytest.raises(SurvmetaError, match="comparison s1/c1"):
+        estimate_comparison(rich(method="bogus"))
+
+
+def test_p_patients_is_never_chosen_by_default(no_calibration):
+    """Only p, direction and group sizes: p_patients applies but is not used."""
+    c = comparison(Arm("e", n=80), Arm("r", n=70), p=pval("0.01"),
+                   direction="favours experimental")
+    s = estimate_comparison(c)
+    assert s.chosen is None
+    assert "p_patients" in s.reason and "lower bound" in s.reason
+    assert [a["method"] for a in s.alternatives] == ["p_patients"]
+    asked = estimate_comparison(c, method_order=list(METHODS))
+    assert asked.chosen.method == "p_patients"
+    assert "se_lower_bound" in asked.chosen.flags
+
+
+def test_ns_gives_a_reason_not_an_estimate(no_calibration):
+    c = comparison(Arm("e", events=30), Arm("r", events=40), p=pval("NS"))
+    s = estimate_comparison(c)
+    assert s.chosen is None and "not significant" in s.reason
+
+
+def test_median_nr_reason(no_calibration):
+    c = comparison(Arm("e", median=NR, ci=(9.0, NR)), Arm("r", median=8.0, ci=(6.0, 11.0)))
+    s = estimate_comparison(c)
+    assert s.chosen is None and "not reached" in s.reason
+
+
+# -- the effect table ----------------------------------------------------------------
+
+
+def test_columns_are_those_of_the_architecture_contract(no_calibration):
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    section = doc.split("### Effect table", 1)[1].split("###", 1)[0]
+    documented = []
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            documented += re.findall(r"`([a-z_]+)`", line.split("|")[1])
+    df = reconstruct(registry(rich()))
+    assert list(df.columns) == list(COLUMNS)
+    assert set(documented) == set(COLUMNS)
+
+
+def test_row_numbers(no_calibration):
+    df = reconstruct(registry(rich()))
+    row = df.iloc[0]
+    assert row["method"] == "hr_ci" and bool(row["poolable"])
+    se = (math.log(0.98) - math.log(0.5)) / (2 * 1.959964)
+    assert row["se"] == pytest.approx(se, abs=TABLE)
+    assert row["se_extra"] == 0.0 and row["se_sampling"] == row["se"]
+    assert row["hr_lower"] == pytest.approx(math.exp(math.log(0.7) - 1.959964 * row["se"]), abs=EXACT)
+    assert row["hr_upper"] == pytest.approx(math.exp(math.log(0.7) + 1.959964 * row["se"]), abs=EXACT)
+    assert row["n"] == 200.0 and row["key"] == "s1/c1"
+    assert not row["approximate"]
+
+
+def test_p_bound_row_is_recorded(no_calibration):
+    c = comparison(hr=ReportedHR(0.5), p=pval("<0.001"))
+    row = reconstruct(registry(c)).iloc[0]
+    assert row["method"] == "hr_p"
+    assert {"p_bound", "conservative"} <= set(row["flags"])
+    assert row["p_relation"] == "<" and row["p_bound"] == 0.001
+
+
+def test_status_not_poolable_keeps_nan_reason_and_alternatives(no_calibration):
+    c = rich(status="not poolable: three-group p-value")
+    row = reconstruct(registry(c)).iloc[0]
+    assert not row["poolable"]
+    assert math.isnan(row["log_hr"]) and math.isnan(row["se"])
+    assert row["reason"] == "not poolable: three-group p-value"
+    assert "hr_ci" in {a["method"] for a in row["alternatives"]}
+
+
+def test_subgroups_are_rows_with_parent_and_question_filter(no_calibration):
+    parent = rich(id="all")
+    sub = rich(id="sub", subgroup_of="all", question="q2")
+    df = reconstruct(registry(parent, sub, questions=("q1", "q2")))
+    assert list(df["comparison"]) == ["all", "sub"]
+    assert df.iloc[1]["subgroup_of"] == "all"
+    only = reconstruct(registry(parent, sub, questions=("q1", "q2")), question="q2")
+    assert list(only["comparison"]) == ["sub"]
+    with pytest.raises(SurvmetaError, match="known questions: q1, q2"):
+        reconstruct(registry(parent, questions=("q1", "q2")), question="q3")
+
+
+# -- calibration -----------------------------------------------------------------------
+
+
+def test_calibrated_extra_sd_is_added_in_quadrature(monkeypatch):
+    cal = {"median_ratio_ci": MethodCalibration("median_ratio_ci", 0.2, 25, "validation set")}
+    monkeypatch.setattr(sel_mod, "load_calibration", lambda: cal)
+    c = rich(method="median_ratio_ci")
+    row = reconstruct(registry(c)).iloc[0]
+    assert row["se_extra"] == 0.2
+    assert row["se"] == pytest.approx(math.hypot(row["se_sampling"], 0.2), abs=EXACT)
+    assert "uncalibrated" not in row["flags"] and row["approximate"]
+    # the reported HR is exact: no extra error whatever the calibration says
+    assert reconstruct(registry(rich())).iloc[0]["se_extra"] == 0.0
+
+
+def test_uncalibrated_approximate_method_is_flagged(no_calibration):
+    row = reconstruct(registry(rich(method="median_ratio_ci"))).iloc[0]
+    assert row["se_extra"] == 0.0 and "uncalibrated" in row["flags"]
+
+
+def test_calibration_file_missing_and_malformed(tmp_path):
+    assert load_calibration(tmp_path / "none.json") == {}
+    good = tmp_path / "cal.json"
+    good.write_text(json.dumps({"methods": {"p_events": {"extra_sd": 0.1, "n": 20, "source": "x"}},
+                                "generated_by": "test", "date": "2025-01-01"}))
+    assert load_calibration(good)["p_events"].extra_sd == 0.1
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"methods": {"p_events": {"extra_sd": -1}}}')
+    with pytest.raises(SurvmetaError, match="extra_sd"):
+        load_calibration(bad)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    with pytest.raises(SurvmetaError, match="invalid JSON"):
+        load_calibration(broken)
+    assert cal_mod.CALIBRATION_PATH.name == "calibration.json"
+
+
+# -- explain ------------------------------------------------------------------------------
+
+
+def test_explain_lists_inputs_candidates_choice_and_paragraph(no_calibration, monkeypatch):
+    monkeypatch.setattr("survmeta.reconstruct.select.load_calibration", lambda: {})
+    c = rich(quote="HR 0.70 (95% CI 0.50-0.98)", location="Table 2")
+    text = explain(registry(c), "s1/c1")
+    assert '"HR 0.70 (95% CI 0.50-0.98)"' in text and "Table 2" in text
+    for m in METHODS:
+        assert f" {m}: " in text
+    assert "Choice: hr_ci" in text
+    assert "For a methods section:" in text and "Parmar" in text
+    assert "lower bound" in text  # why p_patients is not used
+
+
+def test_explain_unknown_key_suggests_close_keys(no_calibration):
+    with pytest.raises(SurvmetaError, match="did you mean: s1/c1"):
+        explain(registry(rich()), "s1/c2")
+
+
+def test_explain_median_methods_cite_michiels(no_calibration):
+    text = explain(registry(rich(method="median_ratio_ci")), "s1/c1")
+    assert "Michiels" in text and "exponential" in text
+
+
+# -- CLI on the bundled registry -----------------------------------------------------------
+
+STUDIES = ROOT / "studies.toml"
+
+
+def _load_seed():
+    if not STUDIES.exists():
+        pytest.skip("studies.toml not present yet")
+    try:
+        from survmeta.registry import load_registry
+    except ImportError:
+        pytest.skip("survmeta.registry.load_registry not present yet")
+    return load_registry(STUDIES)
+
+
+def test_every_seed_comparison_reconstructs_or_says_why():
+    reg = _load_seed()
+    df = reconstruct(reg)
+    assert len(df) == len(reg.comparisons()) > 0
+    for _, row in df.iterrows():
+        if row["poolable"]:
+            assert math.isfinite(row["log_hr"]) and row["se"] > 0, row["key"]
+            assert row["method"] in METHODS
+        else:
+            assert isinstance(row["reason"], str) and row["reason"], row["key"]
+            assert math.isnan(row["log_hr"])
+    assert df["poolable"].any()
+    assert "p_patients" not in set(df["method"].dropna())
+
+
+def test_cli_reconstruct_and_explain(capsys):
+    _load_seed()
+    from survmeta.cli import main
+
+    assert main(["reconstruct", str(STUDIES), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and {"study", "comparison", "log_hr", "se", "hr", "hr_lower", "hr_upper",
+                     "method", "flags", "alternatives", "reason"} <= set(rows[0])
+    assert main(["reconstruct", str(STUDIES)]) == 0
+    out = capsys.readouterr().out
+    assert "not poolable" in out
+    assert main(["reconstruct", str(STUDIES), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith("study,comparison,question,endpoint,log_hr")
+    key = rows[0]["study"] + "/" + rows[0]["comparison"]
+    assert main(["explain", str(STUDIES), key]) == 0
+    assert "For a methods section:" in capsys.readouterr().out
+    assert main(["explain", str(STUDIES), key + "x"]) == 2
+    assert "did you mean" in capsys.readouterr().err
+    assert main(["reconstruct", str(STUDIES), "--method-order", "hr_ci,nope"]) == 2
+    assert "known methods" in capsys.readouterr().err
+
+
+def test_registry_forced_method_reaches_the_table(no_calibration):
+    c = dataclasses.replace(rich(), method="median_ratio_events")
+    assert reconstruct(registry(c)).iloc[0]["method"] == "median_ratio_events"
