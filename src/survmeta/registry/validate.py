@@ -104,9 +104,13 @@ def _printed_decimals(x: float) -> int:
 
 
 def _rounding_slack(x: float) -> float:
-    """Log-scale displacement of half a unit in the last printed decimal of ``x``."""
+    """Largest log-scale displacement half a unit in the last printed decimal of ``x`` can cause.
+
+    The unrounded value lies in ``[x - u, x + u]``; the larger log distance
+    is ``log(x / (x - u))`` (``u < x`` for any positive printed number).
+    """
     half_unit = 0.5 * 10.0 ** (-_printed_decimals(x))
-    return math.log1p(half_unit / x)
+    return -math.log1p(-half_unit / x)
 
 
 def centring_discrepancy(estimate: float, lower: float, upper: float) -> tuple[float, float]:
