@@ -41,10 +41,21 @@ def listing_frame(registry) -> pd.DataFrame:
     return frame
 
 
+#: Longest status shown in the table format (JSON and CSV keep the full text).
+STATUS_WIDTH = 40
+
+
+def _shorten(text: str, width: int = STATUS_WIDTH) -> str:
+    return text if len(text) <= width else text[: width - 3].rstrip() + "..."
+
+
 def run(args) -> int:
     """Load (and validate) ``args.path`` and print its comparisons."""
     registry = load(args.path)
     for warning in registry.warnings:
         print(warning.format(), file=sys.stderr)
-    emit_frame(listing_frame(registry), args.format)
+    frame = listing_frame(registry)
+    if args.format == "table":
+        frame["status"] = frame["status"].map(_shorten)
+    emit_frame(frame, args.format)
     return 0
