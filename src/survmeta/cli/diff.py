@@ -1,0 +1,60 @@
+"""``survmeta diff``: what changed since an earlier version of the registry."""
+
+from __future__ import annotations
+
+import sys
+
+HELP = "compare the pooled results now with an earlier version (git revision or file)"
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "diff",
+        help=HELP,
+        description=(
+            "Pool the registry now and an earlier version of it with the same engine, "
+            "priors and seed, and report per question which comparisons were added, "
+            "removed or edited and how the pooled HR, its interval, tau and P(HR < 1) "
+            "moved, in numbers and in words. --since takes a git revision of PATH "
+            "(HEAD~1, a tag, a commit), an older registry file, or a results file "
+            "saved by `survmeta pool --save` (then its priors, level and seed are reused)."
+        ),
+    )
+    p.add_argument("path", nargs="?", default="studies.toml",
+                   help="registry (default: studies.toml)")
+    p.add_argument("--since", required=True, metavar="REV|FILE",
+                   help="git revision of PATH, older registry .toml, or saved results .json")
+    p.add_argument("--tau-prior", metavar="SPEC", help="prior on tau for both sides")
+    p.add_argument("--mu-prior", metavar="SPEC", help="prior on the pooled log HR for both sides")
+    p.add_argument("--seed", type=int, help="random seed for both sides")
+    p.add_argument("--format", choices=("table", "json"), default="table",
+                   help="output format (default: table)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from survmeta.cli._output import dumps_json, emit_frame
+    from survmeta.errors import SurvmetaError
+    from survmeta.living.diff import diff
+
+    if not Path(args.path).exists():
+        raise SurvmetaError(f"{args.path}: no such file")
+    report = diff(args.path, args.since, tau_prior=args.tau_prior, mu_prior=args.mu_prior,
+                  seed=args.seed)
+    if args.format == "json":
+        sys.stdout.write(dumps_json(report.to_dict()) + "\n")
+        return 0
+    out = sys.stdout
+    out.write(f"{args.path} compared with {report.since}\n\n")
+    for sentence in report.sentences:
+        out.write(f"- {sentence}\n")
+    for note in report.notes:
+        out.write(f"note: {note}\n")
+    table = report.table.drop(columns=["added", "removed", "edited", "level"]).copy()
+    for col in ("added", "removed", "edited"):
+        table[col] = report.table[col].map(len)
+    out.write("\n")
+    emit_frame(table, "table", out, float_format="{:.3f}")
+    return 0

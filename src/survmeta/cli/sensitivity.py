@@ -1,0 +1,97 @@
+"""``survmeta sensitivity``: leave-one-out, cumulative, prior, method and subset analyses."""
+
+from __future__ import annotations
+
+import sys
+
+HELP = "sensitivity analyses of one question (leave-one-out, cumulative, priors, methods, subsets)"
+
+
+def add_parser(sub) -> None:
+    from survmeta.cli._output import add_format_option
+
+    p = sub.add_parser(
+        "sensitivity",
+        help=HELP,
+        description=(
+            "Refit one question under leave-one-out, cumulative-by-year, prior-grid, "
+            "reconstruction-method and subset variants, and print one row per variant. "
+            "Without an analysis flag every analysis runs (subsets: one per design and per "
+            "endpoint when a question has several). Leave-one-out and cumulative rows come "
+            "with their REML companions (engine REML), as metafor's leave1out and cumul."
+        ),
+    )
+    p.add_argument("path", nargs="?", default="studies.toml",
+                   help="registry or effects CSV (default: studies.toml)")
+    p.add_argument("--question", required=True, metavar="Q", help="question id")
+    p.add_argument("--loo", action="store_true", help="leave-one-out")
+    p.add_argument("--cumulative", action="store_true", help="cumulative by publication year")
+    p.add_argument("--priors", action="store_true", help="grid of tau and mu priors")
+    p.add_argument("--methods", action="store_true",
+                   help="alternative reconstruction methods; approximate estimates excluded")
+    p.add_argument("--subset", action="append", metavar="FIELD=VALUE",
+                   help="refit on the comparisons whose effect-table FIELD equals VALUE "
+                        "(repeatable: one variant each; FIELD=V1|V2 keeps either value)")
+    p.add_argument("--engine", choices=("exact", "mcmc"), default="exact",
+                   help="engine of the Bayesian refits (default: exact)")
+    p.add_argument("--tau-prior", metavar="SPEC", help="tau prior of the primary analysis")
+    p.add_argument("--mu-prior", metavar="SPEC", help="mu prior of the primary analysis")
+    p.add_argument("--seed", type=int, help="random seed")
+    p.add_argument("--executor", default="auto",
+                   help="auto, serial, threads, processes, or a number of worker processes "
+                        "(default: auto)")
+    p.add_argument("--plot", metavar="FILE",
+                   help="save the leave-one-out figure (and FILE-cumulative for the cumulative one)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_format_option(p)
+    p.set_defaults(func=run)
+
+
+def parse_subsets(items: list[str] | None) -> list[dict] | None:
+    """``["design=rct", "endpoint=OS|PFS"]`` -> ``[{"design": "rct"}, {"endpoint": ["OS", "PFS"]}]``."""
+    from survmeta.errors import SurvmetaError
+
+    if not items:
+        return None
+    out = []
+    for item in items:
+        field, sep, value = item.partition("=")
+        if not sep or not field.strip() or not value.strip():
+            raise SurvmetaError(f"--subset {item!r}: expected FIELD=VALUE, e.g. design=retrospective cohort")
+        values = [v.strip() for v in value.split("|")]
+        out.append({field.strip(): values[0] if len(values) == 1 else values})
+    return out
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from survmeta.cli._output import emit_frame
+    from survmeta.errors import SurvmetaError
+    from survmeta.living.sensitivity import plot_sensitivity, sensitivity
+
+    if not Path(args.path).exists():
+        raise SurvmetaError(f"{args.path}: no such file")
+    chosen = {"loo": args.loo, "cumulative": args.cumulative, "priors": args.priors,
+              "methods": args.methods}
+    subsets = parse_subsets(args.subset)
+    everything = not any(chosen.values()) and subsets is None
+    if everything:
+        chosen = dict.fromkeys(chosen, True)
+        subsets = "auto"
+    executor = int(args.executor) if args.executor.isdigit() else args.executor
+    table = sensitivity(args.path, args.question, subsets=subsets, executor=executor,
+                        engine=args.engine, tau_prior=args.tau_prior, mu_prior=args.mu_prior,
+                        seed=args.seed, progress=False if args.quiet else None, **chosen)
+    if args.plot:
+        from survmeta.pool import effect_table
+
+        _, questions = effect_table(args.path)
+        for written in plot_sensitivity(table, args.plot, question=questions.get(args.question)):
+            print(f"wrote {written}", file=sys.stderr)
+    if args.format == "table":
+        shown = table.drop(columns=["tau_prior", "mu_prior", "study", "year"])
+        emit_frame(shown, "table", float_format="{:.3f}")
+    else:
+        emit_frame(table, args.format)
+    return 0

@@ -1,0 +1,531 @@
+"""What changed between two versions of a review.
+
+:func:`diff_results` compares two pooled analyses question by question (which
+comparisons were added, removed or edited; old and new pooled HR, interval,
+tau and P(HR < 1)); :func:`describe_changes` says it in words. :func:`diff`
+is the front door used by ``survmeta diff``: the registry now against an
+earlier version of it, given as a git revision of the file, an older registry
+file, or a results file saved by ``survmeta pool --save``. Both sides are
+pooled with the same engine, priors and seed, so every difference comes from
+the data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from survmeta.errors import RegistryError, SurvmetaError
+
+__all__ = [
+    "DiffReport",
+    "compare_registries",
+    "describe_changes",
+    "diff",
+    "diff_results",
+    "load_since",
+]
+
+#: Fields of a pooled study entry (``PoolResult.to_dict()["studies"]``) that
+#: identify an edit when no registry is at hand.
+_STUDY_FIELDS = ("log_hr", "se", "se_extra", "method", "approximate", "flags", "year", "endpoint")
+
+DIFF_COLUMNS = (
+    "question", "status", "k_old", "k_new", "added", "removed", "edited",
+    "hr_old", "hr_old_lower", "hr_old_upper", "hr_new", "hr_new_lower", "hr_new_upper",
+    "tau_old", "tau_new", "p_old", "p_new", "level",
+)
+
+
+# ---------------------------------------------------------------------------
+# comparing registries
+# ---------------------------------------------------------------------------
+def _plain(obj) -> dict:
+    d = dataclasses.asdict(obj)
+    d.pop("line", None)
+    return d
+
+
+def _changed_fields(old: dict, new: dict, prefix: str = "") -> list[str]:
+    out = []
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            out.append(prefix + key)
+    return out
+
+
+def compare_registries(old, new) -> dict[str, dict[str, list[str]]]:
+    """Comparisons added, removed and edited per question.
+
+    Parameters
+    ----------
+    old, new : Registry
+        Two versions of a registry.
+
+    Returns
+    -------
+    dict
+        ``{question: {"added": [key, ...], "removed": [...], "edited": [...]}}``
+        where a key is ``"study/comparison"`` and an edited entry reads
+        ``"study/comparison (field, field)"``: any field of the comparison, or
+        of its study (``study.year``), changed.
+    """
+    def index(reg):
+        out = {}
+        for s in reg.studies:
+            sd = _plain(s)
+            sd.pop("comparisons", None)
+            for c in s.comparisons:
+                out[c.key] = (c.question, _plain(c), sd)
+        return out
+
+    a, b = index(old), index(new)
+    result: dict[str, dict[str, list[str]]] = {}
+
+    def slot(q):
+        return result.setdefault(q, {"added": [], "removed": [], "edited": []})
+
+    for key, (q, comp, study) in b.items():
+        if key not in a or a[key][0] != q:
+            slot(q)["added"].append(key)
+            continue
+        fields = _changed_fields(a[key][1], comp) + _changed_fields(a[key][2], study, "study.")
+        if fields:
+            slot(q)["edited"].append(f"{key} ({', '.join(fields)})")
+    for key, (q, _, _) in a.items():
+        if key not in b or b[key][0] != q:
+            slot(q)["removed"].append(key)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# comparing results
+# ---------------------------------------------------------------------------
+def _as_dict(results) -> dict:
+    if results is None:
+        return {"questions": []}
+    if hasattr(results, "to_dict") and not isinstance(results, dict):
+        results = results.to_dict()
+    if not isinstance(results, dict) or not isinstance(results.get("questions"), list):
+        raise SurvmetaError("not a saved pooled analysis: expected the JSON written by "
+                            "`survmeta pool --save` (a \"questions\" list)")
+    return results
+
+
+def _interval(block: dict) -> list[float]:
+    for key, value in block.items():
+        if key.startswith("eti"):
+            return [float(value[0]), float(value[1])]
+    raise SurvmetaError("saved results lack an equal-tailed interval (eti...)")
+
+
+def _summary(q: dict) -> dict[str, Any]:
+    hr = q["hr"]
+    lo, hi = _interval(hr)
+    return {
+        "k": int(q.get("k", len(q.get("studies", [])))),
+        "hr": float(hr["median"]),
+        "lower": lo,
+        "upper": hi,
+        "tau": float(q["tau"]["median"]),
+        "p": float(q["p_hr_below_1"]),
+        "level": float(q.get("level", 0.95)),
+        "studies": {f"{s['id']}/{s['comparison']}": s for s in q.get("studies", [])},
+    }
+
+
+def _study_changes(old: dict, new: dict) -> dict[str, list[str]]:
+    added = [k for k in new if k not in old]
+    removed = [k for k in old if k not in new]
+    edited = []
+    for k in new:
+        if k in old:
+            fields = [f for f in _STUDY_FIELDS if _norm(old[k].get(f)) != _norm(new[k].get(f))]
+            if fields:
+                edited.append(f"{k} ({', '.join(fields)})")
+    return {"added": added, "removed": removed, "edited": edited}
+
+
+def _norm(v):
+    if isinstance(v, (list, tuple)):
+        return tuple(_norm(x) for x in v)
+    if isinstance(v, float):
+        return None if math.isnan(v) else round(v, 12)
+    return v
+
+
+def _close(a: dict, b: dict) -> bool:
+    keys = ("hr", "lower", "upper", "tau", "p")
+    return a["k"] == b["k"] and all(abs(a[k] - b[k]) <= 1e-9 * max(1.0, abs(a[k])) for k in keys)
+
+
+def diff_results(old, new, changes: dict | None = None) -> pd.DataFrame:
+    """Compare two pooled analyses, one row per question.
+
+    Parameters
+    ----------
+    old, new : PoolSet or dict
+        Pooled analyses, or their saved form (``PoolSet.to_dict()``, the JSON
+        of ``survmeta pool --save``).
+    changes : dict, optional
+        Comparisons added/removed/edited per question, as
+        :func:`compare_registries` returns; default: derived from the pooled
+        studies of each side (a change to a comparison that is not pooled is
+        then not seen).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``question``, ``status`` (``added``, ``removed``, ``changed``,
+        ``unchanged``), ``k_old``, ``k_new``, ``added``, ``removed``, ``edited``
+        (lists of ``"study/comparison"``), ``hr_old``, ``hr_old_lower``,
+        ``hr_old_upper``, ``hr_new``, ``hr_new_lower``, ``hr_new_upper``
+        (posterior median and equal-tailed interval), ``tau_old``,
+        ``tau_new`` (posterior medians), ``p_old``, ``p_new`` (P(HR < 1)),
+        ``level``. Numbers of a side where the question is absent are NaN.
+    """
+    a = {q["id"]: _summary(q) for q in _as_dict(old)["questions"]}
+    b = {q["id"]: _summary(q) for q in _as_dict(new)["questions"]}
+    order = list(b) + [q for q in a if q not in b]
+    if changes:
+        order += [q for q in changes if q not in order]
+    rows = []
+    nan = float("nan")
+    for qid in order:
+        o, n = a.get(qid), b.get(qid)
+        if changes is not None:
+            ch = changes.get(qid, {"added": [], "removed": [], "edited": []})
+        else:
+            ch = _study_changes(o["studies"] if o else {}, n["studies"] if n else {})
+        if o is None and n is None:
+            status = "changed" if any(ch.values()) else "unchanged"
+        elif o is None:
+            status = "added"
+        elif n is None:
+            status = "removed"
+        elif any(ch.values()) or not _close(o, n):
+            status = "changed"
+        else:
+            status = "unchanged"
+        rows.append({
+            "question": qid,
+            "status": status,
+            "k_old": o["k"] if o else 0,
+            "k_new": n["k"] if n else 0,
+            "added": list(ch["added"]),
+            "removed": list(ch["removed"]),
+            "edited": list(ch["edited"]),
+            "hr_old": o["hr"] if o else nan,
+            "hr_old_lower": o["lower"] if o else nan,
+            "hr_old_upper": o["upper"] if o else nan,
+            "hr_new": n["hr"] if n else nan,
+            "hr_new_lower": n["lower"] if n else nan,
+            "hr_new_upper": n["upper"] if n else nan,
+            "tau_old": o["tau"] if o else nan,
+            "tau_new": n["tau"] if n else nan,
+            "p_old": o["p"] if o else nan,
+            "p_new": n["p"] if n else nan,
+            "level": (n or o or {"level": 0.95})["level"],
+        })
+    return pd.DataFrame(rows, columns=list(DIFF_COLUMNS))
+
+
+# ---------------------------------------------------------------------------
+# words
+# ---------------------------------------------------------------------------
+def _hr_text(hr: float, lo: float, hi: float) -> str:
+    return f"{hr:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def _prob_text(a: float, b: float) -> tuple[str, str]:
+    """Both probabilities with enough decimals to tell them apart (2 or 3)."""
+    digits = 2 if round(a, 2) != round(b, 2) or abs(a - b) < 5e-4 else 3
+    return f"{a:.{digits}f}", f"{b:.{digits}f}"
+
+
+def _count(keys: list[str], verb: str) -> str | None:
+    if not keys:
+        return None
+    noun = "comparison" if len(keys) == 1 else "comparisons"
+    return f"{len(keys)} {noun} {verb} ({'; '.join(keys)})"
+
+
+def _interval_words(row, pct: str) -> str:
+    old_in = row.hr_old_lower <= 1 <= row.hr_old_upper
+    new_in = row.hr_new_lower <= 1 <= row.hr_new_upper
+    if old_in and new_in:
+        return f"the {pct} interval still includes 1"
+    if not old_in and not new_in:
+        return f"the {pct} interval still excludes 1"
+    if old_in:
+        return f"the {pct} interval no longer includes 1"
+    return f"the {pct} interval now includes 1"
+
+
+def _sentence(row) -> str:
+    pct = f"{row.level * 100:g}%"
+    if row.status == "added":
+        return (f"{row.question}: new question: pooled HR "
+                f"{_hr_text(row.hr_new, row.hr_new_lower, row.hr_new_upper)} ({pct} interval) from "
+                f"{row.k_new} comparison{'s' if row.k_new != 1 else ''}; tau {row.tau_new:.2f}; "
+                f"P(HR < 1) = {row.p_new:.2f}")
+    if row.status == "removed":
+        if np.isnan(row.hr_old):
+            return f"{row.question}: still nothing to pool"
+        return (f"{row.question}: no longer pooled (was HR "
+                f"{_hr_text(row.hr_old, row.hr_old_lower, row.hr_old_upper)}, k = {row.k_old})")
+    parts = [p for p in (_count(row.added, "added"), _count(row.removed, "removed"),
+                         _count(row.edited, "edited")) if p]
+    if np.isnan(row.hr_old) and np.isnan(row.hr_new):
+        return f"{row.question}: " + "; ".join(parts + ["nothing to pool before or after"])
+    old = _hr_text(row.hr_old, row.hr_old_lower, row.hr_old_upper)
+    new = _hr_text(row.hr_new, row.hr_new_lower, row.hr_new_upper)
+    if row.status == "unchanged":
+        return f"{row.question}: unchanged: pooled HR {new}, k = {row.k_new}, P(HR < 1) = {row.p_new:.2f}"
+    if old == new:
+        parts.append(f"the pooled HR stayed at {new}")
+    else:
+        parts.append(f"the pooled HR moved from {old} to {new}")
+    parts.append(_interval_words(row, pct))
+    pa, pb = _prob_text(row.p_old, row.p_new)
+    if pa == pb:
+        parts.append(f"P(HR < 1) stayed at {pb}")
+    else:
+        parts.append(f"P(HR < 1) {'rose' if row.p_new > row.p_old else 'fell'} from {pa} to {pb}")
+    ta, tb = f"{row.tau_old:.2f}", f"{row.tau_new:.2f}"
+    parts.append(f"tau stayed at {tb}" if ta == tb else f"tau went from {ta} to {tb}")
+    if row.k_old != row.k_new:
+        parts.append(f"k went from {row.k_old} to {row.k_new}")
+    return f"{row.question}: " + "; ".join(parts)
+
+
+def describe_changes(table_or_old, new=None, changes: dict | None = None) -> list[str]:
+    """The changes in words, one sentence per question.
+
+    Parameters
+    ----------
+    table_or_old : pandas.DataFrame or PoolSet or dict
+        A table from :func:`diff_results`, or the old analysis (then ``new``
+        is required).
+    new : PoolSet or dict, optional
+        The new analysis.
+    changes : dict, optional
+        Passed to :func:`diff_results`.
+
+    Returns
+    -------
+    list of str
+        E.g. ``"oligo_vs_systemic: 1 comparison added (delta2025/os); the
+        pooled HR moved from 0.52 [0.31, 0.88] to 0.58 [0.40, 0.83]; the 95%
+        interval still excludes 1; P(HR < 1) fell from 0.99 to 0.97; ..."``
+    """
+    if isinstance(table_or_old, pd.DataFrame):
+        table = table_or_old
+    else:
+        if new is None:
+            raise SurvmetaError("describe_changes needs a diff table, or both the old and new results")
+        table = diff_results(table_or_old, new, changes)
+    return [_sentence(row) for row in table.itertuples(index=False)]
+
+
+# ---------------------------------------------------------------------------
+# the old side: a git revision, an older registry, or saved results
+# ---------------------------------------------------------------------------
+def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise SurvmetaError("git is not installed, so a revision cannot be read; "
+                            "give an older registry or a saved results file instead") from None
+
+
+def registry_at_revision(path, rev: str) -> tuple[str, str]:
+    """Text of a registry file at a git revision, and a name for messages.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The registry in a git working tree.
+    rev : str
+        Any git revision (``HEAD~1``, a tag, a commit).
+
+    Returns
+    -------
+    (text, name)
+
+    Raises
+    ------
+    SurvmetaError
+        When the file is not in a git repository, the revision is unknown, or
+        the file does not exist at that revision.
+    """
+    path = Path(path).resolve()
+    top = _git(["rev-parse", "--show-toplevel"], path.parent)
+    if top.returncode != 0:
+        raise SurvmetaError(f"--since {rev}: not a file, and {path.name} is not in a git repository "
+                            "(so it is not a revision either); give a git revision of the registry, "
+                            "an older registry file, or a results file saved by `survmeta pool --save`")
+    root = Path(top.stdout.strip())
+    rel = path.relative_to(root.resolve()).as_posix()
+    verify = _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], root)
+    if verify.returncode != 0:
+        raise SurvmetaError(f"--since {rev}: no such file, and not a revision of the git repository "
+                            f"at {root}")
+    shown = _git(["show", f"{rev}:{rel}"], root)
+    if shown.returncode != 0:
+        raise SurvmetaError(f"--since {rev}: {rel} does not exist at revision {rev}")
+    return shown.stdout, f"{rel}@{rev}"
+
+
+def load_since(path, since) -> tuple[str, Any, str]:
+    """Read the old side of a diff.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The current registry.
+    since : str or path-like
+        A results JSON (``survmeta pool --save``), an older registry TOML, or
+        a git revision of ``path``.
+
+    Returns
+    -------
+    (kind, value, name)
+        ``("results", dict, name)`` or ``("registry", Registry, name)``.
+    """
+    from survmeta.registry import load_registry, load_registry_text
+
+    candidate = Path(since)
+    if candidate.is_file():
+        if candidate.suffix.lower() == ".json":
+            try:
+                data = json.loads(candidate.read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise SurvmetaError(f"{since}: not a JSON results file ({exc})") from None
+            return "results", _as_dict(data), str(since)
+        return "registry", load_registry(candidate), str(since)
+    text, name = registry_at_revision(path, str(since))
+    return "registry", load_registry_text(text, name), name
+
+
+@dataclass
+class DiffReport:
+    """Result of :func:`diff`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        :func:`diff_results` table.
+    sentences : list of str
+        :func:`describe_changes` of it.
+    old, new : dict
+        Both pooled analyses in saved form.
+    since : str
+        What the registry was compared with.
+    """
+
+    table: pd.DataFrame
+    sentences: list[str]
+    old: dict
+    new: dict
+    since: str
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"since": self.since, "changes": list(self.sentences),
+                "questions": self.table.to_dict(orient="records"), "notes": list(self.notes)}
+
+
+def _pool_saved_like(registry, old: dict, engine: str) -> tuple[dict, list[str]]:
+    """Pool ``registry`` with the priors, level and seed recorded in ``old``.
+
+    Each saved question is re-pooled with its own settings; a question that
+    is new takes the settings of the first saved one.
+    """
+    from survmeta.pool import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR, pool
+
+    def settings(q):
+        pri = q.get("priors") or {}
+        return (pri.get("tau", DEFAULT_TAU_PRIOR), pri.get("mu", DEFAULT_MU_PRIOR),
+                q.get("level", 0.95), q.get("seed", DEFAULT_SEED))
+
+    wanted = {q["id"]: settings(q) for q in old["questions"]}
+    default = next(iter(wanted.values()), (DEFAULT_TAU_PRIOR, DEFAULT_MU_PRIOR, 0.95, DEFAULT_SEED))
+    pooled: dict[tuple, Any] = {}
+    for key in dict.fromkeys(list(wanted.values()) + [default]):
+        tau, mu, level, seed = key
+        pooled[key] = pool(registry, engine=engine, tau_prior=tau, mu_prior=mu, level=level, seed=seed)
+    blocks = []
+    for q in registry.questions:
+        res = pooled[wanted.get(q.id, default)]
+        if q.id in res:
+            blocks.append(res[q.id].to_dict())
+    notes = []
+    if len(set(wanted.values())) > 1:
+        notes.append("the saved questions used different priors; each was re-pooled with its own")
+    return {"questions": blocks, "skipped": pooled[default].skipped}, notes
+
+
+def diff(path, since, engine: str = "exact", tau_prior: str | None = None,
+         mu_prior: str | None = None, seed: int | None = None, level: float | None = None) -> DiffReport:
+    """Compare the pooled results of a registry now with those of an earlier version.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The registry (``studies.toml``).
+    since : str or path-like
+        A git revision of ``path`` (``HEAD~1``, a tag), an older registry
+        file, or a results JSON saved by ``survmeta pool --save``.
+    engine : {"exact", "mcmc"}
+        Engine for both sides.
+    tau_prior, mu_prior, seed, level : optional
+        Pooling settings for both sides; with saved results the default is
+        what the file records, otherwise the ``survmeta pool`` defaults.
+
+    Returns
+    -------
+    DiffReport
+    """
+    from survmeta.pool import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR, pool
+    from survmeta.registry import load_registry
+
+    registry = load_registry(path)
+    kind, old_value, name = load_since(path, since)
+    notes: list[str] = []
+    if kind == "results":
+        old = old_value
+        if any(v is not None for v in (tau_prior, mu_prior, seed, level)):
+            notes.append("pooling options given on the command line are ignored with saved results: "
+                         "the registry is re-pooled with the priors, level and seed the file records")
+        new, more = _pool_saved_like(registry, old, engine)
+        notes += more
+        changes = None
+    else:
+        opts = dict(engine=engine, tau_prior=tau_prior or DEFAULT_TAU_PRIOR,
+                    mu_prior=mu_prior or DEFAULT_MU_PRIOR,
+                    seed=DEFAULT_SEED if seed is None else seed, level=level or 0.95)
+        old = _pool_or_empty(old_value, opts, name)
+        new = pool(registry, **opts).to_dict()
+        changes = compare_registries(old_value, registry)
+    table = diff_results(old, new, changes)
+    return DiffReport(table, describe_changes(table), old, new, name, notes)
+
+
+def _pool_or_empty(registry, opts: dict, name: str) -> dict:
+    from survmeta.pool import pool
+
+    try:
+        return pool(registry, **opts).to_dict()
+    except RegistryError:
+        raise
+    except SurvmetaError as exc:
+        raise SurvmetaError(f"{name}: cannot pool the earlier version: {exc}") from None
