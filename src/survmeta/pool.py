@@ -261,7 +261,7 @@ def _exact(y, s, labels, tau_p, mu_p, level, seed, draws):
     names = {"mu": "mu", "hr": "hr", "tau": "tau", "predict": "predict_log_hr",
              "predict_hr": "predict_hr"}
     stats = {ours: _stats_row(table.loc[theirs]) for ours, theirs in names.items()}
-    theta = {lab: _stats_row(table.loc[lab]) for lab in labels}
+    theta = {lab: _stats_row(table.loc[f"theta[{lab}]"]) for lab in labels}
     probabilities = {_prob_key(t): float(post.prob_below(t, scale="hr")) for t in THRESHOLDS}
     posterior = post.sample(draws=draws, seed=seed) if draws else None
     bayes_factors = {}
@@ -326,9 +326,10 @@ def _frequentist(y, s, level) -> dict | None:
         out[method] = {
             "estimate": r.estimate,
             "se": r.se,
-            "ci": list(r.ci),
+            "ci": [r.ci_lower, r.ci_upper],
             "hr": float(np.exp(r.estimate)),
-            "hr_ci": [float(np.exp(r.ci[0])), float(np.exp(r.ci[1]))],
+            "hr_ci": [float(np.exp(r.ci_lower)), float(np.exp(r.ci_upper))],
+            "pi": [r.pi_lower, r.pi_upper],
             "tau2": r.tau2,
             "I2": r.I2,
             "H2": r.H2,
@@ -336,8 +337,8 @@ def _frequentist(y, s, level) -> dict | None:
             "Q_p": r.Q_p,
         }
     kh = rma(y, s, method="REML", test="knha", level=level)
-    out["REML"]["knha_ci"] = list(kh.ci)
-    out["REML"]["knha_hr_ci"] = [float(np.exp(kh.ci[0])), float(np.exp(kh.ci[1]))]
+    out["REML"]["knha_ci"] = [kh.ci_lower, kh.ci_upper]
+    out["REML"]["knha_hr_ci"] = [float(np.exp(kh.ci_lower)), float(np.exp(kh.ci_upper))]
     return out
 
 

@@ -73,11 +73,25 @@ def run(args) -> int:
     elif args.format == "csv":
         emit_frame(results.summary(), "csv")
     else:
+        write_overview(results, sys.stdout)
         write_table(results, sys.stdout)
         if results.hierarchical is not None:
             print("\nHierarchical model across questions (PyMC):")
             write_table(results.hierarchical, sys.stdout)
     return 0
+
+
+def write_overview(results, out) -> None:
+    """One line per pooled question: k, pooled HR with its interval, P(HR < 1)."""
+    if not len(results):
+        return
+    lvl = f"{next(iter(results.values())).level * 100:g}%"
+    out.write(f"Pooled hazard ratios (posterior median, {lvl} equal-tailed credible interval)\n")
+    width = max(len(q) for q in results)
+    for r in results.values():
+        hr = r.stats["hr"]
+        out.write(f"  {r.id:<{width}}  k={r.k:<2} HR {hr['median']:5.2f} "
+                  f"[{hr['eti'][0]:.2f}, {hr['eti'][1]:.2f}]  P(HR<1)={r.p_hr_below_1:.3f}\n")
 
 
 def write_table(results, out) -> None:

@@ -422,7 +422,7 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
         elif col == "poolable":
             data[col] = pd.Series(values, dtype=bool)
         elif col == "year":
-            data[col] = pd.Series(values, dtype="int64")
+            data[col] = pd.Series(values, dtype="Int64")  # nullable: effects CSVs carry no year
         else:
             data[col] = pd.Series(values, dtype=object)
     return pd.DataFrame(data, columns=list(COLUMNS))

@@ -1,0 +1,107 @@
+"""The pooling front door and `survmeta pool`, wired to the exact engine.
+
+The exact engine itself is pinned to bayesmeta's published numbers in
+tests/exact; here the reference is that engine called directly on the same
+rows, so these tests check the wiring (row selection, priors, summaries, JSON
+contract, CLI), not the numerics again.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from survmeta.cli import main
+from survmeta.exact import bayesmeta
+from survmeta.pool import pool
+from survmeta.registry import load_registry
+
+ROOT = Path(__file__).resolve().parents[1]
+REGISTRY = ROOT / "studies.toml"
+
+# Eight schools (Rubin 1981; Gelman et al., BDA3 Table 5.2).
+SCHOOLS_Y = [28, 8, -3, 7, -1, 1, 18, 12]
+SCHOOLS_S = [15, 10, 16, 11, 9, 11, 10, 18]
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return pool(load_registry(REGISTRY))
+
+
+def test_bundled_registry_pools_the_oligo_question_from_two_studies(bundled):
+    r = bundled["oligo_vs_systemic"]
+    assert r.k == 2
+    assert set(r.effects["study"]) == {"heo2021", "xu2023"}
+    direct = bayesmeta(r.effects["log_hr"], r.effects["se"], tau_prior="halfnormal(0.5)",
+                       mu_prior="normal(0, 4)")
+    assert r.stats["mu"]["median"] == pytest.approx(direct.median("mu"), abs=1e-9)
+    assert r.stats["hr"]["eti"][1] == pytest.approx(direct.eti("hr", 0.95)[1], abs=1e-9)
+    assert r.p_hr_below_1 == pytest.approx(direct.prob_below(1.0, scale="hr"), abs=1e-9)
+
+
+def test_subgroups_and_unpoolable_rows_are_listed_not_pooled(bundled):
+    alk = bundled["immunotherapy_after_alk_tki"]
+    assert list(alk.effects["comparison"]) == ["pfs_overall"]
+    assert set(alk.excluded["comparison"]) == {"pfs_pdl1_positive", "pfs_pdl1_negative",
+                                               "pfs_pdl1_positive_rebiopsy"}
+    skipped = {s["id"] for s in bundled.skipped}
+    assert "local_treatment_oligo" in skipped
+
+
+def test_json_contract_per_question(bundled):
+    d = json.loads(json.dumps(bundled.to_dict()))
+    q = next(x for x in d["questions"] if x["id"] == "oligo_vs_systemic")
+    for key in ("id", "k", "engine", "priors", "mu", "tau", "hr", "predict", "p_hr_below_1",
+                "studies", "diagnostics"):
+        assert key in q, key
+    for block in ("mu", "tau", "hr", "predict"):
+        assert set(q[block]) == {"mean", "median", "sd", "eti95", "hdi95"}
+        lo, hi = q[block]["eti95"]
+        assert lo < q[block]["median"] < hi
+    assert {"id", "log_hr", "se", "method", "shrunken"} <= set(q["studies"][0])
+    # exp is monotone: the HR's median is exp of the log HR's median
+    assert q["hr"]["median"] == pytest.approx(np.exp(q["mu"]["median"]), rel=1e-6)
+
+
+def test_same_seed_same_draws():
+    a = pool(REGISTRY, question="oligo_vs_systemic", seed=7)["oligo_vs_systemic"]
+    b = pool(REGISTRY, question="oligo_vs_systemic", seed=7)["oligo_vs_systemic"]
+    np.testing.assert_array_equal(a.posterior["posterior"]["mu"].values,
+                                  b.posterior["posterior"]["mu"].values)
+
+
+def test_cli_pool_effects_csv_matches_engine(tmp_path, capsys):
+    csv = tmp_path / "schools.csv"
+    csv.write_text("study,estimate,se\n" + "".join(
+        f"school{i + 1},{y},{s}\n" for i, (y, s) in enumerate(zip(SCHOOLS_Y, SCHOOLS_S))))
+    code = main(["pool", "--effects", str(csv), "--tau-prior", "uniform(0, 50)",
+                 "--mu-prior", "flat", "--format", "json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    (q,) = out["questions"]
+    assert q["k"] == 8
+    direct = bayesmeta(SCHOOLS_Y, SCHOOLS_S, tau_prior="uniform(0, 50)", mu_prior="flat")
+    assert q["mu"]["mean"] == pytest.approx(direct.mean("mu"), abs=1e-9)
+
+
+def test_cli_pool_save_writes_json(tmp_path, capsys):
+    target = tmp_path / "results.json"
+    assert main(["pool", str(REGISTRY), "--question", "oligo_vs_systemic",
+                 "--save", str(target)]) == 0
+    saved = json.loads(target.read_text())
+    assert [q["id"] for q in saved["questions"]] == ["oligo_vs_systemic"]
+    assert "pooled HR" in capsys.readouterr().out
+
+
+def test_cli_pool_unknown_question_is_a_clear_error(capsys):
+    assert main(["pool", str(REGISTRY), "--question", "oligo_vs_sistemic"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'oligo_vs_systemic'" in err
+    assert "Traceback" not in err
+
+
+def test_cli_pool_bad_prior_is_a_clear_error(capsys):
+    assert main(["pool", str(REGISTRY), "--tau-prior", "halfnormal(-1)"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
