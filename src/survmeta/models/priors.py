@@ -7,13 +7,14 @@ returned by :func:`survmeta.priors.parse_prior`). Strings such as
 Supported families
 ------------------
 heterogeneity ``tau``
-    ``halfnormal(scale)``, ``halfcauchy(scale)``, ``halft(nu, scale)``,
+    ``halfnormal(scale)``, ``halfcauchy(scale)``, ``halft(df, scale)``,
     ``uniform(lower, upper)``, ``exponential(rate)``, ``lognormal_tau2(mu, sigma)``
     (log-normal on tau^2, the form of Turner et al. 2015; since
-    ``log tau = log(tau^2) / 2`` it is exactly ``tau ~ LogNormal(mu / 2, sigma / 2)``)
-    and ``flat`` (improper, uniform on tau > 0).
+    ``log tau = log(tau^2) / 2`` it is exactly ``tau ~ LogNormal(mu / 2, sigma / 2)``),
+    ``flat`` (improper, uniform on tau > 0) and ``fixed`` (tau = 0, the
+    common-effect model).
 overall effect ``mu``
-    ``normal(mu, sigma)``, ``uniform(lower, upper)`` and ``flat``.
+    ``normal(mean, sd)``, ``uniform(lower, upper)`` and ``flat``.
 
 ``custom`` densities (arbitrary numpy log-densities) cannot be expressed as a
 PyTensor graph, so they raise :class:`UnsupportedPriorError`: use the exact
@@ -22,17 +23,15 @@ engine (``survmeta.exact``) for them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping
-
 import pymc as pm
+import pytensor.tensor as pt
 
 from survmeta.errors import SurvmetaError
+from survmeta.priors import parse_prior
 
 __all__ = [
     "DEFAULT_MU_PRIOR",
     "DEFAULT_TAU_PRIOR",
-    "PriorSpec",
     "UnsupportedPriorError",
     "as_prior",
     "mu_rv",
@@ -43,7 +42,7 @@ __all__ = [
 
 
 TAU_FAMILIES = frozenset(
-    {"halfnormal", "halfcauchy", "halft", "uniform", "exponential", "lognormal_tau2", "flat"}
+    {"halfnormal", "halfcauchy", "halft", "uniform", "exponential", "lognormal_tau2", "flat", "fixed"}
 )
 MU_FAMILIES = frozenset({"normal", "uniform", "flat"})
 
@@ -52,41 +51,10 @@ class UnsupportedPriorError(SurvmetaError):
     """A prior that the PyMC models cannot express."""
 
 
-@dataclass(frozen=True)
-class PriorSpec:
-    """Minimal prior record with the shape of :class:`survmeta.priors.Prior`.
-
-    Parameters
-    ----------
-    family : str
-        Family name, e.g. ``"halfnormal"``.
-    params : mapping
-        Family parameters, e.g. ``{"scale": 0.5}``.
-    spec : str, optional
-        The text the prior was written as, used in labels.
-    """
-
-    family: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    spec: str | None = None
-
-
 #: Default heterogeneity prior for log hazard ratios (see docs/models.md).
-DEFAULT_TAU_PRIOR = PriorSpec("halfnormal", {"scale": 0.5}, "halfnormal(0.5)")
+DEFAULT_TAU_PRIOR = "halfnormal(0.5)"
 #: Default prior of the overall log hazard ratio (see docs/models.md).
-DEFAULT_MU_PRIOR = PriorSpec("normal", {"mu": 0.0, "sigma": 4.0}, "normal(0, 4)")
-
-
-def _parse(spec: str, kind: str):
-    """Parse a prior string with :func:`survmeta.priors.parse_prior`."""
-    try:
-        from survmeta.priors import parse_prior
-    except ImportError as exc:  # pragma: no cover - depends on install state
-        raise UnsupportedPriorError(
-            f"cannot parse prior {spec!r}: survmeta.priors is not available; "
-            "pass an object with .family and .params"
-        ) from exc
-    return parse_prior(spec, kind)
+DEFAULT_MU_PRIOR = "normal(0, 4)"
 
 
 def as_prior(prior, kind: str):
@@ -95,8 +63,10 @@ def as_prior(prior, kind: str):
     Parameters
     ----------
     prior : str, Prior-like or None
-        A spec string (parsed by :func:`survmeta.priors.parse_prior`), an object
-        with ``family`` and ``params`` attributes, or None for the default.
+        A spec string or density function (parsed by
+        :func:`survmeta.priors.parse_prior`), an object with ``family`` and
+        ``params`` attributes (such as :class:`survmeta.priors.Prior`), or None
+        for the default.
     kind : {"tau", "mu"}
         Which parameter the prior is for.
 
@@ -109,8 +79,8 @@ def as_prior(prior, kind: str):
         raise ValueError(f"kind must be 'tau' or 'mu', not {kind!r}")
     if prior is None:
         prior = DEFAULT_TAU_PRIOR if kind == "tau" else DEFAULT_MU_PRIOR
-    if isinstance(prior, str):
-        return _parse(prior, kind)
+    if isinstance(prior, str) or callable(prior):
+        return parse_prior(prior, kind)
     if not hasattr(prior, "family") or not hasattr(prior, "params"):
         raise TypeError(f"a prior must be a spec string or have .family and .params, not {prior!r}")
     return prior
@@ -150,14 +120,14 @@ def prior_label(prior) -> str:
     return f"{prior.family}({params})"
 
 
-def _p(prior, name: str) -> float:
-    """Read one float parameter, with a clear error when missing."""
-    try:
-        return float(prior.params[name])
-    except KeyError as exc:
-        raise UnsupportedPriorError(
-            f"prior {prior.family!r} lacks parameter {name!r} (has {sorted(prior.params)})"
-        ) from exc
+def _p(prior, *names: str) -> float:
+    """Read one float parameter (first of ``names`` present), or a clear error."""
+    for name in names:
+        if name in prior.params:
+            return float(prior.params[name])
+    raise UnsupportedPriorError(
+        f"prior {prior.family!r} lacks parameter {names[0]!r} (has {sorted(prior.params)})"
+    )
 
 
 def _custom_error(kind: str) -> UnsupportedPriorError:
@@ -193,7 +163,7 @@ def tau_rv(name: str, prior, **kwargs):
     if fam == "halfcauchy":
         return pm.HalfCauchy(name, beta=_p(prior, "scale"), **kwargs)
     if fam == "halft":
-        return pm.HalfStudentT(name, nu=_p(prior, "nu"), sigma=_p(prior, "scale"), **kwargs)
+        return pm.HalfStudentT(name, nu=_p(prior, "df", "nu"), sigma=_p(prior, "scale"), **kwargs)
     if fam == "uniform":
         lower = _p(prior, "lower")
         if lower < 0:
@@ -206,6 +176,8 @@ def tau_rv(name: str, prior, **kwargs):
         return pm.LogNormal(name, mu=_p(prior, "mu") / 2.0, sigma=_p(prior, "sigma") / 2.0, **kwargs)
     if fam == "flat":
         return pm.HalfFlat(name, **kwargs)
+    if fam == "fixed":
+        return pm.Deterministic(name, pt.zeros(()), **kwargs)
     raise UnsupportedPriorError(
         f"{fam!r} is not a heterogeneity prior; use one of {sorted(TAU_FAMILIES)}"
     )
@@ -232,7 +204,7 @@ def mu_rv(name: str, prior, **kwargs):
     if fam == "custom":
         raise _custom_error("mu")
     if fam == "normal":
-        return pm.Normal(name, mu=_p(prior, "mu"), sigma=_p(prior, "sigma"), **kwargs)
+        return pm.Normal(name, mu=_p(prior, "mean", "mu"), sigma=_p(prior, "sd", "sigma"), **kwargs)
     if fam == "uniform":
         return pm.Uniform(name, lower=_p(prior, "lower"), upper=_p(prior, "upper"), **kwargs)
     if fam == "flat":

@@ -44,6 +44,9 @@ __all__ = [
     "cluster_structure",
     "conditional_theta",
     "fit_random_effects",
+    "posthoc_rng",
+    "resolve_seed",
+    "run_nuts",
 ]
 
 #: Seed used when the caller does not give one, so default fits are reproducible.
@@ -258,6 +261,23 @@ def run_nuts(
     )
 
 
+def resolve_seed(random_seed: int | None) -> int:
+    """The seed to use: ``random_seed`` itself, or a fresh one when it is None.
+
+    Parameters
+    ----------
+    random_seed : int or None
+
+    Returns
+    -------
+    int
+        Recorded in the posterior attributes, so a fit can be repeated.
+    """
+    if random_seed is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    return int(random_seed)
+
+
 def posthoc_rng(random_seed: int) -> np.random.Generator:
     """Generator for post hoc draws, derived from (and only from) the sampler seed.
 
@@ -345,7 +365,7 @@ def fit_random_effects(
     tune: int = 1000,
     chains: int = 2,
     cores: int = 1,
-    random_seed: int = DEFAULT_SEED,
+    random_seed: int | None = DEFAULT_SEED,
     nuts_sampler: str = "pymc",
     target_accept: float = 0.9,
     parametrization: str = "marginal",
@@ -370,9 +390,10 @@ def fit_random_effects(
     cores : int
         Processes to sample chains in (1: sequentially, fastest for these
         small models).
-    random_seed : int
+    random_seed : int or None
         Seeds NUTS and the post hoc draws of ``theta`` and ``predict``; the same
-        seed gives identical numbers.
+        seed gives identical numbers. None draws a fresh seed (recorded in
+        ``posterior.attrs["survmeta_random_seed"]``).
     nuts_sampler : str
         Passed to :func:`pymc.sample`.
     target_accept : float
@@ -394,6 +415,7 @@ def fit_random_effects(
         (``y_obs``) and ``constant_data`` (``y``, ``sigma``).
     """
     y, sigma, labels = _check_inputs(y, sigma, labels)
+    random_seed = resolve_seed(random_seed)
     tau_prior, mu_prior = as_prior(tau_prior, "tau"), as_prior(mu_prior, "mu")
     structure = cluster_structure(cluster, y.size)
     model = _cached_model(y.size, tau_prior, mu_prior, parametrization, structure)
