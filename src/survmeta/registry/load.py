@@ -72,6 +72,7 @@ def _by_line(problems: list[Problem]) -> list[Problem]:
 
 def _analyse(text: str, path: str | None) -> tuple[Registry | None, list[Problem]]:
     """Parse and validate ``text``; the registry is None when it has errors."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark is not TOML
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
