@@ -247,7 +247,8 @@ def _hr_text(hr: float, lo: float, hi: float) -> str:
 
 def _prob_text(a: float, b: float) -> tuple[str, str]:
     """Both probabilities with enough decimals to tell them apart (2 or 3)."""
-    digits = 2 if round(a, 2) != round(b, 2) or abs(a - b) < 5e-4 else 3
+    extreme = any(round(x, 2) in (0.0, 1.0) for x in (a, b))
+    digits = 3 if extreme or (round(a, 2) == round(b, 2) and abs(a - b) >= 5e-4) else 2
     return f"{a:.{digits}f}", f"{b:.{digits}f}"
 
 
