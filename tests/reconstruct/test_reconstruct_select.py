@@ -287,3 +287,14 @@ def test_cli_reconstruct_and_explain(capsys):
 def test_registry_forced_method_reaches_the_table(no_calibration):
     c = dataclasses.replace(rich(), method="median_ratio_events")
     assert reconstruct(registry(c)).iloc[0]["method"] == "median_ratio_events"
+
+
+def test_survmeta_reconstruct_is_callable_even_after_the_subpackage_is_imported(no_calibration):
+    """``import survmeta.reconstruct`` binds the package on ``survmeta``; the
+    documented call ``survmeta.reconstruct(registry)`` must still work."""
+    import survmeta
+    import survmeta.reconstruct as pkg
+
+    df = survmeta.reconstruct(registry(rich()))
+    assert list(df.columns) == list(COLUMNS)
+    assert pkg(registry(rich())).iloc[0]["method"] == "hr_ci"

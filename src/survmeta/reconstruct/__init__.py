@@ -7,7 +7,15 @@
 * :func:`explain`: the reasoning for one comparison, in words.
 
 Pure numpy/scipy/pandas: importing this package never imports PyMC.
+
+The package itself is callable and means :func:`reconstruct`: once the
+subpackage ``survmeta.reconstruct`` is imported, Python binds that name on
+``survmeta`` to the package, so ``survmeta.reconstruct(registry)`` must work
+on the package as well as on the function.
 """
+
+import sys as _sys
+import types as _types
 
 from survmeta.reconstruct.explain import explain
 from survmeta.reconstruct.methods import (
@@ -31,3 +39,13 @@ __all__ = [
     "explain",
     "reconstruct",
 ]
+
+
+class _CallableModule(_types.ModuleType):
+    """``survmeta.reconstruct(registry, ...)`` is :func:`reconstruct`."""
+
+    def __call__(self, *args, **kwargs):
+        return reconstruct(*args, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule
