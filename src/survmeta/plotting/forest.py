@@ -62,6 +62,10 @@ def _i2_percent(freq: Mapping | None) -> float | None:
     """I^2 in percent from the frequentist companion dict, whatever its spelling."""
     if not freq:
         return None
+    reml = freq.get("REML") if isinstance(freq, Mapping) else None
+    if isinstance(reml, Mapping) and reml.get("I2") is not None:
+        v = float(reml["I2"])  # percent, as metafor reports it
+        return None if math.isnan(v) else v
     for key in ("i2_percent", "I2_percent"):
         if freq.get(key) is not None:
             return float(freq[key])
@@ -150,12 +154,12 @@ def _favours(layout: ForestLayout, question: Mapping | None, xmin: float, xmax: 
     out = []
     trans = (ax.transData, ax.transAxes)
     if exp_name:
-        txt = wrap_to_width(f"\u2190 Favours {exp_name}", min(left_room, 3.2))
+        txt = wrap_to_width(f"\u2190 Favours {exp_name}", min(left_room, 4.0))
         out.append(ax.annotate(txt, xy=(1.0, 0.0), xycoords=trans, xytext=(-4, -offset_pt),
                                textcoords="offset points", ha="right", va="top",
                                fontsize=FONT_SIZE, annotation_clip=False))
     if ref_name:
-        txt = wrap_to_width(f"Favours {ref_name} \u2192", min(right_room, 3.2))
+        txt = wrap_to_width(f"Favours {ref_name}", min(right_room, 4.0) - 0.15) + " \u2192"
         out.append(ax.annotate(txt, xy=(1.0, 0.0), xycoords=trans, xytext=(4, -offset_pt),
                                textcoords="offset points", ha="left", va="top",
                                fontsize=FONT_SIZE, annotation_clip=False))
@@ -273,11 +277,11 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
             cells = {i: _fmt_int(e.at[i, "n"]) for i in range(k)}
             n_known = int(np.isfinite(clean_series(e["n"])).sum()) if k else 0
             if n_known:
-                cells[y_pool] = f"{int(np.nansum(clean_series(e['n'])))}" + ("" if n_known == k else "+")
+                cells[y_pool] = ("" if n_known == k else "\u2265") + f"{int(np.nansum(clean_series(e['n'])))}"
             left.append(Column("n", cells, "right", bold_rows=bold))
         elif col == "endpoint" and "endpoint" in e:
             left.append(Column("Endpoint", {i: str(e.at[i, "endpoint"] or "") for i in range(k)},
-                               "left", max_width=1.2))
+                               "left", max_width=1.8))
         elif col == "method" and "method" in e:
             left.append(Column("Method", {i: str(e.at[i, "method"] or "") for i in range(k)},
                                "left", color="#444444", max_width=1.4))

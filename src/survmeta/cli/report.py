@@ -1,0 +1,83 @@
+"""``survmeta report``: pool a registry and write an HTML or Markdown report."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+from survmeta.errors import SurvmetaError
+
+HELP = "pool a registry and write a report (HTML page or Markdown with figures)"
+
+
+def add_parser(sub) -> None:
+    from survmeta.pool import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR
+
+    p = sub.add_parser(
+        "report",
+        help=HELP,
+        description=(
+            "Pool every poolable question of a registry and write the report: registry "
+            "summary, summary-of-findings table, forest plot and other figures per question, "
+            "reconstruction method of every estimate, diagnostics, a methods paragraph and a "
+            "reproducibility stamp. --format html writes one self-contained page "
+            "(DIR/report.html); --format md writes DIR/report.md with figures in DIR/figures/."
+        ),
+    )
+    p.add_argument("path", nargs="?", default="studies.toml",
+                   help="registry (studies.toml) or effects CSV (default: studies.toml)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    p.add_argument("--format", choices=("html", "md"), default="html",
+                   help="html (one self-contained page) or md (Markdown + PNG files); default html")
+    p.add_argument("--engine", choices=("exact", "mcmc"), default="exact",
+                   help="per-question engine (default: exact)")
+    p.add_argument("--tau-prior", default=DEFAULT_TAU_PRIOR, metavar="SPEC",
+                   help=f"prior on tau (default: {DEFAULT_TAU_PRIOR})")
+    p.add_argument("--mu-prior", default=DEFAULT_MU_PRIOR, metavar="SPEC",
+                   help=f"prior on the pooled log HR (default: {DEFAULT_MU_PRIOR})")
+    p.add_argument("--question", action="append", metavar="Q",
+                   help="question id (repeatable; default: every poolable question)")
+    p.add_argument("--level", type=float, default=0.95, help="interval level (default: 0.95)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                   help=f"random seed (default: {DEFAULT_SEED})")
+    p.set_defaults(func=run)
+
+
+def _load_registry(path: Path):
+    """The Registry behind a .toml file (for the summary); None for an effects CSV."""
+    if path.suffix.lower() != ".toml":
+        return None
+    from survmeta.registry import load_registry
+
+    return load_registry(path)
+
+
+def run(args) -> int:
+    from survmeta.pool import pool
+    from survmeta.report import write_report
+
+    source = Path(args.path)
+    if not source.exists():
+        raise SurvmetaError(f"{source}: no such file")
+    registry = _load_registry(source)
+    results = pool(registry if registry is not None else source, question=args.question,
+                   engine=args.engine, tau_prior=args.tau_prior, mu_prior=args.mu_prior,
+                   level=args.level, seed=args.seed)
+    if not len(results):
+        raise SurvmetaError(f"{source}: no question has a poolable comparison; nothing to report")
+    command = "survmeta report " + " ".join(shlex.quote(a) for a in _argv_tail(args))
+    page = write_report(results, registry, args.out, fmt=args.format, registry_file=source,
+                        command=command)
+    print(f"wrote {page}", file=sys.stdout)
+    return 0
+
+
+def _argv_tail(args) -> list[str]:
+    """The options that shape the numbers, as a reader would retype them."""
+    out = [Path(args.path).name, "--out", str(args.out), "--format", args.format,
+           "--engine", args.engine, "--tau-prior", args.tau_prior, "--mu-prior", args.mu_prior,
+           "--level", f"{args.level:g}", "--seed", str(args.seed)]
+    for q in args.question or []:
+        out += ["--question", q]
+    return out

@@ -1,0 +1,366 @@
+"""The report as a list of blocks, independent of the output format.
+
+:func:`build_document` turns a :class:`~survmeta.results.PoolSet` (and the
+registry) into blocks (headings, paragraphs, tables, figures, lists) that the
+HTML and Markdown writers render the same way, so both versions carry the same
+numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from survmeta.plotting._style import fmt_interval, fmt_num, fmt_p_statement, fmt_prob
+from survmeta.report.methods_text import REFERENCES, describe_prior, method_title, methods_paragraph
+from survmeta.report.stamp import make_stamp
+
+
+@dataclass
+class Block:
+    """One element of the report.
+
+    Attributes
+    ----------
+    kind : {"h1", "h2", "h3", "p", "table", "figure", "list", "stamp"}
+    text : str
+        Heading or paragraph text; caption of a table or figure.
+    table : pandas.DataFrame, optional
+        Cells are strings.
+    figure : callable, optional
+        Returns a :class:`matplotlib.figure.Figure` when called (figures are
+        drawn one at a time and released, to keep memory flat).
+    name : str
+        File stem of a figure; anchor id of a heading.
+    items : list of str
+        List items.
+    data : dict
+        Extra data (the stamp).
+    """
+
+    kind: str
+    text: str = ""
+    table: pd.DataFrame | None = None
+    figure: Any = None
+    name: str = ""
+    items: list = field(default_factory=list)
+    data: dict = field(default_factory=dict)
+
+
+def _lvl(level: float) -> str:
+    pct = level * 100
+    return f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:g}%"
+
+
+def participants(result) -> tuple[int, int]:
+    """(sum of n over pooled rows with n known, number of rows with n unknown)."""
+    if "n" not in result.effects:
+        return 0, result.k
+    n = pd.to_numeric(result.effects["n"], errors="coerce")
+    return int(n.sum(skipna=True)), int(n.isna().sum())
+
+
+def fmt_participants(result) -> str:
+    total, unknown = participants(result)
+    if unknown == result.k:
+        return "not reported"
+    return f"{total}" + (f" (n unknown for {unknown})" if unknown else "")
+
+
+def sof_table(poolset) -> pd.DataFrame:
+    """Summary of findings: one row per pooled question, cells as printed.
+
+    Columns: Question, Comparison, k, Participants, Pooled HR [CrI],
+    Prediction interval, tau [CrI], P(HR < 1), Engine.
+    """
+    rows = []
+    for r in poolset.values():
+        lvl = _lvl(r.level)
+        hr, pr, tau = r.stats["hr"], r.stats["predict_hr"], r.stats["tau"]
+        q = r.question
+        rows.append({
+            "Question": f"{r.id}: {q.get('title') or ''}".rstrip(": "),
+            "Comparison": f"{q.get('experimental')} vs {q.get('reference')}",
+            "k": str(r.k),
+            "Participants": fmt_participants(r),
+            f"Pooled HR [{lvl} CrI]": fmt_interval(hr["median"], hr["eti"][0], hr["eti"][1]),
+            f"{lvl} prediction interval": f"[{fmt_num(pr['eti'][0])}, {fmt_num(pr['eti'][1])}]",
+            f"\u03c4 [{lvl} CrI]": f"{tau['median']:.2f} [{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]",
+            "P(HR < 1)": fmt_prob(r.p_hr_below_1),
+            "Engine": r.engine,
+        })
+    return pd.DataFrame(rows)
+
+
+def _cell(x, fmt="{}") -> str:
+    if x is None:
+        return ""
+    try:
+        if isinstance(x, float) and math.isnan(x):
+            return ""
+    except TypeError:
+        pass
+    return fmt.format(x)
+
+
+def estimates_table(result) -> pd.DataFrame:
+    """Every pooled estimate: ids, year, n, endpoint, method, HR [CI], weight, shrunken HR, notes."""
+    e = result.effects.reset_index(drop=True)
+    lvl = _lvl(result.level)
+    rows = []
+    for i in range(len(e)):
+        r = e.iloc[i]
+        notes = []
+        for col in ("flags",):
+            v = r.get(col)
+            if v is not None and not (isinstance(v, float) and math.isnan(v)) and len(v):
+                notes.append("flags: " + ", ".join(map(str, v)))
+        for col in ("assumptions", "warnings"):
+            v = r.get(col)
+            if v is not None and not (isinstance(v, float) and math.isnan(v)) and len(v):
+                notes += [str(s) for s in v]
+        n = pd.to_numeric(pd.Series([r.get("n")]), errors="coerce").iloc[0]
+        year = pd.to_numeric(pd.Series([r.get("year")]), errors="coerce").iloc[0]
+        row = {
+            "Study": str(r["study"]),
+            "Comparison": str(r.get("comparison", "")),
+            "Year": "" if pd.isna(year) else str(int(year)),
+            "n": "" if pd.isna(n) else str(int(n)),
+            "Endpoint": _cell(r.get("endpoint")),
+            "Method": f"{r['method']}: {method_title(str(r['method']))}",
+            "HR [95% CI]": fmt_interval(r["hr"], r["hr_lower"], r["hr_upper"]),
+            "Weight": _cell(r.get("weight"), "{:.1f}%"),
+        }
+        if {"theta_mean", "theta_lower", "theta_upper"} <= set(e.columns):
+            row[f"Shrunken HR [{lvl} CrI]"] = fmt_interval(
+                math.exp(r["theta_mean"]), math.exp(r["theta_lower"]), math.exp(r["theta_upper"])
+            )
+        row["Notes"] = "; ".join(notes)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def not_pooled_table(poolset) -> pd.DataFrame:
+    """Every comparison that was not pooled, and why (PoolSet.skipped and each result.excluded)."""
+    rows = []
+    for r in poolset.values():
+        if len(r.excluded):
+            for _, x in r.excluded.iterrows():
+                rows.append({"Question": r.id, "Study": str(x.get("study", "")),
+                             "Comparison": str(x.get("comparison", "")),
+                             "Reason": str(x.get("reason", ""))})
+    for s in getattr(poolset, "skipped", []) or []:
+        qid = s.get("id") or s.get("question") or ""
+        excluded = s.get("excluded") or []
+        if excluded:
+            for x in excluded:
+                rows.append({"Question": qid, "Study": str(x.get("study", "")),
+                             "Comparison": str(x.get("comparison", "")),
+                             "Reason": str(x.get("reason", ""))})
+        else:
+            rows.append({"Question": qid, "Study": "", "Comparison": "",
+                         "Reason": str(s.get("reason", ""))})
+    return pd.DataFrame(rows, columns=["Question", "Study", "Comparison", "Reason"])
+
+
+def registry_summary(poolset, registry=None) -> tuple[str, pd.DataFrame]:
+    """A sentence on the registry and one row per question (pooled or not, k, comparisons)."""
+    results = dict(poolset.items())
+    skipped = {(s.get("id") or s.get("question")): s for s in getattr(poolset, "skipped", []) or []}
+    rows = []
+    if registry is not None and getattr(registry, "questions", None) is not None:
+        n_studies = len(registry.studies)
+        n_comp = len(registry.comparisons())
+        for q in registry.questions:
+            comps = registry.comparisons(q.id)
+            r = results.get(q.id)
+            rows.append({
+                "Question": q.id, "Title": q.title, "Comparisons": str(len(comps)),
+                "Pooled (k)": str(r.k) if r else "0",
+                "Status": "pooled" if r else
+                f"not pooled: {skipped.get(q.id, {}).get('reason', 'not requested')}",
+            })
+        sentence = (f"The registry holds {n_studies} studies with {n_comp} comparisons "
+                    f"across {len(registry.questions)} questions; {len(results)} "
+                    f"question{'s were' if len(results) != 1 else ' was'} pooled.")
+    else:
+        studies = set()
+        for r in results.values():
+            studies.update(map(str, r.effects["study"]))
+            rows.append({"Question": r.id, "Title": r.question.get("title") or "",
+                         "Comparisons": str(r.k + len(r.excluded)), "Pooled (k)": str(r.k),
+                         "Status": "pooled"})
+        for qid, s in skipped.items():
+            rows.append({"Question": qid, "Title": "", "Comparisons": str(len(s.get("excluded") or [])),
+                         "Pooled (k)": "0", "Status": f"not pooled: {s.get('reason', '')}"})
+        sentence = (f"{len(results)} question{'s were' if len(results) != 1 else ' was'} pooled "
+                    f"from {len(studies)} studies.")
+    return sentence, pd.DataFrame(rows)
+
+
+def diagnostics_items(result) -> list[str]:
+    """Sampler diagnostics (or quadrature notes) as sentences."""
+    d = dict(result.diagnostics or {})
+    items = []
+    labels = {"method": "method", "r_hat_max": "largest R-hat", "ess_bulk_min": "smallest bulk ESS",
+              "ess_tail_min": "smallest tail ESS", "divergences": "divergent transitions",
+              "treedepth_hits": "draws at maximum tree depth", "chains": "chains",
+              "draws": "draws per chain"}
+    for key, label in labels.items():
+        if key in d and d[key] is not None:
+            v = d[key]
+            if isinstance(v, float):
+                v = f"{v:.3f}" if key == "r_hat_max" else f"{v:.0f}"
+            items.append(f"{label}: {v}")
+    for key, v in d.items():
+        if key in labels or key in ("warnings", "groups") or isinstance(v, (dict, list)):
+            continue
+        items.append(f"{key}: {v}")
+    for w in d.get("warnings", []) or []:
+        items.append(f"WARNING: {w}")
+    if not items:
+        items.append("no diagnostics recorded")
+    return items
+
+
+def frequentist_sentence(result) -> str | None:
+    f = result.frequentist or {}
+    reml = f.get("REML") if isinstance(f, dict) else None
+    if not reml:
+        return None
+    lvl = _lvl(result.level)
+    s = (f"Frequentist companion (REML): HR {fmt_num(reml['hr'])} "
+         f"({lvl} CI {fmt_num(reml['hr_ci'][0])} to {fmt_num(reml['hr_ci'][1])}")
+    if reml.get("knha_hr_ci"):
+        s += (f"; Knapp-Hartung {fmt_num(reml['knha_hr_ci'][0])} to "
+              f"{fmt_num(reml['knha_hr_ci'][1])}")
+    s += f"), tau\u00b2 {reml['tau2']:.3f}, I\u00b2 {reml['I2']:.1f}%, Q {reml['Q']:.2f}"
+    if reml.get("Q_p") is not None:
+        s += f" (p = {reml['Q_p']:.3f})"
+    dl = f.get("DL")
+    if dl:
+        s += f"; DerSimonian-Laird HR {fmt_num(dl['hr'])} ({fmt_num(dl['hr_ci'][0])} to {fmt_num(dl['hr_ci'][1])})."
+    else:
+        s += "."
+    return s
+
+
+def _figure_blocks(result, figures) -> list[Block]:
+    from survmeta import plotting
+
+    rid = result.id
+    out = []
+    if "forest" in figures:
+        out.append(Block("figure", f"Forest plot: {rid}.", figure=lambda: plotting.plot_forest(result),
+                         name=f"{rid}_forest"))
+    if "posterior" in figures:
+        out.append(Block("figure", f"Posterior of the pooled HR: {rid}.",
+                         figure=lambda: plotting.plot_posterior(result), name=f"{rid}_posterior"))
+    if "tau" in figures:
+        out.append(Block("figure", f"Prior and posterior of \u03c4: {rid}.",
+                         figure=lambda: plotting.plot_tau(result), name=f"{rid}_tau"))
+    if "funnel" in figures and result.k >= 3:
+        out.append(Block("figure", f"Funnel plot: {rid}.", figure=lambda: plotting.plot_funnel(result),
+                         name=f"{rid}_funnel"))
+    if "diagnostics" in figures and result.engine != "exact" and result.posterior is not None:
+        out.append(Block("figure", f"MCMC trace: {rid}.", figure=lambda: plotting.plot_trace(result),
+                         name=f"{rid}_trace"))
+        out.append(Block("figure", f"MCMC rank plot: {rid}.", figure=lambda: plotting.plot_rank(result),
+                         name=f"{rid}_rank"))
+    return out
+
+
+DEFAULT_FIGURES = ("forest", "posterior", "tau", "funnel", "diagnostics")
+
+
+def build_document(poolset, registry=None, *, registry_file=None, command=None,
+                   figures=DEFAULT_FIGURES, title: str = "survmeta report") -> list[Block]:
+    """All blocks of the report, in reading order.
+
+    Parameters
+    ----------
+    poolset : survmeta.results.PoolSet
+        The pooled questions.
+    registry : survmeta.registry.records.Registry, optional
+        For the registry summary and the hash.
+    registry_file : path, optional
+        Registry file to hash when ``registry`` has no ``path``.
+    command : str, optional
+        The command line, for the stamp.
+    figures : sequence of str
+        Which figures to include per question (see :data:`DEFAULT_FIGURES`).
+    title : str
+        Page title.
+
+    Returns
+    -------
+    list of Block
+    """
+    doc = [Block("h1", title)]
+    sentence, qtable = registry_summary(poolset, registry)
+    doc += [Block("h2", "Registry", name="registry"), Block("p", sentence),
+            Block("table", "Questions in the registry.", table=qtable, name="questions")]
+    np_table = not_pooled_table(poolset)
+    doc.append(Block("h3", "Not pooled", name="not-pooled"))
+    if len(np_table):
+        doc.append(Block("table", "Comparisons that could not be pooled, and why.", table=np_table,
+                         name="not_pooled"))
+    else:
+        doc.append(Block("p", "Every comparison of the pooled questions was pooled."))
+    doc += [Block("h2", "Summary of findings", name="summary-of-findings"),
+            Block("table", "Summary of findings: HR = hazard(experimental) / hazard(reference); "
+                  "HR < 1 favours the experimental arm. Participants: sum of n over the pooled "
+                  "comparisons.", table=sof_table(poolset), name="sof")]
+    for r in poolset.values():
+        q = r.question
+        lvl = _lvl(r.level)
+        doc.append(Block("h2", f"{r.id}: {q.get('title') or ''}".rstrip(": "), name=f"q-{r.id}"))
+        hr, tau = r.stats["hr"], r.stats["tau"]
+        doc.append(Block("p", (
+            f"HR = hazard({q.get('experimental')}) / hazard({q.get('reference')})"
+            + (f" for {q.get('outcome')}" if q.get("outcome") else "")
+            + f"; HR < 1 favours {q.get('experimental')}. k = {r.k}, participants "
+            f"{fmt_participants(r)}. Pooled HR {fmt_interval(hr['median'], hr['eti'][0], hr['eti'][1])} "
+            f"(posterior median, {lvl} CrI); \u03c4 {tau['median']:.2f} "
+            f"[{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]; {fmt_p_statement(r.p_hr_below_1)}. "
+            f"Engine: {r.engine}; priors: tau {describe_prior(r.priors.get('tau'), 'tau')}, "
+            f"mu {describe_prior(r.priors.get('mu'), 'mu')}."
+        )))
+        fs = frequentist_sentence(r)
+        if fs:
+            doc.append(Block("p", fs))
+        doc += _figure_blocks(r, figures)
+        doc.append(Block("table", f"Pooled estimates of {r.id} and how each was obtained.",
+                         table=estimates_table(r), name=f"estimates_{r.id}"))
+        doc.append(Block("h3", "Diagnostics", name=f"diag-{r.id}"))
+        doc.append(Block("list", items=diagnostics_items(r)))
+        if r.notes:
+            doc.append(Block("h3", "Notes", name=f"notes-{r.id}"))
+            doc.append(Block("list", items=[str(n) for n in r.notes]))
+    para, cited = methods_paragraph(poolset)
+    doc += [Block("h2", "Methods", name="methods"), Block("p", para)]
+    if cited:
+        doc += [Block("h3", "References", name="references"),
+                Block("list", items=[REFERENCES[c] for c in cited if c in REFERENCES])]
+    stamp = make_stamp(poolset, registry, registry_file, command)
+    doc += [Block("h2", "Reproducibility", name="reproducibility"), Block("stamp", data=stamp)]
+    return doc
+
+
+def stamp_rows(stamp: dict) -> pd.DataFrame:
+    """The stamp as a two-column table."""
+    rows = []
+    for key in ("generated", "command", "registry", "registry_sha256", "engine", "seed", "level",
+                "priors"):
+        if stamp.get(key) is not None:
+            rows.append({"Item": key.replace("_", " "), "Value": str(stamp[key])})
+    for name, v in stamp.get("versions", {}).items():
+        rows.append({"Item": name, "Value": str(v)})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["Block", "build_document", "sof_table", "estimates_table", "not_pooled_table",
+           "registry_summary", "diagnostics_items", "stamp_rows", "DEFAULT_FIGURES"]

@@ -1,0 +1,91 @@
+"""Self-contained HTML rendering: inline CSS, figures as base64 PNG, nothing fetched."""
+
+from __future__ import annotations
+
+import base64
+import html
+
+from survmeta.report.content import Block, stamp_rows
+
+CSS = """
+body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; font-size: 14px; color: #111;
+       max-width: 1180px; margin: 1.5em auto; padding: 0 1em; line-height: 1.45; }
+h1 { font-size: 1.6em; border-bottom: 2px solid #1f3b73; padding-bottom: .2em; }
+h2 { font-size: 1.3em; margin-top: 2em; border-bottom: 1px solid #ccc; }
+h3 { font-size: 1.08em; margin-top: 1.4em; }
+table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: 12.5px; }
+caption { caption-side: top; text-align: left; font-style: italic; padding-bottom: .3em; }
+th, td { border-bottom: 1px solid #ddd; padding: .25em .6em; text-align: left; vertical-align: top; }
+th { background: #f2f4f8; border-bottom: 2px solid #999; }
+figure { margin: 1em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-style: italic; font-size: 12.5px; }
+.stamp td:first-child { font-weight: bold; }
+code { font-size: 12px; }
+"""
+
+
+def _table(df, caption: str = "", css_class: str = "", table_id: str = "") -> str:
+    attrs = ""
+    if css_class:
+        attrs += f' class="{html.escape(css_class)}"'
+    if table_id:
+        attrs += f' id="{html.escape(table_id)}"'
+    out = [f"<table{attrs}>"]
+    if caption:
+        out.append(f"<caption>{html.escape(caption)}</caption>")
+    out.append("<thead><tr>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+               + "</tr></thead><tbody>")
+    for row in df.itertuples(index=False):
+        out.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>")
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def render_html(blocks: list[Block], figure_png: dict[str, bytes], title: str = "survmeta report") -> str:
+    """The page as one string.
+
+    Parameters
+    ----------
+    blocks : list of Block
+        From :func:`survmeta.report.content.build_document`.
+    figure_png : dict
+        PNG bytes of each figure block, keyed by the block's ``name``.
+    title : str
+        ``<title>`` of the page.
+
+    Returns
+    -------
+    str
+        A complete HTML document with no external references.
+    """
+    body = []
+    for b in blocks:
+        if b.kind in ("h1", "h2", "h3"):
+            anchor = f' id="{html.escape(b.name)}"' if b.name else ""
+            body.append(f"<{b.kind}{anchor}>{html.escape(b.text)}</{b.kind}>")
+        elif b.kind == "p":
+            body.append(f"<p>{html.escape(b.text)}</p>")
+        elif b.kind == "list":
+            body.append("<ul>" + "".join(f"<li>{html.escape(str(i))}</li>" for i in b.items) + "</ul>")
+        elif b.kind == "table":
+            body.append(_table(b.table, b.text, table_id=b.name))
+        elif b.kind == "figure":
+            png = figure_png.get(b.name)
+            if png is None:
+                continue
+            data = base64.b64encode(png).decode("ascii")
+            body.append(
+                f'<figure id="fig-{html.escape(b.name)}"><img alt="{html.escape(b.text)}" '
+                f'src="data:image/png;base64,{data}"><figcaption>{html.escape(b.text)}'
+                "</figcaption></figure>"
+            )
+        elif b.kind == "stamp":
+            body.append(_table(stamp_rows(b.data), "Reproducibility stamp.", css_class="stamp",
+                               table_id="stamp"))
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body) + "\n</body>\n</html>\n"
+    )

@@ -1,0 +1,169 @@
+"""Synthetic pooled results for the figure and report tests.
+
+The numbers here are synthetic by construction: study log hazard ratios are
+drawn from a normal-normal random-effects model with known mu and tau, and the
+posterior is computed on a tau grid (flat prior on mu, half-normal prior on
+tau) with independent draws, the same structure the exact engine returns. They
+describe no real trial.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from survmeta.results import PoolResult, PoolSet, summarize_draws
+
+METHODS = ("hr_ci", "median_ratio_ci", "hr_p", "p_events", "logrank_oe")
+APPROXIMATE = {"hr_ci": False, "hr_p": False, "logrank_oe": False, "median_ratio_ci": True,
+               "p_events": True}
+
+
+def effects_table(k: int, mu: float = -0.3, tau: float = 0.2, seed: int = 1,
+                  question: str = "synthetic") -> pd.DataFrame:
+    """An effect table (the columns of docs/architecture.md) with ``k`` synthetic rows."""
+    rng = np.random.default_rng(seed)
+    se = rng.uniform(0.1, 0.6, size=k)
+    theta = rng.normal(mu, tau, size=k)
+    y = rng.normal(theta, se)
+    methods = [METHODS[i % len(METHODS)] for i in range(k)]
+    rows = []
+    for i in range(k):
+        rows.append({
+            "study": f"study{i + 1:02d}",
+            "comparison": "os",
+            "key": f"study{i + 1:02d}/os",
+            "question": question,
+            "endpoint": "OS" if i % 3 else "PFS",
+            "year": 2000 + (i * 7) % 24,
+            "design": "RCT" if i % 2 else "retrospective",
+            "n": float(int(round(4 / se[i] ** 2))) if i % 7 != 3 else float("nan"),
+            "subgroup_of": None,
+            "log_hr": y[i],
+            "se": se[i],
+            "se_sampling": se[i],
+            "se_extra": 0.0,
+            "hr": math.exp(y[i]),
+            "hr_lower": math.exp(y[i] - 1.959963984540054 * se[i]),
+            "hr_upper": math.exp(y[i] + 1.959963984540054 * se[i]),
+            "method": methods[i],
+            "approximate": APPROXIMATE[methods[i]],
+            "flags": (),
+            "p_relation": None,
+            "p_bound": None,
+            "alternatives": [],
+            "assumptions": (),
+            "warnings": (),
+            "poolable": True,
+            "reason": None,
+        })
+    return pd.DataFrame(rows)
+
+
+def pool_synthetic(effects: pd.DataFrame, question: dict, tau_scale: float = 0.5,
+                   n_draws: int = 4000, seed: int = 2, level: float = 0.95,
+                   engine: str = "exact") -> PoolResult:
+    """Normal-normal random-effects posterior on a tau grid, as a PoolResult."""
+    y = effects["log_hr"].to_numpy(float)
+    s = effects["se"].to_numpy(float)
+    k = y.size
+    grid = np.linspace(1e-4, 3.0, 1500)
+    logpost = np.empty_like(grid)
+    for j, t in enumerate(grid):
+        w = 1 / (s**2 + t**2)
+        m = np.sum(w * y) / np.sum(w)
+        logpost[j] = (0.5 * np.sum(np.log(w)) - 0.5 * math.log(np.sum(w))
+                      - 0.5 * np.sum(w * (y - m) ** 2) - 0.5 * (t / tau_scale) ** 2)
+    p = np.exp(logpost - logpost.max())
+    p /= p.sum()
+    rng = np.random.default_rng(seed)
+    tau = rng.choice(grid, size=n_draws, p=p)
+    w = 1 / (s[None, :] ** 2 + tau[:, None] ** 2)
+    m = np.sum(w * y, axis=1) / np.sum(w, axis=1)
+    mu = rng.normal(m, np.sqrt(1 / np.sum(w, axis=1)))
+    prec = 1 / s[None, :] ** 2 + 1 / tau[:, None] ** 2
+    theta = rng.normal((y / s**2 + mu[:, None] / tau[:, None] ** 2) / prec, np.sqrt(1 / prec))
+    predict = rng.normal(mu, tau)
+    dims = ("chain", "draw")
+    n_chains = 4 if engine != "exact" else 1
+    shape = (n_chains, n_draws // n_chains)
+    ds = xr.Dataset(
+        {
+            "mu": (dims, mu.reshape(shape)),
+            "tau": (dims, tau.reshape(shape)),
+            "predict": (dims, predict.reshape(shape)),
+            "theta": (dims + ("study",), theta.reshape(shape + (k,))),
+        },
+        coords={"study": effects["key"].to_list()},
+    )
+    posterior = xr.DataTree.from_dict({"posterior": ds})
+    stats = {
+        "mu": summarize_draws(mu, level),
+        "hr": summarize_draws(np.exp(mu), level),
+        "tau": summarize_draws(tau, level),
+        "predict": summarize_draws(predict, level),
+        "predict_hr": summarize_draws(np.exp(predict), level),
+    }
+    e = effects.copy()
+    a = (1 - level) / 2
+    e["theta_mean"] = theta.mean(axis=0)
+    e["theta_lower"] = np.quantile(theta, a, axis=0)
+    e["theta_upper"] = np.quantile(theta, 1 - a, axis=0)
+    wt = 1 / (s**2 + stats["tau"]["median"] ** 2)
+    e["weight"] = 100 * wt / wt.sum()
+    w0 = 1 / s**2
+    ybar = np.sum(w0 * y) / np.sum(w0)
+    q = float(np.sum(w0 * (y - ybar) ** 2))
+    i2 = max(0.0, (q - (k - 1)) / q) if k > 1 and q > 0 else 0.0
+    diagnostics = {"warnings": []}
+    if engine != "exact":
+        diagnostics.update({"r_hat_max": 1.002, "ess_bulk_min": 1650.0, "divergences": 0,
+                            "chains": n_chains, "draws": n_draws // n_chains})
+    else:
+        diagnostics.update({"grid_points": grid.size})
+    return PoolResult(
+        question=question,
+        engine=engine,
+        effects=e,
+        stats=stats,
+        probabilities={"p_hr_below_1": float(np.mean(mu < 0))},
+        priors={"mu": "flat", "tau": f"halfnormal({tau_scale:g})"},
+        posterior=posterior,
+        diagnostics=diagnostics,
+        excluded=pd.DataFrame({"study": ["study99"], "comparison": ["os"],
+                               "reason": ["p-value reported as NS without direction"]}),
+        frequentist={"i2": i2, "q": q, "tau2_dl": None} if k > 1 else None,
+        level=level,
+        seed=seed,
+        notes=[],
+    )
+
+
+QUESTION = {
+    "id": "synthetic",
+    "title": "Synthetic question: local consolidative therapy vs maintenance systemic therapy",
+    "experimental": "local consolidative therapy",
+    "reference": "maintenance systemic therapy",
+    "outcome": "overall survival",
+}
+
+
+def synthetic_result(k: int = 30, seed: int = 1, engine: str = "exact", **kw) -> PoolResult:
+    """A synthetic PoolResult with ``k`` studies."""
+    q = dict(QUESTION)
+    q["id"] = f"synthetic_k{k}"
+    return pool_synthetic(effects_table(k, seed=seed, question=q["id"]), q, engine=engine, **kw)
+
+
+def synthetic_poolset() -> PoolSet:
+    """Two questions (30 studies and 1 study) plus one question that could not be pooled."""
+    a = synthetic_result(30)
+    b = synthetic_result(1, seed=5)
+    b.question = dict(b.question, id="synthetic_k1", title="Synthetic single-study question",
+                      experimental="drug A", reference="placebo")
+    return PoolSet([a, b], skipped=[{"question": "synthetic_empty",
+                                     "reason": "no poolable comparison"}],
+                   meta={"engine": "exact", "seed": 2})

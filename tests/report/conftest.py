@@ -1,0 +1,42 @@
+"""Report tests share the synthetic results of the figure tests."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+_HERE = Path(__file__).parent
+_spec = importlib.util.spec_from_file_location("synthetic", _HERE.parent / "plotting" / "synthetic.py")
+synthetic = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("synthetic", synthetic)
+_spec.loader.exec_module(synthetic)
+
+REPO = _HERE.resolve().parents[1]
+REGISTRY = REPO / "studies.toml"
+
+
+@pytest.fixture(scope="session")
+def synthetic_poolset():
+    """Two synthetic questions (30 studies, 1 study) and one that could not be pooled."""
+    return synthetic.synthetic_poolset()
+
+
+@pytest.fixture(scope="session")
+def real_registry():
+    if not REGISTRY.exists():
+        pytest.skip("bundled studies.toml not present")
+    from survmeta.registry import load_registry
+
+    return load_registry(REGISTRY)
+
+
+@pytest.fixture(scope="session")
+def real_poolset(real_registry):
+    from survmeta.pool import pool
+
+    return pool(real_registry)
