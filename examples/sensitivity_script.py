@@ -21,8 +21,7 @@ import tempfile
 from pathlib import Path
 
 import survmeta as sm
-from survmeta.living import add_study, sensitivity
-from survmeta.living.sensitivity import plot_sensitivity
+from survmeta.living import add_study, plot_sensitivity, sensitivity
 
 QUESTION = "oligo_vs_systemic"
 

@@ -37,11 +37,11 @@ def run(args) -> int:
 
     from survmeta.cli._output import dumps_json, emit_frame
     from survmeta.errors import SurvmetaError
-    from survmeta.living.diff import diff
+    from survmeta.living.diff import diff_since
 
     if not Path(args.path).exists():
         raise SurvmetaError(f"{args.path}: no such file")
-    report = diff(args.path, args.since, tau_prior=args.tau_prior, mu_prior=args.mu_prior,
+    report = diff_since(args.path, args.since, tau_prior=args.tau_prior, mu_prior=args.mu_prior,
                   seed=args.seed)
     if args.format == "json":
         sys.stdout.write(dumps_json(report.to_dict()) + "\n")

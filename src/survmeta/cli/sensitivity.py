@@ -68,7 +68,7 @@ def run(args) -> int:
 
     from survmeta.cli._output import emit_frame
     from survmeta.errors import SurvmetaError
-    from survmeta.living.sensitivity import plot_sensitivity, sensitivity
+    from survmeta.living.sweep import plot_sensitivity, sensitivity
 
     if not Path(args.path).exists():
         raise SurvmetaError(f"{args.path}: no such file")

@@ -5,7 +5,7 @@
   :func:`template_text` prints the block to fill in.
 * :func:`diff_results` and :func:`describe_changes` compare two pooled
   analyses (e.g. the registry now and at an earlier git revision, see
-  :func:`diff`).
+  :func:`diff_since`).
 * :func:`sensitivity` refits a question under leave-one-out, cumulative,
   prior, reconstruction-method and subset variants, as one tidy DataFrame.
 
@@ -23,15 +23,16 @@ _LAZY = {
     "template_text": "survmeta.living.template",
     "study_template": "survmeta.living.template",
     "comparison_template": "survmeta.living.template",
-    "diff": "survmeta.living.diff",
+    "diff_since": "survmeta.living.diff",
     "diff_results": "survmeta.living.diff",
     "describe_changes": "survmeta.living.diff",
     "compare_registries": "survmeta.living.diff",
     "load_since": "survmeta.living.diff",
-    "sensitivity": "survmeta.living.sensitivity",
-    "sensitivity_tasks": "survmeta.living.sensitivity",
-    "PRIOR_GRID_TAU": "survmeta.living.sensitivity",
-    "PRIOR_GRID_MU": "survmeta.living.sensitivity",
+    "sensitivity": "survmeta.living.sweep",
+    "sensitivity_tasks": "survmeta.living.sweep",
+    "PRIOR_GRID_TAU": "survmeta.living.sweep",
+    "PRIOR_GRID_MU": "survmeta.living.sweep",
+    "plot_sensitivity": "survmeta.living.sweep",
     "get_executor": "survmeta.living.executors",
     "SerialExecutor": "survmeta.living.executors",
     "Progress": "survmeta.living.executors",

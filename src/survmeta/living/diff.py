@@ -2,7 +2,7 @@
 
 :func:`diff_results` compares two pooled analyses question by question (which
 comparisons were added, removed or edited; old and new pooled HR, interval,
-tau and P(HR < 1)); :func:`describe_changes` says it in words. :func:`diff`
+tau and P(HR < 1)); :func:`describe_changes` says it in words. :func:`diff_since`
 is the front door used by ``survmeta diff``: the registry now against an
 earlier version of it, given as a git revision of the file, an older registry
 file, or a results file saved by ``survmeta pool --save``. Both sides are
@@ -29,7 +29,7 @@ __all__ = [
     "DiffReport",
     "compare_registries",
     "describe_changes",
-    "diff",
+    "diff_since",
     "diff_results",
     "load_since",
 ]
@@ -419,7 +419,7 @@ def load_since(path, since) -> tuple[str, Any, str]:
 
 @dataclass
 class DiffReport:
-    """Result of :func:`diff`.
+    """Result of :func:`diff_since`.
 
     Attributes
     ----------
@@ -475,7 +475,7 @@ def _pool_saved_like(registry, old: dict, engine: str) -> tuple[dict, list[str]]
     return {"questions": blocks, "skipped": pooled[default].skipped}, notes
 
 
-def diff(path, since, engine: str = "exact", tau_prior: str | None = None,
+def diff_since(path, since, engine: str = "exact", tau_prior: str | None = None,
          mu_prior: str | None = None, seed: int | None = None, level: float | None = None) -> DiffReport:
     """Compare the pooled results of a registry now with those of an earlier version.
 

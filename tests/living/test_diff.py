@@ -1,0 +1,174 @@
+"""survmeta diff: added/removed/edited comparisons and the shift in words and numbers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from survmeta.cli import main
+from survmeta.errors import SurvmetaError
+from survmeta.living import add_study, describe_changes, diff_results, diff_since
+from survmeta.pool import pool
+from survmeta.registry import load_registry
+
+from conftest import REPO
+
+GIT = shutil.which("git")
+
+
+def _git(cwd, *args):
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=cwd,
+                   check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(registry):
+    if GIT is None:
+        pytest.skip("git is not installed")
+    _git(registry.parent, "init", "-q")
+    _git(registry.parent, "add", registry.name)
+    _git(registry.parent, "commit", "-q", "-m", "registry")
+    return registry
+
+
+def _fmt(hr, lo, hi):
+    return f"{hr:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def test_added_study_since_a_git_revision_in_words_and_numbers(repo, new_study, capsys):
+    old = pool(load_registry(repo)).to_dict()  # pooled independently, before the add
+    add_study(repo, new_study)
+    report = diff_since(repo, "HEAD")
+    row = report.table.set_index("question").loc["oligo_vs_systemic"]
+    assert row["status"] == "changed" and row["added"] == ["delta2025/os"]
+    assert (row["k_old"], row["k_new"]) == (3, 4)
+    q_old = next(q for q in old["questions"] if q["id"] == "oligo_vs_systemic")
+    assert row["hr_old"] == pytest.approx(q_old["hr"]["median"], rel=1e-12)
+    assert row["p_old"] == pytest.approx(q_old["p_hr_below_1"], rel=1e-12)
+    sentence = next(s for s in report.sentences if s.startswith("oligo_vs_systemic"))
+    moved = (f"the pooled HR moved from {_fmt(row.hr_old, row.hr_old_lower, row.hr_old_upper)} "
+             f"to {_fmt(row.hr_new, row.hr_new_lower, row.hr_new_upper)}")
+    assert "1 comparison added (delta2025/os)" in sentence and moved in sentence
+    assert "k went from 3 to 4" in sentence
+    rechal = report.table.set_index("question").loc["rechallenge"]
+    assert rechal["status"] == "unchanged"
+    # the command says the same
+    assert main(["diff", str(repo), "--since", "HEAD"]) == 0
+    out = capsys.readouterr().out
+    assert moved in out and "delta2025/os" in out
+
+
+def test_edited_and_removed_comparisons_are_named(repo):
+    text = repo.read_text(encoding="utf-8")
+    text = text.replace("hr = { estimate = 0.70, ci = [0.45, 1.09] }",
+                        "hr = { estimate = 0.72, ci = [0.46, 1.12] }")
+    start = text.index('[[study.comparison]]\nid = "rechal"\nquestion = "rechallenge"\nendpoint = "PFS"\n'
+                       'quote = "HR 0.80')
+    repo.write_text(text[:start] + "# end of registry\n", encoding="utf-8")
+    report = diff_since(repo, "HEAD")
+    t = report.table.set_index("question")
+    assert t.loc["oligo_vs_systemic", "edited"] == ["beta2021/pfs (hr)"]
+    assert t.loc["rechallenge", "removed"] == ["gamma2023/rechal"]
+    assert (t.loc["rechallenge", "k_old"], t.loc["rechallenge", "k_new"]) == (2, 1)
+    assert any("1 comparison edited (beta2021/pfs (hr))" in s for s in report.sentences)
+
+
+def test_since_saved_results_reuses_their_priors(registry, new_study, tmp_path, capsys):
+    saved = tmp_path / "old.json"
+    assert main(["pool", str(registry), "--tau-prior", "halfnormal(1)", "--save", str(saved)]) == 0
+    capsys.readouterr()
+    add_study(registry, new_study)
+    report = diff_since(registry, saved)
+    row = report.table.set_index("question").loc["oligo_vs_systemic"]
+    assert row["added"] == ["delta2025/os"]
+    new_q = next(q for q in report.new["questions"] if q["id"] == "oligo_vs_systemic")
+    assert new_q["priors"]["tau"] == "halfnormal(1)"
+    direct = pool(load_registry(registry), tau_prior="halfnormal(1)")["oligo_vs_systemic"]
+    assert row["hr_new"] == pytest.approx(direct.stats["hr"]["median"], rel=1e-12)
+    assert main(["diff", str(registry), "--since", str(saved), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["questions"][0]["question"] == "oligo_vs_systemic"
+    assert data["changes"][0].startswith("oligo_vs_systemic: 1 comparison added")
+
+
+def test_since_an_older_registry_file(registry, new_study, tmp_path):
+    older = tmp_path / "older.toml"
+    shutil.copyfile(registry, older)
+    add_study(registry, new_study)
+    report = diff_since(registry, older)
+    assert report.table.set_index("question").loc["oligo_vs_systemic", "added"] == ["delta2025/os"]
+
+
+def test_revision_errors_are_clear(repo, tmp_path, registry):
+    with pytest.raises(SurvmetaError, match="not a revision"):
+        diff_since(repo, "no-such-rev")
+    other = repo.parent / "other.toml"
+    shutil.copyfile(repo, other)
+    with pytest.raises(SurvmetaError, match="does not exist at revision HEAD"):
+        diff_since(other, "HEAD")
+
+
+def test_outside_a_git_repository(tmp_path, registry, capsys):
+    if GIT is None:
+        pytest.skip("git is not installed")
+    if subprocess.run(["git", "rev-parse"], cwd=tmp_path, capture_output=True).returncode == 0:
+        pytest.skip("the temporary folder is inside a git repository")
+    assert main(["diff", str(registry), "--since", "HEAD~1"]) == 2
+    assert "not in a git repository" in capsys.readouterr().err
+
+
+def _result(qid, hr, lo, hi, p, tau=0.2, k=2, studies=()):
+    return {"id": qid, "k": k, "level": 0.95, "hr": {"median": hr, "eti95": [lo, hi]},
+            "tau": {"median": tau, "eti95": [0.0, 1.0]}, "p_hr_below_1": p,
+            "studies": [{"id": s, "comparison": "os", "log_hr": -0.5, "se": 0.2, "method": "hr_ci"}
+                        for s in studies]}
+
+
+@pytest.mark.parametrize("old_ci, new_ci, words", [
+    ((0.31, 0.88), (0.40, 0.83), "the 95% interval still excludes 1"),
+    ((0.31, 1.20), (0.40, 0.83), "the 95% interval no longer includes 1"),
+    ((0.31, 0.88), (0.40, 1.10), "the 95% interval now includes 1"),
+    ((0.31, 1.20), (0.40, 1.10), "the 95% interval still includes 1"),
+])
+def test_interval_wording(old_ci, new_ci, words):
+    old = {"questions": [_result("q", 0.52, *old_ci, 0.99, studies=["a", "b"])]}
+    new = {"questions": [_result("q", 0.58, *new_ci, 0.97, k=3, studies=["a", "b", "c"])]}
+    (sentence,) = describe_changes(old, new)
+    assert sentence.startswith("q: 1 comparison added (c/os); the pooled HR moved from "
+                               f"0.52 [{old_ci[0]:.2f}, {old_ci[1]:.2f}] to 0.58 [{new_ci[0]:.2f}, "
+                               f"{new_ci[1]:.2f}]; {words}; P(HR < 1) fell from 0.99 to 0.97")
+
+
+def test_new_and_removed_questions():
+    old = {"questions": [_result("gone", 0.5, 0.3, 0.9, 0.99)]}
+    new = {"questions": [_result("fresh", 0.8, 0.6, 1.1, 0.90)]}
+    table = diff_results(old, new)
+    assert list(table["status"]) == ["added", "removed"]
+    words = describe_changes(table)
+    assert words[0].startswith("fresh: new question: pooled HR 0.80 [0.60, 1.10]")
+    assert words[1] == "gone: no longer pooled (was HR 0.50 [0.30, 0.90], k = 2)"
+
+
+def test_not_results_is_refused():
+    with pytest.raises(SurvmetaError, match="pool --save"):
+        diff_results({"nope": 1}, {"questions": []})
+
+
+def test_bundled_registry_add_then_diff(tmp_path, capsys):
+    """Issue 6, done-when: add a study to (a copy of) the bundled registry and diff."""
+    reg = tmp_path / "studies.toml"
+    shutil.copyfile(REPO / "studies.toml", reg)
+    saved = tmp_path / "before.json"
+    assert main(["pool", str(reg), "--save", str(saved)]) == 0
+    block = tmp_path / "new.toml"
+    block.write_text((REPO / "examples" / "sensitivity_script.py").read_text(encoding="utf-8")
+                     .split('NEW_STUDY = """\\\n')[1].split('"""')[0], encoding="utf-8")
+    assert main(["add", str(reg), "--from", str(block)]) == 0
+    capsys.readouterr()
+    assert main(["diff", str(reg), "--since", str(saved)]) == 0
+    out = capsys.readouterr().out
+    assert "oligo_vs_systemic: 1 comparison added (example2026/os_oligo_vs_systemic)" in out
+    assert "the pooled HR moved from" in out and "k went from 2 to 3" in out

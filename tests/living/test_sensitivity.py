@@ -1,0 +1,193 @@
+"""Sensitivity sweeps: metafor's leave1out/cumul on dat.bcg, wiring, executors, the command."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from survmeta.cli import main
+from survmeta.errors import SurvmetaError
+from survmeta.living import PRIOR_GRID_MU, PRIOR_GRID_TAU, Progress, sensitivity
+from survmeta.pool import pool_question, select_rows, effect_table
+
+from conftest import REPO
+
+#: dat.bcg (metafor; Colditz et al. 1994): author, year, tpos, tneg, cpos, cneg.
+BCG = (
+    ("Aronson", 1948, 4, 119, 11, 128),
+    ("Ferguson & Simes", 1949, 6, 300, 29, 274),
+    ("Rosenthal et al", 1960, 3, 228, 11, 209),
+    ("Hart & Sutherland", 1977, 62, 13536, 248, 12619),
+    ("Frimodt-Moller et al", 1973, 33, 5036, 47, 5761),
+    ("Stein & Aronson", 1953, 180, 1361, 372, 1079),
+    ("Vandiviere et al", 1973, 8, 2537, 10, 619),
+    ("TPT Madras", 1980, 505, 87886, 499, 87892),
+    ("Coetzee & Berjak", 1968, 29, 7470, 45, 7232),
+    ("Rosenthal et al", 1961, 17, 1699, 65, 1600),
+    ("Comstock et al", 1974, 186, 50448, 141, 27197),
+    ("Comstock & Webster", 1969, 5, 2493, 3, 2338),
+    ("Comstock et al", 1976, 27, 16886, 29, 17825),
+)
+
+#: metafor tests/testthat/test_misc_cumul.r: cumul(rma(yi, vi), order=year, transf=exp)$estimate
+#: for escalc(measure="RR") on dat.bcg, printed to 6 decimals.
+METAFOR_CUMUL_EXP = (0.410939, 0.265802, 0.378296, 0.367477, 0.332398, 0.377772, 0.406061,
+                     0.454496, 0.420796, 0.456024, 0.492527, 0.451686, 0.489421)
+#: metafor tests/testthat/test_misc_influence.r: leave1out(rma(yi, vi))[1], trial 1 (Aronson) left out.
+METAFOR_LOO_1 = {"estimate": -0.707083788031436, "ci_lower": -1.07940055491509,
+                 "ci_upper": -0.334767021147788, "tau2": 0.336156745300306}
+#: metafor prints leave1out/cumul to 4 decimals; its REML iterations stop when tau^2 changes by
+#: less than 1e-5, which moves the estimates by about 1e-6, so these tolerances are far tighter
+#: than the printed precision but looser than the stopping rule's effect.
+TOL_CUMUL = 5e-6
+TOL_LOO = 1e-6
+
+
+def bcg_effects() -> pd.DataFrame:
+    rows = []
+    for author, year, a, b, c, d in BCG:
+        yi = math.log((a / (a + b)) / (c / (c + d)))
+        vi = 1 / a - 1 / (a + b) + 1 / c - 1 / (c + d)
+        rows.append({"study": f"{author} {year}", "comparison": "tb", "year": year,
+                     "log_hr": yi, "se": math.sqrt(vi), "question": "bcg"})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def bcg_sweep() -> pd.DataFrame:
+    return sensitivity(bcg_effects(), "bcg", priors=False, methods=False, progress=False)
+
+
+def test_cumulative_reml_rows_match_metafor_cumul(bcg_sweep):
+    reml = bcg_sweep[(bcg_sweep.analysis == "cumulative") & (bcg_sweep.engine == "REML")]
+    assert list(reml["k"]) == list(range(1, 14))
+    np.testing.assert_allclose(reml["hr"].to_numpy(), METAFOR_CUMUL_EXP, rtol=0, atol=TOL_CUMUL)
+    # ties (two 1973 trials) are added in data order, as R's order() does
+    assert list(reml["study"])[7:9] == ["Frimodt-Moller et al 1973/tb", "Vandiviere et al 1973/tb"]
+
+
+def test_leave_one_out_reml_row_matches_metafor_leave1out(bcg_sweep):
+    row = bcg_sweep[(bcg_sweep.analysis == "leave-one-out") & (bcg_sweep.engine == "REML")].iloc[0]
+    assert row["study"] == "Aronson 1948/tb" and row["k"] == 12
+    assert math.log(row["hr"]) == pytest.approx(METAFOR_LOO_1["estimate"], abs=TOL_LOO)
+    assert math.log(row["hr_lower"]) == pytest.approx(METAFOR_LOO_1["ci_lower"], abs=TOL_LOO)
+    assert math.log(row["hr_upper"]) == pytest.approx(METAFOR_LOO_1["ci_upper"], abs=TOL_LOO)
+    assert row["tau"] ** 2 == pytest.approx(METAFOR_LOO_1["tau2"], abs=TOL_LOO)
+
+
+def test_bayesian_rows_are_the_pooling_engine_on_the_same_rows(bcg_sweep):
+    """Wiring: each variant equals pool_question on the rows it names (exact engine, same seed)."""
+    effects, questions = effect_table(bcg_effects())
+    rows, _, _ = select_rows(effects, "bcg")
+    exact = bcg_sweep[bcg_sweep.engine == "exact"].set_index("variant")
+    base = pool_question(rows, questions["bcg"], draws=0)
+    assert exact.loc["all comparisons", "hr"] == base.stats["hr"]["median"]
+    without = pool_question(rows[rows.study != "TPT Madras 1980"].reset_index(drop=True),
+                            questions["bcg"], draws=0)
+    assert exact.loc["without TPT Madras 1980/tb", "hr"] == without.stats["hr"]["median"]
+    assert exact.loc["without TPT Madras 1980/tb", "p_hr_below_1"] == without.p_hr_below_1
+    first3 = rows[rows.year <= 1953].reset_index(drop=True)  # 1948, 1949, 1953
+    three = pool_question(first3, questions["bcg"], draws=0)
+    assert exact.loc["+ Stein & Aronson 1953/tb (1953)", "tau_upper"] == three.stats["tau"]["eti"][1]
+
+
+def test_columns_and_counts(bcg_sweep):
+    assert list(bcg_sweep.columns[:11]) == ["analysis", "variant", "changed", "engine", "k", "hr",
+                                            "hr_lower", "hr_upper", "tau", "tau_upper", "p_hr_below_1"]
+    counts = bcg_sweep.groupby(["analysis", "engine"]).size().to_dict()
+    assert counts == {("base", "exact"): 1, ("leave-one-out", "exact"): 13, ("leave-one-out", "REML"): 13,
+                      ("cumulative", "exact"): 13, ("cumulative", "REML"): 13}
+
+
+def test_prior_grid_and_subsets():
+    effects = bcg_effects()
+    effects["design"] = ["rct" if y < 1970 else "prospective cohort" for y in effects["year"]]
+    df = sensitivity(effects, "bcg", loo=False, cumulative=False, methods=False,
+                     subsets=[{"design": "rct"}, lambda t: t["year"] >= 1970], progress=False,
+                     tau_grid=PRIOR_GRID_TAU[:4])
+    prior = df[df.analysis == "prior"]
+    assert len(prior) == 4 * len(PRIOR_GRID_MU) - 1  # the primary pair is the base row
+    assert set(prior["tau_prior"]) == set(PRIOR_GRID_TAU[:4])
+    subset = df[df.analysis == "subset"].set_index("variant")
+    assert subset.loc["design = rct", "k"] == 7
+    assert subset.loc["<lambda>", "k"] == 6
+    with pytest.raises(SurvmetaError, match="no column 'desing'"):
+        sensitivity(effects, "bcg", loo=False, cumulative=False, priors=False, methods=False,
+                    subsets={"desing": "rct"}, progress=False)
+
+
+def test_method_variants_use_the_alternatives():
+    effects, _ = effect_table(REPO / "tests" / "living" / "data" / "mini.toml")
+    df = sensitivity(effects, "oligo_vs_systemic", loo=False, cumulative=False, priors=False,
+                     progress=False)
+    method = df[df.analysis == "method"]
+    gamma = effects.set_index("key").loc["gamma2023/os"]
+    alt_methods = {a["method"] for a in gamma["alternatives"]} - {gamma["method"]}
+    assert {f"gamma2023/os via {m}" for m in alt_methods} <= set(method["variant"])
+    assert "approximate estimates excluded" in set(method["variant"])
+    excl = method.set_index("variant").loc["approximate estimates excluded"]
+    q = effects[effects.question == "oligo_vs_systemic"]
+    assert excl["k"] == int(sum(not a for a in q["approximate"]))
+
+
+@pytest.mark.parametrize("executor", ["threads", "processes"])
+def test_executors_give_the_serial_table(executor, bcg_sweep):
+    df = sensitivity(bcg_effects(), "bcg", priors=False, methods=False, executor=executor,
+                     progress=False)
+    pd.testing.assert_frame_equal(df, bcg_sweep)
+
+
+def test_dask_local_cluster(bcg_sweep):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False) as cluster, \
+            distributed.Client(cluster) as client:
+        df = sensitivity(bcg_effects(), "bcg", priors=False, methods=False, executor=client,
+                         progress=False)
+    pd.testing.assert_frame_equal(df, bcg_sweep)
+
+
+def test_progress_bar_only_on_a_terminal():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty, pipe = Tty(), io.StringIO()
+    for stream in (tty, pipe):
+        bar = Progress(4, "sweep", stream=stream)
+        for _ in range(4):
+            bar.update()
+        bar.close()
+    assert tty.getvalue().endswith("\rsweep: 4/4 [" + "#" * 30 + "]\n")
+    assert pipe.getvalue() == ""
+
+
+# turner(any, any) triggers a harmless numpy warning inside survmeta.priors (log-normal density
+# evaluated at tau = 0 by np.where); it is filtered here until the prior's density silences it.
+@pytest.mark.filterwarnings("ignore:invalid value encountered in subtract:RuntimeWarning")
+def test_command_runs_every_analysis_on_the_seed_question(capsys, tmp_path):
+    """Issue 6, done-when: `survmeta sensitivity` runs every analysis on oligo_vs_systemic."""
+    figure = tmp_path / "loo.png"
+    assert main(["sensitivity", str(REPO / "studies.toml"), "--question", "oligo_vs_systemic",
+                 "--format", "json", "--quiet", "--plot", str(figure)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    analyses = {r["analysis"] for r in rows}
+    assert {"base", "leave-one-out", "cumulative", "prior"} <= analyses
+    assert sum(r["analysis"] == "prior" for r in rows) == len(PRIOR_GRID_TAU) * len(PRIOR_GRID_MU) - 1
+    assert figure.stat().st_size > 0 and (tmp_path / "loo-cumulative.png").stat().st_size > 0
+    assert all(r["hr_lower"] <= r["hr"] <= r["hr_upper"] for r in rows if r["hr"] is not None)
+
+
+def test_command_subset_flag(capsys):
+    assert main(["sensitivity", str(REPO / "tests" / "living" / "data" / "mini.toml"),
+                 "--question", "oligo_vs_systemic", "--subset", "endpoint=OS", "--format", "csv",
+                 "--quiet"]) == 0
+    df = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(df["analysis"]) == ["base", "subset"]
+    assert df.loc[1, "k"] == 2
+    assert main(["sensitivity", str(REPO / "studies.toml"), "--question", "nope", "--quiet"]) == 2
+    assert "unknown question" in capsys.readouterr().err
