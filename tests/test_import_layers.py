@@ -36,3 +36,15 @@ def test_public_api_names_resolve():
 
     for name in ["load_registry", "reconstruct", "pool", "bayesmeta", "parse_prior", "PoolResult"]:
         assert callable(getattr(survmeta, name)), name
+
+
+def test_pool_and_reconstruct_stay_callable_after_submodule_import(tmp_path):
+    """`import survmeta.pool` rebinds survmeta.pool to the module; it must still pool."""
+    import survmeta
+    import survmeta.pool  # noqa: F401
+    import survmeta.reconstruct  # noqa: F401
+
+    csv = tmp_path / "e.csv"
+    csv.write_text("study,estimate,se\na,-0.5,0.2\nb,-0.1,0.3\n")
+    results = survmeta.pool(csv)
+    assert results["effects"].k == 2

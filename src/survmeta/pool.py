@@ -22,6 +22,8 @@ For each question the pooled rows are the comparisons that
 from __future__ import annotations
 
 import os
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -465,3 +467,18 @@ def pool_hierarchical(results: list[PoolResult], level: float = 0.95, seed=DEFAU
             level=level, seed=seed, notes=r.notes,
         ))
     return PoolSet(out, meta={"engine": "hierarchical", "seed": seed, "level": level})
+
+
+class _CallableModule(types.ModuleType):
+    """``survmeta.pool(source, ...)`` is :func:`pool`.
+
+    Importing the submodule ``survmeta.pool`` binds that name on ``survmeta``
+    to the module, so the module itself must answer a call as the function
+    does (the same arrangement as :mod:`survmeta.reconstruct`).
+    """
+
+    def __call__(self, *args, **kwargs):
+        return pool(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
