@@ -69,10 +69,11 @@ def plot_funnel(result, *, ax=None, label_points: bool | None = None, title: str
     approx = np.array([is_approximate(e.iloc[i]) for i in range(k)], dtype=bool)
     if (~approx).any():
         ax.scatter(np.exp(y[~approx]), se[~approx], marker="s", s=30, color=COLOR_STUDY, zorder=3,
-                   label="reported HR or log-rank O\u2212E")
+                   label="reported HR or log-rank O\u2212E", gid="funnel-points")
     if approx.any():
         ax.scatter(np.exp(y[approx]), se[approx], marker="s", s=30, facecolors="white",
-                   edgecolors=COLOR_STUDY, zorder=3, label="reconstructed (approximate)")
+                   edgecolors=COLOR_STUDY, zorder=3, label="reconstructed (approximate)",
+                   gid="funnel-points")
     if label_points is None:
         label_points = k <= 15
     set_hr_axis(ax, xmin, xmax)

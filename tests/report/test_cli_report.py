@@ -1,0 +1,53 @@
+"""``survmeta report``: pools the registry and writes the page; user errors exit 2."""
+
+from pathlib import Path
+
+import pytest
+
+from survmeta.cli import main
+
+REGISTRY = Path(__file__).resolve().parents[2] / "studies.toml"
+
+
+@pytest.fixture(scope="module")
+def registry_path():
+    if not REGISTRY.exists():
+        pytest.skip("bundled studies.toml not present")
+    return REGISTRY
+
+
+def test_report_html(registry_path, tmp_path, capsys):
+    out = tmp_path / "rep"
+    code = main(["report", str(registry_path), "--out", str(out)])
+    assert code == 0
+    page = out / "report.html"
+    assert f"wrote {page}" in capsys.readouterr().out
+    text = page.read_text(encoding="utf-8")
+    assert 'id="fig-oligo_vs_systemic_forest"' in text
+    assert "survmeta report studies.toml --out" in text  # the command, in the stamp
+    assert "halfnormal(0.5)" in text
+
+
+def test_report_md_with_prior(registry_path, tmp_path):
+    out = tmp_path / "md"
+    code = main(["report", str(registry_path), "--out", str(out), "--format", "md",
+                 "--tau-prior", "halfcauchy(0.5)", "--question", "oligo_vs_systemic"])
+    assert code == 0
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert "halfcauchy(0.5)" in text
+    assert "(figures/oligo_vs_systemic_forest.png)" in text
+    assert (out / "figures" / "oligo_vs_systemic_forest.png").exists()
+
+
+def test_missing_registry_exits_2(tmp_path, capsys):
+    code = main(["report", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "no such file" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_prior_exits_2(registry_path, tmp_path, capsys):
+    code = main(["report", str(registry_path), "--out", str(tmp_path / "o"),
+                 "--tau-prior", "nonsense(1)"])
+    assert code == 2
+    assert capsys.readouterr().err.strip()
