@@ -11,11 +11,14 @@ def atomic_write_bytes(path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
 
     An interrupted or failed write leaves either the old file or the new one,
-    never a half-written file.
+    never a half-written file. The file keeps the permissions of the one it
+    replaces; a new file gets the usual ``0o666`` less the umask (``mkstemp``
+    alone would leave it readable by its owner only).
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, _mode_for(path))
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -32,3 +35,12 @@ def atomic_write_bytes(path, data: bytes) -> None:
 def atomic_write_text(path, text: str, encoding: str = "utf-8") -> None:
     """Text twin of :func:`atomic_write_bytes` (no newline translation)."""
     atomic_write_bytes(path, text.encode(encoding))
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
