@@ -291,8 +291,7 @@ def _lognormal_core(mu: float, sigma: float, spec: str, kind: str, description: 
 
     def logpdf(x):
         x = np.asarray(x, dtype=float)
-        with np.errstate(divide="ignore"):
-            lx = np.log(x)
+        lx = np.log(np.where(x > 0, x, 1.0))
         return np.where(x > 0, stats.norm.logpdf(lx, m, s) - lx, -np.inf)
 
     def cdf(x):
