@@ -166,9 +166,6 @@ def test_progress_bar_only_on_a_terminal():
     assert pipe.getvalue() == ""
 
 
-# turner(any, any) triggers a harmless numpy warning inside survmeta.priors (log-normal density
-# evaluated at tau = 0 by np.where); it is filtered here until the prior's density silences it.
-@pytest.mark.filterwarnings("ignore:invalid value encountered in subtract:RuntimeWarning")
 def test_command_runs_every_analysis_on_the_seed_question(capsys, tmp_path):
     """Issue 6, done-when: `survmeta sensitivity` runs every analysis on oligo_vs_systemic."""
     figure = tmp_path / "loo.png"
