@@ -7,9 +7,16 @@ Model (see docs/models.md)::
 Three parametrizations share the priors and the output layout:
 
 ``"marginal"`` (default)
-    theta is integrated out, ``y_i ~ Normal(mu, s_i^2 + tau^2)``; NUTS only sees
-    (mu, tau), so there is no funnel. The study effects are drawn afterwards from
-    their exact conditional ``theta_i | mu, tau, y`` with a numpy Generator seeded
+    theta is integrated out, ``y_i ~ Normal(mu, s_i^2 + tau^2)``. With a normal
+    or flat prior on mu, mu is integrated out too: NUTS samples tau from its
+    exact marginal posterior ``p(tau | y)`` (closed-form likelihood, added with
+    :func:`pymc.Potential`) and an independent standard normal ``z_mu``, and
+    ``mu = m(tau) + z_mu / sqrt(P(tau))`` with the conditional posterior mean
+    ``m`` and precision ``P`` of mu given tau. The sampled coordinates are then
+    a posteriori independent, so neither the funnel in theta nor the widening of
+    mu with tau can cause divergences. (With clusters or a uniform mu prior, mu
+    is sampled directly.) The study effects are drawn afterwards from their
+    exact conditional ``theta_i | mu, tau, y`` with a numpy Generator seeded
     from ``random_seed``.
 ``"noncentred"``
     ``theta_i = mu + tau * z_i`` with ``z_i ~ Normal(0, 1)``.
@@ -143,6 +150,42 @@ def _cluster_terms(structure, tau):
     return u, within
 
 
+def _collapsible(parametrization, cluster_index, mu_prior) -> bool:
+    """Whether mu can be integrated out analytically (normal or flat prior)."""
+    return (
+        parametrization == "marginal"
+        and cluster_index is None
+        and as_prior(mu_prior, "mu").family in ("normal", "flat")
+    )
+
+
+def _collapsed_likelihood(y, sigma, tau, mu_prior):
+    """Log p(y | tau) with mu integrated out, and mu's conditional mean and precision.
+
+    With weights ``w_i = 1 / (s_i^2 + tau^2)`` and a normal prior (m0, s0) on mu,
+    the conditional of mu given tau is normal with precision
+    ``P = sum(w) + 1 / s0^2`` and mean ``m = (sum(w y) + m0 / s0^2) / P``, and
+    ``log p(y | tau) = -1/2 [sum log(2 pi / w) + log(s0^2 P)
+    + sum w (y - m)^2 + (m - m0)^2 / s0^2]``. A flat prior drops the s0 terms
+    and replaces ``log(s0^2 P)`` by ``log(P / (2 pi))``.
+    """
+    prior = as_prior(mu_prior, "mu")
+    w = 1.0 / (sigma**2 + tau**2)
+    logdet = pt.sum(pt.log(2.0 * np.pi / w))
+    if prior.family == "flat":
+        precision = pt.sum(w)
+        mean = pt.sum(w * y) / precision
+        loglik = -0.5 * (logdet + pt.log(precision / (2.0 * np.pi)) + pt.sum(w * (y - mean) ** 2))
+        return loglik, mean, precision
+    m0 = float(prior.params.get("mean", prior.params.get("mu")))
+    s0 = float(prior.params.get("sd", prior.params.get("sigma")))
+    precision = pt.sum(w) + 1.0 / s0**2
+    mean = (pt.sum(w * y) + m0 / s0**2) / precision
+    quad = pt.sum(w * (y - mean) ** 2) + (mean - m0) ** 2 / s0**2
+    loglik = -0.5 * (logdet + pt.log(s0**2 * precision) + quad)
+    return loglik, mean, precision
+
+
 def build_random_effects_model(
     k: int,
     *,
@@ -168,8 +211,9 @@ def build_random_effects_model(
     -------
     pymc.Model
         With data containers ``y`` and ``sigma`` (dim ``study``), free variables
-        ``mu``, ``tau`` (and ``z``/``theta``, ``rho``/``z_cluster`` as needed)
-        and the observed ``y_obs``.
+        ``tau`` and ``mu`` (or ``z_mu`` and a deterministic ``mu`` in the
+        collapsed marginal form), ``z``/``theta`` and ``rho``/``z_cluster`` as
+        needed, and the observed ``y_obs`` (a Potential in the collapsed form).
     """
     if parametrization not in PARAMETRIZATIONS:
         raise ValueError(f"parametrization must be one of {PARAMETRIZATIONS}, not {parametrization!r}")
@@ -179,6 +223,13 @@ def build_random_effects_model(
     with pm.Model(coords=coords) as model:
         y = pm.Data("y", np.zeros(k), dims="study")
         sigma = pm.Data("sigma", np.ones(k), dims="study")
+        if _collapsible(parametrization, cluster_index, mu_prior):
+            tau = tau_rv("tau", tau_prior)
+            loglik, mean, precision = _collapsed_likelihood(y, sigma, tau, mu_prior)
+            pm.Potential("log_likelihood_y", loglik)
+            z_mu = pm.Normal("z_mu", 0.0, 1.0)
+            pm.Deterministic("mu", mean + z_mu / pt.sqrt(precision))
+            return model
         mu = mu_rv("mu", mu_prior)
         tau = tau_rv("tau", tau_prior)
         u, within = _cluster_terms(cluster_index, tau)
@@ -435,6 +486,10 @@ def fit_random_effects(
         var_names=keep,
     )
     _posthoc_re(idata, y, sigma, labels, structure, posthoc_rng(random_seed), parametrization)
+    if "observed_data" not in idata.children or "y_obs" not in idata["observed_data"].data_vars:
+        # collapsed model: y enters through a Potential
+        obs = xr.Dataset({"y_obs": ("study", y)}, coords={"study": labels})
+        idata["observed_data"] = xr.DataTree(obs)
     _describe(
         idata,
         model="random_effects",
