@@ -116,7 +116,7 @@ def plot_posterior(result, *, ax=None, prediction: bool = True, title: str | Non
     if pred is not None:
         dpred = kde_line(pred, grid)
         ax.plot(hrg, dpred, color=COLOR_PREDICT, lw=1.1, ls="--", label="HR in a new study")
-    ax.axvline(1.0, color="#555555", lw=0.8)
+    ax.axvline(1.0, ymax=0.72, color="#555555", lw=0.8)  # stops below the summary text
     top = float(dens.max()) if dens.size else 1.0
     ax.plot([hr_s["eti"][0], hr_s["eti"][1]], [-0.06 * top] * 2, color=COLOR_POOLED, lw=2.5,
             solid_capstyle="butt", clip_on=False)
@@ -130,7 +130,8 @@ def plot_posterior(result, *, ax=None, prediction: bool = True, title: str | Non
     ax.text(0.99, 0.97,
             f"HR {fmt_interval(hr_s['median'], hr_s['eti'][0], hr_s['eti'][1])}\n"
             f"(median, {lvl} CrI)\n{fmt_p_statement(p1)}",
-            transform=ax.transAxes, ha="right", va="top", fontsize=FONT_SIZE)
+            transform=ax.transAxes, ha="right", va="top", fontsize=FONT_SIZE, zorder=5,
+            bbox=dict(facecolor="white", edgecolor="none", alpha=0.9, pad=2))
     ax.legend(loc="upper left", frameon=False, fontsize=FONT_SIZE - 1)
     q = getattr(result, "question", {}) or {}
     t = title if title is not None else f"Posterior of the pooled HR: {q.get('title') or q.get('id')}"
@@ -225,7 +226,8 @@ def plot_tau(result, *, ax=None, title: str | None = None, xmax: float | None = 
     ax.text(0.99, 0.97,
             f"\u03c4 = {ts['median']:.2f} [{ts['eti'][0]:.2f}, {ts['eti'][1]:.2f}]\n"
             f"(median, {lvl} CrI)",
-            transform=ax.transAxes, ha="right", va="top", fontsize=FONT_SIZE)
+            transform=ax.transAxes, ha="right", va="top", fontsize=FONT_SIZE, zorder=5,
+            bbox=dict(facecolor="white", edgecolor="none", alpha=0.9, pad=2))
     ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.8), frameon=False, fontsize=FONT_SIZE - 1)
     q = getattr(result, "question", {}) or {}
     t = title if title is not None else f"Heterogeneity: {q.get('title') or q.get('id')}"

@@ -300,6 +300,10 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
     list of Block
     """
     doc = [Block("h1", title)]
+    doc += [Block("h2", "Summary of findings", name="summary-of-findings"),
+            Block("table", "Summary of findings: HR = hazard(experimental) / hazard(reference); "
+                  "HR < 1 favours the experimental arm. Participants: sum of n over the pooled "
+                  "comparisons.", table=sof_table(poolset), name="sof")]
     sentence, qtable = registry_summary(poolset, registry)
     doc += [Block("h2", "Registry", name="registry"), Block("p", sentence),
             Block("table", "Questions in the registry.", table=qtable, name="questions")]
@@ -310,10 +314,6 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
                          name="not_pooled"))
     else:
         doc.append(Block("p", "Every comparison of the pooled questions was pooled."))
-    doc += [Block("h2", "Summary of findings", name="summary-of-findings"),
-            Block("table", "Summary of findings: HR = hazard(experimental) / hazard(reference); "
-                  "HR < 1 favours the experimental arm. Participants: sum of n over the pooled "
-                  "comparisons.", table=sof_table(poolset), name="sof")]
     for r in poolset.values():
         q = r.question
         lvl = _lvl(r.level)
