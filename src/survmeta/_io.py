@@ -7,13 +7,16 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write_bytes(path, data: bytes) -> None:
+def atomic_write_bytes(path, data: bytes, before_replace=None) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
 
     An interrupted or failed write leaves either the old file or the new one,
     never a half-written file. The file keeps the permissions of the one it
     replaces; a new file gets the usual ``0o666`` less the umask (``mkstemp``
     alone would leave it readable by its owner only).
+
+    ``before_replace``, if given, is called just before the rename; an
+    exception from it abandons the write and leaves ``path`` untouched.
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -23,6 +26,8 @@ def atomic_write_bytes(path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
     except BaseException:
         try:

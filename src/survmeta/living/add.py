@@ -24,14 +24,13 @@ from __future__ import annotations
 import copy
 import os
 import re
-import shutil
-import tempfile
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import tomlkit
 
+from survmeta._io import atomic_write_bytes
 from survmeta.errors import Problem, RegistryError, SurvmetaError
 
 __all__ = ["AddResult", "add_study", "merge_text"]
@@ -427,24 +426,14 @@ def _validate(text: str, splice: _Splice, blk: _Block, registry_name: str) -> li
 
 
 def _write_atomically(path: Path, data: bytes, expected_before: bytes) -> None:
-    """Temp file in the same folder, fsync, same permissions, rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        shutil.copymode(path, tmp)
+    """Atomic write that refuses when ``path`` changed since it was read."""
+
+    def unchanged():
         if path.read_bytes() != expected_before:
             raise SurvmetaError(f"{path}: changed while the study was being added; nothing written, "
                                 "run the add again")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+
+    atomic_write_bytes(path, data, before_replace=unchanged)
 
 
 def add_study(path, block, study: str | None = None, dry_run: bool = False) -> AddResult:

@@ -6,15 +6,16 @@ matplotlib API and never shown, so callers choose the backend (tests use Agg).
 
 from __future__ import annotations
 
+import io
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
+
+from survmeta._io import atomic_write_bytes
 
 #: Base font size (points) of every survmeta figure.
 FONT_SIZE = 9.0
@@ -279,50 +280,22 @@ def save_figure(fig, path, dpi: int = 200, **kwargs) -> Path:
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     kwargs.setdefault("facecolor", "white")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format=fmt, dpi=dpi, **kwargs)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi, **kwargs)
+    atomic_write(path, buf.getvalue())
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def atomic_write(path, data: bytes) -> Path:
-    """Write bytes to ``path`` through a temporary file and a rename (mode as for a new file).
-
-    An interrupted write leaves the old file or none, never a half-written one.
-    """
+    """Write bytes to ``path`` atomically (see :func:`survmeta._io.atomic_write_bytes`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_bytes(path, data)
     return path
 
 
 def figure_bytes(fig, fmt: str = "png", dpi: int = 150, **kwargs) -> bytes:
     """Render a figure to bytes (``"png"`` or ``"svg"``) for embedding."""
-    import io
 
     buf = io.BytesIO()
     kwargs.setdefault("facecolor", "white")
