@@ -105,3 +105,21 @@ def test_cli_pool_unknown_question_is_a_clear_error(capsys):
 def test_cli_pool_bad_prior_is_a_clear_error(capsys):
     assert main(["pool", str(REGISTRY), "--tau-prior", "halfnormal(-1)"]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.mcmc
+def test_hierarchical_results_are_read_per_question_from_the_shared_fit():
+    """Wiring of the hierarchical fit: each question's summary comes from its own mu[question]."""
+    res = pool(REGISTRY, question=["oligo_vs_systemic", "immunotherapy_after_alk_tki",
+                                   "pfs1_pdl1_high_vs_negative"],
+               hierarchical=True, mcmc_options={"draws": 300, "tune": 300, "chains": 2})
+    hier = res.hierarchical
+    assert list(hier) == list(res)
+    post = hier["oligo_vs_systemic"].posterior["posterior"]
+    for qid, r in hier.items():
+        assert r.engine == "hierarchical"
+        mu = post["mu"].sel(question=qid).values
+        assert r.stats["mu"]["mean"] == pytest.approx(float(mu.mean()), abs=1e-12)
+        assert r.p_hr_below_1 == pytest.approx(float((np.exp(mu) < 1).mean()), abs=1e-12)
+        assert "warnings" in r.diagnostics
+    assert "hierarchical" in res.to_dict()

@@ -381,7 +381,8 @@ def pool(
     method_order, force
         Reconstruction options (see :func:`survmeta.reconstruct.reconstruct`).
     hierarchical : bool
-        Also fit the hierarchical model across questions (PyMC).
+        Also fit the hierarchical model across questions (PyMC); ignored when
+        fewer than two questions are pooled.
     draws : int
         Posterior draws kept per result with the exact engine.
     mcmc_options : dict, optional
@@ -413,7 +414,7 @@ def pool(
                         for s in skipped for e in s["excluded"]) + ")"
         )
     hier = None
-    if hierarchical:
+    if hierarchical and len(results) >= 2:
         hier = pool_hierarchical(results, level=level, seed=seed, mcmc_options=mcmc_options)
     meta = {"level": level, "seed": seed, "engine": engine,
             "source": str(source) if isinstance(source, (str, os.PathLike)) else None}
@@ -452,6 +453,11 @@ def pool_hierarchical(results: list[PoolResult], level: float = 0.95, seed=DEFAU
                                                  "weight"]) for r in results], ignore_index=True)
     idata = fit_hierarchical(effects, random_seed=seed, **(mcmc_options or {}))
     diag = diagnose(idata)
+    attrs = idata["posterior"].attrs
+    priors = {"mu": attrs.get("survmeta_mu_prior"),
+              "tau": "shared across questions: " + str(attrs.get("survmeta_tau_population_prior"))}
+    model_notes = [f"hierarchical model: covariates {attrs.get('survmeta_covariates')}, "
+                   f"extra error {attrs.get('survmeta_extra_error')}"]
     out = []
     for r in results:
         labels = list(r.effects["key"])
@@ -462,9 +468,9 @@ def pool_hierarchical(results: list[PoolResult], level: float = 0.95, seed=DEFAU
         pooled["theta_upper"] = [theta[k]["eti"][1] for k in labels]
         out.append(PoolResult(
             question=r.question, engine="hierarchical", effects=pooled, stats=stats,
-            probabilities=probabilities, priors=dict(idata.attrs.get("priors", {})) if hasattr(idata, "attrs") else {},
-            posterior=idata, diagnostics=diag, excluded=r.excluded, frequentist=r.frequentist,
-            level=level, seed=seed, notes=r.notes,
+            probabilities=probabilities, priors=priors, posterior=idata, diagnostics=diag,
+            excluded=r.excluded, frequentist=r.frequentist, level=level, seed=seed,
+            notes=r.notes + model_notes,
         ))
     return PoolSet(out, meta={"engine": "hierarchical", "seed": seed, "level": level})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -32,8 +33,10 @@ def add_parser(sub) -> None:
                    help="question id (repeatable; default: every poolable question)")
     p.add_argument("--engine", choices=("exact", "mcmc"), default="exact",
                    help="per-question engine (default: exact)")
-    p.add_argument("--hierarchical", action="store_true",
-                   help="also fit the hierarchical model across questions (PyMC)")
+    p.add_argument("--hierarchical", action=argparse.BooleanOptionalAction, default=True,
+                   help="also fit the hierarchical model across questions with PyMC, when two or "
+                        "more questions are pooled (default: on; --no-hierarchical for the exact "
+                        "engine alone)")
     p.add_argument("--tau-prior", default=DEFAULT_TAU_PRIOR, metavar="SPEC",
                    help=f"prior on tau, e.g. halfnormal(0.5), halfcauchy(0.5), halft(3, 0.5), "
                         f"uniform(0, 2), exponential(2), turner(<outcome>, <comparison>) "
