@@ -16,6 +16,7 @@ def registry_path():
     return REGISTRY
 
 
+@pytest.mark.mcmc
 def test_report_html(registry_path, tmp_path, capsys):
     out = tmp_path / "rep"
     code = main(["report", str(registry_path), "--out", str(out)])
@@ -26,6 +27,9 @@ def test_report_html(registry_path, tmp_path, capsys):
     assert 'id="fig-oligo_vs_systemic_forest"' in text
     assert "survmeta report studies.toml --out" in text  # the command, in the stamp
     assert "halfnormal(0.5)" in text
+    # the default report includes the hierarchical model across questions, with its diagnostics
+    assert "Hierarchical model across questions" in text
+    assert "--hierarchical" in text
 
 
 def test_report_md_with_prior(registry_path, tmp_path):

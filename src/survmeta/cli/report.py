@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import shlex
 import sys
 from pathlib import Path
@@ -38,6 +39,9 @@ def add_parser(sub) -> None:
                    help=f"prior on the pooled log HR (default: {DEFAULT_MU_PRIOR})")
     p.add_argument("--question", action="append", metavar="Q",
                    help="question id (repeatable; default: every poolable question)")
+    p.add_argument("--hierarchical", action=argparse.BooleanOptionalAction, default=True,
+                   help="include the hierarchical model across questions (PyMC) when two or "
+                        "more questions are pooled (default: on)")
     p.add_argument("--level", type=float, default=0.95, help="interval level (default: 0.95)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED,
                    help=f"random seed (default: {DEFAULT_SEED})")
@@ -63,7 +67,7 @@ def run(args) -> int:
     registry = _load_registry(source)
     results = pool(registry if registry is not None else source, question=args.question,
                    engine=args.engine, tau_prior=args.tau_prior, mu_prior=args.mu_prior,
-                   level=args.level, seed=args.seed)
+                   level=args.level, seed=args.seed, hierarchical=args.hierarchical)
     if not len(results):
         raise SurvmetaError(f"{source}: no question has a poolable comparison; nothing to report")
     command = "survmeta report " + " ".join(shlex.quote(a) for a in _argv_tail(args))
@@ -77,7 +81,8 @@ def _argv_tail(args) -> list[str]:
     """The options that shape the numbers, as a reader would retype them."""
     out = [Path(args.path).name, "--out", str(args.out), "--format", args.format,
            "--engine", args.engine, "--tau-prior", args.tau_prior, "--mu-prior", args.mu_prior,
-           "--level", f"{args.level:g}", "--seed", str(args.seed)]
+           "--level", f"{args.level:g}", "--seed", str(args.seed),
+           "--hierarchical" if args.hierarchical else "--no-hierarchical"]
     for q in args.question or []:
         out += ["--question", q]
     return out

@@ -304,6 +304,7 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
             Block("table", "Summary of findings: HR = hazard(experimental) / hazard(reference); "
                   "HR < 1 favours the experimental arm. Participants: sum of n over the pooled "
                   "comparisons.", table=sof_table(poolset), name="sof")]
+    doc += hierarchical_blocks(poolset)
     sentence, qtable = registry_summary(poolset, registry)
     doc += [Block("h2", "Registry", name="registry"), Block("p", sentence),
             Block("table", "Questions in the registry.", table=qtable, name="questions")]
@@ -348,6 +349,30 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
     stamp = make_stamp(poolset, registry, registry_file, command)
     doc += [Block("h2", "Reproducibility", name="reproducibility"), Block("stamp", data=stamp)]
     return doc
+
+
+def hierarchical_blocks(poolset) -> list[Block]:
+    """Summary of the hierarchical model across questions, when it was fitted."""
+    hier = getattr(poolset, "hierarchical", None)
+    if hier is None or not len(hier):
+        return []
+    first = next(iter(hier.values()))
+    text = (
+        "The same questions pooled jointly with PyMC: each question keeps its own pooled log HR, "
+        "while the between-study heterogeneities of all questions share one population "
+        f"distribution, so questions with one or two studies borrow strength from the others "
+        f"(docs/models.md). Priors: mu {first.priors.get('mu')}; tau {first.priors.get('tau')}. "
+        + " ".join(str(n) for n in first.notes if str(n).startswith("hierarchical model"))
+    )
+    return [
+        Block("h2", "Hierarchical model across questions", name="hierarchical"),
+        Block("p", text),
+        Block("table", "Hierarchical model: pooled HR per question (posterior median and "
+              "credible interval), heterogeneity and P(HR < 1).", table=sof_table(hier),
+              name="sof_hierarchical"),
+        Block("h3", "Sampler diagnostics", name="diag-hierarchical"),
+        Block("list", items=diagnostics_items(first)),
+    ]
 
 
 def stamp_rows(stamp: dict) -> pd.DataFrame:
