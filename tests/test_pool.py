@@ -123,3 +123,34 @@ def test_hierarchical_results_are_read_per_question_from_the_shared_fit():
         assert r.p_hr_below_1 == pytest.approx(float((np.exp(mu) < 1).mean()), abs=1e-12)
         assert "warnings" in r.diagnostics
     assert "hierarchical" in res.to_dict()
+
+
+def test_common_effect_companion_of_one_study_is_its_own_estimate(tmp_path):
+    """Closed form: with one study and a flat mu prior, tau = 0 gives mu | y ~ N(y, s^2)."""
+    csv = tmp_path / "one.csv"
+    csv.write_text("study,estimate,se\nonly,-0.4,0.25\n")
+    r = pool(csv, mu_prior="flat")["effects"]
+    ce = r.common_effect["hr"]
+    assert ce["median"] == pytest.approx(np.exp(-0.4), rel=1e-6)
+    assert ce["eti"][0] == pytest.approx(np.exp(-0.4 - 1.959964 * 0.25), rel=1e-5)
+    assert ce["eti"][1] == pytest.approx(np.exp(-0.4 + 1.959964 * 0.25), rel=1e-5)
+    # the random-effects interval is wider: it adds the heterogeneity the tau prior allows
+    assert r.stats["hr"]["eti"][1] > ce["eti"][1]
+    assert any(n.startswith("one study") for n in r.notes)
+    assert r.to_dict()["common_effect"]["hr"]["median"] == pytest.approx(ce["median"])
+
+
+def test_subgroup_of_an_unpoolable_parent_says_so():
+    from survmeta.pool import select_rows
+
+    import pandas as pd
+
+    rows = pd.DataFrame([
+        dict(question="q", study="s", comparison="all", key="s/all", poolable=False,
+             reason="no direction", subgroup_of=None, log_hr=np.nan, se=np.nan),
+        dict(question="q", study="s", comparison="sub", key="s/sub", poolable=True,
+             reason=None, subgroup_of="all", log_hr=-0.3, se=0.2),
+    ])
+    pooled, excluded, _ = select_rows(rows, "q")
+    assert len(pooled) == 0
+    assert "which has no estimate" in excluded.set_index("key").loc["s/sub", "reason"]

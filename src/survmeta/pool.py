@@ -141,7 +141,7 @@ def select_rows(effects: pd.DataFrame, question: str) -> tuple[pd.DataFrame, pd.
         if not bool(r["poolable"]):
             reason = r.get("reason") or "no estimate"
         elif isinstance(r.get("subgroup_of"), str) and r["subgroup_of"]:
-            reason = f"subgroup of {r['study']}/{r['subgroup_of']}; the parent comparison is pooled instead"
+            reason = _subgroup_reason(effects, r)
         elif r["study"] in seen_study:
             reason = (
                 f"same study as {r['study']}/{seen_study[r['study']]}, which is pooled; "
@@ -160,6 +160,15 @@ def select_rows(effects: pd.DataFrame, question: str) -> tuple[pd.DataFrame, pd.
     excl_df = rows.loc[[i for i, _ in excluded]].copy()
     excl_df["reason"] = [why for _, why in excluded]
     return pooled_df, excl_df.reset_index(drop=True), notes
+
+
+def _subgroup_reason(effects: pd.DataFrame, row) -> str:
+    parent_key = f"{row['study']}/{row['subgroup_of']}"
+    parent = effects[effects["key"] == parent_key]
+    if len(parent) and bool(parent["poolable"].iloc[0]):
+        return f"subgroup of {parent_key}; its parent comparison is pooled instead"
+    return (f"subgroup of {parent_key}, which has no estimate; a subgroup is not pooled in place "
+            "of its parent (it would stand for a different population)")
 
 
 # ---------------------------------------------------------------------------
@@ -220,6 +229,13 @@ def pool_question(
     else:
         parts = _mcmc(y, s, labels, tau_p, mu_p, level, seed, mcmc_options or {})
     stats, theta, probabilities, posterior, diagnostics, bayes_factors = parts
+    notes = list(notes or [])
+    if len(y) == 1:
+        notes.append(
+            "one study: the pooled HR's interval adds the between-study heterogeneity the tau "
+            "prior allows, so it is wider than the study's own; the common-effect HR is, up to the "
+            "mu prior, the study's own estimate"
+        )
     pooled = effects.reset_index(drop=True).copy()
     pooled["theta_mean"] = [theta[k]["mean"] for k in labels]
     pooled["theta_lower"] = [theta[k]["eti"][0] for k in labels]
@@ -240,9 +256,20 @@ def pool_question(
         frequentist=_frequentist(y, s, level),
         level=level,
         seed=seed,
-        notes=list(notes or []),
+        notes=notes,
         bayes_factors=bayes_factors,
+        common_effect=_common_effect(y, s, mu_p, level),
     )
+
+
+def _common_effect(y, s, mu_p, level) -> dict:
+    """Posterior of the pooled HR under the common-effect (tau = 0) model."""
+    from survmeta.exact import common_effect
+
+    post = common_effect(y, s, mu_prior=mu_p)
+    table = post.summary(level=level)
+    return {"mu": _stats_row(table.loc["mu"]), "hr": _stats_row(table.loc["hr"]),
+            "p_hr_below_1": float(post.prob_below(1.0, scale="hr"))}
 
 
 def _stats_row(row: pd.Series) -> dict:
@@ -273,6 +300,10 @@ def _exact(y, s, labels, tau_p, mu_p, level, seed, draws):
         except SurvmetaError as exc:  # e.g. mu=0 under a flat prior
             bayes_factors[hyp] = None
             bayes_factors[f"{hyp} note"] = str(exc)
+    bayes_factors["note"] = (
+        "BF01 (evidence for the point hypothesis, Savage-Dickey); the one for mu = 0 grows with "
+        f"the scale of the mu prior ({mu_p.spec}), so read it with that prior in mind"
+    )
     diagnostics = {"warnings": [], "method": "quadrature over tau (exact up to numerical integration)"}
     return stats, theta, probabilities, posterior, diagnostics, bayes_factors
 
@@ -415,7 +446,8 @@ def pool(
         )
     hier = None
     if hierarchical and len(results) >= 2:
-        hier = pool_hierarchical(results, level=level, seed=seed, mcmc_options=mcmc_options)
+        hier = pool_hierarchical(results, level=level, seed=seed, mu_prior=mu_prior,
+                                 mcmc_options=mcmc_options)
     meta = {"level": level, "seed": seed, "engine": engine,
             "source": str(source) if isinstance(source, (str, os.PathLike)) else None}
     return PoolSet(results, skipped=skipped, hierarchical=hier, meta=meta)
@@ -440,7 +472,7 @@ def _wanted_questions(question, questions: dict) -> list[str]:
 
 
 def pool_hierarchical(results: list[PoolResult], level: float = 0.95, seed=DEFAULT_SEED,
-                      mcmc_options: dict | None = None) -> PoolSet:
+                      mu_prior=DEFAULT_MU_PRIOR, mcmc_options: dict | None = None) -> PoolSet:
     """Fit the hierarchical model across the questions of ``results`` (PyMC).
 
     Returns a :class:`PoolSet` of per-question results with engine
@@ -451,7 +483,7 @@ def pool_hierarchical(results: list[PoolResult], level: float = 0.95, seed=DEFAU
 
     effects = pd.concat([r.effects.drop(columns=["theta_mean", "theta_lower", "theta_upper",
                                                  "weight"]) for r in results], ignore_index=True)
-    idata = fit_hierarchical(effects, random_seed=seed, **(mcmc_options or {}))
+    idata = fit_hierarchical(effects, mu_prior=mu_prior, random_seed=seed, **(mcmc_options or {}))
     diag = diagnose(idata)
     attrs = idata["posterior"].attrs
     priors = {"mu": attrs.get("survmeta_mu_prior"),

@@ -111,6 +111,11 @@ class PoolResult:
         Seed used for draws.
     notes : list of str
         Choices made while pooling (e.g. one comparison kept per study).
+    bayes_factors : dict or None
+        BF01 for ``"mu=0"`` and ``"tau=0"`` (exact engine).
+    common_effect : dict or None
+        The common-effect (tau = 0) companion: ``mu`` and ``hr`` summaries and
+        ``p_hr_below_1``.
     """
 
     question: dict
@@ -127,6 +132,7 @@ class PoolResult:
     seed: int | None = None
     notes: list = field(default_factory=list)
     bayes_factors: dict | None = None
+    common_effect: dict | None = None
 
     # -- basic accessors -------------------------------------------------
     @property
@@ -244,6 +250,7 @@ class PoolResult:
             "p_hr_below_1": self.p_hr_below_1,
             "probabilities": dict(self.probabilities),
             "bayes_factors": self.bayes_factors,
+            "common_effect": self._common_effect_dict(key),
             "studies": studies,
             "excluded": excluded,
             "frequentist": self.frequentist,
@@ -251,6 +258,17 @@ class PoolResult:
             "seed": self.seed,
             "notes": list(self.notes),
         }
+        return out
+
+    def _common_effect_dict(self, key: str) -> dict | None:
+        if not self.common_effect:
+            return None
+        out = {}
+        for name in ("mu", "hr"):
+            b = self.common_effect[name]
+            out[name] = {"mean": b["mean"], "median": b["median"], "sd": b["sd"],
+                         f"eti{key}": list(b["eti"]), f"hdi{key}": list(b["hdi"])}
+        out["p_hr_below_1"] = self.common_effect["p_hr_below_1"]
         return out
 
     def to_netcdf(self, path) -> None:

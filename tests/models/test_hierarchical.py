@@ -50,15 +50,35 @@ def test_prepare_effects_drops_unpoolable_and_subgroups():
     assert len(notes) == 2
 
 
-def test_design_matrix():
+def test_design_matrix_is_centred_within_questions():
     df = effect_table()
     x, names, notes = design_matrix(df, ("endpoint_os", "approximate", "design"))
     assert names == ["endpoint_os", "approximate"]
-    np.testing.assert_array_equal(x[:, 0], (df["endpoint"] == "OS").astype(float))
-    np.testing.assert_array_equal(x[:, 1], df["approximate"].astype(float))
+    # q1 has OS, PFS, OS, OS (mean 3/4); q2 has OS, PFS (mean 1/2); q3 one OS row (mean 1)
+    np.testing.assert_allclose(x[:, 0], [0.25, -0.75, 0.25, 0.25, 0.5, -0.5, 0.0])
+    # approximate: only q1's row d (mean 1/4 in q1); nothing elsewhere
+    np.testing.assert_allclose(x[:, 1], [-0.25, -0.25, -0.25, 0.75, 0.0, 0.0, 0.0])
     assert notes == []  # "design" has one level: no indicator, nothing to drop
     with pytest.raises(ValueError, match="unknown covariate"):
         design_matrix(df, ("colour",))
+
+
+def test_covariate_without_within_question_contrast_is_left_out_with_a_note():
+    df = effect_table()
+    df["endpoint"] = np.where(df["question"] == "q1", "OS after progression", "PFS on rechallenge")
+    x, names, notes = design_matrix(df, ("endpoint_os",))
+    assert names == [] and x.shape == (7, 0)
+    assert "does not vary within any question" in notes[0]
+
+
+@pytest.mark.parametrize("endpoint, expected", [
+    ("OS", True), ("OS after progression", True), ("overall survival", True),
+    ("PFS", False), ("PFS2", False), ("POST-progression survival", False), (None, False),
+])
+def test_overall_survival_is_recognised_as_papers_name_it(endpoint, expected):
+    from survmeta.models.hierarchical import is_overall_survival
+
+    assert is_overall_survival(endpoint) is expected
 
 
 def test_tau_population_prior_must_be_lognormal():

@@ -113,12 +113,18 @@ def write_table(results, out) -> None:
         studies = r.study_summary()[["study", "comparison", "method", "hr", "hr_lower", "hr_upper",
                                      "shrunken_hr", "weight"]]
         emit_frame(studies, "table", out, float_format="{:.2f}")
+        if r.common_effect:
+            ce = r.common_effect["hr"]
+            out.write(f"  common-effect (tau = 0) HR {ce['median']:.2f} ({lvl} CrI {ce['eti'][0]:.2f} "
+                      f"to {ce['eti'][1]:.2f})\n")
         if r.frequentist:
             f = r.frequentist["REML"]
             out.write(f"  REML: HR {f['hr']:.2f} ({f['hr_ci'][0]:.2f} to {f['hr_ci'][1]:.2f}), "
                       f"tau^2 {f['tau2']:.3f}, I^2 {f['I2']:.1f}%, Q {f['Q']:.2f} (p {f['Q_p']:.3f})\n")
         for _, e in r.excluded.iterrows():
             out.write(f"  not pooled: {e['study']}/{e['comparison']}: {e['reason']}\n")
+        for n in r.notes:
+            out.write(f"  note: {n}\n")
         for w in r.diagnostics.get("warnings", []):
             out.write(f"  WARNING: {w}\n")
     if results.skipped:

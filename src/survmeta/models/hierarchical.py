@@ -24,6 +24,8 @@ question (``w_i = 1 - rho`` for them, 1 otherwise; see
 
 from __future__ import annotations
 
+import re
+
 from typing import Sequence
 
 import numpy as np
@@ -125,10 +127,18 @@ def prepare_effects(effects: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return df.reset_index(drop=True), notes + sub_notes
 
 
+_OS = re.compile(r"\bOS\b|overall survival", re.IGNORECASE)
+
+
+def is_overall_survival(endpoint) -> bool:
+    """True for an overall-survival endpoint as papers name it ("OS", "OS after progression")."""
+    return isinstance(endpoint, str) and bool(_OS.search(endpoint))
+
+
 def _indicator(df: pd.DataFrame, name: str) -> dict[str, np.ndarray]:
     """Columns of the design matrix for one covariate name."""
     if name == "endpoint_os":
-        return {name: (df["endpoint"].astype(str).str.upper() == "OS").to_numpy(float)}
+        return {name: np.array([is_overall_survival(e) for e in df["endpoint"]], dtype=float)}
     if name == "approximate":
         flags = [bool(v) and v == v for v in df["approximate"]]  # NaN/None -> False
         return {name: np.asarray(flags, dtype=float)}
@@ -147,18 +157,29 @@ def _indicator(df: pd.DataFrame, name: str) -> dict[str, np.ndarray]:
     )
 
 
-def design_matrix(df: pd.DataFrame, covariates: Sequence[str]) -> tuple[np.ndarray, list[str], list[str]]:
+def design_matrix(df: pd.DataFrame, covariates: Sequence[str],
+                  groups: Sequence | None = None) -> tuple[np.ndarray, list[str], list[str]]:
     """Meta-regression design matrix (no intercept: each question has its own mu_q).
+
+    Each column is centred within its question (``groups``), so ``mu_q`` is
+    the question's pooled log HR at its own average covariate mix (e.g. its own
+    blend of OS and PFS rows) and a coefficient is learnt only from contrasts
+    inside a question, which is all a model with one ``mu_q`` per question can
+    identify. A covariate with no such contrast in any question is left out,
+    with a note.
 
     Parameters
     ----------
     df : pandas.DataFrame
         Prepared effect table.
     covariates : sequence of str
-        ``"endpoint_os"`` (1 for OS, 0 otherwise), ``"approximate"`` (1 for an
+        ``"endpoint_os"`` (1 for OS, 0 otherwise; see
+        :func:`is_overall_survival`), ``"approximate"`` (1 for an
         approximate reconstruction), ``"design"`` / ``"method"`` (indicators of
         every level but the most common), ``"design_<level>"``,
         ``"method_<level>"``, or the name of a numeric column.
+    groups : sequence, optional
+        Question of each row (default: the ``question`` column).
 
     Returns
     -------
@@ -172,11 +193,18 @@ def design_matrix(df: pd.DataFrame, covariates: Sequence[str]) -> tuple[np.ndarr
     columns: dict[str, np.ndarray] = {}
     for name in covariates:
         columns.update(_indicator(df, name))
+    groups = np.asarray(df["question"].astype(str) if groups is None else groups)
     notes = []
     for name in list(columns):
-        if np.ptp(columns[name]) == 0:
-            notes.append(f"covariate {name} is constant across the pooled rows; left out")
+        col = columns[name].copy()
+        for g in np.unique(groups):
+            col[groups == g] -= col[groups == g].mean()
+        if np.allclose(col, 0.0):
+            notes.append(f"covariate {name} does not vary within any question; left out "
+                         "(each question has its own mu, so only within-question contrasts inform it)")
             del columns[name]
+        else:
+            columns[name] = col
     names = list(columns)
     x = np.column_stack([columns[n] for n in names]) if names else np.zeros((len(df), 0))
     return x, names, notes
@@ -327,8 +355,8 @@ def fit_hierarchical(
     -------
     xarray.DataTree
         ``posterior`` with ``mu[question]``, ``tau[question]``,
-        ``predict[question]`` (a new study in that question, at the reference
-        level of every covariate), ``theta[study]`` (study = row ``key``),
+        ``predict[question]`` (a new study in that question, at the
+        question's average covariate mix), ``theta[study]`` (study = row ``key``),
         ``tau_pop``, ``log_tau_pop``, ``sigma_logtau``, ``beta[covariate]``
         (when there are covariates), ``kappa`` (estimated extra error), ``rho``
         (when a study has several rows in one question); plus
