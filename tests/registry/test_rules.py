@@ -152,6 +152,15 @@ CASES = [
          "logrank.variance", "logrank =", "must be positive, got 0", study=Z, comparison=C3),
     Case("effect-se", 'p = "0.0303"', 'p = "0.0303"\neffect = { log_hr = 0.85, se = -0.3 }',
          "effect.se", "effect =", "must be positive", study=Z, comparison=C3),
+    Case("total-events-zero", 'p = "0.04"', 'p = "0.04"\ntotal_events = 0', "total_events",
+         "total_events =", "must be positive, got 0", study=H, comparison=C1),
+    Case("total-events-not-integer", 'p = "0.04"', 'p = "0.04"\ntotal_events = 40.0',
+         "total_events", "total_events =", "must be an integer, got number 40.0",
+         study=H, comparison=C1),
+    # Heo 2021: the arms hold 52 + 11 = 63 patients, so 70 events cannot be right
+    Case("total-events-above-n", 'p = "0.04"', 'p = "0.04"\ntotal_events = 70', "total_events",
+         "total_events =", "total events (70) exceed the patients of both arms (52 + 11 = 63)",
+         study=H, comparison=C1),
     Case("chisq-negative", 'p = "0.0303"', 'p = "0.0303"\nchisq = -4.7', "chisq", "chisq =",
          "must not be negative", study=Z, comparison=C3),
     # "NR" where it cannot stand
@@ -265,3 +274,21 @@ def test_comparison_with_nothing_to_estimate_is_valid(base, problems_of):
     registry = load_registry_text(base, "studies.toml")
     comp = registry.comparison("heo2021/os_oligo_subset")
     assert (comp.p, comp.hr, comp.experimental.median) == (None, None, None)
+
+
+def test_total_events_loads_and_may_equal_the_patients(base):
+    registry = load_registry_text(edit(base, 'p = "0.04"', 'p = "0.04"\ntotal_events = 63'),
+                                  "studies.toml")
+    assert registry.comparison("heo2021/os_oligo_vs_multi").total_events == 63
+    assert registry.comparison("heo2021/os_oligo_subset").total_events is None
+
+
+def test_total_events_disagreeing_with_the_arms_events_warns(base, problems_of):
+    text = edit(base, "n = 52,", "n = 52, events = 30,")
+    text = edit(text, "n = 11,", "n = 11, events = 9,")
+    text = edit(text, 'p = "0.04"', 'p = "0.04"\ntotal_events = 40')
+    (problem,) = problems_of(text)
+    assert (problem.field, problem.severity) == ("total_events", "warning")
+    assert problem.line == line_of(text, "total_events = 40")
+    assert "total events (40) differ from the arms' events (30 + 9 = 39)" in problem.message
+    assert problems_of(edit(text, "total_events = 40", "total_events = 39")) == []

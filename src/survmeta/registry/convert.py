@@ -48,6 +48,7 @@ from survmeta.registry.validate import (
     check_hr_centring,
     check_question_refs,
     check_subgroups,
+    check_total_events,
     check_unused_questions,
 )
 
@@ -195,6 +196,8 @@ def build_comparison(where: Where, t: dict) -> Comparison:
     reference = _sub(where, t, "reference", build_arm)
     check_arm_labels(where, experimental, reference)
     _warn_sided_without_p(where, t)
+    total_events = read_int(where, t, "total_events", minimum=1)
+    check_total_events(where, total_events, experimental, reference)
     return Comparison(
         id=read_id(where, t),
         study_id=where.study,
@@ -209,6 +212,7 @@ def build_comparison(where: Where, t: dict) -> Comparison:
         hr=_sub(where, t, "hr", build_hr),
         logrank=_sub(where, t, "logrank", build_logrank),
         chisq=read_number(where, t, "chisq", nonnegative=True),
+        total_events=total_events,
         effect=_sub(where, t, "effect", build_effect),
         direction=read_choice(where, t, "direction", schema.DIRECTIONS),
         subgroup_of=read_id(where, t, "subgroup_of"),

@@ -129,6 +129,7 @@ class Comparison:
     hr: ReportedHR | None = None
     logrank: LogRank | None = None
     chisq: float | None = None  # log-rank chi-square statistic, 1 df
+    total_events: int | None = None  # events in both arms together, when only the total is printed
     effect: DirectEffect | None = None
     direction: Literal["favours experimental", "favours reference"] | None = None
     subgroup_of: str | None = None

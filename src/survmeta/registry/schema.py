@@ -64,6 +64,7 @@ COMPARISON_OPTIONAL = (
     "hr",
     "logrank",
     "chisq",
+    "total_events",
     "effect",
     "direction",
     "subgroup_of",

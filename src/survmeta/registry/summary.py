@@ -87,6 +87,8 @@ def reported_summary(comp: Comparison) -> str:
         items.append("medians+CI" if _arms_summary(arms, "ci") else "medians")
     if _arms_summary(arms, "events"):
         items.append("events")
+    if comp.total_events is not None:
+        items.append("total events")
     if comp.p is not None:
         items.append("p")
     if comp.direction is not None:

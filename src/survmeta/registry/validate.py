@@ -44,6 +44,7 @@ __all__ = [
     "check_subgroups",
     "check_unused_questions",
     "check_arm_totals",
+    "check_total_events",
 ]
 
 #: Fraction of the log-CI width the log estimate may be off the midpoint (metafor's ``cifac``).
@@ -239,3 +240,27 @@ def check_arm_totals(where: Where, comp: Comparison, study_n: int | None) -> Non
     if total > study_n:
         where.at("experimental").warn(
             "n", f"the arms hold {total} patients, more than the study's n = {study_n}")
+
+
+def check_total_events(where: Where, total_events: int | None, experimental: Arm | None,
+                       reference: Arm | None) -> None:
+    """Total events cannot exceed the patients of both arms; they should match the arms' events.
+
+    An error when ``total_events`` is above the sum of the arms' ``n`` (both
+    known); a warning when both arms print their events and these do not add
+    up to ``total_events``.
+    """
+    if total_events is None or experimental is None or reference is None:
+        return
+    arms = (experimental, reference)
+    if all(a.n is not None for a in arms):
+        n = sum(a.n for a in arms)
+        if total_events > n:
+            where.error("total_events", f"total events ({total_events}) exceed the patients of "
+                                        f"both arms ({experimental.n} + {reference.n} = {n})")
+            return
+    if all(a.events is not None for a in arms):
+        d = sum(a.events for a in arms)
+        if d != total_events:
+            where.warn("total_events", f"total events ({total_events}) differ from the arms' events "
+                                       f"({experimental.events} + {reference.events} = {d})")
