@@ -129,6 +129,80 @@ def test_calibration_matches_script():
         assert round(got["extra_sd"], places) == pytest.approx(entry["extra_sd"], abs=10 ** -(places + 3))
         assert got["n"] == entry["n"]
         assert entry["source"] == "data/validation/comparisons.csv"
+        assert entry["family"] == got["family"]
+
+
+def test_calibration_is_one_value_per_family():
+    """Methods sharing a point estimate share the extra SD (and the rows behind it)."""
+    from survmeta.reconstruct.methods import FAMILIES
+
+    shipped = json.loads(CALIBRATION.read_text(encoding="utf-8"))["methods"]
+    for family, members in FAMILIES.items():
+        entries = [shipped[m] for m in members if m in shipped]
+        assert entries == [] or len(entries) == len(members), family
+        assert len({(e["extra_sd"], e["n"], e["family"]) for e in entries}) <= 1, family
+    # the median-ratio family: every row prints both medians, so all rows count
+    assert shipped["median_ratio_events"]["n"] == len(ROWS)
+
+
+def test_best_available_uses_what_the_package_applies():
+    """The script's in-sample extra SD per best-available row is the selector's, with the
+    calibration read through survmeta.reconstruct.calibration."""
+    from survmeta.reconstruct.calibration import load_calibration
+    from survmeta.reconstruct.select import estimate_comparison
+
+    mod = _script()
+    result = mod.compute(DATA, applied_calibration=load_calibration(CALIBRATION))
+    rows = {r.id: r for r in result["rows"]}
+    cal = load_calibration(CALIBRATION)
+    for r in result["best"]:
+        sel = estimate_comparison(rows[r.row].comparison, calibration=cal)
+        extra = sel.se_extra
+        assert mod.covered(r, extra) == (abs(r.d) <= mod.Z95 * sel.se)
+        assert (r.method in cal) == (extra > 0)
+
+
+# -- the estimators, on closed forms ---------------------------------------------------------
+#
+# d = (0.3, 0.1, -0.1, 0.1): mean d^2 = (0.09 + 3 * 0.01)/4 = 0.03, so RMS = sqrt(0.03);
+# bias = mean d = 0.1; d - 0.1 = (0.2, 0, -0.2, 0), so SD about the bias = sqrt(0.08/4)
+# = sqrt(0.02), and RMS^2 = bias^2 + SD^2 = 0.01 + 0.02. With se_est = 0.25, se_rep = 0.15,
+# se_est^2 - se_rep^2 = 0.04 > 0.03, so the Hausman extra^2 is truncated at 0; with equal
+# SEs it is the RMS; the independent MoM subtracts 0.0625 + 0.0225 and is 0.
+# Tolerance EXACT = 1e-12 (same arithmetic); the ML optimiser to 1e-5.
+
+EXACT = 1e-12
+
+
+def _results(mod, se_est, se_rep):
+    return [mod.Result(f"r{i}", "m", d, se_est, 0.0, se_rep) for i, d in enumerate((0.3, 0.1, -0.1, 0.1))]
+
+
+def test_rms_bias_and_sd_closed_form():
+    mod = _script()
+    res = _results(mod, 0.2, 0.2)
+    fam = mod.summarise_family("median_ratio", res, shipped=True)
+    assert fam.rms == pytest.approx(math.sqrt(0.03), abs=EXACT)
+    assert fam.bias == pytest.approx(0.1, abs=EXACT)
+    assert fam.sd == pytest.approx(math.sqrt(0.02), abs=EXACT)
+    assert fam.rms**2 == pytest.approx(fam.bias**2 + fam.sd**2, abs=EXACT)
+
+
+def test_hausman_estimators_closed_form():
+    mod = _script()
+    # equal SEs: no sampling part left in Var(d), so the Hausman moments give the RMS
+    same = _results(mod, 0.2, 0.2)
+    assert mod.extra_sd_hausman(same) == pytest.approx(math.sqrt(0.03), abs=EXACT)
+    # the ML of d ~ N(0, extra^2) is also the RMS
+    assert mod.extra_sd_hausman_ml(same) == pytest.approx(math.sqrt(0.03), abs=1e-5)
+    # se_est^2 - se_rep^2 = 0.04 > mean d^2 = 0.03: truncated at 0
+    wider = _results(mod, 0.25, 0.15)
+    assert mod.extra_sd_hausman(wider) == 0.0
+    # independent model subtracts both variances: 0.03 - 0.085 < 0 -> 0
+    assert mod.extra_sd_mom_independent(wider) == 0.0
+    # se_est^2 - se_rep^2 = 0.0125 - 0.0025 = 0.01: extra^2 = 0.03 - 0.01 = 0.02
+    mild = _results(mod, math.sqrt(0.0125), 0.05)
+    assert mod.extra_sd_hausman(mild) == pytest.approx(math.sqrt(0.02), abs=EXACT)
 
 
 def test_reconstruction_hides_the_reported_hr():

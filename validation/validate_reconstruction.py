@@ -11,34 +11,51 @@ reported log HR.
 Per method the script reports: rows, median and mean absolute error of the
 log HR, bias (mean of estimate - reported), and the share of rows whose
 reported log HR lies inside the nominal 95% interval of the reconstruction,
-before and after adding the calibrated extra error SD (after: both in-sample
-and leave-one-out, the honest figure).
+before and after adding the calibrated extra error SD the package applies
+(after: in-sample and leave-one-out, the honest figure).
 
-Extra error SD
---------------
-Write ``d_i = est_i - reported_i``. The reconstruction and the reported HR are
-computed from the same patients, so their sampling errors largely cancel in
-``d_i``; what is left is the method's own error (non-exponential survival,
-rounding of medians and p-values, a p-value bound used for an exact p). The
-calibrated SD is the maximum-likelihood SD of ``d ~ N(0, extra^2)``::
+Families and the extra error SD
+-------------------------------
+The extra error belongs to the point estimate, not to the SE formula. Methods
+that share a point estimate form a family
+(:data:`survmeta.reconstruct.methods.FAMILIES`): the three median ratios
+share ``log(median_r / median_e)``, ``chisq`` and ``p_events`` share
+``sign z / sqrt(V)`` with V from events per arm. Per family, write
+``d_i = est_i - reported_i`` for every row giving the family's point estimate
+(for the median ratios: every row with both medians). The shipped value is
+the root mean square
 
-    extra_sd = sqrt(mean(d_i^2))
+    extra_sd = sqrt(mean(d_i^2)) = sqrt(bias^2 + SD^2)
 
-(bias is included, not removed: an uncorrected bias is part of the error a
-user of the method carries). Added in quadrature to the method's sampling SE,
-``se = sqrt(se_method^2 + extra_sd^2)`` then describes an approximate estimate
-as a noisy stand-in for the reported HR it replaces. For comparison the script
-also prints the method-of-moments value that treats the two estimates as
-independent, ``max(0, mean(d^2 - se_est^2 - se_rep^2))``; because the errors
-are shared it is close to zero and is not what is stored.
+(the ML SD of ``d ~ N(0, extra^2)``): bias and spread together, a
+conservative choice that does not correct the bias (the validation rows all
+favour the experimental arm, HR 0.55-0.81, so a bias correction could not be
+validated for null or harmful effects). The script prints bias and SD
+separately, and two comparison estimators that are not shipped:
+
+* Hausman-style: the reported HR is the efficient estimate and the
+  reconstruction an inefficient one of the same quantity from the same
+  patients, so ``Var(d) = se_est^2 - se_rep^2 + extra^2`` and
+  ``extra^2 = mean(d^2 - max(0, se_est^2 - se_rep^2))`` (moments, truncated at
+  0), and its maximum-likelihood version;
+* the method of moments that treats the two estimates as independent,
+  ``max(0, mean(d^2 - se_est^2 - se_rep^2))``. This is the wrong model (the
+  estimates come from the same patients), which is why it is 0; it is shown
+  only to make that visible.
+
+A family with fewer than :data:`MIN_ROWS` rows is not calibrated: its methods
+are left out of the file and the selector flags their estimates
+``uncalibrated``.
 
 Usage::
 
-    python validation/validate_reconstruction.py [--write-calibration] [--data PATH]
+    python validation/validate_reconstruction.py [--write-calibration] [--rows] [--data PATH]
 
-With ``--write-calibration`` the per-method values are written to
-``src/survmeta/reconstruct/calibration.json`` (methods with fewer than
-:data:`MIN_ROWS` rows are left out and stay uncalibrated).
+With ``--write-calibration`` the family values are written to
+``src/survmeta/reconstruct/calibration.json`` under each member method id
+(with the family id in ``family``). The "best available" coverage uses the
+selector with exactly the calibration the package applies (read through
+:mod:`survmeta.reconstruct.calibration`; after writing, re-read from the file).
 """
 
 from __future__ import annotations
@@ -53,10 +70,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scipy.optimize import minimize_scalar
 from scipy.stats import norm
 
 from survmeta.errors import SurvmetaError
 from survmeta.reconstruct import methods as M
+from survmeta.reconstruct.calibration import load_calibration, parse_calibration
+from survmeta.reconstruct.select import estimate_comparison
 from survmeta.registry.records import NR, Arm, Comparison, PValue
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +86,7 @@ CALIBRATION = ROOT / "src" / "survmeta" / "reconstruct" / "calibration.json"
 #: Approximate methods validated here (the method ids of survmeta.reconstruct.methods).
 VALIDATED = (
     "p_events",
+    "p_total_events",
     "median_ratio_ci",
     "median_ratio_events",
     "median_ratio_p",
@@ -73,7 +94,10 @@ VALIDATED = (
     "p_patients",
 )
 
-#: A method needs at least this many rows to get a calibrated extra SD.
+#: Families of validated methods (those sharing a point estimate), in report order.
+FAMILIES = {f: tuple(m for m in members if m in VALIDATED) for f, members in M.FAMILIES.items()}
+
+#: A family needs at least this many rows to get a calibrated extra SD.
 MIN_ROWS = 5
 
 #: Decimal places of extra_sd in calibration.json.
@@ -141,6 +165,8 @@ def load_rows(path: Path = DATA) -> list[Row]:
             level = float(r["hr_level"] or 0.95)
             z = norm.ppf(0.5 + level / 2)
             sided = int(r["p_sided"] or 2)
+            ev = (_int(r["events_exp"]), _int(r["events_ref"]))
+            total = None if None in ev else ev[0] + ev[1]
             comp = Comparison(
                 id=r["endpoint"].lower(),
                 study_id=r["id"],
@@ -154,6 +180,9 @@ def load_rows(path: Path = DATA) -> list[Row]:
                                r["median_ref"], r["median_ref_lower"], r["median_ref_upper"]),
                 p=parse_p(r["p_text"], sided),
                 hr=None,  # hidden
+                total_events=total,
+                derived=() if total is None else
+                ("total_events: sum of the printed per-arm events",),
                 time_unit=r["time_unit"] or "months",
             )
             rows.append(
@@ -192,10 +221,10 @@ class Result:
         return self.est - self.target
 
 
-def reconstruct_all(rows: list[Row]) -> tuple[dict[str, list[Result]], list[Result], dict]:
-    """Every validated method on every row, and the selector's choice per row.
+def reconstruct_all(rows: list[Row]) -> tuple[dict[str, list[Result]], dict]:
+    """Every validated method on every row.
 
-    Returns (results by method, best-available results, reasons a method did not apply).
+    Returns (results by method, reasons a method did not apply).
     """
     by_method: dict[str, list[Result]] = {m: [] for m in VALIDATED}
     skipped: dict[str, dict[str, str]] = {m: {} for m in VALIDATED}
@@ -210,48 +239,108 @@ def reconstruct_all(rows: list[Row]) -> tuple[dict[str, list[Result]], list[Resu
                 skipped[m][row.id] = f"error: {exc}"
                 continue
             by_method[m].append(Result(row.id, m, est.log_hr, est.se, row.log_hr, row.se_reported, est.flags))
-    best = []
-    try:
-        from survmeta.reconstruct.select import estimate_comparison
-    except ImportError:  # selector not available: best = first applicable in DEFAULT_ORDER
-        estimate_comparison = None
-    for row in rows:
-        chosen = None
-        if estimate_comparison is not None:
-            sel = estimate_comparison(row.comparison, calibration={})
-            chosen = sel.chosen
-        else:
-            for m in M.DEFAULT_ORDER:
+    return by_method, skipped
+
+
+def family_results(rows: list[Row], by_method: dict[str, list[Result]]) -> dict[str, list[Result]]:
+    """Per family, one result per row: the family's shared point estimate vs the reported log HR.
+
+    The median-ratio family uses every row with both medians
+    (:func:`survmeta.reconstruct.methods.median_log_ratio`), whatever SE
+    method applies; its ``se`` (for the Hausman comparison only) is the
+    first member's in family order that applies. Other families use the first
+    member that applies on the row.
+    """
+    out: dict[str, list[Result]] = {}
+    for fam, members in FAMILIES.items():
+        res = []
+        for row in rows:
+            first = next((r for m in members for r in by_method[m] if r.row == row.id), None)
+            if fam == "median_ratio":
                 try:
-                    chosen = M.run_method(m, row.comparison)
-                    break
-                except M.NotApplicable:
+                    est = M.median_log_ratio(row.comparison)
+                except (M.NotApplicable, SurvmetaError):
                     continue
-        if chosen is not None:
-            best.append(Result(row.id, chosen.method, chosen.log_hr, chosen.se, row.log_hr,
-                               row.se_reported, chosen.flags))
-    return by_method, best, skipped
+                se = first.se if first is not None else float("nan")
+                res.append(Result(row.id, fam, est, se, row.log_hr, row.se_reported))
+            elif first is not None:
+                res.append(Result(row.id, fam, first.est, first.se, row.log_hr, row.se_reported, first.flags))
+        out[fam] = res
+    return out
 
 
 # ---------------------------------------------------------------------------
 # statistics
 
 
-def extra_sd_ml(results: list[Result]) -> float:
-    """ML SD of d ~ N(0, extra^2): the root mean square discrepancy."""
+def extra_sd_rms(results: list[Result]) -> float:
+    """The shipped estimator: root mean square discrepancy (ML SD of d ~ N(0, extra^2))."""
     return math.sqrt(sum(r.d**2 for r in results) / len(results)) if results else float("nan")
 
 
-def extra_sd_mom_independent(results: list[Result]) -> float:
-    """Method of moments treating estimate and reported HR as independent."""
-    if not results:
+def _hausman_v(r: Result) -> float:
+    """Var(est - reported) from sampling when the reported estimate is efficient."""
+    return max(0.0, r.se**2 - r.se_reported**2)
+
+
+def extra_sd_hausman(results: list[Result]) -> float:
+    """Hausman-style moments: ``extra^2 = mean(d^2 - max(0, se_est^2 - se_rep^2))``, truncated at 0."""
+    res = [r for r in results if math.isfinite(r.se)]
+    if not res:
         return float("nan")
-    v = sum(r.d**2 - r.se**2 - r.se_reported**2 for r in results) / len(results)
+    v = sum(r.d**2 - _hausman_v(r) for r in res) / len(res)
+    return math.sqrt(max(0.0, v))
+
+
+def extra_sd_hausman_ml(results: list[Result]) -> float:
+    """ML of ``d_i ~ N(0, max(0, se_est^2 - se_rep^2) + extra^2)`` over extra >= 0."""
+    res = [r for r in results if math.isfinite(r.se)]
+    if not res:
+        return float("nan")
+
+    def nll(x: float) -> float:
+        total = 0.0
+        for r in res:
+            var = _hausman_v(r) + x * x
+            if var <= 0:
+                return math.inf
+            total += math.log(var) + r.d**2 / var
+        return 0.5 * total
+
+    fit = minimize_scalar(nll, bounds=(1e-6, 2.0), method="bounded", options={"xatol": 1e-7})
+    return float(fit.x)
+
+
+def extra_sd_mom_independent(results: list[Result]) -> float:
+    """Method of moments treating estimate and reported HR as independent (the wrong model)."""
+    res = [r for r in results if math.isfinite(r.se)]
+    if not res:
+        return float("nan")
+    v = sum(r.d**2 - r.se**2 - r.se_reported**2 for r in res) / len(res)
     return math.sqrt(max(0.0, v))
 
 
 def covered(r: Result, extra: float) -> bool:
     return abs(r.d) <= Z95 * math.sqrt(r.se**2 + extra**2)
+
+
+def calibration_from(fam_results: dict[str, list[Result]], source: str) -> dict[str, dict]:
+    """Calibration entries per method: the family value under each member (families with >= MIN_ROWS rows)."""
+    out = {}
+    for fam, members in FAMILIES.items():
+        res = fam_results[fam]
+        if len(res) < MIN_ROWS:
+            continue
+        value = round(extra_sd_rms(res), PRECISION)
+        for m in members:
+            out[m] = {"extra_sd": value, "n": len(res), "source": source, "family": fam}
+    return out
+
+
+def applied_extra(calibration: dict, method: str) -> float:
+    """The extra SD the package applies to ``method`` under a parsed calibration (0 if none)."""
+    entry = calibration.get(method)
+    return 0.0 if entry is None else entry.extra_sd
 
 
 @dataclass
@@ -264,27 +353,44 @@ class Summary:
     cover_before: float
     cover_after: float
     cover_loo: float
-    extra_sd: float
-    extra_sd_mom: float
     cover_d_loo: float
+    extra_applied: float
+    extra_hausman: float
 
 
-def summarise(method: str, results: list[Result], extra_for=None) -> Summary:
+@dataclass
+class FamilySummary:
+    family: str
+    members: tuple
+    n: int
+    bias: float
+    sd: float
+    rms: float
+    hausman: float
+    hausman_ml: float
+    mom_independent: float
+    shipped: bool
+
+
+def _share(flags: list[bool]) -> float:
+    return sum(flags) / len(flags) if flags else float("nan")
+
+
+def summarise(method: str, results: list[Result], extra_for) -> Summary:
     """Statistics of one group of results.
 
-    ``extra_for(result, leave_out)`` gives the extra SD to add to a result
-    (in-sample when ``leave_out`` is False, estimated without that row when
-    True); default: this group's own ML estimate.
+    ``extra_for(result, leave_out)`` gives the extra SD the package applies
+    to a result: in-sample when ``leave_out`` is False, with the calibration
+    rebuilt without that row when True. ``cover_d_loo`` (``|d| <= 1.96
+    extra``, the check that matches how the extra SD is defined) is over the
+    rows that get a calibrated extra SD only.
     """
     n = len(results)
     nan = float("nan")
     if n == 0:
         return Summary(method, 0, nan, nan, nan, nan, nan, nan, nan, nan, nan)
-    if extra_for is None:
-        def extra_for(r, leave_out, _res=results):
-            pool = [x for x in _res if x is not r] if leave_out else _res
-            return extra_sd_ml(pool) if pool else 0.0
     absd = [abs(r.d) for r in results]
+    applied = sorted({extra_for(r, False) for r in results})
     return Summary(
         method=method,
         n=n,
@@ -294,47 +400,97 @@ def summarise(method: str, results: list[Result], extra_for=None) -> Summary:
         cover_before=sum(covered(r, 0.0) for r in results) / n,
         cover_after=sum(covered(r, extra_for(r, False)) for r in results) / n,
         cover_loo=sum(covered(r, extra_for(r, True)) for r in results) / n,
-        extra_sd=extra_sd_ml(results),
-        extra_sd_mom=extra_sd_mom_independent(results),
-        cover_d_loo=sum(abs(r.d) <= Z95 * extra_for(r, True) for r in results) / n,
+        cover_d_loo=_share([abs(r.d) <= Z95 * extra_for(r, True)
+                            for r in results if extra_for(r, True) > 0]),
+        extra_applied=applied[0] if len(applied) == 1 else nan,
+        extra_hausman=extra_sd_hausman(results),
     )
 
 
-def calibration_from(by_method: dict[str, list[Result]]) -> dict[str, dict]:
-    """Per-method calibration entries (methods with at least MIN_ROWS rows)."""
-    source = DATA.relative_to(ROOT).as_posix()
-    out = {}
-    for m in VALIDATED:
-        res = by_method[m]
-        if len(res) >= MIN_ROWS:
-            out[m] = {"extra_sd": round(extra_sd_ml(res), PRECISION), "n": len(res), "source": source}
-    return out
+def summarise_family(fam: str, results: list[Result], shipped: bool) -> FamilySummary:
+    n = len(results)
+    nan = float("nan")
+    if n == 0:
+        return FamilySummary(fam, FAMILIES[fam], 0, nan, nan, nan, nan, nan, nan, False)
+    bias = sum(r.d for r in results) / n
+    sd = math.sqrt(sum((r.d - bias) ** 2 for r in results) / n)
+    return FamilySummary(
+        family=fam,
+        members=FAMILIES[fam],
+        n=n,
+        bias=bias,
+        sd=sd,
+        rms=extra_sd_rms(results),
+        hausman=extra_sd_hausman(results),
+        hausman_ml=extra_sd_hausman_ml(results),
+        mom_independent=extra_sd_mom_independent(results),
+        shipped=shipped,
+    )
 
 
-def compute(path: Path = DATA) -> dict:
-    """Everything the report and the calibration file need, as plain data."""
+def _calibration_data(rows: list[Row], path: Path) -> dict:
+    by_method, _ = reconstruct_all(rows)
+    fam = family_results(rows, by_method)
+    try:
+        source = Path(path).resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        source = str(path)
+    return {
+        "methods": calibration_from(fam, source),
+        "generated_by": "validation/validate_reconstruction.py",
+        "data_sha256": data_sha256(path),
+    }
+
+
+def compute(path: Path = DATA, applied_calibration: dict | None = None) -> dict:
+    """Everything the report and the calibration file need, as plain data.
+
+    ``applied_calibration`` (parsed entries, as :func:`load_calibration`
+    returns) is what the coverage after calibration uses; by default the
+    entries this run computes, read through
+    :func:`survmeta.reconstruct.calibration.parse_calibration`, i.e. exactly
+    what the package applies once they are written.
+    """
     rows = load_rows(path)
-    by_method, best, skipped = reconstruct_all(rows)
-    summaries = [summarise(m, by_method[m]) for m in VALIDATED]
+    by_method, skipped = reconstruct_all(rows)
+    fam_results = family_results(rows, by_method)
+    calibration = _calibration_data(rows, path)
+    cal = parse_calibration(calibration) if applied_calibration is None else applied_calibration
 
-    # best available: each row's extra SD is the one of the method chosen for it
-    def best_extra(r: Result, leave_out: bool) -> float:
-        pool = [x for x in by_method.get(r.method, []) if not (leave_out and x.row == r.row)]
-        return extra_sd_ml(pool) if len(pool) >= 1 else 0.0
+    # leave-one-out: the calibration rebuilt without each row, as the package would apply it
+    loo_cal = {row.id: parse_calibration(_calibration_data([x for x in rows if x is not row], path))
+               for row in rows}
 
-    best_summary = summarise("best available", best, extra_for=best_extra)
+    def extra_for(r: Result, leave_out: bool) -> float:
+        return applied_extra(loo_cal[r.row] if leave_out else cal, r.method)
+
+    summaries = [summarise(m, by_method[m], extra_for) for m in VALIDATED]
+    family_summaries = [summarise_family(f, fam_results[f], f in {e.family for e in cal.values()})
+                        for f in FAMILIES]
+
+    # best available: the selector's choice and the extra SD it applies
+    best, best_extra = [], {}
+    for row in rows:
+        sel = estimate_comparison(row.comparison, calibration=cal)
+        if sel.chosen is None:
+            continue
+        c = sel.chosen
+        best.append(Result(row.id, c.method, c.log_hr, c.se, row.log_hr, row.se_reported, c.flags))
+        best_extra[row.id, False] = sel.se_extra
+        best_extra[row.id, True] = estimate_comparison(row.comparison, calibration=loo_cal[row.id]).se_extra
+
+    best_summary = summarise("best available", best, lambda r, loo: best_extra[r.row, loo])
     return {
         "rows": rows,
         "by_method": by_method,
+        "families": fam_results,
         "best": best,
         "skipped": skipped,
         "summaries": summaries,
+        "family_summaries": family_summaries,
         "best_summary": best_summary,
-        "calibration": {
-            "methods": calibration_from(by_method),
-            "generated_by": "validation/validate_reconstruction.py",
-            "data_sha256": data_sha256(path),
-        },
+        "applied": cal,
+        "calibration": calibration,
     }
 
 
@@ -353,15 +509,31 @@ def _pct(x):
 def table(result: dict) -> str:
     head = (
         "| method | n | median abs err | mean abs err | bias | cover 95% (no extra) "
-        "| cover (+extra, in-sample) | cover (+extra, leave-one-out) | |d| <= 1.96 extra (leave-one-out) "
-        "| extra SD (ML) | extra SD (MoM, indep.) |"
+        "| cover (+extra, in-sample) | cover (+extra, leave-one-out) | |d| <= 1.96 extra (leave-one-out, calibrated rows) "
+        "| extra SD applied | Hausman extra SD (own SE) |"
     )
     lines = [head, "|" + "---|" * 11]
     for s in result["summaries"] + [result["best_summary"]]:
+        applied = "per row" if s.n and math.isnan(s.extra_applied) else _f(s.extra_applied)
         lines.append(
             f"| {s.method} | {s.n} | {_f(s.median_abs)} | {_f(s.mean_abs)} | {_f(s.bias, '{:+.3f}')} "
             f"| {_pct(s.cover_before)} | {_pct(s.cover_after)} | {_pct(s.cover_loo)} | {_pct(s.cover_d_loo)} "
-            f"| {_f(s.extra_sd)} | {_f(s.extra_sd_mom)} |"
+            f"| {applied} | {_f(s.extra_hausman)} |"
+        )
+    return "\n".join(lines)
+
+
+def family_table(result: dict) -> str:
+    head = (
+        "| family | methods | n | bias (mean d) | SD of d about the bias | RMS of d (shipped) "
+        "| Hausman MoM | Hausman ML | independent MoM (wrong model) | calibrated |"
+    )
+    lines = [head, "|" + "---|" * 10]
+    for f in result["family_summaries"]:
+        lines.append(
+            f"| {f.family} | {', '.join(f.members)} | {f.n} | {_f(f.bias, '{:+.3f}')} | {_f(f.sd)} "
+            f"| {_f(f.rms)} | {_f(f.hausman)} | {_f(f.hausman_ml)} | {_f(f.mom_independent)} "
+            f"| {'yes' if f.shipped else f'no (< {MIN_ROWS} rows)'} |"
         )
     return "\n".join(lines)
 
@@ -404,17 +576,29 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", action="store_true", help="also print the per-comparison table")
     args = ap.parse_args(argv)
     result = compute(args.data)
-    print(f"{len(result['rows'])} comparisons from {args.data.relative_to(ROOT) if args.data.is_absolute() and ROOT in args.data.parents else args.data}")
+    if args.write_calibration:
+        write_calibration(result)
+        # re-read through the package: the coverage below is what it applies
+        shipped = load_calibration(CALIBRATION)
+        if shipped != result["applied"]:
+            raise SystemExit("calibration.json read back differs from what was written")
+        result = compute(args.data, applied_calibration=shipped)
+    shown = args.data.relative_to(ROOT) if args.data.is_absolute() and ROOT in args.data.parents else args.data
+    print(f"{len(result['rows'])} comparisons from {shown}")
     print()
     print(table(result))
+    print()
+    print(family_table(result))
     print()
     print(targets(result))
     if args.rows:
         print()
         print(per_row_table(result))
     if args.write_calibration:
-        write_calibration(result)
         print(f"\nwrote {CALIBRATION.relative_to(ROOT)}")
+    elif CALIBRATION.exists() and load_calibration(CALIBRATION) != result["applied"]:
+        print(f"\nnote: {CALIBRATION.relative_to(ROOT)} differs from this run; "
+              "rerun with --write-calibration")
     return 0
 
 

@@ -331,3 +331,119 @@ def test_method_table_is_consistent():
     assert set(M.METHOD_FUNCTIONS) == set(M.METHODS) == set(M.METHOD_TITLES)
     assert "p_patients" not in M.DEFAULT_ORDER
     assert M.APPROXIMATE | M.EXACT == set(M.METHODS)
+
+
+# -- p + total events (Tierney 2007: V = D n_e n_r / (n_e + n_r)^2, D/4 for 1:1) ----------
+
+
+def test_p_total_events_equal_allocation_is_d_over_4():
+    """D = 100, group sizes unknown: V = 100/4 = 25, SE = 0.2, log HR = -1.959964 * 0.2."""
+    c = comparison(p=pval("0.05"), total_events=100, direction="favours experimental")
+    est = M.p_total_events(c)
+    assert est.se == pytest.approx(0.2, abs=EXACT)
+    assert est.log_hr == pytest.approx(-1.959964 * 0.2, abs=TABLE)
+    assert any("1:1" in a and "assumed" in a for a in est.assumptions)
+    assert est.approximate
+
+
+def test_p_total_events_unequal_allocation():
+    """D = 90, n 200:100: V = 90 * 200 * 100 / 300^2 = 20, SE = 1/sqrt(20)."""
+    c = comparison(Arm("e", n=200), Arm("r", n=100), p=pval("0.05"), total_events=90,
+                   direction="favours reference")
+    est = M.p_total_events(c)
+    assert est.se == pytest.approx(1 / math.sqrt(20), abs=EXACT)
+    assert est.log_hr == pytest.approx(1.959964 / math.sqrt(20), abs=TABLE)
+    assert any("200:100" in a for a in est.assumptions)
+
+
+def test_p_total_events_matches_p_events_when_events_split_as_patients():
+    """Events split 2:1 like the patients (60/30 of 90, n 200:100): both give V = 20."""
+    c = comparison(Arm("e", n=200, events=60), Arm("r", n=100, events=30), p=pval("0.01"),
+                   total_events=90, direction="favours experimental")
+    a, b = M.p_total_events(c), M.p_events(c)
+    assert a.se == pytest.approx(b.se, abs=EXACT)
+    assert a.log_hr == pytest.approx(b.log_hr, abs=EXACT)
+
+
+def test_p_total_events_needs_total_events():
+    with pytest.raises(NotApplicable, match="total events not reported") as info:
+        M.p_total_events(comparison(p=pval("0.05"), direction="favours experimental"))
+    assert info.value.missing
+
+
+def test_p_total_events_is_after_p_events_in_the_order():
+    order = M.DEFAULT_ORDER
+    assert order.index("p_total_events") == order.index("p_events") + 1
+    assert M.family_of("p_total_events") == "p_value_total_events"
+
+
+# -- hr_p with an adjusted HR --------------------------------------------------------
+
+
+def test_hr_p_does_not_use_the_comparison_p_for_an_adjusted_hr():
+    """Zhou 2023 (EGFR/ALK/ROS1): adjusted HR 1.12, its own p 0.73, log-rank p 0.0145.
+    Without the HR's own p, the log-rank p must not stand in for it."""
+    c = comparison(hr=ReportedHR(1.12, adjusted=True), p=pval("0.0145"))
+    with pytest.raises(NotApplicable, match="adjusted HR without a p-value of its own") as info:
+        M.hr_p(c)
+    assert not info.value.missing
+    # with its own p the adjusted HR is used: SE = log(1.12) / Phi^-1(1 - 0.73/2)
+    own = M.hr_p(comparison(hr=ReportedHR(1.12, adjusted=True, p=pval("0.73")), p=pval("0.0145")))
+    assert own.se == pytest.approx(math.log(1.12) / norm.isf(0.365), abs=EXACT)
+
+
+def test_hr_p_fallback_for_an_unadjusted_hr_warns():
+    est = M.hr_p(comparison(hr=ReportedHR(0.5, adjusted=False), p=pval("0.05")))
+    assert est.se == pytest.approx(math.log(2) / 1.959964, abs=TABLE)
+    assert any("no p-value of its own" in w for w in est.warnings)
+
+
+# -- one-sided p above 0.5 ------------------------------------------------------------
+
+
+def test_one_sided_p_above_half_flips_the_stated_direction():
+    """One-sided p = 0.9 testing 'favours experimental': z = Phi^-1(1 - 0.9) = -1.281552
+    in the tested direction, so log HR = +1.281552 / sqrt(V), V = 40*50/90."""
+    e, r = Arm("e", events=40), Arm("r", events=50)
+    c = comparison(e, r, p=pval("0.9", sided=1), direction="favours experimental")
+    est = M.p_events(c)
+    v = 40 * 50 / 90
+    assert est.log_hr == pytest.approx(1.281552 / math.sqrt(v), abs=TABLE)
+    assert est.se == pytest.approx(1 / math.sqrt(v), abs=EXACT)
+    assert any("sign is flipped" in a for a in est.assumptions)
+    # the same as a one-sided p = 0.1 testing the other direction
+    other = M.p_events(comparison(e, r, p=pval("0.1", sided=1), direction="favours reference"))
+    assert est.log_hr == pytest.approx(other.log_hr, abs=EXACT)
+
+
+def test_one_sided_p_above_half_does_not_flip_an_observed_direction():
+    """Direction from the medians is the observed one: no flip."""
+    e, r = Arm("e", events=40, median=12.0), Arm("r", events=50, median=8.0)
+    est = M.p_events(comparison(e, r, p=pval("0.9", sided=1)))
+    assert est.log_hr < 0
+    assert not any("flipped" in a for a in est.assumptions)
+
+
+def test_one_sided_p_bound_above_half_gives_no_side():
+    e, r = Arm("e", events=40), Arm("r", events=50)
+    with pytest.raises(NotApplicable, match="does not say on which side"):
+        M.p_events(comparison(e, r, p=pval("<0.9", sided=1), direction="favours experimental"))
+
+
+# -- families ---------------------------------------------------------------------------
+
+
+def test_every_approximate_method_is_in_exactly_one_family():
+    members = [m for ms in M.FAMILIES.values() for m in ms]
+    assert sorted(members) == sorted(M.APPROXIMATE)
+    assert len(members) == len(set(members))
+
+
+@pytest.mark.parametrize("method", M.FAMILIES["median_ratio"])
+def test_median_family_shares_the_point_estimate(method):
+    """log(m_r/m_e) = log(8/12) for every median-ratio method (Michiels 2005)."""
+    e = Arm("e", median=12.0, ci=(8.0, 18.0), events=40)
+    r = Arm("r", median=8.0, ci=(6.0, 11.0), events=55)
+    c = comparison(e, r, p=pval("0.04"))
+    assert M.run_method(method, c).log_hr == pytest.approx(math.log(8 / 12), abs=EXACT)
+    assert M.median_log_ratio(c) == pytest.approx(math.log(8 / 12), abs=EXACT)

@@ -298,3 +298,85 @@ def test_survmeta_reconstruct_is_callable_even_after_the_subpackage_is_imported(
     df = survmeta.reconstruct(registry(rich()))
     assert list(df.columns) == list(COLUMNS)
     assert pkg(registry(rich())).iloc[0]["method"] == "hr_ci"
+
+
+# -- short reasons ------------------------------------------------------------------------------
+
+
+def test_only_p_and_direction_gives_a_short_reason(no_calibration):
+    """As zhou2023/os_lung_progression: a p-value and a direction, nothing for an SE."""
+    c = comparison(p=pval("0.0041"), direction="favours reference")
+    s = estimate_comparison(c)
+    assert s.chosen is None
+    assert s.reason == ("no estimate: only a p-value and a direction are reported; an SE needs "
+                        "events per arm, total events, both medians or an HR")
+    # the per-method detail stays in explain
+    text = explain(registry(c), "s1/c1")
+    assert "events per arm not reported" in text and "total events not reported" in text
+
+
+@pytest.mark.parametrize("kw, expected", [
+    (dict(), "no estimate: nothing usable is reported (no HR, p-value, events or medians)"),
+    (dict(hr=ReportedHR(0.7)),
+     "no estimate: only an HR without a CI or p-value is reported; an SE for the HR needs its CI "
+     "or a p-value"),
+    (dict(experimental=Arm("e", median=12.0), reference=Arm("r", median=8.0)),
+     "no estimate: only both medians are reported; an SE for the ratio of medians needs their "
+     "CIs, events per arm or a p-value"),
+])
+def test_short_reason_says_what_is_reported(no_calibration, kw, expected):
+    assert estimate_comparison(comparison(**kw)).reason == expected
+
+
+def test_seed_reasons_are_short():
+    reg = _load_seed()
+    df = reconstruct(reg)
+    for reason in df.loc[~df["poolable"], "reason"]:
+        assert len(reason) <= 250, reason
+
+
+# -- calibration by family -----------------------------------------------------------------------
+
+
+def test_bundled_calibration_is_per_family():
+    cal = load_calibration()
+    from survmeta.reconstruct.methods import FAMILIES
+
+    for family, members in FAMILIES.items():
+        entries = [cal[m] for m in members if m in cal]
+        if not entries:
+            continue
+        assert len(entries) == len(members), f"{family}: only some members calibrated"
+        assert len({(e.extra_sd, e.n) for e in entries}) == 1, family
+        assert {e.family for e in entries} == {family}
+
+
+def test_median_ratio_events_gets_the_family_extra_sd():
+    """The three median-ratio methods share log(m_r/m_e), so they get one extra SD."""
+    cal = load_calibration()
+    values = {m: cal[m].extra_sd for m in ("median_ratio_ci", "median_ratio_events", "median_ratio_p")}
+    assert len(set(values.values())) == 1
+    s = estimate_comparison(rich(method="median_ratio_events"))
+    assert s.calibrated and s.se_extra == values["median_ratio_events"]
+    assert s.se == pytest.approx(math.hypot(math.sqrt(1 / 40 + 1 / 55), s.se_extra), abs=EXACT)
+
+
+def test_calibration_family_field_is_read(tmp_path):
+    path = tmp_path / "cal.json"
+    path.write_text(json.dumps({"methods": {"p_events": {"extra_sd": 0.1, "n": 20, "source": "x",
+                                                         "family": "p_value_events"}}}))
+    assert load_calibration(path)["p_events"].family == "p_value_events"
+    path.write_text(json.dumps({"methods": {"p_events": {"extra_sd": 0.1, "family": 3}}}))
+    with pytest.raises(SurvmetaError, match="family"):
+        load_calibration(path)
+
+
+def test_uncalibrated_family_is_flagged(monkeypatch):
+    """A family left out of the file (fewer than MIN_ROWS validation rows): no extra SD, flagged."""
+    cal = {m: MethodCalibration(m, 0.125, 21, "x", "median_ratio")
+           for m in ("median_ratio_ci", "median_ratio_events", "median_ratio_p")}
+    monkeypatch.setattr(sel_mod, "load_calibration", lambda: cal)
+    row = reconstruct(registry(rich(method="p_events"))).iloc[0]
+    assert row["se_extra"] == 0.0 and "uncalibrated" in row["flags"]
+    row = reconstruct(registry(rich(method="median_ratio_events"))).iloc[0]
+    assert row["se_extra"] == 0.125 and "uncalibrated" not in row["flags"]

@@ -95,6 +95,7 @@ def comparisons(draw):
         p=pval(p_text, sided=sided),
         logrank=LogRank(o_minus_e=draw(st.floats(-30, 30)), variance=draw(st.floats(1.0, 80.0))),
         chisq=draw(st.floats(0.0, 25.0)),
+        total_events=draw(st.one_of(st.none(), st.integers(10, 400))),
         effect=DirectEffect(theta, draw(st.floats(0.01, 2.0))),
         direction=draw(st.sampled_from(["favours experimental", "favours reference", None])),
     )
@@ -124,7 +125,7 @@ def test_swap_is_exercised_for_every_method():
     r = Arm("r", n=100, events=55, median=8.0, ci=(6.0, 11.0), expected=50.0)
     c = comparison(
         e, r, hr=ReportedHR(0.7, ci=(0.5, 0.98)), p=pval("0.04"),
-        logrank=LogRank(-5.0, 20.0), chisq=4.2, effect=DirectEffect(-0.3, 0.15),
+        logrank=LogRank(-5.0, 20.0), chisq=4.2, total_events=95, effect=DirectEffect(-0.3, 0.15),
         direction="favours experimental",
     )
     for method in M.METHODS:

@@ -4,13 +4,20 @@ The file ``calibration.json`` next to this module is produced by the
 validation script (``validation/``) from published comparisons that report
 both a HR and the summaries the approximate methods use. Its schema::
 
-    {"methods": {"<method id>": {"extra_sd": float, "n": int, "source": str}},
-     "generated_by": "...", "date": "..."}
+    {"methods": {"<method id>": {"extra_sd": float, "n": int, "source": str,
+                                 "family": str}},
+     "generated_by": "...", "data_sha256": "..."}
 
 ``extra_sd`` is the SD of the log-HR error a method carries beyond its
 sampling SE; the selector adds it in quadrature, ``se = sqrt(se_sampling^2 +
 extra_sd^2)``. A method without an entry (or no file at all) gets
 ``se_extra = 0`` and the flag ``"uncalibrated"``.
+
+The extra error belongs to the point estimate, so it is estimated per
+*family* of methods sharing one point estimate
+(:data:`survmeta.reconstruct.methods.FAMILIES`) and written under each member
+method id with the family's id in ``family`` (optional; older files have
+none). ``n`` is the number of validation rows behind the family value.
 """
 
 from __future__ import annotations
@@ -35,6 +42,17 @@ class MethodCalibration:
     extra_sd: float
     n: int
     source: str
+    family: str | None = None
+
+
+def parse_calibration(data, where: str = "calibration") -> dict[str, MethodCalibration]:
+    """Calibration entries from the parsed JSON object (the schema above).
+
+    :func:`load_calibration` uses it on the file; the validation script uses
+    it on what it is about to write, so both see exactly what the selector
+    applies.
+    """
+    return _parse(data, where)
 
 
 def _parse(data, where: str) -> dict[str, MethodCalibration]:
@@ -53,7 +71,10 @@ def _parse(data, where: str) -> dict[str, MethodCalibration]:
             ) from None
         if not math.isfinite(extra_sd) or extra_sd < 0:
             raise SurvmetaError(f"{where}: methods.{method}.extra_sd must be >= 0, got {extra_sd!r}")
-        out[method] = MethodCalibration(method, extra_sd, n, str(entry.get("source", "")))
+        family = entry.get("family")
+        if family is not None and not isinstance(family, str):
+            raise SurvmetaError(f"{where}: methods.{method}.family must be a string")
+        out[method] = MethodCalibration(method, extra_sd, n, str(entry.get("source", "")), family)
     return out
 
 

@@ -65,6 +65,12 @@ _SENTENCES = {
         "arm (log-rank variance V = d_e d_r/(d_e + d_r), log HR = z/sqrt(V), SE = 1/sqrt(V))",
         ("Parmar 1998", "Tierney 2007"),
     ),
+    "p_total_events": (
+        "the log hazard ratio was estimated from the reported p-value and the total number of "
+        "events, with the log-rank variance V = D n_e n_r/(n_e + n_r)^2 from the total D and "
+        "the allocation ratio ({allocation}); log HR = z/sqrt(V), SE = 1/sqrt(V)",
+        ("Tierney 2007",),
+    ),
     "median_ratio_ci": (
         "the hazard ratio was approximated by the inverse ratio of the median times, assuming "
         "exponential survival in both arms, with the standard error combined from the "
@@ -141,6 +147,8 @@ def _inputs(c: Comparison) -> list[str]:
         lines.append(f"  log-rank O - E = {c.logrank.o_minus_e:g}, V = {c.logrank.variance:g}")
     if c.chisq is not None:
         lines.append(f"  log-rank chi-square = {c.chisq:g}")
+    if c.total_events is not None:
+        lines.append(f"  total events (both arms) = {c.total_events}")
     if c.effect is not None:
         lines.append(f"  log HR = {c.effect.log_hr:g}, SE = {c.effect.se:g} (given)")
     if c.direction is not None:
@@ -257,9 +265,12 @@ def explain(registry: Registry, key: str, method_order=None, force: str | None =
         if est.method in APPROXIMATE:
             if sel.calibrated:
                 entry = sel.calibration.get(est.method)
+                family = (f", shared by the {entry.family} family of methods with the same "
+                          "point estimate") if entry.family else ""
                 out.append(
                     f"  Calibrated extra error SD {sel.se_extra:.4f} added in quadrature "
-                    f"(from {entry.n} validation comparisons{'; ' + entry.source if entry.source else ''})."
+                    f"(from {entry.n} validation comparisons{family}"
+                    f"{'; ' + entry.source if entry.source else ''})."
                 )
             else:
                 out.append("  No calibration for this approximate method: SE is sampling error only "
@@ -294,7 +305,11 @@ def _paragraph(c: Comparison, study, sel) -> tuple[str, list[str]]:
     level = ""
     if est.method == "hr_ci":
         level = _pct(c.hr.level)
-    text = f"For {who}, {clause.format(level=level)}"
+    allocation = "1:1 assumed, group sizes not reported"
+    if est.method == "p_total_events" and est.inputs.get("n"):
+        ne, nr = est.inputs["n"]
+        allocation = f"{ne:g}:{nr:g}"
+    text = f"For {who}, {clause.format(level=level, allocation=allocation)}"
     if refs:
         text += " (" + "; ".join(f"{r.split()[0]} et al. {r.split()[1]}" for r in refs) + ")"
     se = sel.se
@@ -313,6 +328,9 @@ def _paragraph(c: Comparison, study, sel) -> tuple[str, list[str]]:
         text += " Because group sizes were used in place of event counts, the standard error is a lower bound."
     if any(a.startswith("one-sided p") for a in est.assumptions):
         text += " The one-sided p-value was converted to its two-sided equivalent."
+    if any("its sign is flipped" in a for a in est.assumptions):
+        text += (" The one-sided p-value was above 0.5, so the estimate was taken to point "
+                 "against the tested direction.")
     derived = [a.removeprefix("uses derived ") for a in est.assumptions if a.startswith("uses derived ")]
     if derived:
         text += f" Inputs derived by arithmetic from printed numbers: {', '.join(derived)}."

@@ -18,12 +18,20 @@ Method ids, in the default selection order (:data:`METHODS`):
 ``observed_expected``     observed and expected events per arm
 ``chisq``                 log-rank chi-square statistic, V from events per arm
 ``p_events``              p-value with events per arm
+``p_total_events``        p-value with total events (allocation from the
+                          group sizes, 1:1 when they are unknown)
 ``median_ratio_ci``       ratio of medians, SE from the per-arm median CIs
 ``median_ratio_events``   ratio of medians, SE from events per arm
 ``median_ratio_p``        ratio of medians, SE from the p-value
 ``p_patients``            p-value with patients instead of events (SE is a
                           lower bound; never chosen by default)
 ========================  ===================================================
+
+Methods that compute the same point estimate and differ only in the SE form a
+*family* (:data:`FAMILIES`): the three median ratios share
+``log(median_r / median_e)``; ``chisq`` and ``p_events`` share
+``sign z / sqrt(V)`` with V from events per arm. The calibrated extra error
+belongs to the point estimate, so it is estimated and stored per family.
 
 References
 ----------
@@ -68,8 +76,12 @@ __all__ = [
     "median_ratio_events",
     "median_ratio_p",
     "observed_expected",
+    "FAMILIES",
+    "family_of",
+    "median_log_ratio",
     "p_events",
     "p_patients",
+    "p_total_events",
     "run_method",
     "z_from_level",
     "z_from_p",
@@ -85,6 +97,7 @@ METHODS: tuple[str, ...] = (
     "observed_expected",
     "chisq",
     "p_events",
+    "p_total_events",
     "median_ratio_ci",
     "median_ratio_events",
     "median_ratio_p",
@@ -102,6 +115,25 @@ EXACT: frozenset[str] = frozenset({"direct", "hr_ci", "hr_p", "logrank_oe", "obs
 #: Approximate methods: their SE gets the calibrated extra error SD.
 APPROXIMATE: frozenset[str] = frozenset(METHODS) - EXACT
 
+#: Approximate methods grouped by the point estimate they share (the extra
+#: error of an approximation belongs to its point estimate, not to its SE):
+#: family id -> member method ids. Every approximate method is in one family.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "median_ratio": ("median_ratio_ci", "median_ratio_events", "median_ratio_p"),
+    "p_value_events": ("chisq", "p_events"),
+    "p_value_total_events": ("p_total_events",),
+    "p_value_patients": ("p_patients",),
+}
+
+
+def family_of(method: str) -> str | None:
+    """The family id of an approximate method (None for an exact one)."""
+    for fam, members in FAMILIES.items():
+        if method in members:
+            return fam
+    return None
+
+
 #: One-line description of each method, for tables and explanations.
 METHOD_TITLES: dict[str, str] = {
     "direct": "log HR and SE given directly",
@@ -111,6 +143,7 @@ METHOD_TITLES: dict[str, str] = {
     "observed_expected": "observed and expected events per arm",
     "chisq": "log-rank chi-square with V from events per arm",
     "p_events": "p-value with V from events",
+    "p_total_events": "p-value with V from total events and the allocation ratio",
     "median_ratio_ci": "ratio of medians (exponential arms), SE from the median CIs",
     "median_ratio_events": "ratio of medians (exponential arms), SE from events per arm",
     "median_ratio_p": "ratio of medians (exponential arms), SE from the p-value",
@@ -229,7 +262,10 @@ def z_from_p(p: float, sided: int = 2) -> float:
 
     Two-sided: ``|z| = Phi^{-1}(1 - p/2)``. One-sided: ``|z| = |Phi^{-1}(1 - p)|``,
     the same as a two-sided ``2 min(p, 1 - p)`` (Tierney 2007: a
-    one-sided p is doubled before use).
+    one-sided p is doubled before use). For a one-sided p above 0.5 the
+    signed deviate ``Phi^{-1}(1 - p)`` is negative: the estimate points
+    against the tested direction, which the p-value methods apply to the
+    sign (see :func:`p_events`).
 
     Raises
     ------
@@ -331,6 +367,11 @@ def _z_of(notes: _Notes, pv: PValue, name: str) -> tuple[float, float]:
             "which understates the evidence (conservative)",
         )
     if pv.sided == 1:
+        if p > 0.5 and pv.relation == "<":
+            raise NotApplicable(
+                f"one-sided p printed only as {pv.text!r}: a bound above 0.5 does not say on "
+                "which side of the null the estimate lies"
+            )
         if p > 0.5:
             notes.add(
                 "warnings",
@@ -345,22 +386,48 @@ def _z_of(notes: _Notes, pv: PValue, name: str) -> tuple[float, float]:
     return z_from_p(p, pv.sided), p
 
 
-def _direction_sign(notes: _Notes) -> tuple[int, str]:
+def _against_tested_direction(pv: PValue | None) -> bool:
+    """A one-sided p above 0.5: the estimate lies against the tested direction."""
+    return (
+        pv is not None
+        and pv.sided == 1
+        and pv.relation == "="
+        and pv.value is not None
+        and pv.value > 0.5
+    )
+
+
+def _direction_sign(notes: _Notes, pv: PValue | None = None) -> tuple[int, str]:
     """Sign of the log HR for methods whose statistic has no sign.
 
     Returns -1 when the experimental arm does better (HR < 1), +1 otherwise,
     with a sentence saying where the direction came from: the stated
     ``direction``, else the reported HR, else the medians (the arm with the
     longer median, or with a median not reached, does better).
+
+    With a one-sided p-value ``pv`` the stated ``direction`` is the direction
+    the test tested. A one-sided p above 0.5 means the estimate points the
+    other way (the signed deviate ``Phi^{-1}(1 - p)`` is negative), so the
+    sign is flipped and the flip recorded as an assumption. A direction taken
+    from the reported HR or the medians is the observed one and is not
+    flipped.
     """
     c = notes.comparison
     from_medians = _median_direction(c)
     if c.direction is not None:
         sign = -1 if c.direction == "favours experimental" else 1
         notes.used.append("direction")
+        how = f"direction as stated ({c.direction})"
+        if _against_tested_direction(pv):
+            sign = -sign
+            how = (
+                f"one-sided p = {pv.value:g} above 0.5 against the tested direction "
+                f"({c.direction}): the estimate points the other way, so its sign is flipped "
+                f"(z = Phi^-1(1 - p) = {float(norm.isf(pv.value)):.4f} in the tested direction)"
+            )
         if from_medians is not None and from_medians[0] != sign:
             notes.add("warnings", f"stated direction ({c.direction}) disagrees with the medians")
-        return sign, f"direction as stated ({c.direction})"
+        return sign, how
     if c.hr is not None and c.hr.estimate != 1.0:
         notes.used.append("hr.estimate")
         return (-1 if c.hr.estimate < 1.0 else 1), "direction from the reported HR"
@@ -508,7 +575,11 @@ def hr_p(comparison: Comparison) -> Estimate:
         SE     = |log HR| / z,   z = Phi^{-1}(1 - p/2)
 
     (one-sided p: ``z = Phi^{-1}(1 - p)``, i.e. the two-sided ``2p``). The
-    HR's own p is used when printed, else the comparison's p. "P<0.001" uses
+    HR's own p is used when printed. Without it, the comparison's p is used
+    for an HR not marked adjusted (an assumption, with a warning); for an
+    adjusted HR (``hr.adjusted = true``) it is not, because that p is usually
+    a univariable log-rank test of a different contrast (e.g. Zhou 2023,
+    EGFR/ALK/ROS1: adjusted HR p = 0.73, log-rank p = 0.0145). "P<0.001" uses
     the bound (SE overstated: flagged conservative). An HR of exactly 1 or
     p = 1 gives 0/0: not applicable.
     """
@@ -517,10 +588,20 @@ def hr_p(comparison: Comparison) -> Estimate:
         raise NotApplicable("no HR reported", missing=True)
     notes = _Notes(c, used=["hr.estimate"])
     est = _positive(c, "hr.estimate", c.hr.estimate)
+    if c.hr.p is None and c.p is not None and c.hr.adjusted:
+        raise NotApplicable(
+            "adjusted HR without a p-value of its own: the comparison's p-value is usually a "
+            "univariable (log-rank) test, not a test of the adjusted HR"
+        )
     pv, name = _pick_p(c, prefer_hr=True)
     z, p = _z_of(notes, pv, name)
     if name == "p":
         notes.add("assumptions", "the comparison's p-value taken as the test of the reported HR")
+        notes.add(
+            "warnings",
+            "the HR has no p-value of its own: the comparison's p-value is used as its test; "
+            "if that p comes from another test (e.g. a univariable log-rank test), the SE is off",
+        )
     if est == 1.0:
         raise NotApplicable("HR of exactly 1: log HR 0 and the SE |log HR|/z is undefined")
     if z == 0.0:
@@ -635,7 +716,7 @@ def _from_p_and_v(notes: _Notes, method: str, v: float, inputs: dict) -> Estimat
     z, p = _z_of(notes, pv, name)
     sign = 1
     if z > 0:
-        sign, how = _direction_sign(notes)
+        sign, how = _direction_sign(notes, pv)
         notes.add("assumptions", how)
     notes.add("assumptions", "the p-value comes from a log-rank (or equivalent) test")
     return notes.finish(
@@ -656,15 +737,57 @@ def p_events(comparison: Comparison) -> Estimate:
         log HR = (O - E) / V = sign * z / sqrt(V)
         SE     = 1 / sqrt(V)
 
-    With total events ``D`` and allocation ``n_e:n_r`` Tierney's alternative
-    is ``V = D n_e n_r / (n_e + n_r)^2`` (``D/4`` for 1:1); the registry
-    records events per arm, so the per-arm form is used. The sign is the
-    stated direction, else the reported HR, else the medians; with none of
-    them the p-value gives no estimate.
+    With only the total number of events see :func:`p_total_events`. The
+    sign is the stated direction, else the reported HR, else the medians;
+    with none of them the p-value gives no estimate. With a one-sided p the
+    stated direction is the tested one: a one-sided p above 0.5 flips the
+    sign (the estimate points against the tested direction; ``z =
+    Phi^{-1}(1 - p)`` is negative), recorded as an assumption.
     """
     notes = _Notes(comparison)
     v, inputs = _variance_from_events(notes)
     return _from_p_and_v(notes, "p_events", v, inputs)
+
+
+def p_total_events(comparison: Comparison) -> Estimate:
+    """p-value with the total number of events (Tierney 2007).
+
+    Formula, with ``z = Phi^{-1}(1 - p/2)``, total events ``D`` and the
+    allocation ``n_e:n_r`` (the group sizes)::
+
+        V      = D n_e n_r / (n_e + n_r)^2     (D/4 for 1:1 allocation)
+        log HR = sign * z / sqrt(V)
+        SE     = 1 / sqrt(V)
+
+    When the group sizes are not both reported, equal allocation (``V =
+    D/4``) is assumed and recorded. The sign is found as for
+    :func:`p_events` (including the flip for a one-sided p above 0.5).
+    """
+    c = comparison
+    if c.total_events is None:
+        raise NotApplicable("total events not reported", missing=True)
+    d = _positive(c, "total_events", c.total_events)
+    notes = _Notes(c, used=["total_events"])
+    ne, nr = c.experimental.n, c.reference.n
+    if ne is not None and nr is not None:
+        ne = _positive(c, "experimental.n", ne)
+        nr = _positive(c, "reference.n", nr)
+        notes.used.extend(["experimental.n", "reference.n"])
+        v = d * ne * nr / (ne + nr) ** 2
+        notes.add(
+            "assumptions",
+            f"log-rank variance from total events and the allocation {ne:g}:{nr:g}, "
+            "V = D n_e n_r / (n_e + n_r)^2 (events split as the patients are)",
+        )
+        inputs = {"total_events": d, "n": [ne, nr]}
+    else:
+        v = d / 4.0
+        notes.add(
+            "assumptions",
+            "group sizes not reported for both arms: equal (1:1) allocation assumed, V = D/4",
+        )
+        inputs = {"total_events": d, "n": None}
+    return _from_p_and_v(notes, "p_total_events", v, inputs)
 
 
 def p_patients(comparison: Comparison) -> Estimate:
@@ -727,6 +850,15 @@ def _log_median_se(c: Comparison, which: str, arm: Arm, median: float, notes: _N
     if se <= 0:
         raise NotApplicable(f"the {which} median CI has zero width on the log scale")
     return se
+
+
+def median_log_ratio(comparison: Comparison) -> float:
+    """The point estimate the median-ratio methods share: ``log(median_r / median_e)``.
+
+    Raises :class:`NotApplicable` when a median is missing or not reached.
+    """
+    me, mr = _medians(comparison)
+    return math.log(mr) - math.log(me)
 
 
 def median_ratio_ci(comparison: Comparison) -> Estimate:
@@ -807,8 +939,10 @@ def median_ratio_p(comparison: Comparison) -> Estimate:
         raise NotApplicable("equal medians: log HR 0 and the SE |log HR|/z is undefined")
     if z == 0.0:
         raise NotApplicable("p of 1: z = 0 and the SE |log HR|/z is undefined")
-    if c.direction is not None and (log_hr < 0) != (c.direction == "favours experimental"):
-        notes.add("warnings", f"the medians disagree with the stated direction ({c.direction})")
+    if c.direction is not None:
+        expected_negative = (c.direction == "favours experimental") != _against_tested_direction(pv)
+        if (log_hr < 0) != expected_negative:
+            notes.add("warnings", f"the medians disagree with the stated direction ({c.direction})")
     notes.add("assumptions", "the p-value tests the same contrast as the median ratio")
     return notes.finish(
         "median_ratio_p",
@@ -827,6 +961,7 @@ METHOD_FUNCTIONS: dict[str, Callable[[Comparison], Estimate]] = {
     "observed_expected": observed_expected,
     "chisq": chisq,
     "p_events": p_events,
+    "p_total_events": p_total_events,
     "median_ratio_ci": median_ratio_ci,
     "median_ratio_events": median_ratio_events,
     "median_ratio_p": median_ratio_p,

@@ -170,20 +170,87 @@ def _extra(method: str, calibration: dict[str, MethodCalibration]) -> tuple[floa
     return entry.extra_sd, True
 
 
-def _no_estimate_reason(candidates: dict, order: tuple) -> str:
-    """One sentence grouping the reasons the methods in ``order`` do not apply."""
+def _and(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _or(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _reported_inputs(c: Comparison) -> list[str]:
+    """What a comparison reports that a method could use, as short noun phrases."""
+    arms = (c.experimental, c.reference)
+    both = lambda attr: all(getattr(a, attr) is not None for a in arms)  # noqa: E731
+    one = lambda attr: any(getattr(a, attr) is not None for a in arms)  # noqa: E731
+    items = []
+    if c.hr is not None:
+        items.append("an HR" if (c.hr.ci is not None or c.hr.p is not None)
+                     else "an HR without a CI or p-value")
+    if c.p is not None or (c.hr is not None and c.hr.p is not None):
+        items.append("a p-value")
+    if c.direction is not None:
+        items.append("a direction")
+    if c.chisq is not None:
+        items.append("a log-rank chi-square")
+    if both("events"):
+        items.append("events per arm")
+    elif one("events"):
+        items.append("events for one arm")
+    if c.total_events is not None:
+        items.append("total events")
+    if both("expected"):
+        items.append("expected events")
+    if both("n"):
+        items.append("group sizes")
+    if both("median"):
+        items.append("both medians" + (" with CIs" if both("ci") else ""))
+    elif one("median"):
+        items.append("one median")
+    return items
+
+
+def _needed_inputs(c: Comparison) -> str:
+    """What else would give an estimate, given what the comparison reports."""
+    arms = (c.experimental, c.reference)
+    has_p = c.p is not None or (c.hr is not None and c.hr.p is not None)
+    has_medians = all(a.median is not None for a in arms)
+    if c.hr is not None and c.hr.ci is None and c.hr.p is None:
+        return "an SE for the HR needs its CI or a p-value"
+    if has_p:
+        return "an SE needs events per arm, total events, both medians or an HR"
+    if has_medians:
+        return "an SE for the ratio of medians needs their CIs, events per arm or a p-value"
+    if c.chisq is not None or any(a.events is not None for a in arms) or c.total_events is not None:
+        return "an estimate needs a p-value or chi-square together with events per arm"
+    return "an estimate needs an HR, a p-value with events, or both medians"
+
+
+def _no_estimate_reason(candidates: dict, order: tuple, comparison: Comparison) -> str:
+    """One short sentence saying why the methods in ``order`` give no estimate.
+
+    A reported input that cannot be used ("NS", a median not reached, no
+    direction) is stated with the methods it stops. When every method simply
+    lacks an input, the sentence says what *is* reported and what an SE would
+    need; the per-method list of missing inputs is in :func:`explain`.
+    """
     by_reason: dict[str, list[str]] = {}
     for m in order:
         res = candidates[m]
         if isinstance(res, NotApplicable) and not res.missing:
             by_reason.setdefault(res.reason, []).append(m)
     if not by_reason:
-        missing = []
-        for m in order:
-            res = candidates[m]
-            if isinstance(res, NotApplicable) and res.reason not in missing:
-                missing.append(res.reason)
-        text = "no estimate: not enough reported (" + "; ".join(missing) + ")"
+        reported = _reported_inputs(comparison)
+        if not reported:
+            text = "no estimate: nothing usable is reported (no HR, p-value, events or medians)"
+        else:
+            single = len(reported) == 1 and reported[0].startswith(("a ", "an ", "one "))
+            verb = "is" if single else "are"
+            text = f"no estimate: only {_and(reported)} {verb} reported; {_needed_inputs(comparison)}"
     else:
         text = "no estimate: " + "; ".join(
             f"{reason} ({', '.join(ms)})" for reason, ms in by_reason.items()
@@ -258,7 +325,7 @@ def estimate_comparison(
             if skipped:
                 why += f" (earlier in the order, {', '.join(skipped)} did not apply)"
         else:
-            reason = _no_estimate_reason(candidates, order)
+            reason = _no_estimate_reason(candidates, order, comparison)
             why = "no method in the order applies"
 
     se_extra, calibrated = (0.0, True) if chosen is None else _extra(chosen.method, cal)
