@@ -153,4 +153,40 @@ def test_subgroup_of_an_unpoolable_parent_says_so():
     ])
     pooled, excluded, _ = select_rows(rows, "q")
     assert len(pooled) == 0
-    assert "which has no estimate" in excluded.set_index("key").loc["s/sub", "reason"]
+    assert "s/all has no estimate" in excluded.set_index("key").loc["s/sub", "reason"]
+
+
+def test_nested_subgroup_names_the_comparison_pooled_for_its_patients(bundled):
+    """alk_tki2025: re-biopsy is a subgroup of PD-L1-positive, itself a subgroup of overall."""
+    reasons = bundled["immunotherapy_after_alk_tki"].excluded.set_index("comparison")["reason"]
+    assert reasons["pfs_pdl1_positive_rebiopsy"] == (
+        "subgroup of alk_tki2025/pfs_pdl1_positive (itself a subgroup of alk_tki2025/pfs_overall); "
+        "alk_tki2025/pfs_overall is pooled instead")
+
+
+def test_hr_scale_moments_are_not_reported(bundled):
+    """exp(prediction) has no finite variance under these priors; only medians and intervals."""
+    q = bundled["oligo_vs_systemic"].to_dict()
+    assert q["predict_hr"]["sd"] is None and q["hr"]["mean"] is None
+    assert q["hr"]["median"] == pytest.approx(np.exp(q["mu"]["median"]), rel=1e-6)
+
+
+def test_cli_refuses_registry_and_effects_together(tmp_path, capsys):
+    csv = tmp_path / "e.csv"
+    csv.write_text("study,estimate,se\na,-0.5,0.2\n")
+    assert main(["pool", str(REGISTRY), "--effects", str(csv)]) == 2
+    assert "not both" in capsys.readouterr().err
+
+
+def test_cli_unwritable_save_path_is_a_clear_error(tmp_path, capsys):
+    code = main(["pool", str(REGISTRY), "--question", "oligo_vs_systemic",
+                 "--save", str(tmp_path / "missing-dir" / "r.json")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "No such file or directory" in err and "Traceback" not in err
+
+
+def test_mcmc_refuses_an_improper_tau_prior(capsys):
+    assert main(["pool", str(REGISTRY), "--question", "oligo_vs_systemic", "--engine", "mcmc",
+                 "--tau-prior", "flat"]) == 2
+    assert "needs a proper prior on tau" in capsys.readouterr().err

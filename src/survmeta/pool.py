@@ -163,12 +163,21 @@ def select_rows(effects: pd.DataFrame, question: str) -> tuple[pd.DataFrame, pd.
 
 
 def _subgroup_reason(effects: pd.DataFrame, row) -> str:
+    """Why a subgroup is not pooled, naming the comparison that stands for its patients."""
+    by_key = effects.set_index("key")
     parent_key = f"{row['study']}/{row['subgroup_of']}"
-    parent = effects[effects["key"] == parent_key]
-    if len(parent) and bool(parent["poolable"].iloc[0]):
-        return f"subgroup of {parent_key}; its parent comparison is pooled instead"
-    return (f"subgroup of {parent_key}, which has no estimate; a subgroup is not pooled in place "
-            "of its parent (it would stand for a different population)")
+    top, seen = parent_key, {row["key"]}
+    while top in by_key.index and top not in seen:  # walk up to the outermost comparison
+        seen.add(top)
+        up = by_key.loc[top, "subgroup_of"]
+        if not (isinstance(up, str) and up):
+            break
+        top = f"{row['study']}/{up}"
+    if top in by_key.index and bool(by_key.loc[top, "poolable"]):
+        via = "" if top == parent_key else f" (itself a subgroup of {top})"
+        return f"subgroup of {parent_key}{via}; {top} is pooled instead"
+    return (f"subgroup of {parent_key}; {top} has no estimate, and a subgroup is not pooled in "
+            "place of the whole (it stands for a different population)")
 
 
 # ---------------------------------------------------------------------------
@@ -221,6 +230,11 @@ def pool_question(
         raise SurvmetaError(f"level must be in (0, 1), got {level}")
     tau_p = parse_prior(tau_prior, "tau") if isinstance(tau_prior, str) else tau_prior
     mu_p = parse_prior(mu_prior, "mu") if isinstance(mu_prior, str) else mu_prior
+    if engine == "mcmc" and not tau_p.proper:
+        raise SurvmetaError(
+            f"question {question['id']}: the MCMC engine needs a proper prior on tau, not "
+            f"{tau_p.spec}; use the exact engine (--engine exact) for an improper prior"
+        )
     y = effects["log_hr"].to_numpy(dtype=float)
     s = effects["se"].to_numpy(dtype=float)
     labels = list(effects["key"])
@@ -229,6 +243,7 @@ def pool_question(
     else:
         parts = _mcmc(y, s, labels, tau_p, mu_p, level, seed, mcmc_options or {})
     stats, theta, probabilities, posterior, diagnostics, bayes_factors = parts
+    _drop_hr_scale_moments(stats)
     notes = list(notes or [])
     if len(y) == 1:
         notes.append(
@@ -260,6 +275,21 @@ def pool_question(
         bayes_factors=bayes_factors,
         common_effect=_common_effect(y, s, mu_p, level),
     )
+
+
+def _drop_hr_scale_moments(stats: dict) -> None:
+    """Blank the mean and SD of HR-scale quantities.
+
+    exp(log HR) is heavy-tailed under a random-effects posterior: for the
+    prediction of a new study (and for the pooled HR under heavy-tailed tau
+    priors) its mean and variance do not exist, and any number printed for them
+    is an artefact of the grid or the draws. HR-scale results are summarised by
+    the median and intervals, which are exp of the log-scale ones (the median
+    and equal-tailed bounds exactly).
+    """
+    for name in ("hr", "predict_hr"):
+        stats[name]["mean"] = float("nan")
+        stats[name]["sd"] = float("nan")
 
 
 def _common_effect(y, s, mu_p, level) -> dict:
@@ -494,7 +524,11 @@ def pool_hierarchical(results: list[PoolResult], level: float = 0.95, seed=DEFAU
     for r in results:
         labels = list(r.effects["key"])
         stats, theta, probabilities = draws_summary(idata, labels, level, question=r.id)
+        _drop_hr_scale_moments(stats)
         pooled = r.effects.copy()
+        se = pooled["se"].to_numpy(dtype=float)
+        w = 1.0 / (se**2 + stats["tau"]["median"] ** 2)
+        pooled["weight"] = 100.0 * w / w.sum()
         pooled["theta_mean"] = [theta[k]["mean"] for k in labels]
         pooled["theta_lower"] = [theta[k]["eti"][0] for k in labels]
         pooled["theta_upper"] = [theta[k]["eti"][1] for k in labels]

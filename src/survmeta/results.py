@@ -201,9 +201,9 @@ class PoolResult:
         def block(name):
             s = self.stats[name]
             return {
-                "mean": s["mean"],
+                "mean": _plain(s["mean"]),  # None where the moment does not exist (HR scale)
                 "median": s["median"],
-                "sd": s["sd"],
+                "sd": _plain(s["sd"]),
                 f"eti{key}": list(s["eti"]),
                 f"hdi{key}": list(s["hdi"]),
             }
@@ -232,7 +232,8 @@ class PoolResult:
         excluded = []
         if len(self.excluded):
             for _, r in self.excluded.iterrows():
-                excluded.append({"id": r["study"], "comparison": r["comparison"], "reason": r["reason"]})
+                excluded.append({"study": r["study"], "comparison": r["comparison"],
+                                 "reason": r["reason"]})
         out = {
             "id": self.id,
             "title": self.question.get("title"),

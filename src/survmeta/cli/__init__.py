@@ -60,14 +60,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         code = args.func(args)
+    except BrokenPipeError:
+        return 0
     except SurvmetaError as exc:
         print(f"survmeta {args.command}: error: {exc}" if "\n" not in str(exc) else str(exc),
               file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a file or folder that cannot be read or written
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"survmeta {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return 0
     return int(code or 0)
 
 

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from survmeta.cli._output import dumps_json, emit_frame
 from survmeta.errors import SurvmetaError
 
@@ -25,7 +27,7 @@ def add_parser(sub) -> None:
             "the model that shares heterogeneity across questions."
         ),
     )
-    p.add_argument("path", nargs="?", default="studies.toml",
+    p.add_argument("path", nargs="?", default=None,
                    help="registry (studies.toml) or effects CSV (default: studies.toml)")
     p.add_argument("--effects", metavar="CSV",
                    help="pool a CSV of study,estimate,se[,question] rows instead of a registry")
@@ -43,6 +45,12 @@ def add_parser(sub) -> None:
                         f"(default: {DEFAULT_TAU_PRIOR})")
     p.add_argument("--mu-prior", default=DEFAULT_MU_PRIOR, metavar="SPEC",
                    help=f"prior on the pooled log HR: normal(m, s) or flat (default: {DEFAULT_MU_PRIOR})")
+    p.add_argument("--draws", type=int, default=None,
+                   help="MCMC draws per chain (default: 2000)")
+    p.add_argument("--chains", type=int, default=None, help="MCMC chains (default: 2)")
+    p.add_argument("--target-accept", type=float, default=None,
+                   help="NUTS target acceptance rate; raise it (e.g. 0.995) if divergences are "
+                        "reported (default: 0.9 per question, 0.99 hierarchical)")
     p.add_argument("--level", type=float, default=0.95, help="interval level (default: 0.95)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})")
     p.add_argument("--method-order", metavar="M1,M2,...",
@@ -57,15 +65,16 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from survmeta.pool import pool
 
-    if args.effects and args.path != "studies.toml":
+    if args.effects and args.path:
         raise SurvmetaError("give either a registry PATH or --effects CSV, not both")
-    source = Path(args.effects or args.path)
+    source = Path(args.effects or args.path or "studies.toml")
     if not source.exists():
         raise SurvmetaError(f"{source}: no such file")
     order = args.method_order.split(",") if args.method_order else None
     results = pool(source, question=args.question, engine=args.engine,
                    tau_prior=args.tau_prior, mu_prior=args.mu_prior, level=args.level,
-                   seed=args.seed, method_order=order, hierarchical=args.hierarchical)
+                   seed=args.seed, method_order=order, hierarchical=args.hierarchical,
+                   mcmc_options=mcmc_options(args))
     data = results.to_dict()
     if args.save:
         from survmeta._io import atomic_write_text
@@ -74,7 +83,10 @@ def run(args) -> int:
     if args.format == "json":
         sys.stdout.write(dumps_json(data) + "\n")
     elif args.format == "csv":
-        emit_frame(results.summary(), "csv")
+        frames = [results.summary()]
+        if results.hierarchical is not None:
+            frames.append(results.hierarchical.summary())
+        emit_frame(pd.concat(frames, ignore_index=True), "csv")
     else:
         write_overview(results, sys.stdout)
         write_table(results, sys.stdout)
@@ -82,6 +94,17 @@ def run(args) -> int:
             print("\nHierarchical model across questions (PyMC):")
             write_table(results.hierarchical, sys.stdout)
     return 0
+
+
+def mcmc_options(args) -> dict:
+    """Sampler options given on the command line (the models' defaults otherwise)."""
+    opts = {"draws": args.draws, "chains": args.chains, "target_accept": args.target_accept}
+    for name, value in opts.items():
+        if value is not None and value <= 0:
+            raise SurvmetaError(f"--{name.replace('_', '-')} must be positive, got {value}")
+    if args.target_accept is not None and not args.target_accept < 1:
+        raise SurvmetaError(f"--target-accept must be below 1, got {args.target_accept}")
+    return {k: v for k, v in opts.items() if v is not None}
 
 
 def write_overview(results, out) -> None:

@@ -318,7 +318,7 @@ def fit_hierarchical(
     cores: int = 1,
     random_seed: int | None = DEFAULT_SEED,
     nuts_sampler: str = "pymc",
-    target_accept: float = 0.95,
+    target_accept: float = 0.99,
 ) -> xr.DataTree:
     """Fit the hierarchical model across all questions of an effect table.
 
