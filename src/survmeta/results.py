@@ -348,6 +348,7 @@ class PoolSet(Mapping):
                     "hr_hdi_lower": hr["hdi"][0],
                     "hr_hdi_upper": hr["hdi"][1],
                     "tau": tau["median"],
+                    "tau_lower": tau["eti"][0],
                     "tau_upper": tau["eti"][1],
                     "predict_lower": pr["eti"][0],
                     "predict_upper": pr["eti"][1],

@@ -46,8 +46,8 @@ def add_parser(sub) -> None:
     p.add_argument("--mu-prior", default=DEFAULT_MU_PRIOR, metavar="SPEC",
                    help=f"prior on the pooled log HR: normal(m, s) or flat (default: {DEFAULT_MU_PRIOR})")
     p.add_argument("--draws", type=int, default=None,
-                   help="MCMC draws per chain (default: 2000)")
-    p.add_argument("--chains", type=int, default=None, help="MCMC chains (default: 2)")
+                   help="MCMC draws per chain (default: 1000)")
+    p.add_argument("--chains", type=int, default=None, help="MCMC chains (default: 4)")
     p.add_argument("--target-accept", type=float, default=None,
                    help="NUTS target acceptance rate; raise it (e.g. 0.995) if divergences are "
                         "reported (default: 0.9 per question, 0.99 hierarchical)")
@@ -91,7 +91,11 @@ def run(args) -> int:
         write_overview(results, sys.stdout)
         write_table(results, sys.stdout)
         if results.hierarchical is not None:
-            print("\nHierarchical model across questions (PyMC):")
+            first = next(iter(results.hierarchical.values()))
+            print("\nHierarchical model across questions (PyMC): one fit, heterogeneity shared "
+                  "across questions")
+            print(f"  priors: mu ~ {first.priors.get('mu')}; tau {first.priors.get('tau')}")
+            write_fit_lines(first, sys.stdout, shared=True)
             write_table(results.hierarchical, sys.stdout)
     return 0
 
@@ -105,6 +109,21 @@ def mcmc_options(args) -> dict:
     if args.target_accept is not None and not args.target_accept < 1:
         raise SurvmetaError(f"--target-accept must be below 1, got {args.target_accept}")
     return {k: v for k, v in opts.items() if v is not None}
+
+
+def write_fit_lines(r, out, shared: bool = False) -> None:
+    """Sampler diagnostics (MCMC), notes and warnings of one fit."""
+    d = r.diagnostics
+    if r.engine != "exact" and "r_hat_max" in d:
+        out.write(f"  sampler: {d.get('chains')} chains x {d.get('draws')} draws; max R-hat "
+                  f"{d['r_hat_max']:.3f}, min bulk ESS {d['ess_bulk_min']:.0f}, min tail ESS "
+                  f"{d['ess_tail_min']:.0f}, {d.get('divergences', 0)} divergences, "
+                  f"{d.get('treedepth_hits', 0)} tree-depth hits\n")
+    for n in r.notes:
+        if not shared or n.startswith("hierarchical model"):
+            out.write(f"  note: {n}\n")
+    for w in d.get("warnings", []):
+        out.write(f"  WARNING: {w}\n")
 
 
 def write_overview(results, out) -> None:
@@ -146,10 +165,12 @@ def write_table(results, out) -> None:
                       f"tau^2 {f['tau2']:.3f}, I^2 {f['I2']:.1f}%, Q {f['Q']:.2f} (p {f['Q_p']:.3f})\n")
         for _, e in r.excluded.iterrows():
             out.write(f"  not pooled: {e['study']}/{e['comparison']}: {e['reason']}\n")
-        for n in r.notes:
-            out.write(f"  note: {n}\n")
-        for w in r.diagnostics.get("warnings", []):
-            out.write(f"  WARNING: {w}\n")
+        if r.engine != "hierarchical":  # the shared fit's lines are written once, above
+            write_fit_lines(r, out)
+        else:
+            for n in r.notes:
+                if not n.startswith("hierarchical model"):
+                    out.write(f"  note: {n}\n")
     if results.skipped:
         out.write("\nQuestions with nothing to pool:\n")
         for s in results.skipped:
