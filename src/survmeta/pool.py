@@ -238,8 +238,9 @@ def pool_question(
     y = effects["log_hr"].to_numpy(dtype=float)
     s = effects["se"].to_numpy(dtype=float)
     labels = list(effects["key"])
+    exact_post = None
     if engine == "exact":
-        parts = _exact(y, s, labels, tau_p, mu_p, level, seed, draws)
+        *parts, exact_post = _exact(y, s, labels, tau_p, mu_p, level, seed, draws)
     else:
         parts = _mcmc(y, s, labels, tau_p, mu_p, level, seed, mcmc_options or {})
     stats, theta, probabilities, posterior, diagnostics, bayes_factors = parts
@@ -274,6 +275,7 @@ def pool_question(
         notes=notes,
         bayes_factors=bayes_factors,
         common_effect=_common_effect(y, s, mu_p, level),
+        exact=exact_post,
     )
 
 
@@ -335,7 +337,7 @@ def _exact(y, s, labels, tau_p, mu_p, level, seed, draws):
         f"the scale of the mu prior ({mu_p.spec}), so read it with that prior in mind"
     )
     diagnostics = {"warnings": [], "method": "quadrature over tau (exact up to numerical integration)"}
-    return stats, theta, probabilities, posterior, diagnostics, bayes_factors
+    return stats, theta, probabilities, posterior, diagnostics, bayes_factors, post
 
 
 def _mcmc(y, s, labels, tau_p, mu_p, level, seed, options):

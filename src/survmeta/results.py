@@ -116,6 +116,9 @@ class PoolResult:
     common_effect : dict or None
         The common-effect (tau = 0) companion: ``mu`` and ``hr`` summaries and
         ``p_hr_below_1``.
+    exact : survmeta.exact.ExactPosterior or None
+        The exact posterior (exact engine only), for exact densities in the
+        figures; not serialised.
     """
 
     question: dict
@@ -133,6 +136,7 @@ class PoolResult:
     notes: list = field(default_factory=list)
     bayes_factors: dict | None = None
     common_effect: dict | None = None
+    exact: Any = field(default=None, repr=False, compare=False)
 
     # -- basic accessors -------------------------------------------------
     @property
