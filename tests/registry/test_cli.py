@@ -16,6 +16,13 @@ from .conftest import edit, line_of
 REPO = Path(__file__).resolve().parents[2]
 BASE_SUMMARY = ("2 studies, 3 comparisons, 2 questions; poolable comparisons per question: "
                 "oligo_vs_systemic 1, pfs1_line 1")
+#: One row per study after the summary (issue 2: "reports each of the five papers"):
+#: heo2021 has os_oligo_vs_multi (poolable) and a not-poolable subset; zhou2023 one comparison.
+BASE_STUDIES = (
+    "study     year  citation            design                comparisons  poolable\n"
+    "heo2021   2021  Heo et al. (2021)   retrospective cohort            2         1\n"
+    "zhou2023  2023  Zhou et al. (2023)  retrospective cohort            1         1\n"
+)
 
 
 @pytest.fixture
@@ -33,14 +40,14 @@ def _write(path: Path, text: str) -> Path:
 def test_check_valid_prints_one_line_summary(registry_file, capsys):
     assert main(["check", str(registry_file)]) == 0
     out, err = capsys.readouterr()
-    assert out == f"{registry_file}: {BASE_SUMMARY}\n"
+    assert out == f"{registry_file}: {BASE_SUMMARY}\n\n{BASE_STUDIES}"
     assert err == ""
 
 
 def test_check_defaults_to_studies_toml(registry_file, capsys, monkeypatch):
     monkeypatch.chdir(registry_file.parent)
     assert main(["check"]) == 0
-    assert capsys.readouterr().out == f"studies.toml: {BASE_SUMMARY}\n"
+    assert capsys.readouterr().out == f"studies.toml: {BASE_SUMMARY}\n\n{BASE_STUDIES}"
 
 
 def test_check_warnings_pass_unless_strict(registry_file, base, capsys):
@@ -51,8 +58,11 @@ def test_check_warnings_pass_unless_strict(registry_file, base, capsys):
     assert out.startswith(f"{registry_file}: 2 studies")
     assert err.startswith(f"{registry_file}:{line}: study zhou2023, comparison pfs1_line_second, "
                           "hr.ci: warning: CI [1.21, 3.47] is not centred")
+    # the mistyped bound also makes the printed p 0.011 disagree with the CI (the p rule)
+    assert err.splitlines()[1].startswith(f"{registry_file}:{line}: study zhou2023, comparison "
+                                          "pfs1_line_second, hr.p: warning: printed p 0.011 disagrees")
     assert main(["check", "--strict", str(registry_file)]) == 2
-    assert "0 errors, 1 warning; warnings fail the check with --strict" in capsys.readouterr().err
+    assert "0 errors, 2 warnings; warnings fail the check with --strict" in capsys.readouterr().err
 
 
 def test_check_invalid_lists_every_problem_and_exits_2(registry_file, base, capsys):
@@ -105,7 +115,9 @@ def test_check_effects_csv(tmp_path, capsys):
     path = _write(tmp_path / "effects.csv", "study,estimate,se\nzhou2023,0.85,0.33\n")
     assert main(["check", str(path)]) == 0
     assert capsys.readouterr().out == (f"{path}: 1 study, 1 comparison, 1 question; "
-                                       "poolable comparisons per question: effects 1\n")
+                                       "poolable comparisons per question: effects 1\n\n"
+                                       "study     year  citation  design  comparisons  poolable\n"
+                                       "zhou2023        zhou2023                    1         1\n")
 
 
 def _listed(capsys, fmt, path):

@@ -135,9 +135,9 @@ def test_directory_is_reported(tmp_path):
 
 
 def test_registry_error_lists_errors_not_warnings(base):
-    text = edit(base, "ci = [1.21, 4.47]", "ci = [1.21, 3.47]")  # centring warning
+    text = edit(base, "ci = [1.21, 4.47]", "ci = [1.21, 3.47]")  # centring and hr.p warnings
     text = edit(text, "year = 2021", "year = 1850")              # error
     with pytest.raises(RegistryError) as info:
         load_registry_text(text, "studies.toml")
-    assert [p.severity for p in info.value.problems] == ["error", "warning"]
+    assert [p.severity for p in info.value.problems] == ["error", "warning", "warning"]
     assert "warning" not in str(info.value) and "1900..2100" in str(info.value)

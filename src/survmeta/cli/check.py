@@ -1,5 +1,10 @@
 """``survmeta check [PATH]``: validate a registry and summarise it.
 
+A valid registry prints a one-line summary, then one row per study (id, year,
+short citation, design, comparisons, of which poolable), then any warnings
+the registry acknowledges (``acknowledged = [...]`` on a comparison), which
+do not fail ``--strict``. Problems go to stderr.
+
 Exit status: 0 when the registry is valid (warnings allowed), 2 when it has
 errors, cannot be read, or (with ``--strict``) has warnings.
 """
@@ -11,7 +16,7 @@ import sys
 from survmeta.cli._output import add_format_option, dumps_json
 from survmeta.errors import RegistryError
 from survmeta.registry.load import load
-from survmeta.registry.summary import registry_summary, summary_line
+from survmeta.registry.summary import registry_summary, study_table, summary_line
 
 DEFAULT_PATH = "studies.toml"
 
@@ -53,12 +58,22 @@ def run(args) -> int:
     registry, problems = _validate(args.path)
     passed = registry is not None and not (args.strict and problems)
     summary = registry_summary(registry) if registry is not None else None
+    acknowledged = list(registry.acknowledged) if registry is not None else []
     if args.format == "json":
         print(dumps_json({"valid": passed, "strict": args.strict,
-                          "problems": [p.to_dict() for p in problems], "summary": summary}))
+                          "problems": [p.to_dict() for p in problems], "summary": summary,
+                          "acknowledged": [p.to_dict() for p in acknowledged]}))
         return 0 if passed else 2
     if summary is not None:
         print(summary_line(summary, args.path))
+        if summary["by_study"]:
+            print()
+            print(study_table(summary["by_study"]))
+        if acknowledged:
+            print()
+            print("Acknowledged in the registry (acknowledged = [...]; not counted as warnings):")
+            for problem in acknowledged:
+                print("  " + problem.format())
     for problem in problems:
         print(problem.format(), file=sys.stderr)
     if registry is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from survmeta.registry import schema
 from survmeta.registry.context import Where
+from survmeta.registry.schema import did_you_mean
 from survmeta.registry.fields import (
     check_keys,
     describe,
@@ -46,6 +47,7 @@ from survmeta.registry.validate import (
     check_duplicate_ids,
     check_events,
     check_hr_centring,
+    check_hr_p,
     check_question_refs,
     check_subgroups,
     check_total_events,
@@ -83,12 +85,45 @@ def build_registry(doc: dict, root: Where) -> Registry:
     check_question_refs(comparisons, question_ids)
     check_unused_questions(((q.id, w) for q, w in questions),
                            {c.question for c, _ in comparisons if c.question is not None})
+    acknowledged = apply_acknowledgements(comparisons, root.problems)
     return Registry(
         schema_version=version,
         questions=tuple(q for q, _ in questions),
         studies=tuple(s for (s, _), _ in studies),
         path=root.path,
+        acknowledged=tuple(acknowledged),
     )
+
+
+def apply_acknowledgements(comparisons, problems: list) -> list:
+    """Move the warnings each comparison acknowledges out of ``problems``.
+
+    A warning is acknowledged when it belongs to the comparison and its
+    field is listed in the comparison's ``acknowledged``. Errors are never
+    acknowledged. An acknowledged field with no warning to acknowledge is
+    itself a warning (the acknowledgement is stale or mistyped).
+
+    Returns
+    -------
+    list of Problem
+        The acknowledged warnings, removed from ``problems`` (in place).
+    """
+    moved = []
+    for comp, where in comparisons:
+        if not comp.acknowledged:
+            continue
+        mine = [p for p in problems
+                if p.severity == "warning" and p.study == where.study
+                and p.comparison == where.comparison and p.field in comp.acknowledged]
+        for p in mine:
+            problems.remove(p)
+        moved.extend(mine)
+        found = {p.field for p in mine}
+        for name in comp.acknowledged:
+            if name not in found:
+                where.warn("acknowledged", f'"{name}" is acknowledged, but check finds no warning '
+                                           "about it: remove it from acknowledged")
+    return moved
 
 
 def _read_schema_version(root: Where, doc: dict) -> int | None:
@@ -221,8 +256,29 @@ def build_comparison(where: Where, t: dict) -> Comparison:
         derived=read_str_list(where, t, "derived") or (),
         method=_read_method(where, t),
         notes=read_str(where, t, "notes"),
+        acknowledged=_read_acknowledged(where, t),
         line=where.line(),
     )
+
+
+def _read_acknowledged(where: Where, t: dict) -> tuple[str, ...]:
+    """``acknowledged = ["hr.p", ...]``: known field paths, no repeats, with ``notes``."""
+    names = read_str_list(where, t, "acknowledged")
+    if not names:
+        return ()
+    ok = []
+    for name in names:
+        if name not in schema.ACKNOWLEDGEABLE:
+            where.error("acknowledged", f'"{name}" is not a field of a comparison that a warning '
+                                        f"can be about{did_you_mean(name, schema.ACKNOWLEDGEABLE)}")
+        elif name in ok:
+            where.error("acknowledged", f'"{name}" is listed twice')
+        else:
+            ok.append(name)
+    if "notes" not in t:
+        where.error("acknowledged", "acknowledging a warning needs notes saying why the "
+                                    "discrepancy is known and how the numbers are used")
+    return tuple(ok)
 
 
 def _sub(where: Where, t: dict, key: str, build):
@@ -283,15 +339,18 @@ def build_hr(where: Where, t: dict) -> ReportedHR:
     estimate = (read_bound(where, "estimate", t["estimate"], allow_nr=False)
                 if "estimate" in t else None)
     ci = read_ci(where, t)
+    level = _level_or_default(where, t)
+    p = read_p(where, t, "p", read_sided(where, t))
     if check_ci(where, "ci", ci, estimate, "estimate", allow_equal_bounds=False):
         check_hr_centring(where, "ci", estimate, ci)
+        check_hr_p(where, "p", estimate, ci, level, p)
     _warn_sided_without_p(where, t)
     return ReportedHR(
         estimate=estimate,
         ci=ci,
-        level=_level_or_default(where, t),
+        level=level,
         adjusted=read_bool(where, t, "adjusted"),
-        p=read_p(where, t, "p", read_sided(where, t)),
+        p=p,
     )
 
 

@@ -84,7 +84,7 @@ def _analyse(text: str, path: str | None) -> tuple[Registry | None, list[Problem
         return None, problems
     warnings = tuple(p for p in problems if p.severity == "warning")
     return Registry(registry.schema_version, registry.questions, registry.studies,
-                    path=path, warnings=warnings), problems
+                    path=path, warnings=warnings, acknowledged=registry.acknowledged), problems
 
 
 def check_text(text: str, path: str | None = None) -> list[Problem]:

@@ -138,6 +138,7 @@ class Comparison:
     derived: tuple[str, ...] = ()
     method: str | None = None  # forces a reconstruction method
     notes: str | None = None
+    acknowledged: tuple[str, ...] = ()  # fields whose check warnings are known and explained in notes
     line: int | None = None  # line of the [[study.comparison]] header
 
     @property
@@ -191,6 +192,9 @@ class Registry:
     studies: tuple[Study, ...]
     path: str | None = None
     warnings: tuple = field(default=(), compare=False)
+    #: Warnings a comparison acknowledges (``acknowledged = [...]``): kept for the
+    #: record, not counted as warnings (they do not fail ``check --strict``).
+    acknowledged: tuple = field(default=(), compare=False)
 
     def comparisons(self, question: str | None = None) -> list[Comparison]:
         """All comparisons in file order, optionally for one question."""

@@ -25,6 +25,7 @@ __all__ = [
     "HR_OPTIONAL",
     "LOGRANK_REQUIRED",
     "EFFECT_REQUIRED",
+    "ACKNOWLEDGEABLE",
     "DESIGNS",
     "DIRECTIONS",
     "TIME_UNITS",
@@ -73,6 +74,7 @@ COMPARISON_OPTIONAL = (
     "derived",
     "method",
     "notes",
+    "acknowledged",
 )
 
 ARM_REQUIRED = ("label",)
@@ -83,6 +85,18 @@ HR_OPTIONAL = ("ci", "level", "adjusted", "p", "sided")
 
 LOGRANK_REQUIRED = ("o_minus_e", "variance")
 EFFECT_REQUIRED = ("log_hr", "se")
+
+#: Field paths of a comparison that ``acknowledged`` may name: every field a
+#: warning can be about (``hr.p``, ``hr.ci``, ``total_events``, ``experimental.n``, ...).
+ACKNOWLEDGEABLE = tuple(
+    [k for k in COMPARISON_REQUIRED + COMPARISON_OPTIONAL
+     if k not in ("id", "acknowledged", "notes", "experimental", "reference", "hr", "logrank",
+                  "effect")]
+    + [f"hr.{k}" for k in HR_REQUIRED + HR_OPTIONAL]
+    + [f"{arm}.{k}" for arm in ("experimental", "reference") for k in ARM_REQUIRED + ARM_OPTIONAL]
+    + [f"logrank.{k}" for k in LOGRANK_REQUIRED]
+    + [f"effect.{k}" for k in EFFECT_REQUIRED]
+)
 
 #: Study designs, as the ``design`` key spells them.
 DESIGNS = (

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
-from survmeta.registry.records import Arm, Comparison, Registry
+import re
+
+from survmeta.registry.records import Arm, Comparison, Registry, Study
 
 __all__ = ["counts_for_pooling", "poolable_counts", "registry_summary", "summary_line",
-           "reported_summary", "listing_rows"]
+           "reported_summary", "listing_rows", "short_citation", "first_author",
+           "study_rows", "study_table"]
+
+#: Lower-case particles that may start or sit inside a surname ("van der Berg A").
+_PARTICLES = ("van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "du",
+              "la", "le", "al", "el", "ter", "ten")
+
+#: A capitalised surname word: "Heo", "O'Brien", "Smith-Jones", "McDonald", "Ørsted".
+_SURNAME_WORD = r"[^\W\d_][^\W\d_'’]*(?:['’-][^\W\d_]+)*"
+
+#: Vancouver-style first author at the start of a citation: surname words, then 1-3
+#: capital initials (optionally hyphenated, "J-Y"), then "," (more authors follow),
+#: "." (a single author) or " et al".
+_FIRST_AUTHOR = re.compile(
+    rf"^\s*(?P<surname>(?:(?:{'|'.join(_PARTICLES)})\s+)*{_SURNAME_WORD}"
+    rf"(?:\s+(?:(?:{'|'.join(_PARTICLES)})\s+)*{_SURNAME_WORD})?)"
+    r"\s+(?P<initials>[A-Z](?:-?[A-Z]){0,2})"
+    r"(?P<after>\s*,|\.|\s+et\s+al\b)"
+)
 
 
 def counts_for_pooling(comp: Comparison) -> bool:
@@ -39,6 +59,7 @@ def registry_summary(registry: Registry) -> dict:
         "questions": len(registry.questions),
         "poolable": poolable_counts(registry),
         "warnings": len(registry.warnings),
+        "by_study": study_rows(registry),
     }
 
 
@@ -112,3 +133,84 @@ def listing_rows(registry: Registry) -> list[dict]:
         }
         for c in registry.comparisons()
     ]
+
+
+def first_author(citation: str | None) -> tuple[str, bool] | None:
+    """The first author's surname, when the citation starts with an author list.
+
+    Parameters
+    ----------
+    citation : str or None
+        As written in the registry (Vancouver style: ``"Heo JY, Yoo SH, et al. ..."``).
+
+    Returns
+    -------
+    (surname, more) or None
+        ``more`` is True when other authors follow (a comma or "et al." after
+        the first author). None when the citation does not start with an
+        author (``"Immunotherapy after ALK-TKI resistance ..."``), so no name
+        is made up from a title.
+    """
+    if not citation:
+        return None
+    m = _FIRST_AUTHOR.match(citation)
+    if m is None:
+        return None
+    surname = m.group("surname")
+    words = surname.split()
+    # A title that happens to end in capitals ("Outcomes in NSCLC.") is not an author:
+    # every word of a surname is capitalised or a known particle.
+    if not all(w[0].isupper() or w in _PARTICLES for w in words) or not words[-1][0].isupper():
+        return None
+    return surname, m.group("after").strip() != "."
+
+
+def short_citation(study: Study) -> str:
+    """``"Heo et al. (2021)"``, ``"Smith (2020)"``, or ``"<study id> (<year>)"``.
+
+    The first author's surname (with "et al." when more authors follow) is
+    used only when the citation starts with an author list; otherwise (a
+    citation that names a topic or a title) the study id stands in, so a
+    sentence never reads "Immunotherapy after ... et al.".
+    """
+    author = first_author(study.citation)
+    year = f" ({study.year})" if study.year is not None else ""
+    if author is None:
+        return f"{study.id}{year}"
+    surname, more = author
+    return f"{surname}{' et al.' if more else ''}{year}"
+
+
+def study_rows(registry: Registry) -> list[dict]:
+    """One row per study for ``survmeta check``: id, year, short citation, design, counts.
+
+    ``comparisons`` counts every comparison of the study; ``poolable`` those
+    that enter pooling (:func:`counts_for_pooling`: not marked "not
+    poolable" and not a subgroup), as in the per-question counts.
+    """
+    return [
+        {
+            "id": s.id,
+            "year": s.year,
+            "citation": short_citation(s),
+            "design": s.design,
+            "comparisons": len(s.comparisons),
+            "poolable": sum(counts_for_pooling(c) for c in s.comparisons),
+        }
+        for s in registry.studies
+    ]
+
+
+def study_table(rows: list[dict]) -> str:
+    """The study rows as an aligned plain-text table (header, one line per study)."""
+    header = ("study", "year", "citation", "design", "comparisons", "poolable")
+    keys = ("id", "year", "citation", "design", "comparisons", "poolable")
+    cells = [header] + [tuple("" if r[k] is None else str(r[k]) for k in keys) for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    numeric = {1, 4, 5}
+    lines = []
+    for row in cells:
+        parts = [cell.rjust(w) if i in numeric else cell.ljust(w)
+                 for i, (cell, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines)

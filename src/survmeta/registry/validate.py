@@ -20,16 +20,38 @@ cause: half a unit in the last printed decimal of each number (at least two
 decimals are assumed), taken on the log scale, for the estimate plus the mean
 of the two bounds. A mistyped bound or an HR paired with the wrong CI trips
 the rule; a correct HR rounded to two decimals does not.
+
+The p-value warning
+-------------------
+A hazard ratio's printed p should be the Wald p its CI implies::
+
+    SE = (log(hi) - log(lo)) / (2 z_level),   z = |log(est)| / SE,   p = 2 (1 - Phi(z))
+
+:func:`check_hr_p` warns when the printed ``hr.p`` cannot be that p. The
+tolerance comes from the rounding alone: every printed number stands for any
+value within half a unit of its last printed decimal (at least two decimals
+for the HR and its bounds, as for the centring rule; as many as printed for
+p). The implied p is computed over that whole box (``z`` is largest with the
+largest ``|log est|`` and the narrowest CI, smallest with the smallest
+``|log est|`` and the widest CI), and the warning fires only when that range
+and the printed p's own rounding range do not meet. Rounding therefore can
+never trip it (Zhou 2023: 2.33 (1.21, 4.47) p 0.011 and 0.45 (0.21, 0.97)
+p 0.04 pass), while a p from another test does (Zhou 2023, bone metastasis:
+1.505 (1.036, 2.186) implies p 0.031-0.033, printed 0.0195). A p printed as
+a bound ("<0.001") warns only when the whole implied range is beyond the
+bound; a one-sided p is compared as its two-sided equivalent.
 """
 
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+import re
+from decimal import Decimal, InvalidOperation
+from statistics import NormalDist
 from typing import Iterable
 
 from survmeta.registry.context import Where
-from survmeta.registry.records import NR, Arm, Comparison
+from survmeta.registry.records import NR, Arm, Comparison, PValue
 from survmeta.registry.schema import did_you_mean
 
 __all__ = [
@@ -37,6 +59,9 @@ __all__ = [
     "centring_discrepancy",
     "check_ci",
     "check_hr_centring",
+    "check_hr_p",
+    "implied_p_range",
+    "printed_p_range",
     "check_events",
     "check_arm_labels",
     "check_duplicate_ids",
@@ -264,3 +289,119 @@ def check_total_events(where: Where, total_events: int | None, experimental: Arm
         if d != total_events:
             where.warn("total_events", f"total events ({total_events}) differ from the arms' events "
                                        f"({experimental.events} + {reference.events} = {d})")
+
+
+def _z_of_level(level: float) -> float:
+    """Normal quantile of a two-sided confidence level (1.959964 for 0.95)."""
+    return NormalDist().inv_cdf(1.0 - (1.0 - level) / 2.0)
+
+
+def _two_sided_p(z: float) -> float:
+    """``2 (1 - Phi(|z|))`` without scipy (the registry layer stays light)."""
+    return math.erfc(abs(z) / math.sqrt(2.0))
+
+
+_P_NUMBER = re.compile(r"(\d*\.?\d+(?:[eE][-+]?\d+)?)")
+
+
+def _half_unit_of_text(text: str, value: float) -> float:
+    """Half a unit in the last decimal of a p-value as printed ("0.0195" -> 0.00005)."""
+    m = _P_NUMBER.search(text or "")
+    try:
+        exponent = Decimal(m.group(1) if m else repr(float(value))).as_tuple().exponent
+    except InvalidOperation:
+        exponent = Decimal(repr(float(value))).as_tuple().exponent
+    return 0.5 * 10.0 ** int(exponent)
+
+
+def printed_p_range(p: PValue) -> tuple[float, float] | None:
+    """The two-sided p-values a printed p can stand for, or None for "NS".
+
+    "=": the value plus or minus half a unit in its last printed decimal;
+    "<": (0, bound]; ">": [bound, 1]. A one-sided p is turned into its
+    two-sided equivalent ``2 min(p, 1 - p)``.
+    """
+    if p.value is None or p.relation == "NS":
+        return None
+    v = float(p.value)
+    if p.relation == "<":
+        lo, hi = 0.0, v
+    elif p.relation == ">":
+        lo, hi = v, 1.0
+    else:
+        u = _half_unit_of_text(p.text, v)
+        lo, hi = max(0.0, v - u), min(1.0, v + u)
+    if p.sided == 1:
+        if hi <= 0.5:
+            lo, hi = 2 * lo, 2 * hi
+        elif lo >= 0.5:
+            lo, hi = 2 * (1 - hi), 2 * (1 - lo)
+        else:
+            lo, hi = min(2 * lo, 2 * (1 - hi)), 1.0
+    return lo, hi
+
+
+def implied_p_range(estimate: float, lower: float, upper: float,
+                    level: float = 0.95) -> tuple[float, float] | None:
+    """Range of the two-sided Wald p implied by a printed HR and CI.
+
+    Every printed number may be off by half a unit in its last printed
+    decimal (at least two decimals); the range covers every combination.
+    None when the rounding leaves the CI without a usable width.
+
+    Returns
+    -------
+    (p_low, p_high) : tuple of float
+    """
+    z_level = _z_of_level(level)
+
+    def box(x: float) -> tuple[float, float]:
+        u = 0.5 * 10.0 ** (-_printed_decimals(x))
+        return x - u, x + u
+
+    e_lo, e_hi = box(estimate)
+    l_lo, l_hi = box(lower)
+    h_lo, h_hi = box(upper)
+    if e_lo <= 0 or h_lo <= l_hi:
+        return None
+    width_min = math.log(h_lo) - math.log(l_hi)
+    width_max = math.inf if l_lo <= 0 else math.log(h_hi) - math.log(l_lo)
+    log_e = (math.log(e_lo), math.log(e_hi))
+    abs_max = max(abs(x) for x in log_e)
+    abs_min = 0.0 if log_e[0] <= 0 <= log_e[1] else min(abs(x) for x in log_e)
+    z_max = abs_max / (width_min / (2 * z_level))
+    z_min = abs_min / (width_max / (2 * z_level))
+    return _two_sided_p(z_max), _two_sided_p(z_min)
+
+
+def _p_text(x: float) -> str:
+    """A p-value to three significant digits (``0.0319``, ``0.734``, ``1.2e-05``)."""
+    return f"{x:.3g}"
+
+
+def check_hr_p(where: Where, key: str, estimate, ci, level, p: PValue | None) -> None:
+    """Warn when an HR's printed p disagrees with the Wald p its CI implies.
+
+    See the module docstring ("The p-value warning") for the tolerance.
+    Skipped when the CI has an "NR" bound, the p is "NS", or the numbers are
+    incomplete.
+    """
+    if (p is None or estimate is None or ci is None or ci[1] is NR or level is None
+            or not ci[0] < ci[1]):
+        return
+    printed = printed_p_range(p)
+    implied = implied_p_range(estimate, ci[0], ci[1], level)
+    if printed is None or implied is None:
+        return
+    if implied[0] <= printed[1] and printed[0] <= implied[1]:
+        return
+    z_level = _z_of_level(level)
+    se = (math.log(ci[1]) - math.log(ci[0])) / (2 * z_level)
+    point = _two_sided_p(math.log(estimate) / se)
+    sided = " (one-sided)" if p.sided == 1 else ""
+    where.warn(key, f"printed p {p.text}{sided} disagrees with the Wald p implied by the HR "
+                    f"{_fmt(estimate)} and its CI [{_fmt(ci[0])}, {_fmt(ci[1])}] "
+                    f"(z = log(HR)/SE, SE from the CI: p = {_p_text(point)}; "
+                    f"{_p_text(implied[0])} to {_p_text(implied[1])} allowing for the rounding "
+                    "of the printed numbers): check the numbers, or the p comes from another "
+                    "test (e.g. a log-rank test)")
