@@ -22,6 +22,7 @@ printed to 6 decimals.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -447,3 +448,103 @@ def test_median_family_shares_the_point_estimate(method):
     c = comparison(e, r, p=pval("0.04"))
     assert M.run_method(method, c).log_hr == pytest.approx(math.log(8 / 12), abs=EXACT)
     assert M.median_log_ratio(c) == pytest.approx(math.log(8 / 12), abs=EXACT)
+
+
+# -- which p-value each method uses ------------------------------------------------------
+
+#: Methods whose statistic is the two-group (log-rank) test: the comparison's p only.
+COMPARISON_P_METHODS = ("p_events", "p_total_events", "p_patients", "median_ratio_p")
+
+
+def zhou_pdl1_high(**kw):
+    """Zhou 2023 (Front Immunol 14:1089026) Table 2, PD-L1 >= 50% vs negative: medians 16.39 vs
+    5.72 months, n 34 vs 49, adjusted HR 0.45 (0.21-0.97) with its own p 0.04 and no pairwise
+    log-rank p (the table's 0.0039 tests three PD-L1 groups)."""
+    e = Arm("PD-L1 >= 50%", n=34, median=16.39, ci=(10.93, 21.86))
+    r = Arm("PD-L1 negative", n=49, median=5.72, ci=(4.4, 9.86))
+    return comparison(e, r, hr=ReportedHR(0.45, ci=(0.21, 0.97), adjusted=True, p=pval("0.04")), **kw)
+
+
+@pytest.mark.parametrize("method", COMPARISON_P_METHODS)
+def test_p_methods_never_borrow_the_hr_p(method):
+    """With only the adjusted HR's p printed, the median/event p-value methods do not apply."""
+    c = zhou_pdl1_high(total_events=60)
+    with pytest.raises(NotApplicable, match=r"only the HR's own p-value is reported \(hr.p = 0.04\)"
+                       ) as info:
+        M.run_method(method, dataclasses.replace(
+            c, experimental=dataclasses.replace(c.experimental, events=20),
+            reference=dataclasses.replace(c.reference, events=40)))
+    assert not info.value.missing  # stated as the reason, not as "not reported"
+    assert "log-rank test of the two groups" in info.value.reason
+
+
+def test_median_ratio_p_uses_the_comparison_p_when_printed():
+    """Same record with a two-group p = 0.04: SE = |log(5.72/16.39)| / Phi^-1(0.98)."""
+    est = M.median_ratio_p(zhou_pdl1_high(p=pval("0.04")))
+    assert est.log_hr == pytest.approx(math.log(5.72 / 16.39), abs=EXACT)
+    assert est.se == pytest.approx(abs(math.log(5.72 / 16.39)) / 2.053749, abs=TABLE)
+    assert "p-value used: the comparison's p (p = 0.04), the test of the two groups" in est.assumptions
+    assert any(a.startswith("the HR's own p (hr.p = 0.04) is not used: it tests an adjusted Cox")
+               for a in est.assumptions)
+
+
+def test_every_method_states_which_p_it_uses():
+    """Audit: a comparison printing both p = 0.03 (log-rank) and hr.p = 0.011 (Cox)."""
+    e = Arm("e", n=100, events=40, median=12.0, ci=(8.0, 18.0))
+    r = Arm("r", n=100, events=55, median=8.0, ci=(6.0, 11.0))
+    c = comparison(e, r, hr=ReportedHR(0.7, ci=(0.5, 0.98), adjusted=True, p=pval("0.011")),
+                   p=pval("0.03"), total_events=95, chisq=4.7)
+    used = {}
+    for method in M.METHODS:
+        try:
+            est = M.run_method(method, c)
+        except NotApplicable:
+            continue
+        used[method] = [a for a in est.assumptions if a.startswith("p-value used:")]
+    assert used["hr_p"] == ["p-value used: the HR's own p (hr.p = 0.011)"]
+    for method in COMPARISON_P_METHODS:
+        assert used[method] == ["p-value used: the comparison's p (p = 0.03), the test of the two groups"]
+    for method in ("hr_ci", "chisq", "median_ratio_ci", "median_ratio_events"):
+        assert used[method] == [], method
+
+
+# -- large p: SE = |log HR| / z is unstable ------------------------------------------------
+
+
+def test_large_p_threshold_is_z_1_04():
+    """Two-sided p = 0.3 <-> z = Phi^-1(0.85) = 1.036433 (normal table)."""
+    assert M.LARGE_P == 0.3
+    assert M.Z_LARGE_P == pytest.approx(1.036433, abs=TABLE)
+
+
+def test_alk_tki_pdl1_negative_is_flagged_unstable():
+    """ALK-TKI 2025 (Transl Lung Cancer Res 14:2197), PD-L1 negative: medians 1.5 vs 2.9 months,
+    P = 0.68. log HR = log(2.9/1.5) = 0.659246, z = Phi^-1(0.66) = 0.412463, SE = 1.598320."""
+    c = comparison(Arm("immunotherapy", median=1.5), Arm("non-immunotherapy", median=2.9),
+                   p=pval("0.68"))
+    est = M.median_ratio_p(c)
+    assert est.log_hr == pytest.approx(math.log(2.9 / 1.5), abs=EXACT)
+    assert est.se == pytest.approx(0.659246 / 0.412463, abs=1e-5)  # TABLE-rounded quantile
+    assert "unstable_large_p" in est.flags
+    (warning,) = est.warnings
+    assert warning.startswith("p = 0.68 is large (two-sided p > 0.3, z = 0.41 < 1.04)")
+    assert "rounding of p and of the medians" in warning
+
+
+@pytest.mark.parametrize("p, flagged", [("0.29", False), ("0.3", False), ("0.31", True),
+                                        ("0.2", True)])
+def test_large_p_flag_at_the_threshold(p, flagged):
+    # "0.2" is one-sided below: two-sided 0.4 > 0.3
+    sided = 1 if p == "0.2" else 2
+    c = comparison(Arm("e", median=12.0), Arm("r", median=8.0), hr=ReportedHR(0.7),
+                   p=pval(p, sided=sided), direction="favours experimental")
+    for method in ("hr_p", "median_ratio_p"):
+        est = M.run_method(method, c)
+        assert ("unstable_large_p" in est.flags) == flagged, (method, p)
+
+
+def test_large_p_does_not_flag_methods_whose_se_ignores_p():
+    """p_events: SE = 1/sqrt(V) does not depend on p."""
+    est = M.p_events(comparison(Arm("e", events=40), Arm("r", events=50), p=pval("0.68"),
+                                direction="favours experimental"))
+    assert "unstable_large_p" not in est.flags

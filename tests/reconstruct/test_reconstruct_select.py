@@ -380,3 +380,54 @@ def test_uncalibrated_family_is_flagged(monkeypatch):
     assert row["se_extra"] == 0.0 and "uncalibrated" in row["flags"]
     row = reconstruct(registry(rich(method="median_ratio_events"))).iloc[0]
     assert row["se_extra"] == 0.125 and "uncalibrated" not in row["flags"]
+
+
+# -- explain: short citation and large p -----------------------------------------------------
+
+
+def _one_study_registry(c, citation, sid="s1", year=2025):
+    study = Study(id=sid, citation=citation, year=year, design="retrospective cohort",
+                  population="test", comparisons=(dataclasses.replace(c, study_id=sid),))
+    q = Question(id="q1", title="question q1", experimental="E", reference="R", outcome="PFS")
+    return Registry(schema_version=1, questions=(q,), studies=(study,))
+
+
+def test_explain_citation_without_authors_uses_the_study_id(no_calibration):
+    """ALK-TKI 2025's citation names a topic: no "Immunotherapy after ... et al."."""
+    c = comparison(Arm("immunotherapy", median=5.3), Arm("non-immunotherapy", median=2.5),
+                   p=pval("0.009"), endpoint="PFS")
+    reg = _one_study_registry(c, "Immunotherapy after ALK-TKI resistance in ALK-rearranged NSCLC, "
+                                 "stratified by PD-L1 expression. Transl Lung Cancer Res. 2025;14(6):"
+                                 "2197-2209.", sid="alk_tki2025")
+    text = explain(reg, "alk_tki2025/c1")
+    assert "For alk_tki2025 (2025), PFS, immunotherapy vs non-immunotherapy," in text
+    assert "Immunotherapy after ALK-TKI resistance in ALK-rearranged NSCLC et al." not in text
+    assert " et al. (2025)" not in text
+
+
+def test_explain_citation_with_authors_uses_the_first_surname(no_calibration):
+    text = explain(registry(rich()), "s1/c1")   # citation "Doe J, Roe R. J Test. 2020;1:1."
+    assert "For Doe et al. (2020), OS, e vs r," in text
+
+
+def test_explain_shows_the_large_p_warning(no_calibration):
+    """ALK-TKI 2025, PD-L1 negative: medians 1.5 vs 2.9 months, P = 0.68."""
+    c = comparison(Arm("immunotherapy", median=1.5), Arm("non-immunotherapy", median=2.9),
+                   p=pval("0.68"))
+    text = explain(registry(c), "s1/c1")
+    assert "Choice: median_ratio_p" in text
+    assert "[unstable_large_p]" in text
+    assert "Warnings: p = 0.68 is large (two-sided p > 0.3, z = 0.41 < 1.04)" in text
+    assert "The p-value was large (p = 0.68, z = 0.41)" in text
+    row = reconstruct(registry(c)).iloc[0]
+    assert "unstable_large_p" in row["flags"]
+
+
+def test_forced_median_ratio_p_with_only_the_adjusted_hr_p_is_refused(no_calibration):
+    """The user review's reproduction: zhou2023/pfs1_pdl1_high --force median_ratio_p."""
+    reg = _load_seed()
+    text = explain(reg, "zhou2023/pfs1_pdl1_high", force="median_ratio_p")
+    assert ("Choice: none. Forced method median_ratio_p does not apply: only the HR's own p-value "
+            "is reported (hr.p = 0.04), a test of an adjusted Cox model") in text
+    row = reconstruct(reg, force="median_ratio_p").set_index("key").loc["zhou2023/pfs1_pdl1_high"]
+    assert not row["poolable"] and "hr.p = 0.04" in row["reason"]

@@ -14,6 +14,7 @@ from survmeta.errors import SurvmetaError
 from survmeta.reconstruct.methods import APPROXIMATE, METHOD_TITLES, METHODS, Estimate
 from survmeta.reconstruct.select import Z95, estimate_comparison
 from survmeta.registry.records import Arm, Comparison, PValue, Registry
+from survmeta.registry.summary import short_citation
 
 REFERENCES = {
     "Parmar 1998": (
@@ -292,9 +293,7 @@ def explain(registry: Registry, key: str, method_order=None, force: str | None =
 
 
 def _paragraph(c: Comparison, study, sel) -> tuple[str, list[str]]:
-    first, comma, _ = study.citation.partition(",")
-    author = f"{first.strip()} et al." if comma else first.strip().rstrip(".")
-    who = f"{author} ({study.year}), {c.endpoint}, {c.experimental.label} vs {c.reference.label}"
+    who = f"{short_citation(study)}, {c.endpoint}, {c.experimental.label} vs {c.reference.label}"
     est = sel.chosen
     if not c.poolable:
         return f"For {who}, no estimate was pooled: {c.status.removeprefix('not poolable:').strip()}.", []
@@ -324,6 +323,12 @@ def _paragraph(c: Comparison, study, sel) -> tuple[str, list[str]]:
         )
     if "one_sided_ci" in est.flags:
         text += " One confidence bound was not reported, so the standard error was taken from the other bound."
+    if "unstable_large_p" in est.flags:
+        text += (
+            f" The p-value was large (p = {est.inputs.get('p')}, z = {est.inputs.get('z', 0):.2f}), "
+            "so the standard error derived from it as |log HR|/z is unstable: it is dominated by "
+            "the rounding of the printed numbers."
+        )
     if "se_lower_bound" in est.flags:
         text += " Because group sizes were used in place of event counts, the standard error is a lower bound."
     if any(a.startswith("one-sided p") for a in est.assumptions):

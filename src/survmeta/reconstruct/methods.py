@@ -27,6 +27,43 @@ Method ids, in the default selection order (:data:`METHODS`):
                           lower bound; never chosen by default)
 ========================  ===================================================
 
+Which p-value each method uses
+------------------------------
+A comparison can carry two p-values: ``p``, the test of the two groups (a
+log-rank test, unadjusted), and ``hr.p``, the reported HR's own test (a Wald
+or Cox test, often of an adjusted model). They are not interchangeable:
+
+========================  ===================================================
+``hr_p``                  ``hr.p``; without it the comparison's ``p``, but only
+                          for an HR not marked adjusted (with a warning)
+``p_events``,             the comparison's ``p`` only: V comes from the
+``p_total_events``,       events (or patients) of the two groups, so the test
+``p_patients``            must be the two-group (log-rank) test; an adjusted
+                          model's ``hr.p`` is never borrowed
+``median_ratio_p``        the comparison's ``p`` only: the median ratio is an
+                          unadjusted contrast of the two groups
+all others                no p-value (``chisq`` uses the chi-square itself)
+========================  ===================================================
+
+A method that needs the comparison's ``p`` when only ``hr.p`` is printed is
+not applicable and says so. Every estimate built from a p-value states which
+one in its assumptions (``p-value used: ...``).
+
+Large p-values
+--------------
+``hr_p`` and ``median_ratio_p`` take ``SE = |log HR| / z``. For a two-sided p
+above :data:`LARGE_P` (0.3), ``z < 1.04`` and the SE is at least as large as
+``|log HR|`` itself and grows without bound as ``p -> 1`` (``z -> 0``): any
+error in ``log HR`` (the rounding of the printed HR or medians, and for the
+median ratio its own approximation error) passes into the SE amplified by
+``1/z``, and the SE's relative sensitivity to p, ``d log SE / dp = 1 / (2 z
+phi(z))``, exceeds 2 per unit of p (a p printed as 0.3 instead of 0.35 moves
+the SE by about 10%) and rises steeply beyond. Such estimates get the flag
+``unstable_large_p`` and a warning; they are not refused, since the SE is
+large (the estimate carries little weight), but a reviewer should know it
+rests on shaky ground (e.g. ALK-TKI 2025, PD-L1 negative: medians 1.5 vs 2.9
+months, p = 0.68, SE 1.6).
+
 Methods that compute the same point estimate and differ only in the SE form a
 *family* (:data:`FAMILIES`): the three median ratios share
 ``log(median_r / median_e)``; ``chisq`` and ``p_events`` share
@@ -61,6 +98,8 @@ from survmeta.registry.records import NR, Arm, Comparison, PValue
 __all__ = [
     "APPROXIMATE",
     "DEFAULT_ORDER",
+    "LARGE_P",
+    "Z_LARGE_P",
     "EXACT",
     "Estimate",
     "METHODS",
@@ -86,6 +125,13 @@ __all__ = [
     "z_from_level",
     "z_from_p",
 ]
+
+#: Two-sided p above which an SE of ``|log HR| / z`` is flagged ``unstable_large_p``
+#: (module docstring, "Large p-values").
+LARGE_P: float = 0.3
+
+#: The normal deviate of :data:`LARGE_P`: ``Phi^{-1}(1 - 0.3/2) = 1.0364``.
+Z_LARGE_P: float = float(norm.isf(LARGE_P / 2.0))
 
 #: Every method id; the order is the default selection order, except that
 #: ``p_patients`` is never selected by default (see :data:`DEFAULT_ORDER`).
@@ -329,16 +375,71 @@ class _Notes:
         )
 
 
-def _pick_p(comparison: Comparison, prefer_hr: bool) -> tuple[PValue, str]:
-    """The p-value to use and the registry field it came from."""
-    hr_p = comparison.hr.p if comparison.hr is not None else None
-    order = [(hr_p, "hr.p"), (comparison.p, "p")]
-    if not prefer_hr:
-        order.reverse()
-    for pv, name in order:
-        if pv is not None:
-            return pv, name
+def _hr_test_p(comparison: Comparison) -> tuple[PValue, str]:
+    """The p-value of a reported HR: its own (``hr.p``), else the comparison's.
+
+    The caller (:func:`hr_p`) refuses the comparison's p for an adjusted HR.
+    """
+    c = comparison
+    if c.hr is not None and c.hr.p is not None:
+        return c.hr.p, "hr.p"
+    if c.p is not None:
+        return c.p, "p"
     raise NotApplicable("no p-value reported", missing=True)
+
+
+def _comparison_p(comparison: Comparison) -> tuple[PValue, str]:
+    """The comparison-level p-value (the two-group test), never the HR's own.
+
+    The p-value methods built on events, patients or medians need the test
+    of the two groups as they stand (a log-rank test). A reported HR's own
+    p (``hr.p``) tests a Cox model, usually adjusted for other factors, so it
+    is not borrowed: with only ``hr.p`` printed these methods do not apply.
+    """
+    c = comparison
+    if c.p is not None:
+        return c.p, "p"
+    if c.hr is not None and c.hr.p is not None:
+        model = "an adjusted Cox model" if c.hr.adjusted else "the Cox model of the HR"
+        raise NotApplicable(
+            f"only the HR's own p-value is reported (hr.p = {c.hr.p.text}), a test of {model}; "
+            "this method needs the comparison's p-value (the log-rank test of the two groups)"
+        )
+    raise NotApplicable("no p-value reported", missing=True)
+
+
+def _say_which_p(notes: _Notes, pv: PValue, name: str) -> None:
+    """Record which printed p-value a method used (and, if so, which it left aside)."""
+    c = notes.comparison
+    if name == "hr.p":
+        notes.add("assumptions", f"p-value used: the HR's own p (hr.p = {pv.text})")
+        return
+    notes.add(
+        "assumptions",
+        f"p-value used: the comparison's p (p = {pv.text}), the test of the two groups",
+    )
+    if c.hr is not None and c.hr.p is not None:
+        notes.add(
+            "assumptions",
+            f"the HR's own p (hr.p = {c.hr.p.text}) is not used: it tests "
+            + ("an adjusted Cox model" if c.hr.adjusted else "the Cox model of the HR")
+            + ", not the two groups as they stand",
+        )
+
+
+def _warn_large_p(notes: _Notes, pv: PValue, z: float, what: str) -> None:
+    """Flag an SE of ``|log HR| / z`` from a large p (two-sided p > :data:`LARGE_P`).
+
+    ``what`` names the numbers the log HR comes from ("HR", "medians").
+    """
+    if z < Z_LARGE_P:
+        notes.add("flags", "unstable_large_p")
+        notes.add(
+            "warnings",
+            f"p = {pv.text} is large (two-sided p > {LARGE_P:g}, z = {z:.2f} < "
+            f"{Z_LARGE_P:.2f}): the SE |log HR|/z exceeds |log HR| and is dominated by the "
+            f"rounding of p and of the {what}; it grows without bound as p approaches 1",
+        )
 
 
 def _z_of(notes: _Notes, pv: PValue, name: str) -> tuple[float, float]:
@@ -349,6 +450,7 @@ def _z_of(notes: _Notes, pv: PValue, name: str) -> tuple[float, float]:
     no effect or its SE overstated). "NS" and ">": not usable.
     """
     notes.used.append(name)
+    _say_which_p(notes, pv, name)
     if pv.relation == "NS" or pv.value is None:
         raise NotApplicable(f"p-value printed as {pv.text!r} (not significant) gives no test statistic")
     if pv.relation == ">":
@@ -580,7 +682,8 @@ def hr_p(comparison: Comparison) -> Estimate:
     adjusted HR (``hr.adjusted = true``) it is not, because that p is usually
     a univariable log-rank test of a different contrast (e.g. Zhou 2023,
     EGFR/ALK/ROS1: adjusted HR p = 0.73, log-rank p = 0.0145). "P<0.001" uses
-    the bound (SE overstated: flagged conservative). An HR of exactly 1 or
+    the bound (SE overstated: flagged conservative). A two-sided p above
+    :data:`LARGE_P` is flagged ``unstable_large_p``. An HR of exactly 1 or
     p = 1 gives 0/0: not applicable.
     """
     c = comparison
@@ -593,7 +696,7 @@ def hr_p(comparison: Comparison) -> Estimate:
             "adjusted HR without a p-value of its own: the comparison's p-value is usually a "
             "univariable (log-rank) test, not a test of the adjusted HR"
         )
-    pv, name = _pick_p(c, prefer_hr=True)
+    pv, name = _hr_test_p(c)
     z, p = _z_of(notes, pv, name)
     if name == "p":
         notes.add("assumptions", "the comparison's p-value taken as the test of the reported HR")
@@ -607,6 +710,7 @@ def hr_p(comparison: Comparison) -> Estimate:
     if z == 0.0:
         raise NotApplicable("p of 1: z = 0 and the SE |log HR|/z is undefined")
     notes.add("assumptions", "the p-value comes from a Wald or log-rank test of the same HR")
+    _warn_large_p(notes, pv, z, "HR")
     se = abs(math.log(est)) / z
     return notes.finish(
         "hr_p", math.log(est), se, {"hr": est, "p": pv.text, "sided": pv.sided, "z": z}
@@ -712,7 +816,7 @@ def chisq(comparison: Comparison) -> Estimate:
 
 def _from_p_and_v(notes: _Notes, method: str, v: float, inputs: dict) -> Estimate:
     c = notes.comparison
-    pv, name = _pick_p(c, prefer_hr=False)
+    pv, name = _comparison_p(c)
     z, p = _z_of(notes, pv, name)
     sign = 1
     if z > 0:
@@ -736,6 +840,10 @@ def p_events(comparison: Comparison) -> Estimate:
         O - E  = sign * z * sqrt(V)
         log HR = (O - E) / V = sign * z / sqrt(V)
         SE     = 1 / sqrt(V)
+
+    ``p`` is the comparison's p-value only (the log-rank test of the two
+    groups), never a reported HR's own ``hr.p`` (the same holds for
+    :func:`p_total_events` and :func:`p_patients`).
 
     With only the total number of events see :func:`p_total_events`. The
     sign is the stated direction, else the reported HR, else the medians;
@@ -926,13 +1034,18 @@ def median_ratio_p(comparison: Comparison) -> Estimate:
         log HR = log(median_r) - log(median_e)
         SE     = |log HR| / z,   z = Phi^{-1}(1 - p/2)
 
-    Equal medians (log HR 0) or p = 1 give 0/0: not applicable.
+    ``p`` is the comparison's p-value only (the two-group, log-rank test):
+    the median ratio is unadjusted, so an adjusted model's ``hr.p`` is never
+    used; with only ``hr.p`` printed the method does not apply. A two-sided
+    p above :data:`LARGE_P` is flagged ``unstable_large_p`` (module
+    docstring, "Large p-values"). Equal medians (log HR 0) or p = 1 give
+    0/0: not applicable.
     """
     c = comparison
     me, mr = _medians(c)
     notes = _Notes(c, used=["experimental.median", "reference.median"])
     notes.add("assumptions", _EXPONENTIAL)
-    pv, name = _pick_p(c, prefer_hr=False)
+    pv, name = _comparison_p(c)
     z, p = _z_of(notes, pv, name)
     log_hr = math.log(mr) - math.log(me)
     if log_hr == 0.0:
@@ -944,6 +1057,7 @@ def median_ratio_p(comparison: Comparison) -> Estimate:
         if (log_hr < 0) != expected_negative:
             notes.add("warnings", f"the medians disagree with the stated direction ({c.direction})")
     notes.add("assumptions", "the p-value tests the same contrast as the median ratio")
+    _warn_large_p(notes, pv, z, "medians")
     return notes.finish(
         "median_ratio_p",
         log_hr,
