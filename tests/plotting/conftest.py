@@ -48,3 +48,13 @@ def real_poolset():
     from survmeta.pool import pool
 
     return pool(REGISTRY)
+
+
+@pytest.fixture(scope="session")
+def real_registry():
+    """The bundled registry (for the HRs as the papers printed them)."""
+    if not REGISTRY.exists():
+        pytest.skip("bundled studies.toml not present")
+    from survmeta.registry import load_registry
+
+    return load_registry(REGISTRY)

@@ -118,6 +118,14 @@ def pool_synthetic(effects: pd.DataFrame, question: dict, tau_scale: float = 0.5
     ybar = np.sum(w0 * y) / np.sum(w0)
     q = float(np.sum(w0 * (y - ybar) ** 2))
     i2 = max(0.0, (q - (k - 1)) / q) if k > 1 and q > 0 else 0.0
+    # common effect (tau = 0) under the flat mu prior: mu ~ N(ybar, 1 / sum w0), exactly
+    ce_sd = math.sqrt(1 / np.sum(w0))
+    z = 1.959963984540054
+    ce_mu = {"mean": ybar, "median": ybar, "sd": ce_sd, "eti": [ybar - z * ce_sd, ybar + z * ce_sd],
+             "hdi": [ybar - z * ce_sd, ybar + z * ce_sd]}
+    ce_hr = {"mean": float("nan"), "median": math.exp(ybar), "sd": float("nan"),
+             "eti": [math.exp(v) for v in ce_mu["eti"]], "hdi": [math.exp(v) for v in ce_mu["hdi"]]}
+    common = {"mu": ce_mu, "hr": ce_hr, "p_hr_below_1": float(0.5 * math.erfc(ybar / ce_sd / math.sqrt(2)))}
     diagnostics = {"warnings": []}
     if engine != "exact":
         diagnostics.update({"r_hat_max": 1.002, "ess_bulk_min": 1650.0, "divergences": 0,
@@ -139,6 +147,7 @@ def pool_synthetic(effects: pd.DataFrame, question: dict, tau_scale: float = 0.5
         level=level,
         seed=seed,
         notes=[],
+        common_effect=common,
     )
 
 
@@ -167,3 +176,79 @@ def synthetic_poolset() -> PoolSet:
     return PoolSet([a, b], skipped=[{"question": "synthetic_empty",
                                      "reason": "no poolable comparison"}],
                    meta={"engine": "exact", "seed": 2})
+
+
+#: Settings the hierarchical fit records in ``posterior.attrs`` (as survmeta.models writes them).
+HIERARCHICAL_ATTRS = {
+    "tuning_steps": 1000,
+    "survmeta_model": "hierarchical",
+    "survmeta_parametrization": "marginal, non-centred log tau",
+    "survmeta_mu_prior": "normal(0, 4)",
+    "survmeta_tau_population_prior": "log tau_pop ~ Normal(-1.75, 0.75)",
+    "survmeta_extra_error": "known",
+    "survmeta_covariates": "endpoint_os",
+    "survmeta_random_seed": 7,
+    "survmeta_clustered": 0,
+    "survmeta_notes": "none",
+}
+
+
+def synthetic_hierarchical(results, chains: int = 4, draws: int = 250, seed: int = 3) -> PoolSet:
+    """A PoolSet shaped like ``PoolSet.hierarchical``: per-question results with engine
+    "hierarchical" sharing one DataTree (mu[question], tau[question], theta[study],
+    predict[question], tau_pop, log_tau_pop, sigma_logtau, beta[covariate]; sample_stats;
+    the settings in posterior.attrs). Draws are independent normals/log-normals, synthetic by
+    construction, so no sampler runs."""
+    rng = np.random.default_rng(seed)
+    qids = [r.id for r in results]
+    keys = [k for r in results for k in r.effects["key"]]
+    shape = (chains, draws)
+    nq = len(qids)
+    log_tau_pop = rng.normal(-1.75, 0.4, size=shape)
+    sigma_logtau = np.abs(rng.normal(0, 0.4, size=shape))
+    tau = np.exp(log_tau_pop[..., None] + sigma_logtau[..., None] * rng.standard_normal(shape + (nq,)))
+    mu = np.stack([rng.normal(r.stats["mu"]["median"], 0.2, size=shape) for r in results], axis=-1)
+    predict = mu + tau * rng.standard_normal(mu.shape)
+    theta = rng.normal(0.0, 0.3, size=shape + (len(keys),))
+    dims = ("chain", "draw")
+    ds = xr.Dataset(
+        {
+            "mu": (dims + ("question",), mu),
+            "tau": (dims + ("question",), tau),
+            "predict": (dims + ("question",), predict),
+            "theta": (dims + ("study",), theta),
+            "log_tau_pop": (dims, log_tau_pop),
+            "tau_pop": (dims, np.exp(log_tau_pop)),
+            "sigma_logtau": (dims, sigma_logtau),
+            "beta": (dims + ("covariate",), rng.normal(0.1, 0.2, size=shape + (1,))),
+        },
+        coords={"question": qids, "study": keys, "covariate": ["endpoint_os"]},
+        attrs=dict(HIERARCHICAL_ATTRS),
+    )
+    stats_ds = xr.Dataset({"diverging": (dims, np.zeros(shape, dtype=bool))})
+    tree = xr.DataTree.from_dict({"posterior": ds, "sample_stats": stats_ds})
+    diagnostics = {"r_hat_max": 1.004, "ess_bulk_min": 812.0, "ess_tail_min": 640.0,
+                   "divergences": 0, "treedepth_hits": 0, "chains": chains, "draws": draws,
+                   "warnings": []}
+    out = []
+    for i, r in enumerate(results):
+        m, t, p = mu[..., i].ravel(), tau[..., i].ravel(), predict[..., i].ravel()
+        stats = {"mu": summarize_draws(m), "hr": summarize_draws(np.exp(m)),
+                 "tau": summarize_draws(t), "predict": summarize_draws(p),
+                 "predict_hr": summarize_draws(np.exp(p))}
+        out.append(PoolResult(
+            question=r.question, engine="hierarchical", effects=r.effects, stats=stats,
+            probabilities={"p_hr_below_1": float(np.mean(m < 0))},
+            priors={"mu": "normal(0, 4)",
+                    "tau": "shared across questions: log tau_pop ~ Normal(-1.75, 0.75)"},
+            posterior=tree, diagnostics=diagnostics, excluded=r.excluded, level=r.level,
+            seed=7, notes=["hierarchical model: covariates endpoint_os, extra error known"],
+        ))
+    return PoolSet(out, meta={"engine": "hierarchical", "seed": 7, "level": 0.95})
+
+
+def synthetic_poolset_hierarchical() -> PoolSet:
+    """:func:`synthetic_poolset` with a synthetic hierarchical fit attached."""
+    ps = synthetic_poolset()
+    ps.hierarchical = synthetic_hierarchical(list(ps.values()))
+    return ps

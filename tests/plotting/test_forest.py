@@ -51,7 +51,7 @@ def test_study_and_pooled_numbers_are_printed(result30):
     assert fmt_interval(hr["median"], hr["eti"][0], hr["eti"][1]) in t
     pr = result30.stats["predict_hr"]["eti"]
     assert f"[{fmt_num(pr[0])}, {fmt_num(pr[1])}]" in t
-    assert "Pooled HR, k = 30" in t
+    assert "Random effects, k = 30" in t
     tau = result30.stats["tau"]
     het = [s for s in t if s.startswith("Heterogeneity")]
     assert len(het) == 1
@@ -155,7 +155,7 @@ def test_single_study_and_missing_frequentist(result1):
     t = texts(fig)
     het = [s for s in t if s.startswith("Heterogeneity")][0]
     assert "I\u00b2" not in het
-    assert "Pooled HR, k = 1" in t
+    assert "Random effects, k = 1" in t
 
 
 def test_hr_limits_and_ticks():
@@ -180,7 +180,7 @@ def test_save_figure_rejects_unknown_extension(tmp_path, result1):
 
 def test_plot_method_of_result_delegates(result1):
     fig = result1.plot_forest()
-    assert "Pooled HR, k = 1" in texts(fig)
+    assert "Random effects, k = 1" in texts(fig)
 
 
 def test_real_oligo_vs_systemic(real_poolset):

@@ -73,7 +73,7 @@ def test_sof_rows_equal_questions(html_page):
     assert len(body) == len(ps)
     for row, (qid, r) in zip(body, ps.items()):
         assert row[0].startswith(qid)
-        assert row[header.index("k")] == str(r.k)
+        assert row[header.index("k")] == str(r.k) + ("\u2020" if r.k == 1 else "")
         hr = r.stats["hr"]
         assert row[header.index("Pooled HR [95% CrI]")] == fmt_interval(hr["median"], hr["eti"][0],
                                                                         hr["eti"][1])
@@ -213,4 +213,4 @@ def test_real_registry_report(real_poolset, real_registry, tmp_path):
 
 def test_sof_table_columns(synthetic_poolset):
     df = sof_table(synthetic_poolset)
-    assert list(df["k"]) == [str(r.k) for r in synthetic_poolset.values()]
+    assert list(df["k"]) == [str(r.k) + ("\u2020" if r.k == 1 else "") for r in synthetic_poolset.values()]

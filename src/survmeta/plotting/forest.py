@@ -110,6 +110,48 @@ def _fmt_int(x) -> str:
     return "-" if math.isnan(v) else f"{int(round(v))}"
 
 
+def printed_hr(row, printed=None) -> tuple[float, float, float] | None:
+    """The HR and 95% CI as the paper printed them, for a row whose method is ``hr_ci``.
+
+    ``log_hr`` and ``se`` of such a row reproduce the HR exactly but the CI
+    only up to the rounding of the printed bounds (``exp(log_hr +/- 1.96 se)``
+    can print 4.48 for a bound printed as 4.47), so the printed numbers are
+    shown when they are known. They are looked up in ``printed`` (a mapping
+    from ``"study/comparison"`` to ``(hr, lower, upper)``, e.g. from
+    :func:`survmeta.report.content.printed_hrs`) and then in the row's
+    ``inputs`` (``{"hr", "ci", "level"}`` as the reconstruction records them),
+    and used only for a 95% CI with both bounds. None otherwise.
+    """
+    if str(row.get("method")) != "hr_ci":
+        return None
+    key = row.get("key")
+    if key is None or (isinstance(key, float) and math.isnan(key)):
+        key = f"{row.get('study')}/{row.get('comparison')}"
+    vals = None
+    if printed and key in printed:
+        vals = printed[key]
+    else:
+        inp = row.get("inputs")
+        if isinstance(inp, Mapping) and inp.get("hr") is not None and inp.get("ci") is not None:
+            level = inp.get("level", 0.95)
+            if level is not None and abs(float(level) - 0.95) < 1e-9:
+                vals = (inp["hr"], *list(inp["ci"])[:2])
+    if vals is None:
+        return None
+    try:
+        est, lo, hi = (float(v) for v in vals)
+    except (TypeError, ValueError):  # e.g. a bound "NR"
+        return None
+    if not (0 < lo <= est <= hi and math.isfinite(hi)):
+        return None
+    return est, lo, hi
+
+
+def fmt_printed(est: float, lo: float, hi: float) -> str:
+    """``"2.33 [1.21, 4.47]"`` with each number as recorded (no re-rounding of 1.505 to 1.50)."""
+    return f"{est:g} [{lo:g}, {hi:g}]"
+
+
 def _clip_interval(ax, y, lo, hi, xmin, xmax, color, lw, zorder=2):
     """Horizontal interval clipped to the axis, with arrow heads where it runs off."""
     a, b = max(lo, xmin), min(hi, xmax)
@@ -123,11 +165,13 @@ def _clip_interval(ax, y, lo, hi, xmin, xmax, color, lw, zorder=2):
                 gid="arrow-right")
 
 
-def _diamond(ax, y, est, lo, hi, xmin, xmax, half_height=0.36, color=COLOR_POOLED):
+def _diamond(ax, y, est, lo, hi, xmin, xmax, half_height=0.36, color=COLOR_POOLED,
+             filled: bool = True, gid: str = "pooled-diamond"):
     lo_c, hi_c = max(lo, xmin), min(hi, xmax)
     est_c = min(max(est, xmin), xmax)
     poly = Polygon([(lo_c, y), (est_c, y - half_height), (hi_c, y), (est_c, y + half_height)],
-                   closed=True, facecolor=color, edgecolor=color, zorder=4, gid="pooled-diamond")
+                   closed=True, facecolor=color if filled else "white", edgecolor=color,
+                   lw=1.0 if filled else 1.3, zorder=4, gid=gid)
     ax.add_patch(poly)
     if lo < xmin:
         ax.plot([xmin], [y], marker="<", color=color, markersize=5, clip_on=False, zorder=4)
@@ -169,7 +213,8 @@ def _favours(layout: ForestLayout, question: Mapping | None, xmin: float, xmax: 
 def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "method"),
                 shrunken: bool = True, prediction: bool = True, heterogeneity: bool = True,
                 weights: bool = True, sort: str | None = None, xlim=None, title=None,
-                plot_width: float = 3.4, max_label_width: float = 3.0):
+                plot_width: float = 3.4, max_label_width: float = 3.0,
+                common_effect: bool = True, printed: Mapping | None = None):
     """Forest plot of one pooled question.
 
     Parameters
@@ -178,7 +223,7 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
         The fit. Uses ``effects`` (``hr``, ``hr_lower``, ``hr_upper``,
         ``weight``, ``theta_*``, ``method``/``approximate``, ``year``, ``n``,
         ``endpoint``), ``stats["hr"]``, ``stats["predict_hr"]``,
-        ``stats["tau"]``, ``frequentist`` and ``question``.
+        ``stats["tau"]``, ``common_effect``, ``frequentist`` and ``question``.
     labels : mapping or callable, optional
         Row labels: a mapping from ``"study/comparison"`` or study id to a
         label (e.g. the citation's short form), or ``f(study, comparison)``.
@@ -209,6 +254,17 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
         Width of the plot panel in inches.
     max_label_width : float
         Labels wider than this (inches) are cut with "...".
+    common_effect : bool
+        Draw the common-effect (tau = 0) pooled HR as an open diamond on a row
+        "Common effect (tau = 0)" under the random-effects diamond, when
+        ``result.common_effect`` is available. With one study the
+        random-effects interval adds the heterogeneity the tau prior allows;
+        the common-effect one is, up to the mu prior, the study's own.
+    printed : mapping, optional
+        ``"study/comparison"`` -> ``(hr, lower, upper)`` as the paper printed
+        them; rows whose method is ``hr_ci`` print these numbers (see
+        :func:`printed_hr`) instead of the interval recomputed from ``se``.
+        The marker and line are always placed from ``log_hr`` and ``se``.
 
     Returns
     -------
@@ -231,6 +287,9 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
     hr_s, pr_s, tau_s = stats["hr"], stats.get("predict_hr"), stats.get("tau")
     show_pred = bool(prediction and pr_s is not None)
     show_shrunk = bool(shrunken and k > 0 and {"theta_mean", "theta_lower", "theta_upper"} <= set(e))
+    ce = getattr(result, "common_effect", None) if common_effect else None
+    ce_s = ce.get("hr") if isinstance(ce, Mapping) else None
+    show_ce = bool(ce_s and all(np.isfinite([ce_s["median"], *ce_s["eti"]])))
 
     hr = clean_series(e["hr"]) if k else np.array([])
     lo = clean_series(e["hr_lower"]) if k else np.array([])
@@ -243,8 +302,9 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
 
     # rows: studies at 0..k-1, then pooled, prediction, heterogeneity
     y_pool = k + 0.6 if k else 0.0
-    y_pred = y_pool + 1.0
-    y_het = (y_pred if show_pred else y_pool) + 1.0
+    y_ce = y_pool + 1.0
+    y_pred = (y_ce if show_ce else y_pool) + 1.0
+    y_het = (y_pred if show_pred else (y_ce if show_ce else y_pool)) + 1.0
     y_last = y_het if heterogeneity else y_het - 1.0
     row_h = 0.32 if show_shrunk else 0.24
     y_top, y_bottom = -0.7, y_last + 0.7
@@ -252,6 +312,8 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
     # x range
     if xlim is None:
         vals = list(hr) + [hr_s["eti"][0], hr_s["eti"][1], hr_s["median"]]
+        if show_ce:
+            vals += [ce_s["eti"][0], ce_s["eti"][1]]
         # intervals count, but a single very wide CI does not squash the others: it gets an arrow
         med = float(np.nanmedian(hr)) if k else hr_s["median"]
         for a, b in zip(lo, hi):
@@ -265,8 +327,10 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
     # text columns
     lab = _row_labels(e, labels) if k else []
     label_cells = {i: lab[i] for i in range(k)}
-    label_cells[y_pool] = f"Pooled HR, k = {k}"
+    label_cells[y_pool] = f"Random effects, k = {k}"
     bold = {y_pool}
+    if show_ce:
+        label_cells[y_ce] = "Common effect (tau = 0)"
     if show_pred:
         label_cells[y_pred] = f"{lvl} prediction interval"
     left = [Column("Study", label_cells, "left", max_width=max_label_width, bold_rows=bold)]
@@ -285,8 +349,13 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
         elif col == "method" and "method" in e:
             left.append(Column("Method", {i: str(e.at[i, "method"] or "") for i in range(k)},
                                "left", color="#444444", max_width=1.4))
-    hr_cells = {i: fmt_interval(hr[i], lo[i], hi[i]) for i in range(k)}
+    hr_cells = {}
+    for i in range(k):
+        shown = printed_hr(e.iloc[i], printed)
+        hr_cells[i] = fmt_printed(*shown) if shown else fmt_interval(hr[i], lo[i], hi[i])
     hr_cells[y_pool] = fmt_interval(hr_s["median"], hr_s["eti"][0], hr_s["eti"][1])
+    if show_ce:
+        hr_cells[y_ce] = fmt_interval(ce_s["median"], ce_s["eti"][0], ce_s["eti"][1])
     if show_pred:
         hr_cells[y_pred] = f"[{fmt_num(pr_s['eti'][0])}, {fmt_num(pr_s['eti'][1])}]"
     right = [Column(f"HR [{lvl} CI]", hr_cells, "right", bold_rows=bold)]
@@ -365,6 +434,9 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
 
     # pooled diamond and prediction interval
     _diamond(ax, y_pool, hr_s["median"], hr_s["eti"][0], hr_s["eti"][1], xmin, xmax)
+    if show_ce:
+        _diamond(ax, y_ce, ce_s["median"], ce_s["eti"][0], ce_s["eti"][1], xmin, xmax,
+                 half_height=0.30, filled=False, gid="common-effect-diamond")
     if show_pred:
         _clip_interval(ax, y_pred, pr_s["eti"][0], pr_s["eti"][1], xmin, xmax, COLOR_PREDICT, 3.0,
                        zorder=3)
@@ -389,7 +461,11 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
         handles.append(Line2D([], [], marker="o", color=COLOR_SHRUNK, lw=0.7, markersize=3,
                               label="shrunken estimate (posterior)"))
     handles.append(Line2D([], [], marker="D", ls="none", color=COLOR_POOLED, markersize=6,
-                          label=f"pooled HR (median, {lvl} CrI)"))
+                          label=f"pooled HR, random effects (median, {lvl} CrI)"))
+    if show_ce:
+        handles.append(Line2D([], [], marker="D", ls="none", markerfacecolor="white",
+                              markeredgecolor=COLOR_POOLED, markersize=6,
+                              label="pooled HR, common effect (tau = 0)"))
     if show_pred:
         handles.append(Line2D([], [], color=COLOR_PREDICT, lw=3, label=f"{lvl} prediction interval"))
     ncol = 2 if layout.width < 7.5 else 3

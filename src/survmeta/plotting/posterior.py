@@ -50,6 +50,38 @@ def posterior_draws(result, name: str) -> np.ndarray | None:
     return x if x.size > 1 else None
 
 
+def exact_density(result, name: str, grid: np.ndarray) -> np.ndarray | None:
+    """The exact posterior density of ``name`` on ``grid``, or None.
+
+    Available when ``result.exact`` holds the exact engine's posterior (an
+    object with ``pdf(name, x)``, e.g. :class:`survmeta.exact.ExactPosterior`);
+    None for MCMC results, or when the density is not finite on the grid (a
+    point mass, e.g. tau under a ``fixed`` prior), so callers fall back to a
+    kernel density estimate of the draws.
+    """
+    post = getattr(result, "exact", None)
+    if post is None or not hasattr(post, "pdf"):
+        return None
+    try:
+        d = np.asarray(post.pdf(name, grid), dtype=float)
+    except Exception:  # a figure must not fail because one density is unavailable
+        return None
+    if d.shape != np.shape(grid) or not np.all(np.isfinite(d)) or not np.any(d > 0):
+        return None
+    return d
+
+
+def _exact_quantiles(result, name: str, probs) -> list[float] | None:
+    post = getattr(result, "exact", None)
+    if post is None or not hasattr(post, "quantile"):
+        return None
+    try:
+        q = [float(post.quantile(name, p)) for p in probs]
+    except Exception:
+        return None
+    return q if all(math.isfinite(v) for v in q) else None
+
+
 def _level_pct(level):
     pct = level * 100
     return f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:g}%"
@@ -66,12 +98,13 @@ def _new_ax(ax, size=(6.0, 3.4)):
 def plot_posterior(result, *, ax=None, prediction: bool = True, title: str | None = None):
     """Posterior density of the pooled hazard ratio, with P(HR < 1) shaded.
 
-    The density of ``mu`` (the pooled log HR) is estimated from the posterior
-    draws by a Gaussian kernel and drawn against a log-scale HR axis; the area
-    where HR < 1 is shaded and labelled with ``P(HR < 1)`` as stored in
-    ``result.probabilities``. The posterior median and credible interval are
-    marked. Without draws, a normal density with the posterior mean and sd of
-    ``mu`` is drawn and the figure says so.
+    The density of ``mu`` (the pooled log HR) is drawn against a log-scale HR
+    axis: the exact posterior density when ``result.exact`` holds the exact
+    engine's posterior, otherwise a Gaussian kernel density estimate of the
+    posterior draws (MCMC). The area where HR < 1 is shaded and labelled with
+    ``P(HR < 1)`` as stored in ``result.probabilities``. The posterior median
+    and credible interval are marked. Without either, a normal density with
+    the posterior mean and sd of ``mu`` is drawn and the figure says so.
 
     Parameters
     ----------
@@ -91,31 +124,48 @@ def plot_posterior(result, *, ax=None, prediction: bool = True, title: str | Non
     fig, ax = _new_ax(ax)
     level = float(getattr(result, "level", 0.95))
     lvl = _level_pct(level)
-    mu = posterior_draws(result, "mu")
     note = None
     s_mu = result.stats["mu"]
-    if mu is None:
-        rng = np.random.default_rng(0)
-        mu = rng.normal(s_mu["mean"], max(s_mu["sd"], 1e-6), size=20000)
-        note = "normal approximation from the posterior mean and sd (no draws stored)"
     hr_s = result.stats["hr"]
-    pred = posterior_draws(result, "predict") if prediction else None
-    vals = [hr_s["eti"][0], hr_s["eti"][1], float(np.exp(np.quantile(mu, 0.001))),
-            float(np.exp(np.quantile(mu, 0.999)))]
-    if pred is not None:
-        vals += [float(np.exp(np.quantile(pred, 0.01))), float(np.exp(np.quantile(pred, 0.99)))]
+    q_mu = _exact_quantiles(result, "mu", (0.001, 0.999))
+    q_pred = _exact_quantiles(result, "predict", (0.01, 0.99)) if prediction else None
+    mu = pred = None
+    if q_mu is None:
+        mu = posterior_draws(result, "mu")
+        if mu is None:
+            rng = np.random.default_rng(0)
+            mu = rng.normal(s_mu["mean"], max(s_mu["sd"], 1e-6), size=20000)
+            note = "normal approximation from the posterior mean and sd (no draws stored)"
+        q_mu = [float(np.quantile(mu, 0.001)), float(np.quantile(mu, 0.999))]
+    if prediction and q_pred is None:
+        pred = posterior_draws(result, "predict")
+        if pred is not None:
+            q_pred = [float(np.quantile(pred, 0.01)), float(np.quantile(pred, 0.99))]
+    vals = [hr_s["eti"][0], hr_s["eti"][1], *(math.exp(v) for v in q_mu)]
+    if q_pred is not None:
+        vals += [math.exp(v) for v in q_pred]
     xmin, xmax = hr_limits(vals, min_span=4.0)
     grid = np.linspace(math.log(xmin), math.log(xmax), 600)
-    dens = kde_line(mu, grid)
+    dens = exact_density(result, "mu", grid)
+    if dens is None:
+        if mu is None:
+            mu = posterior_draws(result, "mu")
+        dens = kde_line(mu, grid)
     hrg = np.exp(grid)
-    ax.plot(hrg, dens, color=COLOR_POOLED, lw=1.6, label="pooled HR (posterior)")
+    ax.plot(hrg, dens, color=COLOR_POOLED, lw=1.6, label="pooled HR (posterior)", gid="posterior-mu")
     below = hrg <= 1.0
     p1 = result.probabilities.get("p_hr_below_1")
     ax.fill_between(hrg[below], 0, dens[below], color=COLOR_SHADE, alpha=0.6, lw=0,
                     label=fmt_p_statement(p1) if p1 is not None else "HR < 1")
-    if pred is not None:
-        dpred = kde_line(pred, grid)
-        ax.plot(hrg, dpred, color=COLOR_PREDICT, lw=1.1, ls="--", label="HR in a new study")
+    dpred = exact_density(result, "predict", grid) if prediction else None
+    if dpred is None and prediction:
+        if pred is None:
+            pred = posterior_draws(result, "predict")
+        if pred is not None:
+            dpred = kde_line(pred, grid)
+    if dpred is not None:
+        ax.plot(hrg, dpred, color=COLOR_PREDICT, lw=1.1, ls="--", label="HR in a new study",
+                gid="posterior-predict")
     ax.axvline(1.0, ymax=0.72, color="#555555", lw=0.8)  # stops below the summary text
     top = float(dens.max()) if dens.size else 1.0
     ax.plot([hr_s["eti"][0], hr_s["eti"][1]], [-0.06 * top] * 2, color=COLOR_POOLED, lw=2.5,
@@ -171,6 +221,10 @@ def plot_tau(result, *, ax=None, title: str | None = None, xmax: float | None = 
     result : survmeta.results.PoolResult
         The fit; the prior comes from ``result.priors["tau"]`` through
         :func:`survmeta.priors.parse_prior` (drawn only when that succeeds).
+        The posterior is the exact density when ``result.exact`` holds the
+        exact engine's posterior (no kernel smoothing, so no bumps and no
+        bias at tau = 0), otherwise a kernel density estimate of the draws
+        reflected at 0.
     ax : matplotlib.axes.Axes, optional
         Axes to draw in; default a new figure.
     title : str, optional
@@ -188,13 +242,21 @@ def plot_tau(result, *, ax=None, title: str | None = None, xmax: float | None = 
     tau = posterior_draws(result, "tau")
     ts = result.stats["tau"]
     if xmax is None:
-        hi = float(np.quantile(tau, 0.995)) if tau is not None else ts["eti"][1] * 1.5
+        q = _exact_quantiles(result, "tau", (0.995,))
+        if q is not None and q[0] > 0:
+            hi = q[0]
+        else:
+            hi = float(np.quantile(tau, 0.995)) if tau is not None else ts["eti"][1] * 1.5
         xmax = max(hi * 1.15, 0.2)
     grid = np.linspace(0.0, xmax, 500)
     top = 0.0
-    if tau is not None:
+    d = exact_density(result, "tau", grid)
+    exact = d is not None
+    if d is None and tau is not None:
         d = kde_line(tau, grid, lower_bound=0.0)
-        ax.plot(grid, d, color=COLOR_POOLED, lw=1.6, label="posterior")
+    if d is not None:
+        ax.plot(grid, d, color=COLOR_POOLED, lw=1.6, gid="posterior-tau",
+                label="posterior (exact)" if exact else "posterior")
         ax.fill_between(grid, 0, d, color=COLOR_POOLED, alpha=0.12, lw=0)
         top = float(d.max())
     pdf, desc = _prior_pdf((getattr(result, "priors", {}) or {}).get("tau"))

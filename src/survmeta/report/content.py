@@ -15,7 +15,15 @@ from typing import Any
 import pandas as pd
 
 from survmeta.plotting._style import fmt_interval, fmt_num, fmt_p_statement, fmt_prob
-from survmeta.report.methods_text import REFERENCES, describe_prior, method_title, methods_paragraph
+from survmeta.report.methods_text import (
+    REFERENCES,
+    covariates_sentence,
+    describe_prior,
+    extra_error_sentence,
+    hierarchical_settings,
+    method_title,
+    methods_paragraph,
+)
 from survmeta.report.stamp import make_stamp
 
 
@@ -70,29 +78,72 @@ def fmt_participants(result) -> str:
     return f"{total}" + (f" (n unknown for {unknown})" if unknown else "")
 
 
+#: Footnote marker of single-study rows in the summary-of-findings tables.
+ONE_STUDY_MARK = "\u2020"
+
+
+def _common_effect_hr(r) -> dict | None:
+    ce = getattr(r, "common_effect", None)
+    return ce.get("hr") if isinstance(ce, dict) else None
+
+
 def sof_table(poolset) -> pd.DataFrame:
     """Summary of findings: one row per pooled question, cells as printed.
 
-    Columns: Question, Comparison, k, Participants, Pooled HR [CrI],
-    Prediction interval, tau [CrI], P(HR < 1), Engine.
+    Columns: Question, Comparison, k, Participants, Pooled HR [CrI] (random
+    effects), Common-effect HR [CrI] (tau = 0; when the results carry the
+    common-effect companion), Prediction interval, tau [CrI], P(HR < 1),
+    Engine. A question with one study has :data:`ONE_STUDY_MARK` after its k
+    and is explained by :func:`sof_footnote`.
     """
+    results = list(poolset.values())
+    with_ce = any(_common_effect_hr(r) for r in results)
     rows = []
-    for r in poolset.values():
+    for r in results:
         lvl = _lvl(r.level)
         hr, pr, tau = r.stats["hr"], r.stats["predict_hr"], r.stats["tau"]
         q = r.question
-        rows.append({
+        row = {
             "Question": f"{r.id}: {q.get('title') or ''}".rstrip(": "),
             "Comparison": f"{q.get('experimental')} vs {q.get('reference')}",
-            "k": str(r.k),
+            "k": str(r.k) + (ONE_STUDY_MARK if r.k == 1 else ""),
             "Participants": fmt_participants(r),
             f"Pooled HR [{lvl} CrI]": fmt_interval(hr["median"], hr["eti"][0], hr["eti"][1]),
+        }
+        if with_ce:
+            ce = _common_effect_hr(r)
+            row[f"Common-effect HR (\u03c4 = 0) [{lvl} CrI]"] = (
+                fmt_interval(ce["median"], ce["eti"][0], ce["eti"][1]) if ce else "")
+        row.update({
             f"{lvl} prediction interval": f"[{fmt_num(pr['eti'][0])}, {fmt_num(pr['eti'][1])}]",
             f"\u03c4 [{lvl} CrI]": f"{tau['median']:.2f} [{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]",
             "P(HR < 1)": fmt_prob(r.p_hr_below_1),
             "Engine": r.engine,
         })
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def sof_footnote(poolset) -> str | None:
+    """The note explaining the single-study rows of :func:`sof_table` (None when there are none)."""
+    ones = [r for r in poolset.values() if r.k == 1]
+    if not ones:
+        return None
+    n = len(ones)
+    lead = (f"{ONE_STUDY_MARK} One study (k = 1; {n} question{'s' if n != 1 else ''}): "
+            "there is nothing to pool, and the pooled HR is the study's own estimate seen "
+            "through the model.")
+    if all(r.engine == "hierarchical" for r in ones):
+        return (lead + " Its credible interval adds the between-study heterogeneity \u03c4 that "
+                "the question borrows from the other questions, so it is wider than the study's "
+                "own confidence interval.")
+    text = (lead + " Its random-effects credible interval adds the between-study heterogeneity "
+            "the \u03c4 prior allows, so it is wider than the study's own confidence interval "
+            "(which the estimates table of the question shows).")
+    if any(_common_effect_hr(r) for r in ones):
+        text += (" The common-effect HR (\u03c4 = 0) is, up to the prior on the pooled log HR, the "
+                 "study's own estimate; read it beside the random-effects one.")
+    return text
 
 
 def _cell(x, fmt="{}") -> str:
@@ -106,8 +157,55 @@ def _cell(x, fmt="{}") -> str:
     return fmt.format(x)
 
 
-def estimates_table(result) -> pd.DataFrame:
-    """Every pooled estimate: ids, year, n, endpoint, method, HR [CI], weight, shrunken HR, notes."""
+def printed_hrs(registry) -> dict:
+    """``"study/comparison"`` -> ``(hr, lower, upper)`` as the paper printed them (95% CIs only).
+
+    The effect table keeps ``log_hr`` and ``se``; for a reported HR with a CI
+    the interval recomputed from them can differ from the printed one in the
+    last digit (rounding of the printed bounds), so tables and forest plots
+    print these numbers for rows whose method is ``hr_ci``.
+    """
+    out = {}
+    if registry is None or not hasattr(registry, "comparisons"):
+        return out
+    try:
+        comparisons = registry.comparisons()
+    except Exception:  # a registry-like object without comparisons: nothing printed to show
+        return out
+    for c in comparisons:
+        h = getattr(c, "hr", None)
+        ci = getattr(h, "ci", None) if h is not None else None
+        if h is None or ci is None or getattr(h, "estimate", None) is None:
+            continue
+        level = getattr(h, "level", 0.95)
+        if level is None or abs(float(level) - 0.95) > 1e-9:
+            continue
+        try:
+            vals = (float(h.estimate), float(ci[0]), float(ci[1]))
+        except (TypeError, ValueError):  # a bound "NR"
+            continue
+        out[str(c.key)] = vals
+    return out
+
+
+def _study_hr_cell(row, printed) -> str:
+    from survmeta.plotting.forest import fmt_printed, printed_hr
+
+    shown = printed_hr(row, printed)
+    if shown:
+        return fmt_printed(*shown)
+    return fmt_interval(row["hr"], row["hr_lower"], row["hr_upper"])
+
+
+def estimates_table(result, printed: dict | None = None) -> pd.DataFrame:
+    """Every pooled estimate: study, comparison, year, n, endpoint, method, HR [CI], weight,
+    shrunken HR, notes.
+
+    ``Study`` and ``Comparison`` are the ids the JSON output uses (``study``,
+    ``comparison``). For a reported HR with its CI (method ``hr_ci``) the HR
+    and CI are printed as the paper printed them when ``printed`` (see
+    :func:`printed_hrs`) or the row's ``inputs`` hold them.
+    """
     e = result.effects.reset_index(drop=True)
     lvl = _lvl(result.level)
     rows = []
@@ -131,7 +229,7 @@ def estimates_table(result) -> pd.DataFrame:
             "n": "" if pd.isna(n) else str(int(n)),
             "Endpoint": _cell(r.get("endpoint")),
             "Method": f"{r['method']}: {method_title(str(r['method']))}",
-            "HR [95% CI]": fmt_interval(r["hr"], r["hr_lower"], r["hr_upper"]),
+            "HR [95% CI]": _study_hr_cell(r, printed),
             "Weight": _cell(r.get("weight"), "{:.1f}%"),
         }
         if {"theta_mean", "theta_lower", "theta_upper"} <= set(e.columns):
@@ -149,7 +247,7 @@ def not_pooled_table(poolset) -> pd.DataFrame:
     for r in poolset.values():
         if len(r.excluded):
             for _, x in r.excluded.iterrows():
-                rows.append({"Question": r.id, "Study": str(x.get("study", "")),
+                rows.append({"Question": r.id, "Study": _study_id(x),
                              "Comparison": str(x.get("comparison", "")),
                              "Reason": str(x.get("reason", ""))})
     for s in getattr(poolset, "skipped", []) or []:
@@ -157,13 +255,21 @@ def not_pooled_table(poolset) -> pd.DataFrame:
         excluded = s.get("excluded") or []
         if excluded:
             for x in excluded:
-                rows.append({"Question": qid, "Study": str(x.get("study", "")),
+                rows.append({"Question": qid, "Study": _study_id(x),
                              "Comparison": str(x.get("comparison", "")),
                              "Reason": str(x.get("reason", ""))})
         else:
             rows.append({"Question": qid, "Study": "", "Comparison": "",
                          "Reason": str(s.get("reason", ""))})
     return pd.DataFrame(rows, columns=["Question", "Study", "Comparison", "Reason"])
+
+
+def _study_id(x) -> str:
+    """The study id of an excluded entry (``study``, as in the JSON; ``id`` in older output)."""
+    v = x.get("study")
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        v = x.get("id")
+    return "" if v is None else str(v)
 
 
 def registry_summary(poolset, registry=None) -> tuple[str, pd.DataFrame]:
@@ -248,13 +354,14 @@ def frequentist_sentence(result) -> str | None:
     return s
 
 
-def _figure_blocks(result, figures) -> list[Block]:
+def _figure_blocks(result, figures, printed=None) -> list[Block]:
     from survmeta import plotting
 
     rid = result.id
     out = []
     if "forest" in figures:
-        out.append(Block("figure", f"Forest plot: {rid}.", figure=lambda: plotting.plot_forest(result),
+        out.append(Block("figure", f"Forest plot: {rid}.",
+                         figure=lambda: plotting.plot_forest(result, printed=printed),
                          name=f"{rid}_forest"))
     if "posterior" in figures:
         out.append(Block("figure", f"Posterior of the pooled HR: {rid}.",
@@ -303,11 +410,16 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
     doc += [Block("h2", "Summary of findings", name="summary-of-findings"),
             Block("table", "Summary of findings: HR = hazard(experimental) / hazard(reference); "
                   "HR < 1 favours the experimental arm. Participants: sum of n over the pooled "
-                  "comparisons.", table=sof_table(poolset), name="sof")]
-    doc += hierarchical_blocks(poolset)
+                  "comparisons. Pooled HR: random-effects model; common-effect HR: the same data "
+                  "pooled with \u03c4 = 0.", table=sof_table(poolset), name="sof")]
+    foot = sof_footnote(poolset)
+    if foot:
+        doc.append(Block("p", foot))
+    doc += hierarchical_blocks(poolset, figures)
     sentence, qtable = registry_summary(poolset, registry)
     doc += [Block("h2", "Registry", name="registry"), Block("p", sentence),
             Block("table", "Questions in the registry.", table=qtable, name="questions")]
+    printed = printed_hrs(registry)
     np_table = not_pooled_table(poolset)
     doc.append(Block("h3", "Not pooled", name="not-pooled"))
     if len(np_table):
@@ -333,9 +445,11 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
         fs = frequentist_sentence(r)
         if fs:
             doc.append(Block("p", fs))
-        doc += _figure_blocks(r, figures)
-        doc.append(Block("table", f"Pooled estimates of {r.id} and how each was obtained.",
-                         table=estimates_table(r), name=f"estimates_{r.id}"))
+        doc += _figure_blocks(r, figures, printed)
+        doc.append(Block("table", f"Pooled estimates of {r.id} and how each was obtained "
+                         "(HR [95% CI] as the paper printed it for a reported HR with its CI; "
+                         "otherwise from the estimate and its SE).",
+                         table=estimates_table(r, printed), name=f"estimates_{r.id}"))
         doc.append(Block("h3", "Diagnostics", name=f"diag-{r.id}"))
         doc.append(Block("list", items=diagnostics_items(r)))
         if r.notes:
@@ -351,28 +465,96 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
     return doc
 
 
-def hierarchical_blocks(poolset) -> list[Block]:
-    """Summary of the hierarchical model across questions, when it was fitted."""
+#: Shared variables of the hierarchical fit drawn in its trace and rank plots.
+HIERARCHICAL_DIAGNOSTIC_VARS = ("tau_pop", "sigma_logtau", "beta", "kappa", "rho")
+
+
+def hierarchical_blocks(poolset, figures=DEFAULT_FIGURES) -> list[Block]:
+    """Summary of the hierarchical model across questions, when it was fitted.
+
+    A paragraph on the model and its settings (read from the fit), the
+    per-question table, the sampler diagnostics and, with ``"diagnostics"``
+    in ``figures``, trace and rank plots of the shared variables and of the
+    question with the smallest bulk ESS of tau.
+    """
     hier = getattr(poolset, "hierarchical", None)
     if hier is None or not len(hier):
         return []
     first = next(iter(hier.values()))
+    s = hierarchical_settings(hier)
     text = (
         "The same questions pooled jointly with PyMC: each question keeps its own pooled log HR, "
         "while the between-study heterogeneities of all questions share one population "
         f"distribution, so questions with one or two studies borrow strength from the others "
-        f"(docs/models.md). Priors: mu {first.priors.get('mu')}; tau {first.priors.get('tau')}. "
-        + " ".join(str(n) for n in first.notes if str(n).startswith("hierarchical model"))
+        f"(docs/models.md). Priors: mu {first.priors.get('mu')}; tau {first.priors.get('tau')}."
     )
-    return [
+    settings = " ".join(x for x in (covariates_sentence(s["covariates"]),
+                                    extra_error_sentence(s["extra_error"])) if x)
+    if settings:
+        text += " " + settings
+    if s["notes"]:
+        text += f" Notes from the fit: {s['notes']}."
+    out = [
         Block("h2", "Hierarchical model across questions", name="hierarchical"),
         Block("p", text),
         Block("table", "Hierarchical model: pooled HR per question (posterior median and "
               "credible interval), heterogeneity and P(HR < 1).", table=sof_table(hier),
               name="sof_hierarchical"),
-        Block("h3", "Sampler diagnostics", name="diag-hierarchical"),
-        Block("list", items=diagnostics_items(first)),
     ]
+    foot = sof_footnote(hier)
+    if foot:
+        out.append(Block("p", foot))
+    out += [Block("h3", "Sampler diagnostics", name="diag-hierarchical"),
+            Block("list", items=diagnostics_items(first))]
+    if "diagnostics" in figures and first.posterior is not None:
+        out += _hierarchical_diagnostic_figures(hier)
+    return out
+
+
+def _hierarchical_diagnostic_figures(hier) -> list[Block]:
+    from survmeta import plotting
+
+    first = next(iter(hier.values()))
+    try:
+        group = first.posterior["posterior"]
+    except Exception:  # no draws to diagnose
+        return []
+    shared = [v for v in HIERARCHICAL_DIAGNOSTIC_VARS if v in group.data_vars]
+    worst = _slowest_question(group)
+    coords = {"question": [worst]} if worst is not None else None
+    per_q = [v for v in ("mu", "tau") if worst is not None and v in group.data_vars]
+    var_names = tuple(shared + per_q)
+    if not var_names:
+        return []
+    what = ", ".join(shared)
+    suffix = f"; mu_q, tau_q: {worst}" if worst is not None else ""
+    caption_q = f"; mu and tau of {worst} (the question with the smallest bulk ESS of tau)" \
+        if worst is not None else ""
+    return [
+        Block("figure", f"Hierarchical model, MCMC trace: {what}{caption_q}.",
+              figure=lambda: plotting.plot_trace(first, var_names=var_names, coords=coords,
+                                                 title="MCMC trace: hierarchical model" + suffix),
+              name="hierarchical_trace"),
+        Block("figure", f"Hierarchical model, MCMC rank plot: {what}{caption_q}.",
+              figure=lambda: plotting.plot_rank(first, var_names=var_names, coords=coords,
+                                                title="MCMC rank plot: hierarchical model" + suffix),
+              name="hierarchical_rank"),
+    ]
+
+
+def _slowest_question(group) -> str | None:
+    """The question whose tau has the smallest bulk ESS (the hardest to sample), or None."""
+    if "tau" not in group.data_vars or "question" not in group["tau"].dims:
+        return None
+    questions = [str(q) for q in group["tau"]["question"].values]
+    try:
+        from arviz_stats import ess
+
+        values = ess(group["tau"], method="bulk")
+        vals = [float(values.sel(question=q)) for q in questions]
+        return questions[min(range(len(vals)), key=vals.__getitem__)]
+    except Exception:  # ESS unavailable: the first question still shows the per-question draws
+        return questions[0] if questions else None
 
 
 def stamp_rows(stamp: dict) -> pd.DataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections import Counter
 
 #: Full references, keyed by short form.
@@ -35,6 +37,21 @@ REFERENCES = {
         "DerSimonian R, Laird N. Meta-analysis in clinical trials. Control Clin Trials. "
         "1986;7(3):177-188."
     ),
+    "Turner 2015": (
+        "Turner RM, Jackson D, Wei Y, Thompson SG, Higgins JPT. Predictive distributions for "
+        "between-study heterogeneity and simple methods for their application in Bayesian "
+        "meta-analysis. Stat Med. 2015;34(6):984-998."
+    ),
+    "Röver 2021": (
+        "Röver C, Bender R, Dias S, et al. On weakly informative prior distributions for the "
+        "heterogeneity parameter in Bayesian random-effects meta-analysis. Res Synth Methods. "
+        "2021;12(4):448-474."
+    ),
+    "Vehtari 2021": (
+        "Vehtari A, Gelman A, Simpson D, Carpenter B, Bürkner PC. Rank-normalization, folding, "
+        "and localization: an improved R-hat for assessing convergence of MCMC. Bayesian Anal. "
+        "2021;16(2):667-718."
+    ),
 }
 
 #: Reconstruction method id -> (what it does, in a sentence fragment; references).
@@ -50,6 +67,9 @@ METHOD_TEXT = {
               ("Parmar 1998", "Tierney 2007")),
     "p_events": ("the p-value with V approximated from the number of events",
                  ("Parmar 1998", "Tierney 2007")),
+    "p_total_events": ("the p-value with V approximated from the total number of events D and "
+                       "the group sizes, V = D n_e n_r / (n_e + n_r)^2 (D/4, i.e. 1:1 allocation, "
+                       "when the group sizes are not reported)", ("Tierney 2007",)),
     "p_patients": ("the p-value with V approximated from the number of patients (SE a lower bound)",
                    ("Parmar 1998", "Tierney 2007")),
     "median_ratio_ci": ("the ratio of median survival times assuming exponential survival, SE from "
@@ -167,19 +187,20 @@ def methods_paragraph(poolset) -> tuple[str, list[str]]:
         run = f" ({chains} chains of {draws} draws)" if chains and draws else ""
         parts.append(
             f"The posterior was sampled with the No-U-Turn sampler in PyMC{run} (Abril-Pla 2023); "
-            "convergence was checked with rank-normalised R-hat, effective sample sizes and "
-            "divergent transitions."
+            "convergence was checked with rank-normalised R-hat, effective sample sizes "
+            "(Vehtari 2021) and divergent transitions."
         )
-        cited.append("Abril-Pla 2023")
-        if "hierarchical" in engines:
-            parts.append("A hierarchical model shared information on heterogeneity across questions.")
+        cited += ["Abril-Pla 2023", "Vehtari 2021"]
     priors = {(r.priors.get("mu"), r.priors.get("tau")) for r in results}
     if len(priors) == 1:
         mu_spec, tau_spec = next(iter(priors))
+        weak = " (a weakly informative prior, Röver 2021)" if _is_halfnormal(tau_spec) else ""
         parts.append(
-            f"Priors: {describe_prior(tau_spec, 'tau')} for tau and "
+            f"Priors: {describe_prior(tau_spec, 'tau')} for tau{weak} and "
             f"{describe_prior(mu_spec, 'mu')} for mu."
         )
+        if weak:
+            cited.append("Röver 2021")
     elif priors:
         parts.append("Priors differed between questions; they are listed with each question.")
     if results:
@@ -197,7 +218,197 @@ def methods_paragraph(poolset) -> tuple[str, list[str]]:
     seeds = sorted({r.seed for r in results if r.seed is not None})
     if seeds:
         parts.append(f"Random seed: {', '.join(str(s) for s in seeds)}.")
+    hier = getattr(poolset, "hierarchical", None)
+    if hier is not None and len(hier):
+        h_text, h_cited = hierarchical_paragraph(hier)
+        parts.append(h_text)
+        cited += h_cited
     return " ".join(parts), list(dict.fromkeys(cited))
+
+
+def _is_halfnormal(spec) -> bool:
+    return isinstance(spec, str) and spec.strip().lower().startswith("halfnormal")
+
+
+# ---------------------------------------------------------------------------
+# hierarchical model across questions
+# ---------------------------------------------------------------------------
+#: Covariate name -> what it codes (see survmeta.models.hierarchical.design_matrix).
+COVARIATE_TEXT = {
+    "endpoint_os": "an indicator of overall survival as the endpoint (1 for OS, 0 for any other "
+                   "endpoint)",
+    "approximate": "an indicator of an estimate from an approximate reconstruction method (1 "
+                   "rather than 0 for a reported HR or log-rank statistic)",
+}
+
+#: Extra error mode -> how the calibrated extra error of approximate reconstructions entered.
+EXTRA_ERROR_TEXT = {
+    "known": "the calibrated extra error SD of estimates from approximate reconstruction methods "
+             "was added to their sampling variance as known",
+    "estimated": "the calibrated extra error SD of estimates from approximate reconstruction "
+                 "methods was multiplied by a factor kappa with a half-normal(1) prior (kappa = 1 "
+                 "is the calibration) and added to their sampling variance",
+    "none": "the sampling SEs were used alone, without the calibrated extra error of "
+            "approximate reconstruction methods",
+}
+
+
+def hierarchical_settings(hier) -> dict:
+    """What the hierarchical fit recorded: priors, covariates, extra error, sampler, diagnostics.
+
+    Read from the shared posterior's ``attrs["survmeta_*"]`` and the shared
+    diagnostics of the first result of ``hier`` (a PoolSet of per-question
+    results with engine ``"hierarchical"``); absent entries are None.
+    """
+    first = next(iter(hier.values()))
+    attrs = {}
+    try:
+        attrs = dict(first.posterior["posterior"].attrs)
+    except Exception:  # no posterior kept: fall back to what the result itself carries
+        pass
+    covs = attrs.get("survmeta_covariates")
+    covariates = [] if covs in (None, "", "none") else [c.strip() for c in str(covs).split(";")
+                                                        if c.strip()]
+    notes = attrs.get("survmeta_notes")
+    d = dict(first.diagnostics or {})
+    return {
+        "questions": len(hier),
+        "mu_prior": attrs.get("survmeta_mu_prior") or (first.priors or {}).get("mu"),
+        "tau_population_prior": attrs.get("survmeta_tau_population_prior"),
+        "covariates": covariates if covs is not None else None,
+        "extra_error": attrs.get("survmeta_extra_error"),
+        "parametrization": attrs.get("survmeta_parametrization"),
+        "seed": attrs.get("survmeta_random_seed", first.seed),
+        "tuning_steps": attrs.get("tuning_steps"),
+        "clustered": attrs.get("survmeta_clustered"),
+        "notes": None if notes in (None, "", "none") else str(notes),
+        "chains": d.get("chains"),
+        "draws": d.get("draws"),
+        "r_hat_max": d.get("r_hat_max"),
+        "ess_bulk_min": d.get("ess_bulk_min"),
+        "ess_tail_min": d.get("ess_tail_min"),
+        "divergences": d.get("divergences"),
+        "treedepth_hits": d.get("treedepth_hits"),
+        "warnings": list(d.get("warnings") or []),
+        "k": sum(r.k for r in hier.values()),
+    }
+
+
+def _model_constant(name: str, default: float) -> float:
+    """A fixed setting of the hierarchical model, from its module when it is loaded (it is,
+    whenever the model ran in this process), else the documented default."""
+    import sys
+
+    mod = sys.modules.get("survmeta.models.hierarchical")
+    return float(getattr(mod, name, default)) if mod is not None else default
+
+
+def _lognormal_text(spec) -> str | None:
+    """'log tau_pop ~ Normal(m, s)' -> words with the implied median and 95% range of tau_pop."""
+    m = re.search(r"Normal\(\s*([-+0-9.eE]+)\s*,\s*([0-9.eE+]+)\s*\)", str(spec or ""))
+    if not m:
+        return None
+    mu, sd = float(m.group(1)), float(m.group(2))
+    lo, hi = math.exp(mu - 1.959964 * sd), math.exp(mu + 1.959964 * sd)
+    return (f"log tau_pop ~ normal({mu:g}, {sd:g}), i.e. a log-normal prior on tau_pop with "
+            f"median {math.exp(mu):.2f} and 95% range {lo:.2f} to {hi:.2f}")
+
+
+def covariates_sentence(covariates) -> str:
+    """The meta-regression covariates as a sentence (for the methods and the model section)."""
+    if covariates is None:
+        return "The covariates of the fit were not recorded."
+    if not covariates:
+        return "No meta-regression covariates were included."
+    what = _join([f"{c}, {COVARIATE_TEXT.get(c, _covariate_words(c))}" for c in covariates])
+    plural = len(covariates) > 1
+    return (
+        f"The mean log HR of each estimate was adjusted for {what}; "
+        f"{'each covariate was' if plural else 'the covariate was'} centred within its question, "
+        "so a question's pooled log HR is at its own covariate mix and the coefficient"
+        f"{'s are' if plural else ' is'} informed only by contrasts within questions, with a "
+        f"zero-centred normal(0, {_model_constant('DEFAULT_COEFFICIENT_SD', 0.5):g}) shrinkage "
+        "prior on each coefficient."
+    )
+
+
+def _covariate_words(name: str) -> str:
+    for prefix in ("design_", "method_"):
+        if name.startswith(prefix):
+            return f"an indicator of {prefix[:-1]} {name[len(prefix):]}"
+    return "a numeric column of the effect table"
+
+
+def extra_error_sentence(mode) -> str | None:
+    """How the extra error of approximate reconstructions entered the hierarchical model."""
+    if mode is None:
+        return None
+    text = EXTRA_ERROR_TEXT.get(str(mode), f"extra error mode {mode!r}")
+    return text[0].upper() + text[1:] + "."
+
+
+def hierarchical_paragraph(hier) -> tuple[str, list[str]]:
+    """The hierarchical model across questions as run: model, priors, covariates, extra error,
+    sampler settings, seed and diagnostics, with the keys of :data:`REFERENCES` it cites."""
+    s = hierarchical_settings(hier)
+    cited = ["Turner 2015", "Abril-Pla 2023", "Vehtari 2021"]
+    parts = [
+        f"In addition, the {s['questions']} questions ({s['k']} estimates) were pooled jointly "
+        "in a hierarchical model (docs/models.md, section 2): each question q has its own pooled "
+        "log HR mu_q and between-study SD tau_q, and the log tau_q are drawn from one normal "
+        "population, log tau_q = log tau_pop + sigma_logtau eta_q with eta_q ~ normal(0, 1), so "
+        "questions with one or two studies borrow the typical heterogeneity of the others."
+    ]
+    if s["mu_prior"]:
+        parts.append(f"Priors: mu_q ~ {s['mu_prior']} for each question's pooled log HR;")
+    pop = _lognormal_text(s["tau_population_prior"]) or (
+        str(s["tau_population_prior"]) if s["tau_population_prior"] else None)
+    if pop:
+        parts.append(
+            f"{pop} for the centre of the population of tau_q (a log-normal prior on tau^2 of "
+            "the kind derived by Turner 2015), and a half-normal"
+            f"({_model_constant('DEFAULT_SIGMA_LOGTAU_SCALE', 0.5):g}) prior on sigma_logtau, "
+            "the spread of log tau_q between questions."
+        )
+    parts.append(covariates_sentence(s["covariates"]))
+    ee = extra_error_sentence(s["extra_error"])
+    if ee:
+        parts.append(ee)
+    if s["clustered"]:
+        parts.append("Several rows of one study within a question shared a study-level deviation.")
+    run = []
+    if s["chains"] and s["draws"]:
+        run.append(f"{s['chains']} chains of {s['draws']} draws")
+    if s["tuning_steps"]:
+        run.append(f"after {s['tuning_steps']} tuning steps each")
+    parametrization = ""
+    if s["parametrization"] and "marginal" in str(s["parametrization"]):
+        parametrization = (", with the study effects integrated out of the likelihood and drawn "
+                           "afterwards from their conditional posterior")
+    parts.append(
+        "It was sampled with the No-U-Turn sampler of PyMC"
+        + (f", {' '.join(run)}" if run else "")
+        + (f" (seed {s['seed']})" if s["seed"] is not None else "")
+        + parametrization + " (Abril-Pla 2023)."
+    )
+    diag = []
+    if s["r_hat_max"] is not None:
+        diag.append(f"largest rank-normalised R-hat {s['r_hat_max']:.3f}")
+    if s["ess_bulk_min"] is not None:
+        tail = (f" and tail ESS {s['ess_tail_min']:.0f}" if s["ess_tail_min"] is not None else "")
+        diag.append(f"smallest bulk ESS {s['ess_bulk_min']:.0f}{tail}")
+    if s["divergences"] is not None:
+        diag.append(f"{s['divergences']} divergent transitions")
+    if s["treedepth_hits"] is not None:
+        diag.append(f"{s['treedepth_hits']} draws at the maximum tree depth")
+    if diag:
+        verdict = ("no warnings" if not s["warnings"]
+                   else f"{len(s['warnings'])} warning{'s' if len(s['warnings']) != 1 else ''}, "
+                        "listed with the model")
+        parts.append(f"Diagnostics (Vehtari 2021): {_join(diag)}; {verdict}.")
+    if s["notes"]:
+        parts.append(f"Notes from the fit: {s['notes']}.")
+    return " ".join(parts), cited
 
 
 def _draw_count(result) -> int | None:
