@@ -172,3 +172,134 @@ def test_bundled_registry_add_then_diff(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "oligo_vs_systemic: 1 comparison added (example2026/os_oligo_vs_systemic)" in out
     assert "the pooled HR moved from" in out and "k went from 2 to 3" in out
+
+
+# ---------------------------------------------------------------------------
+# saved results that cover some questions; engine reuse; CSV
+# ---------------------------------------------------------------------------
+def test_saved_for_one_question_compares_only_that_question(registry, new_study, tmp_path, capsys):
+    saved = tmp_path / "one.json"
+    assert main(["pool", str(registry), "--question", "oligo_vs_systemic", "--save", str(saved)]) == 0
+    capsys.readouterr()
+    add_study(registry, new_study)
+    report = diff_since(registry, saved)
+    assert list(report.table["question"]) == ["oligo_vs_systemic"]
+    assert report.notes == ["1 other question not in the saved results, so not compared (the file "
+                            "was saved for a selection of questions, or they were added since): "
+                            "rechallenge"]
+    assert main(["diff", str(registry), "--since", str(saved)]) == 0
+    out = capsys.readouterr().out
+    assert "new question" not in out and "rechallenge:" not in out
+    assert out.count("not in the saved results") == 1
+    assert "oligo_vs_systemic: 1 comparison added (delta2025/os)" in out
+
+
+def test_bundled_registry_saved_for_one_question(tmp_path, capsys):
+    """The reported case: `pool --question oligo_vs_systemic --save`, then diff the registry."""
+    reg = tmp_path / "studies.toml"
+    shutil.copyfile(REPO / "studies.toml", reg)
+    saved = tmp_path / "s.json"
+    assert main(["pool", str(reg), "--question", "oligo_vs_systemic", "--save", str(saved)]) == 0
+    capsys.readouterr()
+    assert main(["diff", str(reg), "--since", str(saved)]) == 0
+    out = capsys.readouterr().out
+    others = [q.id for q in load_registry(reg).questions if q.id != "oligo_vs_systemic"]
+    poolable = [q for q in others if q in pool(load_registry(reg))]
+    assert "new question" not in out and out.count("not in the saved results") == 1
+    assert (f"note: {len(others)} other questions ({len(poolable)} with comparisons to pool) not in "
+            "the saved results, so not compared") in out
+    assert "- oligo_vs_systemic: unchanged:" in out
+    assert not any(line.startswith(f"- {q}:") for q in others for line in out.splitlines())
+
+
+def test_a_question_with_nothing_to_pool_before_is_not_called_new():
+    old = {"questions": [], "skipped": [{"id": "q", "reason": "no poolable comparison", "excluded": []}]}
+    new = {"questions": [_result("q", 0.8, 0.6, 1.1, 0.90, k=1, studies=["a"])], "skipped": []}
+    table = diff_results(old, new)
+    assert list(table["status"]) == ["now pooled"]
+    assert describe_changes(table) == [
+        "q: now pooled (nothing to pool before): pooled HR 0.80 [0.60, 1.10] (95% interval) from "
+        "1 comparison; tau 0.20; P(HR < 1) = 0.90; 1 comparison added (a/os)"]
+    back = diff_results(new, {"questions": [], "skipped": [{"id": "q"}]})
+    assert list(back["status"]) == ["no longer pooled"]
+    assert describe_changes(back) == ["q: nothing left to pool (was HR 0.80 [0.60, 1.10], k = 1); "
+                                      "1 comparison removed (a/os)"]
+
+
+def test_saved_engine_priors_level_seed_and_draws_are_reused(registry, tmp_path, monkeypatch):
+    """What the saved file records is what the registry is re-pooled with (wiring, no sampling)."""
+    import survmeta.pool as pool_module
+
+    saved = pool(load_registry(registry), question="oligo_vs_systemic", tau_prior="halfnormal(1)",
+                 mu_prior="normal(0, 2)", level=0.9, seed=7).to_dict()
+    q = saved["questions"][0]
+    q["engine"] = saved["meta"]["engine"] = "mcmc"  # as `pool --engine mcmc --draws 300 --chains 2`
+    q["diagnostics"] = {"draws": 300, "chains": 2, "warnings": []}
+    path = tmp_path / "mcmc.json"
+    path.write_text(json.dumps(saved), encoding="utf-8")
+    calls = []
+    real = pool_module.pool_question
+
+    def recording(rows, question, **kw):
+        calls.append(kw)
+        return real(rows, question, **{**kw, "engine": "exact", "mcmc_options": None})
+
+    monkeypatch.setattr(pool_module, "pool_question", recording)
+    report = diff_since(registry, path)
+    (kw,) = calls
+    assert (kw["engine"], kw["mcmc_options"]) == ("mcmc", {"draws": 300, "chains": 2})
+    assert (kw["tau_prior"], kw["mu_prior"], kw["level"], kw["seed"]) == \
+        ("halfnormal(1)", "normal(0, 2)", 0.9, 7)
+    assert not any("engine changed" in n for n in report.notes)
+    calls.clear()
+    report = diff_since(registry, path, engine="exact")
+    assert calls[0]["engine"] == "exact" and calls[0]["mcmc_options"] is None
+    assert any(n.startswith("engine changed: the saved results were pooled with the mcmc engine, "
+                            "the registry now with the exact engine") for n in report.notes)
+    row = report.table.iloc[0]
+    assert (row["engine_old"], row["engine_new"]) == ("mcmc", "exact")
+    assert report.sentences[0].endswith("the engine changed from mcmc to exact")
+
+
+@pytest.mark.mcmc
+def test_mcmc_results_are_diffed_with_mcmc(registry, tmp_path, capsys):
+    saved = tmp_path / "mcmc.json"
+    assert main(["pool", str(registry), "--question", "oligo_vs_systemic", "--engine", "mcmc",
+                 "--draws", "300", "--chains", "2", "--save", str(saved)]) == 0
+    capsys.readouterr()
+    old = json.loads(saved.read_text(encoding="utf-8"))["questions"][0]
+    report = diff_since(registry, saved)  # nothing edited: same engine, seed, draws -> same numbers
+    row = report.table.iloc[0]
+    assert row["status"] == "unchanged" and row["engine_new"] == "mcmc"
+    assert row["hr_new"] == row["hr_old"] == old["hr"]["median"]
+    assert row["p_new"] == old["p_hr_below_1"]
+    assert main(["diff", str(registry), "--since", str(saved), "--engine", "exact"]) == 0
+    out = capsys.readouterr().out
+    exact = pool(load_registry(registry), question="oligo_vs_systemic")["oligo_vs_systemic"]
+    assert "engine changed: the saved results were pooled with the mcmc engine" in out
+    assert f"to {_fmt(exact.stats['hr']['median'], *exact.stats['hr']['eti'])}" in out
+    assert "the engine changed from mcmc to exact" in out
+
+
+def test_csv_format(repo, new_study, capsys):
+    add_study(repo, new_study)
+    assert main(["diff", str(repo), "--since", "HEAD", "--format", "csv"]) == 0
+    import io
+
+    import pandas as pd
+
+    from survmeta.living.diff import DIFF_COLUMNS
+
+    df = pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False, na_values=[""])
+    assert list(df.columns) == list(DIFF_COLUMNS)
+    row = df.set_index("question").loc["oligo_vs_systemic"]
+    assert (row["status"], row["added"], row["k_old"], row["k_new"]) == ("changed", "delta2025/os", 3, 4)
+    direct = pool(load_registry(repo))["oligo_vs_systemic"]
+    assert row["hr_new"] == direct.stats["hr"]["median"]  # CSV keeps every digit
+    assert row["hr_new_upper"] == direct.stats["hr"]["eti"][1]
+    assert (row["engine_old"], row["engine_new"]) == ("exact", "exact")
+
+
+def test_unknown_engine_is_refused(registry, tmp_path):
+    with pytest.raises(SurvmetaError, match="unknown engine 'nuts'"):
+        diff_since(registry, registry, engine="nuts")

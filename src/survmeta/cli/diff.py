@@ -8,6 +8,8 @@ HELP = "compare the pooled results now with an earlier version (git revision or 
 
 
 def add_parser(sub) -> None:
+    from survmeta.cli._output import add_format_option
+
     p = sub.add_parser(
         "diff",
         help=HELP,
@@ -17,19 +19,30 @@ def add_parser(sub) -> None:
             "removed or edited and how the pooled HR, its interval, tau and P(HR < 1) "
             "moved, in numbers and in words. --since takes a git revision of PATH "
             "(HEAD~1, a tag, a commit), an older registry file, or a results file "
-            "saved by `survmeta pool --save` (then its priors, level and seed are reused)."
+            "saved by `survmeta pool --save` (then its engine, priors, level and seed are "
+            "reused, and only the questions it holds are compared)."
         ),
     )
     p.add_argument("path", nargs="?", default="studies.toml",
                    help="registry (default: studies.toml)")
     p.add_argument("--since", required=True, metavar="REV|FILE",
                    help="git revision of PATH, older registry .toml, or saved results .json")
+    p.add_argument("--engine", choices=("exact", "mcmc"), default=None,
+                   help="engine for both sides (default: the engine the saved results record; "
+                        "exact for a git revision or an older registry)")
     p.add_argument("--tau-prior", metavar="SPEC", help="prior on tau for both sides")
     p.add_argument("--mu-prior", metavar="SPEC", help="prior on the pooled log HR for both sides")
     p.add_argument("--seed", type=int, help="random seed for both sides")
-    p.add_argument("--format", choices=("table", "json"), default="table",
-                   help="output format (default: table)")
+    add_format_option(p)
     p.set_defaults(func=run)
+
+
+def flat_table(table):
+    """The diff table with the lists of comparisons joined by "; " (for CSV)."""
+    out = table.copy()
+    for col in ("added", "removed", "edited"):
+        out[col] = ["; ".join(v) for v in table[col]]
+    return out
 
 
 def run(args) -> int:
@@ -41,10 +54,15 @@ def run(args) -> int:
 
     if not Path(args.path).exists():
         raise SurvmetaError(f"{args.path}: no such file")
-    report = diff_since(args.path, args.since, tau_prior=args.tau_prior, mu_prior=args.mu_prior,
-                  seed=args.seed)
+    report = diff_since(args.path, args.since, engine=args.engine, tau_prior=args.tau_prior,
+                        mu_prior=args.mu_prior, seed=args.seed)
     if args.format == "json":
         sys.stdout.write(dumps_json(report.to_dict()) + "\n")
+        return 0
+    if args.format == "csv":
+        for note in report.notes:
+            print(f"note: {note}", file=sys.stderr)
+        emit_frame(flat_table(report.table), "csv")
         return 0
     out = sys.stdout
     out.write(f"{args.path} compared with {report.since}\n\n")
@@ -53,6 +71,11 @@ def run(args) -> int:
     for note in report.notes:
         out.write(f"note: {note}\n")
     table = report.table.drop(columns=["added", "removed", "edited", "level"]).copy()
+    if (table["engine_old"].fillna("") == table["engine_new"].fillna("")).all():
+        table = table.drop(columns=["engine_old", "engine_new"])  # the same engine: said once below
+        engines = sorted(set(report.table["engine_new"].dropna()) | set(report.table["engine_old"].dropna()))
+        if engines:
+            out.write(f"engine: {', '.join(engines)}\n")
     for col in ("added", "removed", "edited"):
         table[col] = report.table[col].map(len)
     out.write("\n")

@@ -6,8 +6,9 @@ tau and P(HR < 1)); :func:`describe_changes` says it in words. :func:`diff_since
 is the front door used by ``survmeta diff``: the registry now against an
 earlier version of it, given as a git revision of the file, an older registry
 file, or a results file saved by ``survmeta pool --save``. Both sides are
-pooled with the same engine, priors and seed, so every difference comes from
-the data.
+pooled with the same engine, priors and seed (with saved results: those the
+file records, for the questions it covers), so every difference comes from the
+data.
 """
 
 from __future__ import annotations
@@ -41,8 +42,11 @@ _STUDY_FIELDS = ("log_hr", "se", "se_extra", "method", "approximate", "flags", "
 DIFF_COLUMNS = (
     "question", "status", "k_old", "k_new", "added", "removed", "edited",
     "hr_old", "hr_old_lower", "hr_old_upper", "hr_new", "hr_new_lower", "hr_new_upper",
-    "tau_old", "tau_new", "p_old", "p_new", "level",
+    "tau_old", "tau_new", "p_old", "p_new", "level", "engine_old", "engine_new",
 )
+
+#: Rows of a diff table whose question was compared (statuses).
+STATUSES = ("added", "removed", "now pooled", "no longer pooled", "changed", "unchanged")
 
 
 # ---------------------------------------------------------------------------
@@ -138,6 +142,7 @@ def _summary(q: dict) -> dict[str, Any]:
         "tau": float(q["tau"]["median"]),
         "p": float(q["p_hr_below_1"]),
         "level": float(q.get("level", 0.95)),
+        "engine": q.get("engine"),
         "studies": {f"{s['id']}/{s['comparison']}": s for s in q.get("studies", [])},
     }
 
@@ -162,6 +167,10 @@ def _norm(v):
     return v
 
 
+def _skipped_ids(results: dict) -> set[str]:
+    return {s["id"] for s in results.get("skipped") or () if isinstance(s, dict) and "id" in s}
+
+
 def _close(a: dict, b: dict) -> bool:
     keys = ("hr", "lower", "upper", "tau", "p")
     return a["k"] == b["k"] and all(abs(a[k] - b[k]) <= 1e-9 * max(1.0, abs(a[k])) for k in keys)
@@ -184,16 +193,23 @@ def diff_results(old, new, changes: dict | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``question``, ``status`` (``added``, ``removed``, ``changed``,
-        ``unchanged``), ``k_old``, ``k_new``, ``added``, ``removed``, ``edited``
+        Columns ``question``, ``status`` (``added``: a question the old side
+        does not have; ``removed``: one the new side does not have; ``now
+        pooled`` / ``no longer pooled``: a question the other side lists under
+        ``skipped``, with nothing to pool; ``changed``; ``unchanged``),
+        ``k_old``, ``k_new``, ``added``, ``removed``, ``edited``
         (lists of ``"study/comparison"``), ``hr_old``, ``hr_old_lower``,
         ``hr_old_upper``, ``hr_new``, ``hr_new_lower``, ``hr_new_upper``
         (posterior median and equal-tailed interval), ``tau_old``,
         ``tau_new`` (posterior medians), ``p_old``, ``p_new`` (P(HR < 1)),
-        ``level``. Numbers of a side where the question is absent are NaN.
+        ``level``, ``engine_old``, ``engine_new``. Numbers of a side where the
+        question is not pooled are NaN (``k`` 0).
     """
-    a = {q["id"]: _summary(q) for q in _as_dict(old)["questions"]}
-    b = {q["id"]: _summary(q) for q in _as_dict(new)["questions"]}
+    old_d, new_d = _as_dict(old), _as_dict(new)
+    a = {q["id"]: _summary(q) for q in old_d["questions"]}
+    b = {q["id"]: _summary(q) for q in new_d["questions"]}
+    # questions a side knows but could not pool (``skipped`` of PoolSet.to_dict())
+    old_skipped, new_skipped = _skipped_ids(old_d), _skipped_ids(new_d)
     order = list(b) + [q for q in a if q not in b]
     if changes:
         order += [q for q in changes if q not in order]
@@ -208,9 +224,9 @@ def diff_results(old, new, changes: dict | None = None) -> pd.DataFrame:
         if o is None and n is None:
             status = "changed" if any(ch.values()) else "unchanged"
         elif o is None:
-            status = "added"
+            status = "now pooled" if qid in old_skipped else "added"
         elif n is None:
-            status = "removed"
+            status = "no longer pooled" if qid in new_skipped else "removed"
         elif any(ch.values()) or not _close(o, n):
             status = "changed"
         else:
@@ -234,6 +250,8 @@ def diff_results(old, new, changes: dict | None = None) -> pd.DataFrame:
             "p_old": o["p"] if o else nan,
             "p_new": n["p"] if n else nan,
             "level": (n or o or {"level": 0.95})["level"],
+            "engine_old": o["engine"] if o else None,
+            "engine_new": n["engine"] if n else None,
         })
     return pd.DataFrame(rows, columns=list(DIFF_COLUMNS))
 
@@ -273,24 +291,30 @@ def _interval_words(row, pct: str) -> str:
 
 def _sentence(row) -> str:
     pct = f"{row.level * 100:g}%"
-    if row.status == "added":
-        return (f"{row.question}: new question: pooled HR "
-                f"{_hr_text(row.hr_new, row.hr_new_lower, row.hr_new_upper)} ({pct} interval) from "
-                f"{row.k_new} comparison{'s' if row.k_new != 1 else ''}; tau {row.tau_new:.2f}; "
-                f"P(HR < 1) = {row.p_new:.2f}")
-    if row.status == "removed":
-        if np.isnan(row.hr_old):
-            return f"{row.question}: still nothing to pool"
-        return (f"{row.question}: no longer pooled (was HR "
-                f"{_hr_text(row.hr_old, row.hr_old_lower, row.hr_old_upper)}, k = {row.k_old})")
     parts = [p for p in (_count(row.added, "added"), _count(row.removed, "removed"),
                          _count(row.edited, "edited")) if p]
+    if row.status in ("added", "now pooled"):
+        lead = "new question" if row.status == "added" else "now pooled (nothing to pool before)"
+        return "; ".join([
+            f"{row.question}: {lead}: pooled HR "
+            f"{_hr_text(row.hr_new, row.hr_new_lower, row.hr_new_upper)} ({pct} interval) from "
+            f"{row.k_new} comparison{'s' if row.k_new != 1 else ''}",
+            f"tau {row.tau_new:.2f}", f"P(HR < 1) = {row.p_new:.2f}", *parts])
+    if row.status in ("removed", "no longer pooled"):
+        lead = "no longer pooled" if row.status == "removed" else "nothing left to pool"
+        return "; ".join([
+            f"{row.question}: {lead} (was HR "
+            f"{_hr_text(row.hr_old, row.hr_old_lower, row.hr_old_upper)}, k = {row.k_old})", *parts])
     if np.isnan(row.hr_old) and np.isnan(row.hr_new):
         return f"{row.question}: " + "; ".join(parts + ["nothing to pool before or after"])
     old = _hr_text(row.hr_old, row.hr_old_lower, row.hr_old_upper)
     new = _hr_text(row.hr_new, row.hr_new_lower, row.hr_new_upper)
+    was, now = getattr(row, "engine_old", None), getattr(row, "engine_new", None)
+    engine = (f"the engine changed from {was} to {now}"
+              if isinstance(was, str) and isinstance(now, str) and was != now else None)
     if row.status == "unchanged":
-        return f"{row.question}: unchanged: pooled HR {new}, k = {row.k_new}, P(HR < 1) = {row.p_new:.2f}"
+        return "; ".join([f"{row.question}: unchanged: pooled HR {new}, k = {row.k_new}, "
+                          f"P(HR < 1) = {row.p_new:.2f}"] + ([engine] if engine else []))
     if old == new:
         parts.append(f"the pooled HR stayed at {new}")
     else:
@@ -305,6 +329,8 @@ def _sentence(row) -> str:
     parts.append(f"tau stayed at {tb}" if ta == tb else f"tau went from {ta} to {tb}")
     if row.k_old != row.k_new:
         parts.append(f"k went from {row.k_old} to {row.k_new}")
+    if engine:
+        parts.append(engine)
     return f"{row.question}: " + "; ".join(parts)
 
 
@@ -445,38 +471,104 @@ class DiffReport:
                 "questions": self.table.to_dict(orient="records"), "notes": list(self.notes)}
 
 
-def _pool_saved_like(registry, old: dict, engine: str) -> tuple[dict, list[str]]:
-    """Pool ``registry`` with the priors, level and seed recorded in ``old``.
+def _saved_settings(q: dict, meta: dict, fallback: dict | None = None) -> dict:
+    """Engine, priors, level, seed (and MCMC draws/chains) recorded for a saved question."""
+    from survmeta.pool import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR
 
-    Each saved question is re-pooled with its own settings; a question that
-    is new takes the settings of the first saved one.
+    base = fallback or {}
+    pri = q.get("priors") or {}
+    engine = q.get("engine") or meta.get("engine") or base.get("engine") or "exact"
+    out = {
+        "engine": engine,
+        "tau_prior": pri.get("tau") or base.get("tau_prior") or DEFAULT_TAU_PRIOR,
+        "mu_prior": pri.get("mu") or base.get("mu_prior") or DEFAULT_MU_PRIOR,
+        "level": float(q.get("level") or meta.get("level") or base.get("level") or 0.95),
+        "seed": q.get("seed", meta.get("seed", base.get("seed", DEFAULT_SEED))),
+        "mcmc": {},
+    }
+    diag = q.get("diagnostics") or {}
+    if engine == "mcmc":  # the sampler's draws and chains, so the Monte Carlo error is alike
+        out["mcmc"] = {k: int(diag[k]) for k in ("draws", "chains")
+                       if isinstance(diag.get(k), (int, float)) and diag[k] > 0}
+    elif not q and base:
+        out["mcmc"] = dict(base.get("mcmc") or {})
+    return out
+
+
+def _names(ids: list[str], shown: int = 5) -> str:
+    return ", ".join(ids[:shown]) + (f", ... ({len(ids) - shown} more)" if len(ids) > shown else "")
+
+
+def _pool_saved_like(registry, old: dict, engine: str | None = None,
+                     mcmc_options: dict | None = None) -> tuple[dict, list[str]]:
+    """Pool ``registry`` as the saved results ``old`` were pooled.
+
+    Only the questions the saved results cover (pooled or listed as skipped)
+    are pooled; each with the engine, priors, level and seed recorded for it
+    (``engine`` overrides the saved engine). Returns the pooled analysis in
+    saved form and notes for the reader.
     """
-    from survmeta.pool import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR, pool
+    from survmeta.pool import ENGINES, effect_table, pool_question, select_rows
 
-    def settings(q):
-        pri = q.get("priors") or {}
-        return (pri.get("tau", DEFAULT_TAU_PRIOR), pri.get("mu", DEFAULT_MU_PRIOR),
-                q.get("level", 0.95), q.get("seed", DEFAULT_SEED))
-
-    wanted = {q["id"]: settings(q) for q in old["questions"]}
-    default = next(iter(wanted.values()), (DEFAULT_TAU_PRIOR, DEFAULT_MU_PRIOR, 0.95, DEFAULT_SEED))
-    pooled: dict[tuple, Any] = {}
-    for key in dict.fromkeys(list(wanted.values()) + [default]):
-        tau, mu, level, seed = key
-        pooled[key] = pool(registry, engine=engine, tau_prior=tau, mu_prior=mu, level=level, seed=seed)
-    blocks = []
-    for q in registry.questions:
-        res = pooled[wanted.get(q.id, default)]
-        if q.id in res:
-            blocks.append(res[q.id].to_dict())
+    meta = old.get("meta") or {}
+    saved = {q["id"]: _saved_settings(q, meta) for q in old["questions"]}
+    first = next(iter(saved.values()), None)
+    for s in old.get("skipped") or ():  # no priors are recorded for a question with nothing to pool
+        if isinstance(s, dict) and s.get("id") not in saved:
+            saved[s["id"]] = _saved_settings({}, meta, first)
+    effects, questions = effect_table(registry)
+    blocks, skipped, others, engines = [], [], [], {}
+    for qid in questions:
+        if qid not in saved:
+            others.append((qid, len(select_rows(effects, qid)[0]) > 0))
+            continue
+        opts = saved[qid]
+        used = engine or opts["engine"]
+        if used not in ENGINES:
+            raise SurvmetaError(
+                f"question {qid} was saved with the {opts['engine']} engine, which diff cannot "
+                f"refit; choose one with --engine ({' or '.join(ENGINES)})")
+        if used != opts["engine"]:
+            engines.setdefault((opts["engine"], used), []).append(qid)
+        mcmc = dict(opts["mcmc"]) if used == opts["engine"] else {}
+        mcmc.update(mcmc_options or {})
+        rows, excluded, pool_notes = select_rows(effects, qid)
+        if len(rows) == 0:
+            skipped.append({"id": qid, "reason": "no poolable comparison",
+                            "excluded": excluded[["study", "comparison", "reason"]]
+                            .to_dict(orient="records")})
+            continue
+        res = pool_question(rows, questions[qid], engine=used, tau_prior=opts["tau_prior"],
+                            mu_prior=opts["mu_prior"], level=opts["level"], seed=opts["seed"],
+                            draws=0, excluded=excluded, notes=pool_notes,
+                            mcmc_options=mcmc if used == "mcmc" else None)
+        blocks.append(res.to_dict())
     notes = []
-    if len(set(wanted.values())) > 1:
+    if others:
+        n, poolable = len(others), [q for q, ok in others if ok]
+        some = f" ({len(poolable)} with comparisons to pool)" if len(poolable) != n else ""
+        notes.append(f"{n} other question{'s' if n != 1 else ''}{some} not in the saved results, so "
+                     "not compared (the file was saved for a selection of questions, or they were "
+                     f"added since): {_names(poolable or [q for q, _ in others])}")
+    for (was, now), qids in engines.items():
+        which = "the saved results" if len(qids) == len([q for q in saved if q in questions]) \
+            else f"{len(qids)} saved question{'s' if len(qids) != 1 else ''} ({_names(qids)})"
+        notes.append(f"engine changed: {which} were pooled with the {was} engine, the registry now "
+                     f"with the {now} engine, so the differences include the change of engine "
+                     "(and Monte Carlo error), not only the edits")
+    keys = {(o["tau_prior"], o["mu_prior"], o["level"], o["seed"]) for q, o in saved.items()
+            if q in questions and any(b["id"] == q for b in old["questions"])}
+    if len(keys) > 1:
         notes.append("the saved questions used different priors; each was re-pooled with its own")
-    return {"questions": blocks, "skipped": pooled[default].skipped}, notes
+    used_engines = sorted({b["engine"] for b in blocks})
+    new_meta = {"engine": used_engines[0] if len(used_engines) == 1 else None,
+                "level": meta.get("level"), "seed": meta.get("seed")}
+    return {"questions": blocks, "skipped": skipped, "meta": new_meta}, notes
 
 
-def diff_since(path, since, engine: str = "exact", tau_prior: str | None = None,
-         mu_prior: str | None = None, seed: int | None = None, level: float | None = None) -> DiffReport:
+def diff_since(path, since, engine: str | None = None, tau_prior: str | None = None,
+               mu_prior: str | None = None, seed: int | None = None, level: float | None = None,
+               mcmc_options: dict | None = None) -> DiffReport:
     """Compare the pooled results of a registry now with those of an earlier version.
 
     Parameters
@@ -486,19 +578,30 @@ def diff_since(path, since, engine: str = "exact", tau_prior: str | None = None,
     since : str or path-like
         A git revision of ``path`` (``HEAD~1``, a tag), an older registry
         file, or a results JSON saved by ``survmeta pool --save``.
-    engine : {"exact", "mcmc"}
-        Engine for both sides.
+    engine : {"exact", "mcmc"}, optional
+        Engine. With saved results the default is the engine each question
+        was saved with (``"engine"`` of the question, else ``meta.engine``),
+        and a different one is reported in ``notes``; with a git revision or
+        an older registry both sides are pooled with it (default ``"exact"``).
     tau_prior, mu_prior, seed, level : optional
-        Pooling settings for both sides; with saved results the default is
-        what the file records, otherwise the ``survmeta pool`` defaults.
+        Pooling settings for both sides of a registry comparison (default:
+        the ``survmeta pool`` defaults). Saved results are re-pooled with the
+        settings they record; these are then ignored (with a note).
+    mcmc_options : dict, optional
+        Sampler options for the MCMC engine; with saved MCMC results the
+        recorded draws and chains are reused unless given here.
 
     Returns
     -------
     DiffReport
+        With saved results only the questions they cover are compared; the
+        others are counted in ``notes``.
     """
-    from survmeta.pool import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR, pool
+    from survmeta.pool import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR, ENGINES, pool
     from survmeta.registry import load_registry
 
+    if engine is not None and engine not in ENGINES:
+        raise SurvmetaError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     registry = load_registry(path)
     kind, old_value, name = load_since(path, since)
     notes: list[str] = []
@@ -507,16 +610,21 @@ def diff_since(path, since, engine: str = "exact", tau_prior: str | None = None,
         if any(v is not None for v in (tau_prior, mu_prior, seed, level)):
             notes.append("pooling options given on the command line are ignored with saved results: "
                          "the registry is re-pooled with the priors, level and seed the file records")
-        new, more = _pool_saved_like(registry, old, engine)
+        new, more = _pool_saved_like(registry, old, engine, mcmc_options)
         notes += more
         changes = None
     else:
+        engine = engine or "exact"
         opts = dict(engine=engine, tau_prior=tau_prior or DEFAULT_TAU_PRIOR,
                     mu_prior=mu_prior or DEFAULT_MU_PRIOR,
-                    seed=DEFAULT_SEED if seed is None else seed, level=level or 0.95)
+                    seed=DEFAULT_SEED if seed is None else seed, level=level or 0.95,
+                    mcmc_options=mcmc_options)
         old = _pool_or_empty(old_value, opts, name)
         new = pool(registry, **opts).to_dict()
         changes = compare_registries(old_value, registry)
+        if engine == "mcmc":
+            notes.append("both sides were pooled with MCMC (same seed); small differences can be "
+                         "Monte Carlo error")
     table = diff_results(old, new, changes)
     return DiffReport(table, describe_changes(table), old, new, name, notes)
 
