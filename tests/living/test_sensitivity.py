@@ -94,11 +94,15 @@ def test_bayesian_rows_are_the_pooling_engine_on_the_same_rows(bcg_sweep):
     first3 = rows[rows.year <= 1953].reset_index(drop=True)  # 1948, 1949, 1953
     three = pool_question(first3, questions["bcg"], draws=0)
     assert exact.loc["+ Stein & Aronson 1953/tb (1953)", "tau_upper"] == three.stats["tau"]["eti"][1]
+    assert exact.loc["+ Stein & Aronson 1953/tb (1953)", "tau_lower"] == three.stats["tau"]["eti"][0]
+    reml = bcg_sweep[bcg_sweep.engine == "REML"]
+    assert reml["tau_lower"].isna().all() and reml["tau_upper"].isna().all()
 
 
 def test_columns_and_counts(bcg_sweep):
-    assert list(bcg_sweep.columns[:11]) == ["analysis", "variant", "changed", "engine", "k", "hr",
-                                            "hr_lower", "hr_upper", "tau", "tau_upper", "p_hr_below_1"]
+    assert list(bcg_sweep.columns) == ["analysis", "variant", "changed", "engine", "k", "hr",
+                                       "hr_lower", "hr_upper", "tau", "tau_lower", "tau_upper",
+                                       "p_hr_below_1", "note", "tau_prior", "mu_prior", "study", "year"]
     counts = bcg_sweep.groupby(["analysis", "engine"]).size().to_dict()
     assert counts == {("base", "exact"): 1, ("leave-one-out", "exact"): 13, ("leave-one-out", "REML"): 13,
                       ("cumulative", "exact"): 13, ("cumulative", "REML"): 13}
@@ -188,3 +192,109 @@ def test_command_subset_flag(capsys):
     assert df.loc[1, "k"] == 2
     assert main(["sensitivity", str(REPO / "studies.toml"), "--question", "nope", "--quiet"]) == 2
     assert "unknown question" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------
+# tau_lower; variants that cannot be fitted; automatic subsets from pooled rows
+# ---------------------------------------------------------------------------
+def test_tau_interval_of_an_uninformative_study_is_the_prior_quantiles():
+    """Closed form: one study of SE 100 barely informs tau (its marginal variance 100^2 + 4^2 + tau^2
+    changes by under 1e-3 for tau < 3), so tau's posterior is its half-normal(0.5) prior to about
+    1e-4, whose p-quantile is 0.5 * Phi^-1((1 + p) / 2): the 95% interval is
+    [0.5 Phi^-1(0.5125), 0.5 Phi^-1(0.9875)] and the median 0.5 Phi^-1(0.75)."""
+    from scipy.stats import norm
+
+    effects = pd.DataFrame({"study": ["solo"], "log_hr": [-0.2], "se": [100.0], "question": ["q"]})
+    df = sensitivity(effects, "q", cumulative=False, priors=False, progress=False)
+    base = df[df.analysis == "base"].iloc[0]
+    assert base["tau_lower"] == pytest.approx(0.5 * norm.ppf(0.5125), rel=1e-4)
+    assert base["tau"] == pytest.approx(0.5 * norm.ppf(0.75), rel=1e-4)
+    assert base["tau_upper"] == pytest.approx(0.5 * norm.ppf(0.9875), rel=1e-4)
+    # leaving out the only comparison cannot be fitted: listed, k = 0, NaN numbers, the reason
+    loo = df[df.analysis == "leave-one-out"]
+    assert len(loo) == 1  # no REML companion for it
+    row = loo.iloc[0]
+    assert (row["variant"], row["engine"], row["k"]) == ("without solo/effect", "exact", 0)
+    assert row[["hr", "hr_lower", "hr_upper", "tau", "tau_lower", "tau_upper",
+                "p_hr_below_1"]].isna().all()
+    assert row["note"] == "solo/effect is the only pooled comparison: nothing left to pool"
+
+
+def _approximate_bcg(flags) -> pd.DataFrame:
+    effects = bcg_effects()
+    effects["approximate"] = flags
+    return effects
+
+
+@pytest.mark.parametrize("n_approx", [0, 4, 13])
+def test_approximate_estimates_excluded_is_always_listed(n_approx):
+    effects = _approximate_bcg([i < n_approx for i in range(13)])
+    df = sensitivity(effects, "bcg", loo=False, cumulative=False, priors=False, progress=False)
+    (row,) = df[df.variant == "approximate estimates excluded"].itertuples(index=False)
+    assert row.k == 13 - n_approx
+    base = df[df.analysis == "base"].iloc[0]
+    if n_approx == 0:
+        assert row.hr == base["hr"] and row.tau_lower == base["tau_lower"]
+        assert row.note.startswith("no approximate estimate among the pooled comparisons")
+    elif n_approx == 13:
+        assert math.isnan(row.hr) and math.isnan(row.tau) and math.isnan(row.p_hr_below_1)
+        assert row.note.startswith("every pooled comparison is an approximate estimate")
+    else:
+        effects_, questions = effect_table(effects)
+        kept = select_rows(effects_, "bcg")[0].iloc[n_approx:].reset_index(drop=True)
+        direct = pool_question(kept, questions["bcg"], draws=0)
+        assert row.hr == direct.stats["hr"]["median"] and row.note is None
+        assert row.changed.startswith("left out 4 approximate estimate(s): Aronson 1948/tb, ")
+
+
+def test_seed_question_methods_lists_the_excluded_variant(capsys):
+    """The reported case: --methods on oligo_vs_systemic lists the variant whatever its k."""
+    assert main(["sensitivity", str(REPO / "studies.toml"), "--question", "oligo_vs_systemic",
+                 "--methods", "--format", "csv", "--quiet"]) == 0
+    df = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    (row,) = df[df.variant == "approximate estimates excluded"].itertuples(index=False)
+    effects, _ = effect_table(REPO / "studies.toml")
+    pooled = select_rows(effects, "oligo_vs_systemic")[0]
+    assert row.k == int((~pooled["approximate"].astype(bool)).sum())
+    if row.k == 0:
+        assert math.isnan(row.hr) and "nothing left to pool" in row.note
+    else:
+        assert row.hr > 0
+
+
+def test_automatic_subsets_come_from_pooled_rows_only():
+    effects = bcg_effects()
+    effects["endpoint"] = ["TB" if y < 1970 else "TB death" for y in effects["year"]]
+    effects["poolable"] = True
+    extra = effects.iloc[[0]].assign(study="Unpoolable 1990", endpoint="TB (from diagnosis)",
+                                     design="rct", log_hr=math.nan, se=math.nan, poolable=False,
+                                     reason="not significant, no direction")
+    effects = pd.concat([effects, extra], ignore_index=True)
+    df = sensitivity(effects, "bcg", loo=False, cumulative=False, priors=False, methods=False,
+                     subsets="auto", progress=False)
+    subset = df[df.analysis == "subset"].set_index("variant")
+    assert list(subset.index) == ["endpoint = TB", "endpoint = TB death"]  # no design: not a column
+    assert subset.loc["endpoint = TB", "k"] == 7 and subset.loc["endpoint = TB death", "k"] == 6
+    assert subset["note"].isna().all()
+    # asked for explicitly, a subset with nothing to pool is a k = 0 row saying why
+    df = sensitivity(effects, "bcg", loo=False, cumulative=False, priors=False, methods=False,
+                     subsets=[{"endpoint": "TB (from diagnosis)"}, {"endpoint": "OS"}], progress=False)
+    rows = df[df.analysis == "subset"].set_index("variant")
+    assert list(rows["k"]) == [0, 0] and rows["hr"].isna().all()
+    assert rows.loc["endpoint = TB (from diagnosis)", "note"] == (
+        "no comparison with endpoint = TB (from diagnosis) can be pooled "
+        "(Unpoolable 1990/tb: not significant, no direction)")
+    assert rows.loc["endpoint = OS", "note"] == "no comparison of bcg has endpoint = OS"
+
+
+def test_seed_question_default_run_has_no_empty_automatic_subset(capsys):
+    assert main(["sensitivity", str(REPO / "studies.toml"), "--question", "oligo_vs_systemic",
+                 "--format", "json", "--quiet"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    subsets = [r for r in rows if r["analysis"] == "subset"]
+    effects, _ = effect_table(REPO / "studies.toml")
+    pooled = select_rows(effects, "oligo_vs_systemic")[0]
+    endpoints = set(pooled["endpoint"])
+    assert {r["variant"] for r in subsets if r["variant"].startswith("endpoint = ")} == (
+        {f"endpoint = {e}" for e in endpoints} if len(endpoints) > 1 else set())
+    assert all(r["k"] > 0 and r["note"] is None for r in subsets)

@@ -17,8 +17,10 @@ def add_parser(sub) -> None:
             "Refit one question under leave-one-out, cumulative-by-year, prior-grid, "
             "reconstruction-method and subset variants, and print one row per variant. "
             "Without an analysis flag every analysis runs (subsets: one per design and per "
-            "endpoint when a question has several). Leave-one-out and cumulative rows come "
-            "with their REML companions (engine REML), as metafor's leave1out and cumul."
+            "endpoint among the pooled comparisons, when they have several). Leave-one-out and "
+            "cumulative rows come with their REML companions (engine REML), as metafor's "
+            "leave1out and cumul. A variant with nothing left to pool is listed with k = 0 and "
+            "the reason in the note column."
         ),
     )
     p.add_argument("path", nargs="?", default="studies.toml",
@@ -91,6 +93,7 @@ def run(args) -> int:
             print(f"wrote {written}", file=sys.stderr)
     if args.format == "table":
         shown = table.drop(columns=["tau_prior", "mu_prior", "study", "year"])
+        shown["note"] = shown["note"].fillna("")
         emit_frame(shown, "table", float_format="{:.3f}")
     else:
         emit_frame(table, args.format)

@@ -54,7 +54,8 @@ PRIOR_GRID_TAU = ("halfnormal(0.25)", "halfnormal(0.5)", "halfnormal(1)", "halfc
 PRIOR_GRID_MU = ("normal(0, 4)", "normal(0, 1)", "flat")
 
 COLUMNS = ("analysis", "variant", "changed", "engine", "k", "hr", "hr_lower", "hr_upper",
-           "tau", "tau_upper", "p_hr_below_1", "tau_prior", "mu_prior", "study", "year")
+           "tau", "tau_lower", "tau_upper", "p_hr_below_1", "note", "tau_prior", "mu_prior",
+           "study", "year")
 
 ANALYSES = ("loo", "cumulative", "priors", "methods", "subsets")
 
@@ -79,6 +80,8 @@ class Variant:
         The comparison left out (leave-one-out) or added (cumulative).
     year : float
         Last year included (cumulative).
+    note : str or None
+        Why a variant cannot be fitted (no rows left), or a remark on it.
     """
 
     analysis: str
@@ -89,6 +92,7 @@ class Variant:
     mu_prior: str
     study: str | None = None
     year: float = math.nan
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,8 +129,10 @@ def _fmt_hr(log_hr: float) -> str:
 # variants
 # ---------------------------------------------------------------------------
 def _loo(rows: pd.DataFrame, tau: str, mu: str) -> list[Variant]:
-    if len(rows) < 2:
-        return []
+    if len(rows) == 1:
+        key = rows["key"].iloc[0]
+        return [Variant("leave-one-out", f"without {key}", f"{key} left out", rows.iloc[0:0], tau, mu,
+                        study=key, note=f"{key} is the only pooled comparison: nothing left to pool")]
     out = []
     for i, key in enumerate(rows["key"]):
         keep = rows.drop(index=rows.index[i]).reset_index(drop=True)
@@ -223,29 +229,41 @@ def _methods(rows: pd.DataFrame, tau: str, mu: str) -> list[Variant]:
         out.append(Variant("method", f"{method} wherever it applies",
                            f"{method} used for {len(uses)} comparisons ({keys})",
                            changed.reset_index(drop=True), tau, mu))
-    approx = rows["approximate"].fillna(False).astype(bool) if "approximate" in rows else None
-    if approx is not None and approx.any():
-        kept = rows[~approx.to_numpy()].reset_index(drop=True)
-        dropped = ", ".join(rows.loc[approx.to_numpy(), "key"])
-        if len(kept):
-            out.append(Variant("method", "approximate estimates excluded",
-                               f"left out {int(approx.sum())} approximate estimate(s): {dropped}",
-                               kept, tau, mu))
+    if "approximate" in rows:
+        approx = rows["approximate"].astype(object).where(rows["approximate"].notna(), False)
+        approx = approx.astype(bool).to_numpy()
+    else:
+        approx = np.zeros(len(rows), dtype=bool)
+    kept = rows[~approx].reset_index(drop=True)
+    dropped = ", ".join(rows.loc[approx, "key"])
+    note = None
+    if not approx.any():
+        changed = "nothing left out: no pooled comparison is an approximate estimate"
+        note = "no approximate estimate among the pooled comparisons: the same rows as the primary analysis"
+    else:
+        changed = f"left out {int(approx.sum())} approximate estimate(s): {dropped}"
+        if not len(kept):
+            note = ("every pooled comparison is an approximate estimate (reconstructed, not a "
+                    "reported HR or O-E): nothing left to pool")
+    out.append(Variant("method", "approximate estimates excluded", changed, kept, tau, mu, note=note))
     return out
+
+
+def _auto_specs(pooled: pd.DataFrame) -> list[tuple[str, dict]]:
+    """One subset per value of ``design`` and of ``endpoint`` among the pooled rows (when several)."""
+    specs = []
+    for col in ("design", "endpoint"):
+        values = [v for v in pd.unique(pooled[col].dropna())] if col in pooled else []
+        if len(values) > 1:
+            specs += [(f"{col} = {v}", {col: v}) for v in values]
+    return specs
 
 
 def _subset_specs(subsets, qrows: pd.DataFrame) -> list[tuple[str, Callable | dict]]:
     if subsets is None:
         return []
     if isinstance(subsets, str):
-        if subsets != "auto":
-            raise SurvmetaError(f"subsets must be 'auto', a dict, a function or a list, got {subsets!r}")
-        specs = []
-        for col in ("design", "endpoint"):
-            values = [v for v in pd.unique(qrows[col].dropna())] if col in qrows else []
-            if len(values) > 1:
-                specs += [(f"{col} = {v}", {col: v}) for v in values]
-        return specs
+        raise SurvmetaError(f"subsets must be 'auto', a dict, a function or a list, got {subsets!r}")
     if isinstance(subsets, Mapping) or callable(subsets):
         subsets = [subsets]
     specs = []
@@ -279,17 +297,33 @@ def _subset_mask(spec, qrows: pd.DataFrame) -> np.ndarray:
     return mask
 
 
-def _subsets(effects: pd.DataFrame, qid: str, subsets, tau: str, mu: str) -> list[Variant]:
+def _subsets(effects: pd.DataFrame, qid: str, subsets, tau: str, mu: str,
+             pooled: pd.DataFrame) -> list[Variant]:
     from survmeta.pool import select_rows
 
+    if isinstance(subsets, str) and subsets == "auto":  # partitions of the primary analysis
+        out = []
+        for label, spec in _auto_specs(pooled):
+            rows = pooled[_subset_mask(spec, pooled)].reset_index(drop=True)
+            out.append(Variant("subset", label, f"only pooled comparisons with {label} (k = {len(rows)})",
+                               rows, tau, mu))
+        return out
     qrows = effects[effects["question"] == qid].reset_index(drop=True)
     out = []
     for label, spec in _subset_specs(subsets, qrows):
         mask = _subset_mask(spec, qrows)
-        sub = effects.iloc[0:0] if not mask.any() else qrows[mask]
-        rows, _, _ = select_rows(sub.assign(question=qid), qid) if len(sub) else (sub, None, None)
+        sub = qrows[mask]
+        note = None
+        if not mask.any():
+            rows = qrows.iloc[0:0]
+            note = f"no comparison of {qid} has {label}"
+        else:
+            rows, excluded, _ = select_rows(sub.assign(question=qid), qid)
+            if not len(rows):
+                why = "; ".join(f"{r['key']}: {r['reason']}" for _, r in excluded.iterrows())
+                note = f"no comparison with {label} can be pooled ({why})"
         out.append(Variant("subset", label, f"only comparisons with {label} (k = {len(rows)})",
-                           rows.reset_index(drop=True), tau, mu))
+                           rows.reset_index(drop=True), tau, mu, note=note))
     return out
 
 
@@ -322,7 +356,7 @@ def sensitivity_tasks(effects: pd.DataFrame, question: str, *, loo: bool = True,
         variants += _priors(rows, tau_grid, mu_grid, (tau, mu))
     if methods:
         variants += _methods(rows, tau, mu)
-    variants += _subsets(effects, question, subsets, tau, mu)
+    variants += _subsets(effects, question, subsets, tau, mu, rows)
     return variants
 
 
@@ -332,8 +366,9 @@ def sensitivity_tasks(effects: pd.DataFrame, question: str, *, loo: bool = True,
 def _empty_row(v: Variant, engine: str) -> dict:
     return {"analysis": v.analysis, "variant": v.variant, "changed": v.changed, "engine": engine,
             "k": int(len(v.rows)), "hr": math.nan, "hr_lower": math.nan, "hr_upper": math.nan,
-            "tau": math.nan, "tau_upper": math.nan, "p_hr_below_1": math.nan,
-            "tau_prior": v.tau_prior, "mu_prior": v.mu_prior, "study": v.study, "year": v.year}
+            "tau": math.nan, "tau_lower": math.nan, "tau_upper": math.nan, "p_hr_below_1": math.nan,
+            "note": v.note, "tau_prior": v.tau_prior, "mu_prior": v.mu_prior, "study": v.study,
+            "year": v.year}
 
 
 def run_variant(task: _Task) -> dict:
@@ -349,7 +384,8 @@ def run_variant(task: _Task) -> dict:
                         mcmc_options=task.mcmc_options)
     hr, tau = res.stats["hr"], res.stats["tau"]
     row.update(hr=hr["median"], hr_lower=hr["eti"][0], hr_upper=hr["eti"][1],
-               tau=tau["median"], tau_upper=tau["eti"][1], p_hr_below_1=res.p_hr_below_1,
+               tau=tau["median"], tau_lower=tau["eti"][0], tau_upper=tau["eti"][1],
+               p_hr_below_1=res.p_hr_below_1,
                tau_prior=res.priors.get("tau", v.tau_prior), mu_prior=res.priors.get("mu", v.mu_prior))
     return row
 
@@ -406,7 +442,8 @@ def sensitivity(source, question: str, loo: bool = True, cumulative: bool = True
         effect-table column equals the value (a list of values: any of them;
         several keys: all must hold); a function takes the question's effect
         rows and returns a boolean mask; ``"auto"`` makes one subset per value
-        of ``design`` and of ``endpoint`` when the question has more than one.
+        of ``design`` and of ``endpoint`` among the pooled comparisons, when
+        they have more than one (each a part of the primary analysis).
     executor : None, str, int or executor
         See :func:`survmeta.living.executors.get_executor`; e.g. ``"processes"``
         or a ``dask.distributed.Client``.
@@ -436,9 +473,16 @@ def sensitivity(source, question: str, loo: bool = True, cumulative: bool = True
         ``variant``, ``changed`` (in words), ``engine``, ``k``, ``hr``
         (posterior median, or the REML estimate), ``hr_lower``, ``hr_upper``
         (equal-tailed interval or CI at ``level``), ``tau`` (median or REML
-        estimate), ``tau_upper`` (upper interval limit; NaN for REML),
-        ``p_hr_below_1`` (NaN for REML), ``tau_prior``, ``mu_prior``, ``study``
-        (comparison left out or added), ``year`` (cumulative).
+        estimate), ``tau_lower``, ``tau_upper`` (equal-tailed interval of tau;
+        NaN for REML), ``p_hr_below_1`` (NaN for REML), ``note`` (why a
+        variant has nothing to pool, or a remark; None otherwise),
+        ``tau_prior``, ``mu_prior``, ``study`` (comparison left out or
+        added), ``year`` (cumulative).
+
+        Every requested variant has a row: one that cannot be fitted (no
+        comparison left, e.g. leaving out the only comparison, or excluding
+        approximate estimates when all are approximate) has ``k = 0``, NaN
+        numbers and the reason in ``note``.
 
     Examples
     --------
@@ -511,7 +555,7 @@ def plot_sensitivity(table: pd.DataFrame, path, question: dict | None = None) ->
     from survmeta.plotting import plot_cumulative, plot_leave1out, plot_variants, save_figure
 
     path = Path(path)
-    bayes = table[table["engine"] != "REML"]
+    bayes = table[(table["engine"] != "REML") & (table["k"] > 0)]  # a k = 0 row has nothing to draw
     base = bayes[bayes["analysis"] == "base"]
     reference = float(base["hr"].iloc[0]) if len(base) else None
     jobs = []
