@@ -178,3 +178,28 @@ def test_filled_comparison_template_can_be_added(registry, tmp_path, capsys):
 def test_template_rejects_an_unknown_question(registry, capsys):
     assert main(["template", "--question", "oligo", "--registry", str(registry)]) == 2
     assert "unknown question" in capsys.readouterr().err
+
+
+def test_template_refuses_a_registry_it_cannot_read(tmp_path, capsys):
+    missing = tmp_path / "nonexistent.toml"
+    assert main(["template", "--registry", str(missing)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"survmeta template: error: --registry {missing}: no such file\n"
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[question]\nid = 'x'\n", encoding="utf-8")
+    assert main(["template", "--registry", str(broken)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and f"--registry {broken}: cannot read the question ids" in captured.err
+
+
+def test_template_without_a_registry_uses_studies_toml_only_if_present(tmp_path, monkeypatch,
+                                                                       capsys, registry):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.chdir(empty)  # no studies.toml here: the default is optional
+    assert main(["template", "--question", "anything"]) == 0
+    assert tomllib.loads(capsys.readouterr().out)["study"][0]["comparison"][0]["question"] == "anything"
+    monkeypatch.chdir(registry.parent)  # the default studies.toml is read when present
+    assert main(["template", "--question", "oligo"]) == 2
+    assert 'unknown question "oligo" in studies.toml' in capsys.readouterr().err

@@ -22,19 +22,35 @@ def add_parser(sub) -> None:
     p.add_argument("--question", metavar="Q", help="question id to write into the comparison")
     p.add_argument("--comparison-only", action="store_true",
                    help="print only a comparison block, for `survmeta add --study ID`")
-    p.add_argument("--registry", metavar="PATH", default="studies.toml",
-                   help="registry whose question ids are checked and listed "
-                        "(default: studies.toml, if present)")
+    p.add_argument("--registry", metavar="PATH", default=None,
+                   help="registry whose question ids are checked and listed (an error if it "
+                        "cannot be read; default: studies.toml, if present)")
     p.set_defaults(func=run)
 
 
-def _question_ids(path: Path) -> list[str] | None:
-    """Question ids of the registry, or None when it cannot be read."""
+def _question_ids(path: Path, required: bool) -> list[str] | None:
+    """Question ids of the registry.
+
+    A registry named with ``--registry`` must exist and parse (else an error);
+    the default ``studies.toml`` is used only when it is there, and a broken
+    one is reported on stderr and skipped.
+    """
     import tomllib
 
+    from survmeta.errors import SurvmetaError
+
+    if not path.exists():
+        if required:
+            raise SurvmetaError(f"--registry {path}: no such file")
+        return None
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if required:
+            raise SurvmetaError(f"--registry {path}: cannot read the question ids ({why})") from None
+        print(f"survmeta template: warning: {path}: cannot read the question ids ({why}); "
+              "question ids are not checked", file=sys.stderr)
         return None
     qs = data.get("question", [])
     return [q["id"] for q in qs if isinstance(q, dict) and isinstance(q.get("id"), str)]
@@ -45,9 +61,10 @@ def run(args) -> int:
     from survmeta.living.template import template_text
     from survmeta.registry.schema import did_you_mean
 
-    questions = _question_ids(Path(args.registry))
+    registry = args.registry or "studies.toml"
+    questions = _question_ids(Path(registry), required=args.registry is not None)
     if args.question and questions is not None and args.question not in questions:
-        raise SurvmetaError(f'unknown question "{args.question}" in {args.registry}'
+        raise SurvmetaError(f'unknown question "{args.question}" in {registry}'
                             f"{did_you_mean(args.question, questions)}; known: {', '.join(questions)}")
     sys.stdout.write(template_text(args.question, args.comparison_only, questions))
     return 0
