@@ -4,10 +4,13 @@ It loads the registry, adds a newly published study (to a copy, so the
 registry itself is untouched), pools the question with the exact engine, runs
 a leave-one-out analysis, and saves the figure and a CSV of the results.
 
-Run it from the repository root::
+Run it from anywhere::
 
-    python examples/sensitivity_script.py                  # writes to ./sensitivity-output/
+    python examples/sensitivity_script.py                  # writes to a new temporary folder
     python examples/sensitivity_script.py --out results/ --registry studies.toml
+
+Without ``--out`` the files go to a new temporary folder, whose path is
+printed, so nothing is written into the working copy.
 
 The new study below is an invented example to show the workflow; it is not a
 real paper and is never written to the registry.
@@ -51,10 +54,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     repo = Path(__file__).resolve().parent.parent
     parser.add_argument("--registry", default=str(repo / "studies.toml"), help="registry to start from")
-    parser.add_argument("--out", default="sensitivity-output", help="folder for the figure and CSV")
+    parser.add_argument("--out", default=None,
+                        help="folder for the figure and CSV (default: a new temporary folder)")
     args = parser.parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if args.out is None:
+        out = Path(tempfile.mkdtemp(prefix="survmeta-sensitivity-"))
+    else:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+    print(f"writing to {out}")
 
     with tempfile.TemporaryDirectory() as tmp:
         # 1. Work on a copy of the registry, so the bundled file stays as it is.
