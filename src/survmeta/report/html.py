@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 
 from survmeta.report.content import Block, stamp_rows
 
@@ -22,7 +23,19 @@ figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-style: italic; font-size: 12.5px; }
 .stamp td:first-child { font-weight: bold; }
 code { font-size: 12px; }
+td.num { white-space: nowrap; }
 """
+
+#: Cells kept on one line: an estimate with its interval ("0.33 [0.13, 0.81]", "1†"), an
+#: interval alone, a number or percentage. A wrapped interval ("0.33 [0.13," / "0.81]") is hard
+#: to read in a narrow column.
+_NUMERIC_CELL = re.compile(r"^(?:[-+≥<>]?[\d.]+(?:%|†)?\s*)?(?:\[[^\]]*\])?$")
+
+
+def _td(v) -> str:
+    text = str(v)
+    cls = ' class="num"' if text and _NUMERIC_CELL.match(text) else ""
+    return f"<td{cls}>{html.escape(text)}</td>"
 
 
 def _table(df, caption: str = "", css_class: str = "", table_id: str = "") -> str:
@@ -37,7 +50,7 @@ def _table(df, caption: str = "", css_class: str = "", table_id: str = "") -> st
     out.append("<thead><tr>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
                + "</tr></thead><tbody>")
     for row in df.itertuples(index=False):
-        out.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>")
+        out.append("<tr>" + "".join(_td(v) for v in row) + "</tr>")
     out.append("</tbody></table>")
     return "\n".join(out)
 
