@@ -30,6 +30,16 @@ def test_report_html(registry_path, tmp_path, capsys):
     # the default report includes the hierarchical model across questions, with its diagnostics
     assert "Hierarchical model across questions" in text
     assert "--hierarchical" in text
+    # described from what ran: priors, covariates, extra error, sampler, diagnostics; its plots
+    assert "pooled jointly in a hierarchical model" in text
+    assert "log tau_pop ~ normal(-1.75, 0.75)" in text
+    assert "adjusted for endpoint_os" in text and "as known" in text
+    assert "4 chains of 1000 draws after 1000 tuning steps each (seed 20240521)" in text
+    assert "Diagnostics (Vehtari 2021): largest rank-normalised R-hat" in text
+    assert "hierarchical model: covariates" not in text
+    assert 'id="fig-hierarchical_trace"' in text and 'id="fig-hierarchical_rank"' in text
+    # a reported HR with its CI as the paper printed it
+    assert "<td class=\"num\">2.33 [1.21, 4.47]</td>" in text
 
 
 def test_report_md_with_prior(registry_path, tmp_path):

@@ -218,3 +218,15 @@ def test_document_has_no_raw_model_fragment(hier_poolset):
     text = " ".join(b.text for b in blocks)
     assert not re.search(r"hierarchical model: covariates", text)
     assert isinstance(sof_table(hier_poolset), pd.DataFrame)
+
+
+def test_intervals_do_not_wrap_in_html(synthetic_poolset, tmp_path):
+    page = write_report(synthetic_poolset, None, tmp_path, fmt="html", figures=())
+    text = page.read_text(encoding="utf-8")
+    r = synthetic_poolset["synthetic_k1"]
+    hr = r.stats["hr"]
+    cell = fmt_interval(hr["median"], hr["eti"][0], hr["eti"][1])
+    assert f'<td class="num">{cell}</td>' in text
+    assert f'<td class="num">1{ONE_STUDY_MARK}</td>' in text
+    assert "td.num { white-space: nowrap; }" in text
+    assert '<td class="num">Synthetic' not in text  # words still wrap
