@@ -423,6 +423,7 @@ def pool(
     hierarchical: bool = False,
     draws: int = 4000,
     mcmc_options: dict | None = None,
+    hierarchical_mu_prior=None,
 ) -> PoolSet:
     """Pool every poolable question of a registry (or the ones named).
 
@@ -450,6 +451,11 @@ def pool(
         Posterior draws kept per result with the exact engine.
     mcmc_options : dict, optional
         Extra sampler options (draws, tune, chains, target_accept, ...).
+    hierarchical_mu_prior : str or Prior, optional
+        Prior of each question's pooled log HR in the hierarchical model;
+        default ``normal(0, 1)`` (docs/models.md: with many one-study
+        questions, a vaguer prior lets mu_q and tau_q of a one-study question
+        wander together far into the tails, which the sampler explores poorly).
 
     Returns
     -------
@@ -478,10 +484,12 @@ def pool(
         )
     hier = None
     if hierarchical and len(results) >= 2:
-        hier = pool_hierarchical(results, level=level, seed=seed, mu_prior=mu_prior,
+        hier = pool_hierarchical(results, level=level, seed=seed, mu_prior=hierarchical_mu_prior,
                                  mcmc_options=mcmc_options)
     meta = {"level": level, "seed": seed, "engine": engine,
-            "source": str(source) if isinstance(source, (str, os.PathLike)) else None}
+            "source": str(source) if isinstance(source, (str, os.PathLike)) else None,
+            "questions_requested": None if question is None else list(wanted),
+            "mcmc_options": dict(mcmc_options or {})}
     return PoolSet(results, skipped=skipped, hierarchical=hier, meta=meta)
 
 
@@ -504,7 +512,7 @@ def _wanted_questions(question, questions: dict) -> list[str]:
 
 
 def pool_hierarchical(results: list[PoolResult], level: float = 0.95, seed=DEFAULT_SEED,
-                      mu_prior=DEFAULT_MU_PRIOR, mcmc_options: dict | None = None) -> PoolSet:
+                      mu_prior=None, mcmc_options: dict | None = None) -> PoolSet:
     """Fit the hierarchical model across the questions of ``results`` (PyMC).
 
     Returns a :class:`PoolSet` of per-question results with engine

@@ -34,7 +34,7 @@ def test_report_html(registry_path, tmp_path, capsys):
     assert "pooled jointly in a hierarchical model" in text
     assert "log tau_pop ~ normal(-1.75, 0.75)" in text
     assert "adjusted for endpoint_os" in text and "as known" in text
-    assert "4 chains of 1000 draws after 1000 tuning steps each (seed 20240521)" in text
+    assert "4 chains of 1000 draws after 1000 tuning steps each at a target acceptance rate of 0.99 (seed 20240521)" in text
     assert "Diagnostics (Vehtari 2021): largest rank-normalised R-hat" in text
     assert "hierarchical model: covariates" not in text
     assert 'id="fig-hierarchical_trace"' in text and 'id="fig-hierarchical_rank"' in text

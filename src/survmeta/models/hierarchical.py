@@ -394,6 +394,11 @@ def fit_hierarchical(
         covariates="; ".join(xnames) or "none",
         random_seed=int(random_seed),
         clustered=int(cidx is not None),
+        coefficient_sd=float(coefficient_sd),
+        target_accept=float(target_accept),
+        draws=int(draws),
+        tune=int(tune),
+        chains=int(chains),
         notes="; ".join(notes + x_notes) or "none",
     )
     return idata

@@ -488,7 +488,7 @@ def hierarchical_blocks(poolset, figures=DEFAULT_FIGURES) -> list[Block]:
         f"distribution, so questions with one or two studies borrow strength from the others "
         f"(docs/models.md). Priors: mu {first.priors.get('mu')}; tau {first.priors.get('tau')}."
     )
-    settings = " ".join(x for x in (covariates_sentence(s["covariates"]),
+    settings = " ".join(x for x in (covariates_sentence(s["covariates"], s["coefficient_sd"]),
                                     extra_error_sentence(s["extra_error"])) if x)
     if settings:
         text += " " + settings

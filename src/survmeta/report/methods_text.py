@@ -279,7 +279,9 @@ def hierarchical_settings(hier) -> dict:
         "extra_error": attrs.get("survmeta_extra_error"),
         "parametrization": attrs.get("survmeta_parametrization"),
         "seed": attrs.get("survmeta_random_seed", first.seed),
-        "tuning_steps": attrs.get("tuning_steps"),
+        "tuning_steps": attrs.get("survmeta_tune", attrs.get("tuning_steps")),
+        "coefficient_sd": attrs.get("survmeta_coefficient_sd"),
+        "target_accept": attrs.get("survmeta_target_accept"),
         "clustered": attrs.get("survmeta_clustered"),
         "notes": None if notes in (None, "", "none") else str(notes),
         "chains": d.get("chains"),
@@ -314,8 +316,14 @@ def _lognormal_text(spec) -> str | None:
             f"median {math.exp(mu):.2f} and 95% range {lo:.2f} to {hi:.2f}")
 
 
-def covariates_sentence(covariates) -> str:
-    """The meta-regression covariates as a sentence (for the methods and the model section)."""
+def covariates_sentence(covariates, coefficient_sd: float | None = None) -> str:
+    """The meta-regression covariates as a sentence (for the methods and the model section).
+
+    ``coefficient_sd`` is the prior SD the fit recorded; when absent, the
+    model's default is stated.
+    """
+    if coefficient_sd is None:
+        coefficient_sd = _model_constant('DEFAULT_COEFFICIENT_SD', 0.5)
     if covariates is None:
         return "The covariates of the fit were not recorded."
     if not covariates:
@@ -327,7 +335,7 @@ def covariates_sentence(covariates) -> str:
         f"{'each covariate was' if plural else 'the covariate was'} centred within its question, "
         "so a question's pooled log HR is at its own covariate mix and the coefficient"
         f"{'s are' if plural else ' is'} informed only by contrasts within questions, with a "
-        f"zero-centred normal(0, {_model_constant('DEFAULT_COEFFICIENT_SD', 0.5):g}) shrinkage "
+        f"zero-centred normal(0, {float(coefficient_sd):g}) shrinkage "
         "prior on each coefficient."
     )
 
@@ -370,7 +378,7 @@ def hierarchical_paragraph(hier) -> tuple[str, list[str]]:
             f"({_model_constant('DEFAULT_SIGMA_LOGTAU_SCALE', 0.5):g}) prior on sigma_logtau, "
             "the spread of log tau_q between questions."
         )
-    parts.append(covariates_sentence(s["covariates"]))
+    parts.append(covariates_sentence(s["covariates"], s["coefficient_sd"]))
     ee = extra_error_sentence(s["extra_error"])
     if ee:
         parts.append(ee)
@@ -381,6 +389,8 @@ def hierarchical_paragraph(hier) -> tuple[str, list[str]]:
         run.append(f"{s['chains']} chains of {s['draws']} draws")
     if s["tuning_steps"]:
         run.append(f"after {s['tuning_steps']} tuning steps each")
+    if s["target_accept"]:
+        run.append(f"at a target acceptance rate of {float(s['target_accept']):g}")
     parametrization = ""
     if s["parametrization"] and "marginal" in str(s["parametrization"]):
         parametrization = (", with the study effects integrated out of the likelihood and drawn "
