@@ -465,17 +465,13 @@ def pool(
     wanted = _wanted_questions(question, questions)
     results, skipped = [], []
     for qid in wanted:
-        rows, excluded, notes = select_rows(effects, qid)
-        if len(rows) == 0:
-            skipped.append({"id": qid, "reason": "no poolable comparison",
-                            "excluded": excluded[["study", "comparison", "reason"]]
-                            .to_dict(orient="records")})
-            continue
-        results.append(
-            pool_question(rows, questions[qid], engine=engine, tau_prior=tau_prior,
-                          mu_prior=mu_prior, level=level, seed=seed, draws=draws,
-                          excluded=excluded, notes=notes, mcmc_options=mcmc_options)
-        )
+        result, skip = pool_registry_question(
+            effects, questions[qid], engine=engine, tau_prior=tau_prior, mu_prior=mu_prior,
+            level=level, seed=seed, draws=draws, mcmc_options=mcmc_options)
+        if result is None:
+            skipped.append(skip)
+        else:
+            results.append(result)
     if question is not None and not results:
         raise SurvmetaError(
             f"question {', '.join(wanted)}: no poolable comparison ("
@@ -491,6 +487,23 @@ def pool(
             "questions_requested": None if question is None else list(wanted),
             "mcmc_options": dict(mcmc_options or {})}
     return PoolSet(results, skipped=skipped, hierarchical=hier, meta=meta)
+
+
+def pool_registry_question(effects: pd.DataFrame, question: dict, **options):
+    """Select a question's rows from a whole effect table and pool them.
+
+    Returns
+    -------
+    (PoolResult, None) or (None, dict)
+        The result, or the ``skipped`` entry (``id``, ``reason``,
+        ``excluded``) when the question has nothing to pool.
+    """
+    rows, excluded, notes = select_rows(effects, question["id"])
+    if len(rows) == 0:
+        return None, {"id": question["id"], "reason": "no poolable comparison",
+                      "excluded": excluded[["study", "comparison", "reason"]]
+                      .to_dict(orient="records")}
+    return pool_question(rows, question, excluded=excluded, notes=notes, **options), None
 
 
 def _wanted_questions(question, questions: dict) -> list[str]:

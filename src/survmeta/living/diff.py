@@ -508,7 +508,7 @@ def _pool_saved_like(registry, old: dict, engine: str | None = None,
     (``engine`` overrides the saved engine). Returns the pooled analysis in
     saved form and notes for the reader.
     """
-    from survmeta.pool import ENGINES, effect_table, pool_question, select_rows
+    from survmeta.pool import ENGINES, effect_table, pool_registry_question, select_rows
 
     meta = old.get("meta") or {}
     saved = {q["id"]: _saved_settings(q, meta) for q in old["questions"]}
@@ -532,17 +532,14 @@ def _pool_saved_like(registry, old: dict, engine: str | None = None,
             engines.setdefault((opts["engine"], used), []).append(qid)
         mcmc = dict(opts["mcmc"]) if used == opts["engine"] else {}
         mcmc.update(mcmc_options or {})
-        rows, excluded, pool_notes = select_rows(effects, qid)
-        if len(rows) == 0:
-            skipped.append({"id": qid, "reason": "no poolable comparison",
-                            "excluded": excluded[["study", "comparison", "reason"]]
-                            .to_dict(orient="records")})
-            continue
-        res = pool_question(rows, questions[qid], engine=used, tau_prior=opts["tau_prior"],
-                            mu_prior=opts["mu_prior"], level=opts["level"], seed=opts["seed"],
-                            draws=0, excluded=excluded, notes=pool_notes,
-                            mcmc_options=mcmc if used == "mcmc" else None)
-        blocks.append(res.to_dict())
+        res, skip = pool_registry_question(
+            effects, questions[qid], engine=used, tau_prior=opts["tau_prior"],
+            mu_prior=opts["mu_prior"], level=opts["level"], seed=opts["seed"], draws=0,
+            mcmc_options=mcmc if used == "mcmc" else None)
+        if res is None:
+            skipped.append(skip)
+        else:
+            blocks.append(res.to_dict())
     notes = []
     if others:
         n, poolable = len(others), [q for q, ok in others if ok]
