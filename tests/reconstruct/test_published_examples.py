@@ -1,0 +1,140 @@
+"""Reconstruction checked against numbers printed in the literature (issue 3).
+
+What was found
+--------------
+The full text of Tierney JF et al. 2007, "Practical methods for incorporating
+summary time-to-event data into meta-analysis", Trials 8:16 (PMC1920534),
+could not be read beyond its abstract and background in the stored copies
+searched; Parmar 1998 (Stat Med 17:2815) not at all. Two printed examples
+were found, each through a secondary source named in its test:
+
+1. Tierney 2007, bladder cancer trial (Results, curve method): "a pooled HR
+   of 0.88 and a variance of 128.81 (95% CI of 0.74 - 1.05)". The HR and V
+   come from the Kaplan-Meier curve method, which survmeta does not
+   implement and these tests do not test; what is tested is the conversion
+   between a HR with its CI and Tierney's V = 1/SE^2 that ``hr_ci`` uses,
+   on a triple the paper printed together.
+2. Tierney 2007, p-value with events per arm (equation 14), as quoted by Wang
+   Y, Zeng T, "Response to: Practical methods for incorporating summary
+   time-to-event data into meta-analysis", Trials 2013;14:391: "the log-rank
+   P-value of 0.075 gave a z-score of 1.78". The letter does not quote the
+   trial's events, so only the p -> z step (the one all p-value methods
+   share, :func:`~survmeta.reconstruct.methods.z_from_p`) is tested.
+
+No numbers beyond those quoted above are used; everything else is computed.
+Tolerances come from the printed rounding (half a unit in the last printed
+digit), propagated through the formula under test.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from recbuild import comparison
+
+from survmeta.reconstruct import methods as M
+from survmeta.registry.records import DirectEffect, ReportedHR
+
+# -- Tierney 2007, bladder cancer trial: HR 0.88, V 128.81, 95% CI 0.74 - 1.05 --
+
+BLADDER_HR = 0.88
+BLADDER_V = 128.81
+BLADDER_CI = (0.74, 1.05)
+HALF_UNIT_2DP = 0.005  # HR and CI bounds printed to 2 decimals
+HALF_UNIT_V = 0.005  # V printed to 2 decimals
+
+
+def test_tierney_bladder_hr_and_ci_give_the_printed_variance():
+    """Tierney 2007, Results, bladder cancer trial (curve method accounting
+    for censoring): "a pooled HR of 0.88 and a variance of 128.81 (95% CI of
+    0.74 - 1.05)".
+
+    Source of the quote: the article's summary page at bohrium.com
+    (paper-details/practical-methods-for-incorporating-summary-time-to-event-
+    data-into-meta-analysis/811988971327324160-7237); the PMC full text
+    (PMC1920534) was not readable past its background in the stored copy.
+
+    ``hr_ci`` on the printed HR and CI must give log HR = log 0.88 and an SE
+    that agrees with the printed V (SE = 1/sqrt(V) = 0.08811) within what the
+    rounding of the CI bounds to 2 decimals allows: each bound may be off by
+    0.005, which moves ``SE = (log U - log L)/(2 z)`` by at most
+    ``(0.005/L + 0.005/U) / (2 z)`` = 0.0029. (Our SE from the rounded CI is
+    0.08926, V = 125.5: inside that band, as is the printed 128.81.) In
+    Tierney's terms: our V = 1/SE^2 and the printed V both lie in the band of
+    V that CIs rounding to 0.74 - 1.05 allow (117.6 to 134.2).
+    """
+    lo, hi = BLADDER_CI
+    est = M.hr_ci(comparison(hr=ReportedHR(estimate=BLADDER_HR, ci=BLADDER_CI)))
+    assert est.method == "hr_ci"
+    assert est.log_hr == pytest.approx(math.log(BLADDER_HR), abs=1e-12)
+    assert not est.warnings  # the printed CI is centred on 0.88 on the log scale
+
+    z = M.z_from_level(0.95)
+    se_printed = 1.0 / math.sqrt(BLADDER_V)
+    se_rounding = (HALF_UNIT_2DP / lo + HALF_UNIT_2DP / hi) / (2.0 * z)
+    assert est.se == pytest.approx(se_printed, abs=se_rounding)
+
+    # the same in Tierney's terms, V = 1/SE^2
+    v_ours = 1.0 / est.se**2
+    v_band = sorted(
+        (2.0 * z / (math.log(upper) - math.log(lower))) ** 2
+        for lower, upper in [
+            (lo + HALF_UNIT_2DP, hi - HALF_UNIT_2DP),
+            (lo - HALF_UNIT_2DP, hi + HALF_UNIT_2DP),
+        ]
+    )
+    assert v_band[0] <= v_ours <= v_band[1]
+    assert v_band[0] <= BLADDER_V <= v_band[1]
+
+
+def test_tierney_bladder_hr_and_variance_give_the_printed_ci():
+    """Tierney 2007, Results, bladder cancer trial: "a pooled HR of 0.88 and a
+    variance of 128.81 (95% CI of 0.74 - 1.05)" (quote as in the test above).
+
+    The other direction: the log HR and V entered as an estimate (``direct``,
+    SE = 1/sqrt(V)) give back the printed 95% CI, HR x exp(-+1.96/sqrt(V)) =
+    0.7404 - 1.0459, which prints as 0.74 - 1.05. Tolerance: half a unit in the
+    second decimal of each bound, widened by what the rounding of the HR to
+    0.88 (+-0.005, i.e. +-0.57% on every bound) can move them.
+    """
+    se = 1.0 / math.sqrt(BLADDER_V)
+    est = M.direct(comparison(effect=DirectEffect(log_hr=math.log(BLADDER_HR), se=se)))
+    assert (est.log_hr, est.se) == (pytest.approx(math.log(BLADDER_HR)), pytest.approx(se))
+    assert 1.0 / est.se**2 == pytest.approx(BLADDER_V, abs=HALF_UNIT_V)
+
+    z = M.z_from_level(0.95)
+    lower = math.exp(est.log_hr - z * est.se)
+    upper = math.exp(est.log_hr + z * est.se)
+    hr_rel = HALF_UNIT_2DP / BLADDER_HR
+    assert lower == pytest.approx(BLADDER_CI[0], abs=HALF_UNIT_2DP + hr_rel * BLADDER_CI[0])
+    assert upper == pytest.approx(BLADDER_CI[1], abs=HALF_UNIT_2DP + hr_rel * BLADDER_CI[1])
+    # and, with the printed HR as it stands, to the printed digits exactly
+    assert (round(lower, 2), round(upper, 2)) == BLADDER_CI
+
+
+# -- Tierney 2007, equation 14: a two-sided log-rank p of 0.075 gives z = 1.78 ----------
+
+HALF_UNIT_Z = 0.005  # z printed to 2 decimals
+
+
+def test_tierney_two_sided_p_0075_gives_z_178():
+    """Tierney 2007, p-value and events per arm (equation 14), as quoted by
+    Wang & Zeng, Trials 2013;14:391 (link.springer.com/doi/10.1186/1745-6215-14-391):
+    "In the example of the present article, the log-rank P-value of 0.075
+    gave a z-score of 1.78 according to the latter part of Tierney's
+    equation 14."
+
+    Tierney's "z score for P value / 2" is the upper-tail deviate of p/2,
+    ``Phi^-1(1 - p/2)``, the reading every survmeta p-value method uses
+    (``z_from_p`` with ``sided=2``): 1.7805, printed 1.78. The letter's
+    alternative readings are not ours and give other numbers: the letter
+    itself finds that "a right-tailed P-value 0.075 gave a z-score of 1.44"
+    (our one-sided 0.075: 1.4395) and that "a right-tailed P-value of 0.0375
+    gave a z-score of 1.78" (our one-sided 0.0375, the same as the two-sided
+    0.075). z is not halved (the letter's 1.78/2 = 0.89).
+    Tolerance: half a unit in the second decimal of the printed z.
+    """
+    assert M.z_from_p(0.075) == pytest.approx(1.78, abs=HALF_UNIT_Z)
+    assert M.z_from_p(0.0375, sided=1) == pytest.approx(1.78, abs=HALF_UNIT_Z)
+    assert M.z_from_p(0.075, sided=1) == pytest.approx(1.44, abs=HALF_UNIT_Z)
