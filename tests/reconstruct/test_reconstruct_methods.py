@@ -2,10 +2,11 @@
 
 Sources of the expected numbers
 -------------------------------
-No worked example with its printed numbers from Parmar 1998 (Stat Med
-17:2815-34) or Tierney 2007 (Trials 8:16, and its spreadsheet) was available
-to copy here, so no test claims to reproduce a published number. Every expected
-value is instead a closed form of the formulas those papers give:
+The worked examples of Parmar 1998 (Stat Med 17:2815-34) and Tierney 2007
+(Trials 8:16, and its spreadsheet) were not available as text, apart from the
+two printed results checked in test_published_examples.py, so the tests here do
+not claim to reproduce published numbers. Every expected value is a closed form
+of the formulas those papers give:
 
 * CI: ``SE = (log U - log L) / (2 z)``, ``z = Phi^{-1}(1 - (1 - level)/2)``;
 * HR + p: ``SE = |log HR| / z``, ``z = Phi^{-1}(1 - p/2)``;
