@@ -32,11 +32,11 @@ import tomlkit
 
 from survmeta._io import atomic_write_bytes
 from survmeta.errors import Problem, RegistryError, SurvmetaError
+from survmeta.registry.load import syntax_problem
 
 __all__ = ["AddResult", "add_study", "merge_text"]
 
 _HEADER = re.compile(r"^[ \t]*(\[\[?)[ \t]*([^\]#]+?)[ \t]*\]\]?[ \t]*(#.*)?$")
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 
 @dataclass
@@ -132,20 +132,6 @@ def _normalise(text: str) -> tuple[str, int]:
     return "\n".join(lines[first:last]) + "\n", first + 1
 
 
-def _syntax_problem(exc: tomllib.TOMLDecodeError, name: str, offset: int) -> Problem:
-    message = str(getattr(exc, "msg", None) or exc)
-    line = getattr(exc, "lineno", None)
-    column = getattr(exc, "colno", None)
-    m = _TOML_POSITION.search(message)
-    if m:
-        line, column = int(m.group(1)), int(m.group(2))
-        message = message[: m.start()]
-    if line is not None:
-        line += offset - 1
-    where = f" (column {column})" if column is not None else ""
-    return Problem(f"TOML syntax error: {message}{where}", path=name, line=line)
-
-
 def _parse_block(block) -> _Block:
     raw, name = _read_block_source(block)
     text, first = _normalise(raw)
@@ -154,7 +140,7 @@ def _parse_block(block) -> _Block:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RegistryError([_syntax_problem(exc, name, first)]) from None
+        raise RegistryError([syntax_problem(exc, text, name, first)]) from None
     from survmeta.registry.lines import index_lines
 
     index = index_lines(text)
@@ -315,7 +301,7 @@ def merge_text(original: str, block, study: str | None = None,
     try:
         original_doc = tomllib.loads(original)
     except tomllib.TOMLDecodeError as exc:
-        raise RegistryError([_syntax_problem(exc, registry_name, 1)]) from None
+        raise RegistryError([syntax_problem(exc, original, registry_name)]) from None
     study_index = _check_ids(original_doc, blk, study, registry_name, original)
     text, start, added = _splice(original, blk, study_index)
     expected = _expected(original_doc, blk, study_index)

@@ -48,8 +48,13 @@ def read_text(path: str | os.PathLike) -> tuple[str | None, list[Problem]]:
         return None, [Problem(f"cannot read: {exc.strerror or exc}", path=name)]
 
 
-def _syntax_problem(exc: tomllib.TOMLDecodeError, text: str, path: str | None) -> Problem:
-    """Re-express a TOML syntax error as ``PATH:LINE: TOML syntax error: ... (column C)``."""
+def syntax_problem(exc: tomllib.TOMLDecodeError, text: str, path: str | None,
+                   first_line: int = 1) -> Problem:
+    """Re-express a TOML syntax error as ``PATH:LINE: TOML syntax error: ... (column C)``.
+
+    ``first_line`` is the line of the file where ``text`` starts (for a block
+    cut out of a longer file).
+    """
     message = str(getattr(exc, "msg", None) or exc)
     line = getattr(exc, "lineno", None)
     column = getattr(exc, "colno", None)
@@ -61,6 +66,8 @@ def _syntax_problem(exc: tomllib.TOMLDecodeError, text: str, path: str | None) -
         message = _TOML_END.sub("", message)
         line = max(1, len(text.splitlines()))
         column = None
+    if line is not None:
+        line += first_line - 1
     where = f" (column {column})" if column is not None else ""
     return Problem(f"TOML syntax error: {message}{where}", path=path, line=line)
 
@@ -76,7 +83,7 @@ def _analyse(text: str, path: str | None) -> tuple[Registry | None, list[Problem
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return None, [_syntax_problem(exc, text, path)]
+        return None, [syntax_problem(exc, text, path)]
     problems: list[Problem] = []
     registry = build_registry(doc, Where(problems, index_lines(text), path))
     problems = _by_line(problems)
