@@ -190,3 +190,31 @@ def test_mcmc_refuses_an_improper_tau_prior(capsys):
     assert main(["pool", str(REGISTRY), "--question", "oligo_vs_systemic", "--engine", "mcmc",
                  "--tau-prior", "flat"]) == 2
     assert "needs a proper prior on tau" in capsys.readouterr().err
+
+
+@pytest.mark.mcmc
+def test_cli_pool_mcmc_with_nutpie_matches_engine(tmp_path, capsys):
+    pytest.importorskip("nutpie")
+    csv = tmp_path / "schools.csv"
+    csv.write_text("study,estimate,se\n" + "".join(
+        f"school{i + 1},{y},{s}\n" for i, (y, s) in enumerate(zip(SCHOOLS_Y, SCHOOLS_S))))
+    code = main(["pool", "--effects", str(csv), "--engine", "mcmc", "--sampler", "nutpie",
+                 "--tau-prior", "halfnormal(10)", "--mu-prior", "flat", "--format", "json"])
+    assert code == 0
+    (q,) = json.loads(capsys.readouterr().out)["questions"]
+    assert q["engine"] == "mcmc" and q["diagnostics"]["divergences"] == 0
+    direct = bayesmeta(SCHOOLS_Y, SCHOOLS_S, tau_prior="halfnormal(10)", mu_prior="flat")
+    # within 3 Monte Carlo standard errors (posterior SD / sqrt(smallest bulk ESS))
+    mcse = q["mu"]["sd"] / np.sqrt(q["diagnostics"]["ess_bulk_min"])
+    assert abs(q["mu"]["mean"] - direct.mean("mu")) <= 3 * mcse
+
+
+def test_cli_pool_nutpie_missing_is_a_clear_error(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "nutpie", None)  # import nutpie -> ImportError
+    code = main(["pool", str(REGISTRY), "--question", "oligo_vs_systemic", "--engine", "mcmc",
+                 "--sampler", "nutpie", "--no-hierarchical"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "pip install 'survmeta[nutpie]'" in err and "Traceback" not in err

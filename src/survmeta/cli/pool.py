@@ -51,6 +51,9 @@ def add_parser(sub) -> None:
     p.add_argument("--target-accept", type=float, default=None,
                    help="NUTS target acceptance rate; raise it (e.g. 0.995) if divergences are "
                         "reported (default: 0.9 per question, 0.99 hierarchical)")
+    p.add_argument("--sampler", choices=("pymc", "nutpie"), default=None,
+                   help="NUTS implementation: pymc (default) or nutpie (optional package; "
+                        "compiles for seconds once, then samples small models in milliseconds)")
     p.add_argument("--level", type=float, default=0.95, help="interval level (default: 0.95)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})")
     p.add_argument("--method-order", metavar="M1,M2,...",
@@ -108,7 +111,10 @@ def mcmc_options(args) -> dict:
             raise SurvmetaError(f"--{name.replace('_', '-')} must be positive, got {value}")
     if args.target_accept is not None and not args.target_accept < 1:
         raise SurvmetaError(f"--target-accept must be below 1, got {args.target_accept}")
-    return {k: v for k, v in opts.items() if v is not None}
+    out = {k: v for k, v in opts.items() if v is not None}
+    if args.sampler is not None:  # a missing nutpie is reported by the models layer
+        out["nuts_sampler"] = args.sampler
+    return out
 
 
 def write_fit_lines(r, out, shared: bool = False) -> None:
