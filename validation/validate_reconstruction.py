@@ -9,10 +9,20 @@ selector's best available method; each reconstruction is compared with the
 reported log HR.
 
 Per method the script reports: rows, median and mean absolute error of the
-log HR, bias (mean of estimate - reported), and the share of rows whose
-reported log HR lies inside the nominal 95% interval of the reconstruction,
-before and after adding the calibrated extra error SD the package applies
-(after: in-sample and leave-one-out, the honest figure).
+log HR, bias (mean of estimate - reported), and two coverages of the reported
+log HR, leave-one-out (each row's extra SD calibrated without it):
+
+* the **method-error interval** ``est +- 1.96 * extra_sd``: where the HR the
+  paper would have printed is expected to lie given the reconstruction. This
+  is the interval the coverage target (90-98%) is judged on, because the
+  reported HR and the reconstruction come from the same patients: their
+  sampling errors largely cancel in ``d``, and what separates them is the
+  method error that ``extra_sd`` measures;
+* the **pooling interval** ``est +- 1.96 * sqrt(se^2 + extra_sd^2)``, the one
+  ``survmeta reconstruct`` prints and the models use: an interval for the
+  *true* log HR, adding the sampling error the reported HR shares. It covers
+  the reported HR in nearly every row by construction, and is shown (before
+  and after adding the extra SD) to make that visible.
 
 Families and the extra error SD
 -------------------------------
@@ -28,10 +38,14 @@ the root mean square
     extra_sd = sqrt(mean(d_i^2)) = sqrt(bias^2 + SD^2)
 
 (the ML SD of ``d ~ N(0, extra^2)``): bias and spread together, a
-conservative choice that does not correct the bias (the validation rows all
-favour the experimental arm, HR 0.55-0.81, so a bias correction could not be
-validated for null or harmful effects). The script prints bias and SD
-separately, and two comparison estimators that are not shipped:
+conservative choice that does not correct the bias. The script prints bias
+and SD separately, and a check of the one correction the data could support,
+a multiplicative one (the estimates are shrunk towards the null:
+``est ~ b * reported``): ``b`` is fitted through the origin without each row
+in turn and that row's estimate divided by it. The script reports whether this
+lowers the leave-one-out error; it is not shipped unless it does for the
+median ratios. It also prints two comparison estimators of the extra SD that
+are not shipped:
 
 * Hausman-style: the reported HR is the efficient estimate and the
   reconstruction an inefficient one of the same quantity from the same
@@ -354,6 +368,7 @@ class Summary:
     cover_after: float
     cover_loo: float
     cover_d_loo: float
+    n_calibrated: int
     extra_applied: float
     extra_hausman: float
 
@@ -388,7 +403,7 @@ def summarise(method: str, results: list[Result], extra_for) -> Summary:
     n = len(results)
     nan = float("nan")
     if n == 0:
-        return Summary(method, 0, nan, nan, nan, nan, nan, nan, nan, nan, nan)
+        return Summary(method, 0, nan, nan, nan, nan, nan, nan, nan, 0, nan, nan)
     absd = [abs(r.d) for r in results]
     applied = sorted({extra_for(r, False) for r in results})
     return Summary(
@@ -402,6 +417,7 @@ def summarise(method: str, results: list[Result], extra_for) -> Summary:
         cover_loo=sum(covered(r, extra_for(r, True)) for r in results) / n,
         cover_d_loo=_share([abs(r.d) <= Z95 * extra_for(r, True)
                             for r in results if extra_for(r, True) > 0]),
+        n_calibrated=sum(extra_for(r, True) > 0 for r in results),
         extra_applied=applied[0] if len(applied) == 1 else nan,
         extra_hausman=extra_sd_hausman(results),
     )
@@ -508,8 +524,8 @@ def _pct(x):
 
 def table(result: dict) -> str:
     head = (
-        "| method | n | median abs err | mean abs err | bias | cover 95% (no extra) "
-        "| cover (+extra, in-sample) | cover (+extra, leave-one-out) | |d| <= 1.96 extra (leave-one-out, calibrated rows) "
+        "| method | n | median abs err | mean abs err | bias | pooling interval, no extra "
+        "| pooling interval +extra (in-sample) | pooling interval +extra (LOO) | method-error interval (LOO, calibrated rows) "
         "| extra SD applied | Hausman extra SD (own SE) |"
     )
     lines = [head, "|" + "---|" * 11]
@@ -555,13 +571,51 @@ def per_row_table(result: dict) -> str:
 def targets(result: dict) -> str:
     s = result["best_summary"]
     ok_err = s.n > 0 and s.median_abs <= 0.08
-    ok_cov = s.n > 0 and 0.90 <= s.cover_loo <= 0.98
+    ok_cov = s.n > 0 and 0.90 <= s.cover_d_loo <= 0.98
     return (
         f"Target median |error| <= 0.08 for the best available method: "
         f"{_f(s.median_abs)} -> {'met' if ok_err else 'NOT met'}\n"
-        f"Target 95% interval coverage of the reported HR in 90-98% (leave-one-out): "
-        f"{_pct(s.cover_loo)} -> {'met' if ok_cov else 'NOT met'}"
+        f"Target 95% interval coverage of the reported HR in 90-98%, method-error interval "
+        f"est +- 1.96 extra_sd (leave-one-out, {s.n_calibrated} of {s.n} rows calibrated): "
+        f"{_pct(s.cover_d_loo)} -> {'met' if ok_cov else 'NOT met'}\n"
+        f"  (pooling interval est +- 1.96 sqrt(se^2 + extra_sd^2), an interval for the true HR: "
+        f"{_pct(s.cover_loo)} of reported HRs inside, over-covering by design)"
     )
+
+
+def correction_check(fam_results: dict[str, list[Result]]) -> list[tuple]:
+    """Leave-one-out check of a multiplicative bias correction, per family.
+
+    Fits ``est = b * reported`` through the origin on all rows but one, divides
+    that row's estimate by ``b`` and compares its error with the uncorrected
+    one. Returns ``(family, n, b, median |d| raw, median |d| corrected,
+    RMS raw, RMS corrected)`` for families with at least MIN_ROWS rows.
+    """
+    out = []
+    for fam, res in fam_results.items():
+        n = len(res)
+        if n < MIN_ROWS:
+            continue
+        t = [r.target for r in res]
+        e = [r.est for r in res]
+        b = sum(x * y for x, y in zip(t, e)) / sum(x * x for x in t)
+        raw, cor = [], []
+        for i in range(n):
+            tt = sum(t[j] * t[j] for j in range(n) if j != i)
+            bi = sum(t[j] * e[j] for j in range(n) if j != i) / tt
+            raw.append(abs(e[i] - t[i]))
+            cor.append(abs(e[i] / bi - t[i]))
+        rms = lambda xs: math.sqrt(sum(x * x for x in xs) / len(xs))  # noqa: E731
+        out.append((fam, n, b, statistics.median(raw), statistics.median(cor), rms(raw), rms(cor)))
+    return out
+
+
+def correction_table(result: dict) -> str:
+    lines = ["| family | n | b (est = b x reported) | median abs err | median abs err, corrected (LOO) "
+             "| RMS err | RMS err, corrected (LOO) |", "|" + "---|" * 7]
+    for fam, n, b, m0, m1, r0, r1 in correction_check(result["families"]):
+        lines.append(f"| {fam} | {n} | {b:.3f} | {m0:.3f} | {m1:.3f} | {r0:.3f} | {r1:.3f} |")
+    return "\n".join(lines)
 
 
 def write_calibration(result: dict, path: Path = CALIBRATION) -> None:
@@ -589,6 +643,9 @@ def main(argv=None) -> int:
     print(table(result))
     print()
     print(family_table(result))
+    print()
+    print("Multiplicative bias correction, checked leave-one-out (not applied):")
+    print(correction_table(result))
     print()
     print(targets(result))
     if args.rows:
