@@ -5,8 +5,8 @@ What was found
 The full text of Tierney JF et al. 2007, "Practical methods for incorporating
 summary time-to-event data into meta-analysis", Trials 8:16 (PMC1920534),
 could not be read beyond its abstract and background in the stored copies
-searched; Parmar 1998 (Stat Med 17:2815) not at all. Two printed examples
-were found, each through a secondary source named in its test:
+searched; Parmar 1998 (Stat Med 17:2815) not at all. Three printed examples
+were found, each through a source named in its test:
 
 1. Tierney 2007, bladder cancer trial (Results, curve method): "a pooled HR
    of 0.88 and a variance of 128.81 (95% CI of 0.74 - 1.05)". The HR and V
@@ -21,6 +21,10 @@ were found, each through a secondary source named in its test:
    trial's events, so only the p -> z step (the one all p-value methods
    share, :func:`~survmeta.reconstruct.methods.z_from_p`) is tested.
 
+3. Girling, Parmar et al. 2003 (a textbook by Parmar's and Stewart's group),
+   Box 11.8: four one-step estimates exp((O - E)/V) with their printed O - E
+   and V, for ``logrank_oe``.
+
 No numbers beyond those quoted above are used; everything else is computed.
 Tolerances come from the printed rounding (half a unit in the last printed
 digit), propagated through the formula under test.
@@ -34,7 +38,7 @@ import pytest
 from recbuild import comparison
 
 from survmeta.reconstruct import methods as M
-from survmeta.registry.records import DirectEffect, ReportedHR
+from survmeta.registry.records import DirectEffect, LogRank, ReportedHR
 
 # -- Tierney 2007, bladder cancer trial: HR 0.88, V 128.81, 95% CI 0.74 - 1.05 --
 
@@ -138,3 +142,31 @@ def test_tierney_two_sided_p_0075_gives_z_178():
     assert M.z_from_p(0.075) == pytest.approx(1.78, abs=HALF_UNIT_Z)
     assert M.z_from_p(0.0375, sided=1) == pytest.approx(1.78, abs=HALF_UNIT_Z)
     assert M.z_from_p(0.075, sided=1) == pytest.approx(1.44, abs=HALF_UNIT_Z)
+
+
+# -- Girling, Parmar et al., Box 11.8: one-step estimates from O - E and V ---------------
+
+#: (O - E, V, printed ratio) for trials A-D of the box, each printed to 2 decimals.
+BOX_11_8 = {"A": (-3.78, 8.74, 0.65), "B": (-2.64, 2.46, 0.34), "C": (-3.48, 3.25, 0.34),
+            "D": (-4.86, 17.81, 0.76)}
+
+
+@pytest.mark.parametrize("trial", sorted(BOX_11_8))
+def test_parmar_textbook_box_11_8_one_step_estimate(trial):
+    """Girling DJ, Parmar MKB, Stenning SP, Stephens RJ, Stewart LA. Clinical Trials in
+    Cancer: Principles and Practice (Oxford University Press 2003), Box 11.8, "Calculating
+    an odds ratio: hypothetical example" (read in the copy at mussenhealth.us,
+    clinical-trials/box-118-calculating-an-odds-ratio-hypothetical-example.html): for trial
+    A, "V = ... = 8.74", O - E = -3.78 and "OR = exp(-3.78/8.74) = 0.65"; trials B-D print
+    (O - E, V, OR) = (-2.64, 2.46, 0.34), (-3.48, 3.25, 0.34), (-4.86, 17.81, 0.76). The
+    book states that the hazard ratio calculation "follows through in exactly the same way":
+    ``exp((O - E) / V)`` is the one-step (Peto) estimate ``logrank_oe`` computes.
+
+    Tolerance: O - E and V are printed to 2 decimals, so (O - E)/V may be off by
+    0.005/V + |O - E| 0.005/V^2; the printed ratio adds half a unit in its second decimal.
+    """
+    oe, v, printed = BOX_11_8[trial]
+    est = M.logrank_oe(comparison(logrank=LogRank(o_minus_e=oe, variance=v)))
+    slack = HALF_UNIT_2DP / v + abs(oe) * HALF_UNIT_2DP / v**2
+    assert math.exp(est.log_hr) == pytest.approx(
+        printed, abs=HALF_UNIT_2DP + printed * (math.exp(slack) - 1))
