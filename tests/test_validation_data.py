@@ -81,7 +81,10 @@ def test_every_number_stands_in_the_quote(row):
         forms = {value, value.lstrip("0") or value}
         if "." in value:
             forms.add(value.rstrip("0").rstrip("."))
-        if not any(re.search(rf"(?<![\d]){re.escape(f)}0*(?![\d])", text) for f in forms):
+        # not inside a longer number ("68" is not in "0.68" or "168"); zeros may follow only
+        # after a decimal point ("4.6" stands in "4.60", "13" not in "130")
+        tail = r"0*(?![\d])" if "." in value else r"(?![\d.]\d)(?!\d)"
+        if not any(re.search(rf"(?<![\d.]){re.escape(f)}{tail}", text) for f in forms):
             missing.append(f"{col}={value}")
     assert not missing, f"{row['id']}: not in the quote: {missing}"
 

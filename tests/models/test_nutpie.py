@@ -17,8 +17,6 @@ from survmeta.models.random_effects import MissingSamplerError
 
 from .conftest import EIGHT_SCHOOLS_LABELS, EIGHT_SCHOOLS_SIGMA, EIGHT_SCHOOLS_Y
 
-pytest.importorskip("nutpie")
-
 SEED = 20260101
 #: Agreement with the exact engine: within 3 Monte Carlo standard errors of the mean.
 N_MCSE = 3.0
@@ -27,6 +25,7 @@ PRIORS = dict(tau_prior="halfnormal(10)", mu_prior="flat")
 
 @pytest.fixture(scope="module")
 def fit():
+    pytest.importorskip("nutpie")
     return fit_random_effects(EIGHT_SCHOOLS_Y, EIGHT_SCHOOLS_SIGMA, labels=EIGHT_SCHOOLS_LABELS,
                               draws=2000, tune=1000, chains=2, random_seed=SEED,
                               nuts_sampler="nutpie", **PRIORS)
@@ -81,3 +80,19 @@ def test_missing_nutpie_is_a_user_error(monkeypatch):
         fit_random_effects([0.1, 0.2, 0.3, 0.4, 0.5], [0.1] * 5, nuts_sampler="nutpie",
                            draws=10, tune=10)
     assert isinstance(info.value, SurvmetaError)
+
+
+@pytest.mark.mcmc
+def test_nutpie_refit_with_new_labels_labels_the_draws_anew():
+    """nutpie keeps the coordinates a model was compiled with; the posterior must carry the
+    labels of the current fit (noncentred model: theta is sampled, not drawn afterwards)."""
+    pytest.importorskip("nutpie")
+    kw = dict(draws=200, tune=200, chains=1, random_seed=SEED, nuts_sampler="nutpie",
+              parametrization="noncentred", **PRIORS)
+    first = fit_random_effects(EIGHT_SCHOOLS_Y, EIGHT_SCHOOLS_SIGMA, labels=EIGHT_SCHOOLS_LABELS,
+                               **kw)
+    lower = [x.lower() for x in EIGHT_SCHOOLS_LABELS]
+    second = fit_random_effects(EIGHT_SCHOOLS_Y, EIGHT_SCHOOLS_SIGMA, labels=lower, **kw)
+    assert list(first["posterior"]["study"].values) == EIGHT_SCHOOLS_LABELS
+    assert list(second["posterior"]["study"].values) == lower
+    assert list(second["observed_data"]["study"].values) == lower

@@ -300,6 +300,8 @@ def _compiled_nutpie(model: pm.Model, var_names: Sequence[str] | None):
     compiled = nutpie.compile_pymc_model(
         model, var_names=list(var_names) if var_names is not None else None
     )
+    if not any(model is m for m in _MODEL_CACHE.values()):
+        return compiled  # a model built for one call (e.g. the hierarchical one) is not reused
     # the model is kept with its compiled form, so its id cannot be reused meanwhile
     _NUTPIE_CACHE[key] = (model, compiled)
     while len(_NUTPIE_CACHE) > _CACHE_SIZE:
@@ -325,7 +327,7 @@ def _run_nutpie(model, *, draws, tune, chains, cores, random_seed, target_accept
     idata = nutpie.sample(
         compiled.with_data(**data),
         draws=draws,
-        tune=max(int(tune), 1),  # nuts-rs needs at least one tuning step
+        tune=max(int(tune), 1),  # nuts-rs needs at least one tuning step (tune=0 -> 1)
         chains=chains,
         cores=cores,
         seed=int(random_seed),
@@ -334,9 +336,12 @@ def _run_nutpie(model, *, draws, tune, chains, cores, random_seed, target_accept
         target_accept=target_accept,
     )
     patch_nutpie_idata(idata, model, sampling_time=time.perf_counter() - start)
+    post = idata["posterior"].to_dataset()
     if var_names is not None:  # nutpie also returns the free variables it sampled
-        post = idata["posterior"].to_dataset()
-        idata["posterior"] = xr.DataTree(post[[v for v in var_names if v in post.data_vars]])
+        post = post[[v for v in var_names if v in post.data_vars]]
+    # the compiled model keeps the coordinates it was compiled with; use the current ones
+    current = {d: list(model.coords[d]) for d in post.dims if model.coords.get(d) is not None}
+    idata["posterior"] = xr.DataTree(post.assign_coords(current))
     stats = idata["sample_stats"].to_dataset()
     stats = stats.drop_vars([v for v in stats.data_vars if stats[v].dtype == object])  # text
     idata["sample_stats"] = xr.DataTree(
