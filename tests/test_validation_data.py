@@ -55,9 +55,9 @@ def test_row_has_citation_location_source_quote(row):
 
 
 #: Numeric columns that must be read in the row's quote.
-QUOTED = ("n_exp", "n_ref", "events_exp", "events_ref", "median_exp", "median_exp_lower",
-          "median_exp_upper", "median_ref", "median_ref_lower", "median_ref_upper", "hr",
-          "hr_lower", "hr_upper", "p_text")
+QUOTED = ("n_exp", "n_ref", "events_exp", "events_ref", "events_total", "median_exp",
+          "median_exp_lower", "median_exp_upper", "median_ref", "median_ref_lower",
+          "median_ref_upper", "hr", "hr_lower", "hr_upper", "p_text")
 
 
 def _quoted_text(quote: str) -> str:
@@ -131,6 +131,21 @@ def test_counts_and_p(row):
     assert row["p_sided"] in ("1", "2")
     p = row["p_text"].strip().lstrip("<>=").strip()
     assert 0 < float(p) < 1
+
+
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_events_total(row):
+    """The total events, when printed, is a positive integer, at most the patients randomised
+    and the sum of the per-arm events when those are printed too."""
+    text = row["events_total"].strip()
+    if not text:
+        return
+    assert text.isdigit() and int(text) > 0, f"{row['id']}: events_total={text!r}"
+    total = int(text)
+    if row["n_exp"].strip() and row["n_ref"].strip():
+        assert total <= int(row["n_exp"]) + int(row["n_ref"]), row["id"]
+    if row["events_exp"].strip() and row["events_ref"].strip():
+        assert total == int(row["events_exp"]) + int(row["events_ref"]), row["id"]
 
 
 def test_usable_by_a_median_ratio_method():
@@ -246,3 +261,54 @@ def test_reconstruction_hides_the_reported_hr():
         assert row.comparison.hr is None
         se_level = float(row.raw["hr_level"])
         assert row.se_reported > 0 and norm.ppf(0.5 + se_level / 2) > 0
+
+
+# Shrinkage and the net coverage check, closed forms.
+#
+# reported t = (-0.5, -0.2, 0.1, 0.4), estimate e = (-0.4, -0.1, 0.1, 0.3):
+# sum t e = 0.2 + 0.02 + 0.01 + 0.12 = 0.35, sum t^2 = 0.25 + 0.04 + 0.01 + 0.16 = 0.46,
+# so b = 0.35 / 0.46; residuals e - b t, SE of b = sqrt(sum r^2 / (n - 1) / sum t^2).
+
+
+def test_shrinkage_fit_and_entry_closed_form():
+    mod = _script()
+    t = (-0.5, -0.2, 0.1, 0.4)
+    e = (-0.4, -0.1, 0.1, 0.3)
+    res = [mod.Result(f"r{i}", "m", y, 0.2, x, 0.1) for i, (x, y) in enumerate(zip(t, e))]
+    b, se = mod.shrinkage_fit(res)
+    assert b == pytest.approx(0.35 / 0.46, abs=EXACT)
+    resid = sum((y - b * x) ** 2 for x, y in zip(t, e))
+    assert se == pytest.approx(math.sqrt(resid / 3 / 0.46), abs=EXACT)
+    entry = mod.shrinkage_entry(res)
+    rms = math.sqrt(sum((y / b - x) ** 2 for x, y in zip(t, e)) / 4)
+    assert entry["extra_sd"] == pytest.approx(rms, abs=0.5e-4)  # rounded to PRECISION = 4
+    assert entry["log_hr_range"] == [-0.5, 0.4] and entry["n"] == 4
+
+
+def test_net_coverage_subtracts_the_shared_sampling_variance():
+    """Hausman: Var(est - rep) = se^2 + extra^2 - se_rep^2 when the printed SE is right."""
+    mod = _script()
+    # se^2 + extra^2 - se_rep^2 = 0.04 + 0.01 - 0.04 = 0.01: half-width 1.96 * 0.1
+    r_in = mod.Result("a", "m", 0.19, 0.2, 0.0, 0.2)
+    r_out = mod.Result("b", "m", 0.20, 0.2, 0.0, 0.2)
+    assert mod.covered_net(r_in, 0.1) and not mod.covered_net(r_out, 0.1)
+    # the plain interval (se^2 + extra^2) covers both
+    assert mod.covered(r_in, 0.1) and mod.covered(r_out, 0.1)
+    # printed variance below the reported one: empty interval, only d = 0 covered
+    assert not mod.covered_net(mod.Result("c", "m", 0.01, 0.05, 0.0, 0.2), 0.05)
+
+
+def test_dilution_check_closed_form():
+    """Independent errors: the slope is divided by the reliability var(t) - mean se_rep^2."""
+    mod = _script()
+    t = (-0.5, -0.2, 0.1, 0.4)
+    e = (-0.4, -0.1, 0.1, 0.3)
+    res = [mod.Result(f"r{i}", "m", y, 0.2, x, 0.1) for i, (x, y) in enumerate(zip(t, e))]
+    d = mod.dilution_check(res)
+    mt, me = sum(t) / 4, sum(e) / 4
+    var_t = sum((x - mt) ** 2 for x in t) / 3
+    cov = sum((x - mt) * (y - me) for x, y in zip(t, e)) / 3
+    assert d["slope"] == pytest.approx(cov / var_t, abs=EXACT)
+    assert d["slope_if_independent"] == pytest.approx(cov / (var_t - 0.01), abs=EXACT)
+    assert d["mean_d2"] == pytest.approx((0.01 + 0.01 + 0 + 0.01) / 4, abs=EXACT)
+    assert d["var_d_if_independent"] == pytest.approx(0.04 + 0.01, abs=EXACT)

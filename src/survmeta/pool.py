@@ -44,7 +44,8 @@ THRESHOLDS = (1.0, 0.8)
 # ---------------------------------------------------------------------------
 # inputs
 # ---------------------------------------------------------------------------
-def effect_table(source, method_order=None, force=None) -> tuple[pd.DataFrame, dict]:
+def effect_table(source, method_order=None, force=None,
+                 correct_shrinkage: bool = False) -> tuple[pd.DataFrame, dict]:
     """Turn a registry, a path or an effect table into (effect table, questions).
 
     Parameters
@@ -53,8 +54,9 @@ def effect_table(source, method_order=None, force=None) -> tuple[pd.DataFrame, d
         A validated registry, the path of a ``studies.toml`` or effects CSV,
         or an effect table (columns as :func:`survmeta.reconstruct.reconstruct`
         returns; at least ``study``, ``log_hr``, ``se``).
-    method_order, force
-        Passed to :func:`survmeta.reconstruct.reconstruct`.
+    method_order, force, correct_shrinkage
+        Passed to :func:`survmeta.reconstruct.reconstruct` (ignored for an
+        effect table, which is already reconstructed).
 
     Returns
     -------
@@ -68,7 +70,8 @@ def effect_table(source, method_order=None, force=None) -> tuple[pd.DataFrame, d
     if isinstance(source, (str, os.PathLike)):
         source = load(Path(source))
     if isinstance(source, Registry):
-        effects = reconstruct(source, method_order=method_order, force=force)
+        effects = reconstruct(source, method_order=method_order, force=force,
+                              correct_shrinkage=correct_shrinkage)
         questions = {q.id: _question_dict(q) for q in source.questions}
         return effects, questions
     if isinstance(source, pd.DataFrame):
@@ -424,6 +427,7 @@ def pool(
     draws: int = 4000,
     mcmc_options: dict | None = None,
     hierarchical_mu_prior=None,
+    correct_shrinkage: bool = False,
 ) -> PoolSet:
     """Pool every poolable question of a registry (or the ones named).
 
@@ -442,8 +446,10 @@ def pool(
         Interval level (0.95).
     seed : int
         Seed for all random draws; the same seed gives the same numbers.
-    method_order, force
-        Reconstruction options (see :func:`survmeta.reconstruct.reconstruct`).
+    method_order, force, correct_shrinkage
+        Reconstruction options (see :func:`survmeta.reconstruct.reconstruct`);
+        ``correct_shrinkage`` divides median-ratio estimates by their
+        calibrated shrinkage towards HR = 1 (off by default).
     hierarchical : bool
         Also fit the hierarchical model across questions (PyMC); ignored when
         fewer than two questions are pooled.
@@ -461,7 +467,8 @@ def pool(
     -------
     PoolSet
     """
-    effects, questions = effect_table(source, method_order=method_order, force=force)
+    effects, questions = effect_table(source, method_order=method_order, force=force,
+                                      correct_shrinkage=correct_shrinkage)
     wanted = _wanted_questions(question, questions)
     results, skipped = [], []
     for qid in wanted:
@@ -485,7 +492,8 @@ def pool(
     meta = {"level": level, "seed": seed, "engine": engine,
             "source": str(source) if isinstance(source, (str, os.PathLike)) else None,
             "questions_requested": None if question is None else list(wanted),
-            "mcmc_options": dict(mcmc_options or {})}
+            "mcmc_options": dict(mcmc_options or {}),
+            "correct_shrinkage": bool(correct_shrinkage)}
     return PoolSet(results, skipped=skipped, hierarchical=hier, meta=meta)
 
 

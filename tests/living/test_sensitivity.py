@@ -298,3 +298,28 @@ def test_seed_question_default_run_has_no_empty_automatic_subset(capsys):
     assert {r["variant"] for r in subsets if r["variant"].startswith("endpoint = ")} == (
         {f"endpoint = {e}" for e in endpoints} if len(endpoints) > 1 else set())
     assert all(r["k"] > 0 and r["note"] is None for r in subsets)
+
+
+def test_shrinkage_variant_is_the_pooling_of_the_corrected_table():
+    """From a registry, --methods adds the analysis with the shrinkage correction switched."""
+    path = REPO / "studies.toml"
+    q = "oligo_vs_systemic"
+    df = sensitivity(path, q, loo=False, cumulative=False, priors=False, progress=False)
+    (row,) = df[df.variant == "shrinkage correction on"].itertuples(index=False)
+    corrected, questions = effect_table(path, correct_shrinkage=True)
+    rows = select_rows(corrected, q)[0]
+    direct = pool_question(rows, questions[q], draws=0)
+    assert row.hr == direct.stats["hr"]["median"] and row.k == len(rows)
+    moved = [k for k, f in zip(rows["key"], rows["flags"]) if "shrinkage_corrected" in f]
+    assert moved and all(k in row.changed for k in moved)
+    # with the correction in the primary analysis, the variant switches it off
+    df2 = sensitivity(path, q, loo=False, cumulative=False, priors=False, progress=False,
+                      correct_shrinkage=True)
+    base = df2[df2.analysis == "base"].iloc[0]
+    assert base.hr == direct.stats["hr"]["median"]
+    (off,) = df2[df2.variant == "shrinkage correction off"].itertuples(index=False)
+    assert off.hr == df[df.analysis == "base"].iloc[0].hr
+    # an effect table is already reconstructed: no such variant
+    effects, _ = effect_table(path)
+    df3 = sensitivity(effects, q, loo=False, cumulative=False, priors=False, progress=False)
+    assert not df3.variant.str.startswith("shrinkage correction").any()

@@ -27,6 +27,8 @@ import dataclasses
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from recbuild import comparison, pval
 from scipy.stats import norm
 
@@ -549,3 +551,149 @@ def test_large_p_does_not_flag_methods_whose_se_ignores_p():
     est = M.p_events(comparison(Arm("e", events=40), Arm("r", events=50), p=pval("0.68"),
                                 direction="favours experimental"))
     assert "unstable_large_p" not in est.flags
+
+
+# -- SE floor from the trial size: SE >= sqrt(1/n_e + 1/n_r) --------------------------------
+#
+# Expected numbers are closed forms: the floor sqrt(1/n_e + 1/n_r) (= 1/sqrt(N r (1 - r)),
+# the inverse root of the log-rank information with one event per patient; Collett,
+# Modelling Survival Data), |log(m_r/m_e)| / Phi^-1(1 - p/2) for median_ratio_p, and
+# hypot of (log U - log L) / (2 * 1.959964) per arm for median_ratio_ci.
+
+
+def test_se_floor_closed_form():
+    """sqrt(1/n_e + 1/n_r); 2/sqrt(N) for 1:1 allocation; 1/sqrt(N r (1 - r)) in general."""
+    assert M.se_floor(92, 62) == pytest.approx(math.sqrt(1 / 92 + 1 / 62), abs=EXACT)
+    assert M.se_floor(92, 62) == pytest.approx(0.164312, abs=TABLE)  # the same, to 6 decimals
+    assert M.se_floor(77, 77) == pytest.approx(2 / math.sqrt(154), abs=EXACT)
+    n, r = 154, 92 / 154
+    assert M.se_floor(92, 62) == pytest.approx(1 / math.sqrt(n * r * (1 - r)), abs=EXACT)
+
+
+@pytest.mark.parametrize("ne, nr", [(0, 10), (10, -1), (float("nan"), 10), (10, None)])
+def test_se_floor_rejects_non_positive_group_sizes(ne, nr):
+    with pytest.raises(SurvmetaError, match="group size"):
+        M.se_floor(ne, nr)
+
+
+def polo(ne=92, nr=62, p="0.3487"):
+    """POLO final OS (Kindler 2022, J Clin Oncol 40:3929): olaparib n = 92 vs placebo n = 62,
+    medians 19.0 vs 19.2 months, P = .3487; printed HR 0.83 (0.56-1.22), i.e. SE
+    (log 1.22 - log 0.56) / (2 * 1.959964) = 0.1987. Crossing curves: the medians barely differ."""
+    return comparison(Arm("olaparib", n=ne, median=19.0), Arm("placebo", n=nr, median=19.2),
+                      p=pval(p))
+
+
+def test_median_ratio_p_polo_is_raised_to_the_floor():
+    """|log(19.2/19.0)| / Phi^-1(1 - 0.3487/2) = 0.011174 < sqrt(1/92 + 1/62) = 0.164312."""
+    est = M.median_ratio_p(polo())
+    unfloored = abs(math.log(19.2 / 19.0)) / norm.isf(0.3487 / 2)
+    assert unfloored == pytest.approx(0.011174, abs=TABLE)
+    assert est.log_hr == pytest.approx(math.log(19.2 / 19.0), abs=EXACT)  # point estimate kept
+    assert est.se == pytest.approx(math.sqrt(1 / 92 + 1 / 62), abs=EXACT)
+    assert est.inputs["se_unfloored"] == pytest.approx(unfloored, abs=EXACT)
+    assert est.inputs["n"] == [92, 62]
+    assert "se_floor" in est.flags
+    assert "unstable_large_p" in est.flags  # p = 0.3487 > 0.3: both flags, independently
+    (text,) = [a for a in est.assumptions if a.startswith("SE raised")]
+    assert text.startswith(
+        "SE raised to the trial-size bound sqrt(1/n_e + 1/n_r) = 0.1643 (n 92 vs 62) from 0.0112"
+    )
+
+
+def test_median_ratio_p_close_medians_small_p_is_raised_to_the_floor():
+    """Same medians with p = 0.01: |log(19.2/19.0)| / 2.575829 = 0.004065, raised to 0.164312."""
+    est = M.median_ratio_p(polo(p="0.01"))
+    assert est.inputs["se_unfloored"] == pytest.approx(math.log(19.2 / 19.0) / 2.575829, abs=TABLE)
+    assert est.se == pytest.approx(math.sqrt(1 / 92 + 1 / 62), abs=EXACT)
+    assert est.flags == ("se_floor",)
+
+
+@pytest.mark.parametrize("ne, nr", [(None, None), (92, None), (None, 62)])
+def test_median_ratio_p_without_both_group_sizes_has_no_floor(ne, nr):
+    """No n, no floor: SE stays |log(19.2/19.0)| / Phi^-1(1 - 0.3487/2)."""
+    est = M.median_ratio_p(polo(ne, nr))
+    assert est.se == pytest.approx(abs(math.log(19.2 / 19.0)) / norm.isf(0.3487 / 2), abs=EXACT)
+    assert "se_floor" not in est.flags
+    assert "se_unfloored" not in est.inputs and "n" not in est.inputs
+    assert not any(a.startswith("SE raised") for a in est.assumptions)
+
+
+def test_median_ratio_p_above_the_floor_is_unchanged():
+    """Medians 12 vs 8, p = 0.04: SE = log 1.5 / 2.053749 = 0.197428 > sqrt(2/100) = 0.141421."""
+    e, r = Arm("e", median=12.0), Arm("r", median=8.0)
+    with_n = M.median_ratio_p(comparison(dataclasses.replace(e, n=100),
+                                         dataclasses.replace(r, n=100), p=pval("0.04")))
+    without_n = M.median_ratio_p(comparison(e, r, p=pval("0.04")))
+    assert with_n.se == pytest.approx(math.log(1.5) / 2.053749, abs=TABLE)
+    assert with_n == without_n  # same SE, flags, assumptions and inputs
+    assert "se_floor" not in with_n.flags
+
+
+def test_median_ratio_ci_narrow_median_cis_are_raised_to_the_floor():
+    """Medians 10 (9.5-10.5) vs 9 (8.6-9.4), n 50 vs 50: SE = hypot(log(10.5/9.5),
+    log(9.4/8.6)) / (2 * 1.959964) = 0.034155 < sqrt(1/50 + 1/50) = 0.2."""
+    e = Arm("e", n=50, median=10.0, ci=(9.5, 10.5))
+    r = Arm("r", n=50, median=9.0, ci=(8.6, 9.4))
+    est = M.median_ratio_ci(comparison(e, r))
+    unfloored = math.hypot(math.log(10.5 / 9.5), math.log(9.4 / 8.6)) / (2 * 1.959964)
+    assert est.se == pytest.approx(0.2, abs=EXACT)
+    assert est.inputs["se_unfloored"] == pytest.approx(unfloored, abs=TABLE)
+    assert est.log_hr == pytest.approx(math.log(9 / 10), abs=EXACT)
+    assert est.flags == ("se_floor",)
+    assert any(a.startswith("SE raised to the trial-size bound sqrt(1/n_e + 1/n_r) = 0.2000 "
+                            "(n 50 vs 50) from 0.0342") for a in est.assumptions)
+    # without the group sizes: the CI-based SE as it stands
+    bare = M.median_ratio_ci(comparison(dataclasses.replace(e, n=None), r))
+    assert bare.se == pytest.approx(unfloored, abs=TABLE)
+    assert bare.flags == () and "se_unfloored" not in bare.inputs
+
+
+def test_median_ratio_ci_above_the_floor_is_unchanged():
+    """12 (8-18) vs 8 (6-10.6), n 100 vs 100: SE 0.2527 (as in the closed-form test) > 0.1414."""
+    e = Arm("e", n=100, median=12.0, ci=(8.0, 18.0))
+    r = Arm("r", n=100, median=8.0, ci=(6.0, 10.6))
+    est = M.median_ratio_ci(comparison(e, r))
+    se = math.hypot(math.log(18 / 8), math.log(10.6 / 6)) / (2 * 1.959964)
+    assert est.se == pytest.approx(se, abs=TABLE)
+    assert est == M.median_ratio_ci(comparison(dataclasses.replace(e, n=None),
+                                               dataclasses.replace(r, n=None)))
+
+
+def test_floor_on_a_derived_group_size_says_so():
+    c = dataclasses.replace(polo(), derived=("reference.n: 154 minus 92",))
+    assert "uses derived reference.n" in M.median_ratio_p(c).assumptions
+
+
+@given(ne=st.integers(1, 5000), nr=st.integers(1, 5000), data=st.data())
+@settings(max_examples=300, deadline=None)
+def test_median_ratio_events_is_never_below_the_floor(ne, nr, data):
+    """sqrt(1/d_e + 1/d_r) >= sqrt(1/n_e + 1/n_r) whenever d_e <= n_e and d_r <= n_r (exact:
+    floating-point division and sqrt are monotone), so it needs no floor and gets no flag."""
+    de = data.draw(st.integers(1, ne))
+    dr = data.draw(st.integers(1, nr))
+    est = M.median_ratio_events(comparison(Arm("e", n=ne, events=de, median=12.0),
+                                           Arm("r", n=nr, events=dr, median=8.0)))
+    assert est.se >= M.se_floor(ne, nr)
+    assert "se_floor" not in est.flags
+
+
+@given(ne=st.integers(1, 5000), nr=st.integers(1, 5000),
+       me=st.floats(1.0, 60.0), ratio=st.floats(0.2, 5.0).filter(lambda x: abs(x - 1) > 1e-6),
+       p=st.floats(1e-8, 0.99))
+@settings(max_examples=300, deadline=None)
+def test_median_ratio_p_se_is_the_larger_of_its_own_and_the_floor(ne, nr, me, ratio, p):
+    """SE = max(|log HR| / z, sqrt(1/n_e + 1/n_r)); flagged exactly when the floor is taken."""
+    c = comparison(Arm("e", n=ne, median=me), Arm("r", n=nr, median=me * ratio),
+                   p=pval(repr(p)))
+    est = M.median_ratio_p(c)
+    own = abs(M.median_log_ratio(c)) / M.z_from_p(p)
+    floor = M.se_floor(ne, nr)
+    assert est.se == pytest.approx(max(own, floor), rel=EXACT)
+    assert ("se_floor" in est.flags) == (own < floor)
+
+
+def test_se_floor_is_the_p_patients_se():
+    """p_patients: V = n_e n_r / (n_e + n_r), SE = 1/sqrt(V) = sqrt(1/n_e + 1/n_r): the same bound."""
+    c = comparison(Arm("e", n=92), Arm("r", n=62), p=pval("0.04"), direction="favours experimental")
+    assert M.p_patients(c).se == pytest.approx(M.se_floor(92, 62), abs=EXACT)

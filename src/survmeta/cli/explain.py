@@ -24,6 +24,8 @@ def add_parser(subparsers) -> None:
                         help="order of preference of the methods; known: " + ", ".join(METHODS))
     parser.add_argument("--force", metavar="METHOD",
                         help="use METHOD; known: " + ", ".join(METHODS))
+    parser.add_argument("--correct-shrinkage", action="store_true",
+                        help="divide approximate estimates (median ratios) by their calibrated shrinkage towards HR = 1 (docs/validation.md, Bias); off by default")
     parser.set_defaults(func=run)
 
 
@@ -33,5 +35,6 @@ def run(args) -> int:
     from survmeta.registry import load
 
     registry = load(args.path)
-    print(explain(registry, args.key, method_order=args.method_order, force=args.force), end="")
+    print(explain(registry, args.key, method_order=args.method_order, force=args.force,
+                  correct_shrinkage=args.correct_shrinkage), end="")
     return 0

@@ -58,6 +58,8 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})")
     p.add_argument("--method-order", metavar="M1,M2,...",
                    help="reconstruction method preference order")
+    p.add_argument("--correct-shrinkage", action="store_true",
+                   help="divide approximate estimates (median ratios) by their calibrated shrinkage towards HR = 1 (docs/validation.md, Bias); off by default")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="output format (default: table)")
     p.add_argument("--save", metavar="FILE",
@@ -77,6 +79,7 @@ def run(args) -> int:
     results = pool(source, question=args.question, engine=args.engine,
                    tau_prior=args.tau_prior, mu_prior=args.mu_prior, level=args.level,
                    seed=args.seed, method_order=order, hierarchical=args.hierarchical,
+                   correct_shrinkage=args.correct_shrinkage,
                    mcmc_options=mcmc_options(args))
     data = results.to_dict()
     if args.save:

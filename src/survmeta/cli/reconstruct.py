@@ -41,6 +41,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--force", metavar="METHOD",
                         help="use METHOD for every comparison (no fallback); known: "
                              + ", ".join(METHODS))
+    parser.add_argument("--correct-shrinkage", action="store_true",
+                        help="divide approximate estimates (median ratios) by their calibrated shrinkage towards HR = 1 (docs/validation.md, Bias); off by default")
     add_format_option(parser)
     parser.set_defaults(func=run)
 
@@ -77,7 +79,7 @@ def run(args) -> int:
 
     registry = load(args.path)
     df = reconstruct(registry, question=args.question, method_order=args.method_order,
-                     force=args.force)
+                     force=args.force, correct_shrinkage=args.correct_shrinkage)
     if args.format != "table":
         emit_frame(display_frame(df, args.format), args.format)
         return 0

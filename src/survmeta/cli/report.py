@@ -43,6 +43,9 @@ def add_parser(sub) -> None:
                    help="include the hierarchical model across questions (PyMC) when two or "
                         "more questions are pooled (default: on)")
     p.add_argument("--level", type=float, default=0.95, help="interval level (default: 0.95)")
+    p.add_argument("--correct-shrinkage", action="store_true",
+                   help="divide approximate estimates (median ratios) by their calibrated shrinkage "
+                        "towards HR = 1 (docs/validation.md, Bias); off by default")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED,
                    help=f"random seed (default: {DEFAULT_SEED})")
     p.set_defaults(func=run)
@@ -67,7 +70,8 @@ def run(args) -> int:
     registry = _load_registry(source)
     results = pool(registry if registry is not None else source, question=args.question,
                    engine=args.engine, tau_prior=args.tau_prior, mu_prior=args.mu_prior,
-                   level=args.level, seed=args.seed, hierarchical=args.hierarchical)
+                   level=args.level, seed=args.seed, hierarchical=args.hierarchical,
+                   correct_shrinkage=args.correct_shrinkage)
     if not len(results):
         raise SurvmetaError(f"{source}: no question has a poolable comparison; nothing to report")
     command = "survmeta report " + " ".join(shlex.quote(a) for a in _argv_tail(args))
@@ -83,6 +87,8 @@ def _argv_tail(args) -> list[str]:
            "--engine", args.engine, "--tau-prior", args.tau_prior, "--mu-prior", args.mu_prior,
            "--level", f"{args.level:g}", "--seed", str(args.seed),
            "--hierarchical" if args.hierarchical else "--no-hierarchical"]
+    if args.correct_shrinkage:
+        out.append("--correct-shrinkage")
     for q in args.question or []:
         out += ["--question", q]
     return out

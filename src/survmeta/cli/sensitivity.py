@@ -44,6 +44,10 @@ def add_parser(sub) -> None:
                         "(default: auto)")
     p.add_argument("--plot", metavar="FILE",
                    help="save the leave-one-out figure (and FILE-cumulative for the cumulative one)")
+    p.add_argument("--correct-shrinkage", action="store_true",
+                   help="primary analysis with approximate estimates (median ratios) divided by their "
+                        "calibrated shrinkage towards HR = 1; --methods then shows it without "
+                        "(by default --methods shows it with)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_format_option(p)
     p.set_defaults(func=run)
@@ -84,7 +88,8 @@ def run(args) -> int:
     executor = int(args.executor) if args.executor.isdigit() else args.executor
     table = sensitivity(args.path, args.question, subsets=subsets, executor=executor,
                         engine=args.engine, tau_prior=args.tau_prior, mu_prior=args.mu_prior,
-                        seed=args.seed, progress=False if args.quiet else None, **chosen)
+                        seed=args.seed, progress=False if args.quiet else None,
+                        correct_shrinkage=args.correct_shrinkage, **chosen)
     if args.plot:
         from survmeta.pool import effect_table
 

@@ -18,7 +18,9 @@ independent task run through one executor (see
 ``method``
     Each comparison reconstructed with each other applicable method (from the
     effect table's ``alternatives``), each method applied wherever it applies,
-    and the analysis without approximate estimates.
+    the analysis without approximate estimates, and (from a registry) the
+    analysis with the calibrated shrinkage correction of approximate estimates
+    switched the other way (on when the primary analysis has it off).
 ``subset``
     Comparisons selected by an effect-table column (``design``, ``endpoint``,
     ...) or by a function of the table.
@@ -29,7 +31,9 @@ Every row has the columns of :data:`COLUMNS`.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -108,10 +112,10 @@ class _Task:
 # ---------------------------------------------------------------------------
 # inputs
 # ---------------------------------------------------------------------------
-def _effects_for(source, question: str) -> tuple[pd.DataFrame, dict]:
+def _effects_for(source, question: str, correct_shrinkage: bool = False) -> tuple[pd.DataFrame, dict]:
     from survmeta.pool import effect_table
 
-    effects, questions = effect_table(source)
+    effects, questions = effect_table(source, correct_shrinkage=correct_shrinkage)
     if question not in questions:
         import difflib
 
@@ -119,6 +123,15 @@ def _effects_for(source, question: str) -> tuple[pd.DataFrame, dict]:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise SurvmetaError(f"unknown question {question!r}{hint}; known: {', '.join(questions)}")
     return effects, questions[question]
+
+
+def _is_registry(source) -> bool:
+    """A registry or the path of one (not an effect table, which is already reconstructed)."""
+    from survmeta.registry import Registry
+
+    if isinstance(source, Registry):
+        return True
+    return isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() == ".toml"
 
 
 def _fmt_hr(log_hr: float) -> str:
@@ -249,6 +262,23 @@ def _methods(rows: pd.DataFrame, tau: str, mu: str) -> list[Variant]:
     return out
 
 
+def _shrinkage(rows: pd.DataFrame, other: pd.DataFrame, corrected: bool, tau: str,
+               mu: str) -> Variant:
+    """The pooled rows as reconstructed with the shrinkage correction switched the other way."""
+    label = "shrinkage correction off" if corrected else "shrinkage correction on"
+    swapped = other.set_index("key").loc[list(rows["key"])].reset_index()
+    swapped = swapped[list(rows.columns)]
+    moved = [k for k, a, b in zip(rows["key"], rows["log_hr"], swapped["log_hr"]) if a != b]
+    if not moved:
+        return Variant("method", label, "nothing changed: no pooled comparison is an approximate "
+                       "estimate with a calibrated shrinkage", rows, tau, mu,
+                       note="the same rows as the primary analysis")
+    how = ("multiplied back by" if corrected else "divided by")
+    return Variant("method", label,
+                   f"{len(moved)} approximate estimate(s) {how} their calibrated shrinkage towards "
+                   f"HR = 1: {', '.join(moved)}", swapped, tau, mu)
+
+
 def _auto_specs(pooled: pd.DataFrame) -> list[tuple[str, dict]]:
     """One subset per value of ``design`` and of ``endpoint`` among the pooled rows (when several)."""
     specs = []
@@ -330,10 +360,16 @@ def _subsets(effects: pd.DataFrame, qid: str, subsets, tau: str, mu: str,
 def sensitivity_tasks(effects: pd.DataFrame, question: str, *, loo: bool = True,
                       cumulative: bool = True, priors: bool = True, methods: bool = True,
                       subsets=None, tau_prior: str | None = None, mu_prior: str | None = None,
-                      tau_grid=PRIOR_GRID_TAU, mu_grid=PRIOR_GRID_MU) -> list[Variant]:
+                      tau_grid=PRIOR_GRID_TAU, mu_grid=PRIOR_GRID_MU,
+                      shrinkage_effects: pd.DataFrame | None = None,
+                      correct_shrinkage: bool = False) -> list[Variant]:
     """The variants of a sweep (without running them).
 
     Parameters are those of :func:`sensitivity`; ``effects`` is an effect table.
+    ``shrinkage_effects`` is the same registry's effect table with the
+    shrinkage correction switched the other way from ``correct_shrinkage``
+    (the setting ``effects`` was made with); with ``methods`` it adds the
+    ``shrinkage correction on|off`` variant.
 
     Returns
     -------
@@ -356,6 +392,8 @@ def sensitivity_tasks(effects: pd.DataFrame, question: str, *, loo: bool = True,
         variants += _priors(rows, tau_grid, mu_grid, (tau, mu))
     if methods:
         variants += _methods(rows, tau, mu)
+        if shrinkage_effects is not None:
+            variants.append(_shrinkage(rows, shrinkage_effects, correct_shrinkage, tau, mu))
     variants += _subsets(effects, question, subsets, tau, mu, rows)
     return variants
 
@@ -425,7 +463,8 @@ def sensitivity(source, question: str, loo: bool = True, cumulative: bool = True
                 engine: str = "exact", tau_prior: str | None = None, mu_prior: str | None = None,
                 level: float = 0.95, seed: int | None = None, frequentist: bool = True,
                 progress: bool | None = None, mcmc_options: dict | None = None,
-                tau_grid=PRIOR_GRID_TAU, mu_grid=PRIOR_GRID_MU) -> pd.DataFrame:
+                tau_grid=PRIOR_GRID_TAU, mu_grid=PRIOR_GRID_MU,
+                correct_shrinkage: bool = False) -> pd.DataFrame:
     """Refit one question under leave-one-out, cumulative, prior, method and subset variants.
 
     Parameters
@@ -465,6 +504,13 @@ def sensitivity(source, question: str, loo: bool = True, cumulative: bool = True
         Sampler options for ``engine="mcmc"``.
     tau_grid, mu_grid : sequence of str
         Prior grid.
+    correct_shrinkage : bool
+        Reconstruct the primary analysis with the calibrated shrinkage
+        correction of approximate estimates
+        (:func:`survmeta.reconstruct.reconstruct`); the ``method`` analysis
+        then includes the variant without it (and with it, when this is
+        False). Only for a registry source: an effect table is already
+        reconstructed.
 
     Returns
     -------
@@ -492,10 +538,14 @@ def sensitivity(source, question: str, loo: bool = True, cumulative: bool = True
     from survmeta.living.executors import run_tasks
     from survmeta.pool import DEFAULT_SEED, select_rows
 
-    effects, qdict = _effects_for(source, question)
+    effects, qdict = _effects_for(source, question, correct_shrinkage)
+    other = None
+    if methods and not isinstance(source, pd.DataFrame) and _is_registry(source):
+        other, _ = _effects_for(source, question, not correct_shrinkage)
     variants = sensitivity_tasks(effects, question, loo=loo, cumulative=cumulative, priors=priors,
                                  methods=methods, subsets=subsets, tau_prior=tau_prior,
-                                 mu_prior=mu_prior, tau_grid=tau_grid, mu_grid=mu_grid)
+                                 mu_prior=mu_prior, tau_grid=tau_grid, mu_grid=mu_grid,
+                                 shrinkage_effects=other, correct_shrinkage=correct_shrinkage)
     seed = DEFAULT_SEED if seed is None else seed
     tasks = [_Task(v, qdict, engine, level, seed, mcmc_options) for v in variants]
     order = list(range(len(tasks)))

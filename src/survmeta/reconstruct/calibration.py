@@ -5,7 +5,10 @@ validation script (``validation/``) from published comparisons that report
 both a HR and the summaries the approximate methods use. Its schema::
 
     {"methods": {"<method id>": {"extra_sd": float, "n": int, "source": str,
-                                 "family": str}},
+                                 "family": str,
+                                 "shrinkage": {"b": float, "se": float,
+                                               "extra_sd": float, "n": int,
+                                               "log_hr_range": [float, float]}}},
      "generated_by": "...", "data_sha256": "..."}
 
 ``extra_sd`` is the SD of the log-HR error a method carries beyond its
@@ -18,6 +21,16 @@ The extra error belongs to the point estimate, so it is estimated per
 (:data:`survmeta.reconstruct.methods.FAMILIES`) and written under each member
 method id with the family's id in ``family`` (optional; older files have
 none). ``n`` is the number of validation rows behind the family value.
+
+``shrinkage`` (optional; only families with enough rows) describes the
+multiplicative bias of the family's point estimate: in the validation set the
+estimates are shrunk towards the null, ``est ~ b * reported``. It is applied
+only on request (``correct_shrinkage=True`` in
+:func:`survmeta.reconstruct.reconstruct`): :func:`correct_shrinkage` divides
+the log HR and its sampling SE by ``b`` and replaces the extra SD by
+``shrinkage.extra_sd``, the root mean square of the corrected discrepancies.
+``log_hr_range`` is the range of reported log HRs ``b`` was fitted on;
+``se`` is the standard error of ``b`` (not propagated; docs/validation.md).
 """
 
 from __future__ import annotations
@@ -35,14 +48,41 @@ CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
 
 
 @dataclass(frozen=True)
+class Shrinkage:
+    """Multiplicative bias of a family's point estimate, ``est ~ b * reported``.
+
+    Attributes
+    ----------
+    b : float
+        Slope through the origin of the estimate on the reported log HR.
+    se : float
+        Its standard error.
+    extra_sd : float
+        Root mean square of ``est / b - reported``: the extra SD of a
+        corrected estimate (on the corrected scale).
+    n : int
+        Validation rows behind ``b``.
+    log_hr_range : tuple of float
+        Smallest and largest reported log HR among those rows.
+    """
+
+    b: float
+    se: float
+    extra_sd: float
+    n: int
+    log_hr_range: tuple[float, float]
+
+
+@dataclass(frozen=True)
 class MethodCalibration:
-    """Calibrated extra error SD of one method."""
+    """Calibrated extra error SD of one method (and its shrinkage, if fitted)."""
 
     method: str
     extra_sd: float
     n: int
     source: str
     family: str | None = None
+    shrinkage: Shrinkage | None = None
 
 
 def parse_calibration(data, where: str = "calibration") -> dict[str, MethodCalibration]:
@@ -74,8 +114,49 @@ def _parse(data, where: str) -> dict[str, MethodCalibration]:
         family = entry.get("family")
         if family is not None and not isinstance(family, str):
             raise SurvmetaError(f"{where}: methods.{method}.family must be a string")
-        out[method] = MethodCalibration(method, extra_sd, n, str(entry.get("source", "")), family)
+        shrink = _parse_shrinkage(entry.get("shrinkage"), f"{where}: methods.{method}.shrinkage")
+        out[method] = MethodCalibration(method, extra_sd, n, str(entry.get("source", "")), family,
+                                        shrink)
     return out
+
+
+def _parse_shrinkage(entry, where: str) -> Shrinkage | None:
+    if entry is None:
+        return None
+    try:
+        b, se, extra = float(entry["b"]), float(entry["se"]), float(entry["extra_sd"])
+        n = int(entry["n"])
+        lo, hi = (float(x) for x in entry["log_hr_range"])
+    except (KeyError, TypeError, ValueError):
+        raise SurvmetaError(
+            f"{where} needs numeric 'b', 'se', 'extra_sd', an integer 'n' and "
+            "'log_hr_range' [low, high]"
+        ) from None
+    if not (math.isfinite(b) and b > 0):
+        raise SurvmetaError(f"{where}.b must be a positive number, got {b!r}")
+    if not (math.isfinite(se) and se >= 0 and math.isfinite(extra) and extra >= 0):
+        raise SurvmetaError(f"{where}: 'se' and 'extra_sd' must be >= 0")
+    if not lo <= hi:
+        raise SurvmetaError(f"{where}.log_hr_range must be [low, high], got [{lo}, {hi}]")
+    return Shrinkage(b, se, extra, n, (lo, hi))
+
+
+def correct_shrinkage(log_hr: float, se_sampling: float,
+                      shrinkage: Shrinkage) -> tuple[float, float, float]:
+    """Undo the calibrated shrinkage of an approximate estimate.
+
+    ``log_hr / b`` and ``se_sampling / b``, with the extra SD of corrected
+    estimates: the measurement model ``est ~ N(b * theta, se^2 + s^2)``
+    rearranged as ``est / b ~ N(theta, (se / b)^2 + s_c^2)``, with ``b`` fixed
+    at its estimate and ``s_c`` (``shrinkage.extra_sd``) estimated on the
+    corrected scale.
+
+    Returns
+    -------
+    log_hr, se_sampling, se_extra : float
+    """
+    b = shrinkage.b
+    return log_hr / b, se_sampling / b, shrinkage.extra_sd
 
 
 @lru_cache(maxsize=8)

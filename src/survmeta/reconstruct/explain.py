@@ -185,7 +185,8 @@ def _close_keys(registry: Registry, key: str) -> list[str]:
     return close
 
 
-def explain(registry: Registry, key: str, method_order=None, force: str | None = None) -> str:
+def explain(registry: Registry, key: str, method_order=None, force: str | None = None,
+            correct_shrinkage: bool = False) -> str:
     """Explain how comparison ``key`` ("study/comparison") is reconstructed.
 
     Parameters
@@ -216,7 +217,8 @@ def explain(registry: Registry, key: str, method_order=None, force: str | None =
         raise SurvmetaError(
             f"no comparison {key!r} in the registry (keys are STUDY/COMPARISON){hint}"
         ) from None
-    sel = estimate_comparison(c, method_order=method_order, force=force)
+    sel = estimate_comparison(c, method_order=method_order, force=force,
+                              correct_shrinkage=correct_shrinkage)
     try:
         q = registry.question(c.question)
         qtext = f"{q.title} (HR = hazard({q.experimental}) / hazard({q.reference}))"
@@ -268,11 +270,22 @@ def explain(registry: Registry, key: str, method_order=None, force: str | None =
                 entry = sel.calibration.get(est.method)
                 family = (f", shared by the {entry.family} family of methods with the same "
                           "point estimate") if entry.family else ""
-                out.append(
-                    f"  Calibrated extra error SD {sel.se_extra:.4f} added in quadrature "
-                    f"(from {entry.n} validation comparisons{family}"
-                    f"{'; ' + entry.source if entry.source else ''})."
-                )
+                if "shrinkage_corrected" in est.flags:
+                    sh = entry.shrinkage
+                    out.append(
+                        f"  Corrected for shrinkage towards HR = 1: log HR and sampling SE divided "
+                        f"by b = {sh.b:.3f} (SE {sh.se:.3f}, {sh.n} validation comparisons{family})."
+                    )
+                    out.append(
+                        f"  Calibrated extra error SD of corrected estimates {sel.se_extra:.4f} "
+                        f"added in quadrature{'; ' + entry.source if entry.source else ''}."
+                    )
+                else:
+                    out.append(
+                        f"  Calibrated extra error SD {sel.se_extra:.4f} added in quadrature "
+                        f"(from {entry.n} validation comparisons{family}"
+                        f"{'; ' + entry.source if entry.source else ''})."
+                    )
             else:
                 out.append("  No calibration for this approximate method: SE is sampling error only "
                            "(flag uncalibrated).")
@@ -329,6 +342,10 @@ def _paragraph(c: Comparison, study, sel) -> tuple[str, list[str]]:
             "so the standard error derived from it as |log HR|/z is unstable: it is dominated by "
             "the rounding of the printed numbers."
         )
+    if "se_floor" in est.flags:
+        text += (" The standard error derived from the published numbers was below the smallest "
+                 "one the group sizes allow, so it was raised to that bound, "
+                 "sqrt(1/n_experimental + 1/n_reference).")
     if "se_lower_bound" in est.flags:
         text += " Because group sizes were used in place of event counts, the standard error is a lower bound."
     if any(a.startswith("one-sided p") for a in est.assumptions):
@@ -340,7 +357,16 @@ def _paragraph(c: Comparison, study, sel) -> tuple[str, list[str]]:
     if derived:
         text += f" Inputs derived by arithmetic from printed numbers: {', '.join(derived)}."
     if est.method in APPROXIMATE:
-        if sel.calibrated:
+        if sel.calibrated and "shrinkage_corrected" in est.flags:
+            sh = sel.calibration[est.method].shrinkage
+            text += (
+                f" Because estimates of this kind were shrunk towards no effect in {sh.n} published "
+                f"comparisons reporting both a hazard ratio and the summaries used here (slope "
+                f"{sh.b:.2f} on the log scale), the log hazard ratio and its standard error were "
+                f"divided by {sh.b:.2f}, and an extra error SD of {sel.se_extra:.3f} estimated from "
+                "the corrected comparisons was added to the standard error."
+            )
+        elif sel.calibrated:
             entry = sel.calibration[est.method]
             text += (
                 f" As the method is approximate, an extra error SD of {entry.extra_sd:.3f} on the "

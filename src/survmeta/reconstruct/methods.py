@@ -64,6 +64,35 @@ large (the estimate carries little weight), but a reviewer should know it
 rests on shaky ground (e.g. ALK-TKI 2025, PD-L1 negative: medians 1.5 vs 2.9
 months, p = 0.68, SE 1.6).
 
+SE floor from the trial size
+----------------------------
+The opposite failure: ``median_ratio_p`` with medians that barely differ
+(crossing curves: the medians do not carry the HR) gives ``|log HR| / z`` far
+below anything the trial could support, the more so the smaller p (POLO: n
+92 vs 62, medians 19.0 vs 19.2 months, p = 0.3487; printed HR 0.83, 95% CI
+0.56-1.22, SE 0.199; SE from the medians and p 0.011).
+``median_ratio_ci`` can do the same with narrow median CIs. No estimate of a
+log HR from ``n_e`` vs ``n_r`` patients has a smaller SE than
+:func:`se_floor`, ``sqrt(1/n_e + 1/n_r)`` (at most one event per patient;
+see there for the approximation behind it).
+When both group sizes are reported and the method's SE is below it, these two
+methods use the floor as the SE, flag ``se_floor``, state the original SE as
+an assumption and keep it in ``inputs["se_unfloored"]``. Without both group
+sizes there is no floor (none is invented). ``median_ratio_events`` needs no
+floor: its ``sqrt(1/d_e + 1/d_r)`` is at least the floor whenever ``d <= n``
+in each arm.
+
+Flags
+-----
+========================  ===================================================
+``p_bound``               p printed as a bound ("P<0.001"); the bound is used
+``conservative``          the bound understates the evidence (with p_bound)
+``one_sided_ci``          one CI bound "NR": SE from the other bound alone
+``se_lower_bound``        ``p_patients``: SE from patients, a lower bound
+``unstable_large_p``      SE ``|log HR|/z`` from a two-sided p > :data:`LARGE_P`
+``se_floor``              SE raised to the trial-size bound :func:`se_floor`
+========================  ===================================================
+
 Methods that compute the same point estimate and differ only in the SE form a
 *family* (:data:`FAMILIES`): the three median ratios share
 ``log(median_r / median_e)``; ``chisq`` and ``p_events`` share
@@ -82,6 +111,9 @@ References
    Meta-analysis when only the median survival times are known: a comparison
    with individual patient data results. Int J Technol Assess Health Care.
    2005;21:119-125.
+.. [Collett2015] Collett D. Modelling Survival Data in Medical Research. 3rd ed.
+   Boca Raton: Chapman and Hall/CRC; 2015 (the log-rank and Cox score
+   statistics and their variance; the number of events needed).
 """
 
 from __future__ import annotations
@@ -122,6 +154,7 @@ __all__ = [
     "p_patients",
     "p_total_events",
     "run_method",
+    "se_floor",
     "z_from_level",
     "z_from_p",
 ]
@@ -232,7 +265,8 @@ class Estimate:
         The reported numbers the method used, JSON-friendly ("NR" as a string).
     assumptions, flags, warnings : tuple of str
         Sentences stating what was assumed; short codes (``"p_bound"``,
-        ``"conservative"``, ``"one_sided_ci"``, ``"se_lower_bound"``);
+        ``"conservative"``, ``"one_sided_ci"``, ``"se_lower_bound"``,
+        ``"unstable_large_p"``, ``"se_floor"``: module docstring, "Flags");
         sentences a reviewer should read.
     p_relation, p_bound : str or None, float or None
         For an estimate from an inequality ("P<0.001"): ``"<"`` and the bound.
@@ -329,6 +363,91 @@ def z_from_p(p: float, sided: int = 2) -> float:
     if sided == 1:
         return abs(float(norm.isf(p)))
     raise SurvmetaError(f"p-value sidedness must be 1 or 2, got {sided!r}")
+
+
+def se_floor(n_e: float, n_r: float) -> float:
+    """The smallest SE a log HR from a trial of ``n_e`` vs ``n_r`` patients can have.
+
+    With ``N = n_e + n_r`` patients, ``D <= N`` events and a fraction ``r =
+    n_e / N`` allocated to the experimental arm, the information about the
+    log HR in the log-rank / Cox score test under proportional hazards near
+    the null is ``V = D r (1 - r)`` (Collett 2015; the ``V`` of
+    :func:`p_total_events`), so::
+
+        Var(log HR) >= 1 / (D r (1 - r)) >= 1 / (N r (1 - r)) = 1/n_e + 1/n_r
+        SE_floor     = sqrt(1/n_e + 1/n_r)        (2 / sqrt(N) for 1:1)
+
+    The same bound holds under the exponential model the median ratios
+    assume: the MLE of ``log lambda`` in an arm with ``d`` events has
+    variance ``1/d >= 1/n``, so ``Var(log HR) = 1/d_e + 1/d_r >= 1/n_e +
+    1/n_r``. ``V = D r (1 - r)`` takes the share of the experimental arm in
+    every risk set to stay at ``r``; without that, the score information
+    ``sum p_j (1 - p_j)`` is still at most ``D / 4``, so ``SE >= 2 /
+    sqrt(N)`` holds for any allocation, and the floor exceeds it by the
+    factor ``N / (2 sqrt(n_e n_r))`` (1.02 for 3:2, 1.06 for 2:1). It is
+    also the SE of :func:`p_patients` (V from patients instead of events),
+    flagged ``se_lower_bound`` there for the same reason. Used by
+    :func:`median_ratio_p` and :func:`median_ratio_ci` (module docstring,
+    "SE floor from the trial size").
+
+    Parameters
+    ----------
+    n_e, n_r : float
+        Patients in the experimental and reference arms (positive).
+
+    Returns
+    -------
+    float
+        ``sqrt(1/n_e + 1/n_r)``.
+
+    Raises
+    ------
+    SurvmetaError
+        When a group size is not a positive finite number.
+
+    References
+    ----------
+    Collett D. Modelling Survival Data in Medical Research. 3rd ed. Chapman
+    and Hall/CRC; 2015.
+    """
+    for name, n in (("n_e", n_e), ("n_r", n_r)):
+        try:
+            ok = math.isfinite(float(n)) and float(n) > 0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise SurvmetaError(f"group size {name} must be a positive finite number, got {n!r}")
+    return math.sqrt(1.0 / float(n_e) + 1.0 / float(n_r))
+
+
+def _floor_se(notes: _Notes, se: float, inputs: dict) -> float:
+    """Raise ``se`` to :func:`se_floor` of the group sizes when both are reported.
+
+    Below the floor: returns the floor, flags ``se_floor``, states the
+    original SE as an assumption and keeps it in ``inputs["se_unfloored"]``
+    (with the group sizes in ``inputs["n"]``). Otherwise (at or above the
+    floor, or a group size not reported) returns ``se`` unchanged.
+    """
+    c = notes.comparison
+    ne, nr = c.experimental.n, c.reference.n
+    if ne is None or nr is None or not math.isfinite(se):
+        return se
+    ne = _positive(c, "experimental.n", ne)
+    nr = _positive(c, "reference.n", nr)
+    floor = se_floor(ne, nr)
+    if not se < floor:
+        return se
+    notes.used.extend(["experimental.n", "reference.n"])
+    notes.add("flags", "se_floor")
+    notes.add(
+        "assumptions",
+        f"SE raised to the trial-size bound sqrt(1/n_e + 1/n_r) = {floor:.4f} "
+        f"(n {ne:g} vs {nr:g}) from {se:.4f}: a log HR from this many patients (at most one "
+        "event each) cannot have a smaller SE",
+    )
+    inputs["n"] = [ne, nr]
+    inputs["se_unfloored"] = se
+    return floor
 
 
 @dataclass
@@ -980,6 +1099,12 @@ def median_ratio_ci(comparison: Comparison) -> Estimate:
 
     Upper bound "NR": ``se_arm = (log median - log L) / z_level``, flagged
     ``one_sided_ci``. A median "NR" makes the ratio unavailable.
+
+    With both group sizes reported the SE is at least :func:`se_floor`,
+    ``sqrt(1/n_e + 1/n_r)``; a smaller SE (median CIs narrower than the
+    trial allows) is raised to it and flagged ``se_floor``, the original kept
+    in ``inputs["se_unfloored"]`` (module docstring, "SE floor from the trial
+    size").
     """
     c = comparison
     me, mr = _medians(c)
@@ -988,18 +1113,15 @@ def median_ratio_ci(comparison: Comparison) -> Estimate:
     notes.add("assumptions", "median CIs symmetric on the log scale")
     se_e = _log_median_se(c, "experimental", c.experimental, me, notes)
     se_r = _log_median_se(c, "reference", c.reference, mr, notes)
-    return notes.finish(
-        "median_ratio_ci",
-        math.log(mr) - math.log(me),
-        math.sqrt(se_e**2 + se_r**2),
-        {
-            "medians": [me, mr],
-            "ci_experimental": [_show(x) for x in c.experimental.ci],
-            "ci_reference": [_show(x) for x in c.reference.ci],
-            "levels": [c.experimental.ci_level, c.reference.ci_level],
-            "se_log_median": [se_e, se_r],
-        },
-    )
+    inputs = {
+        "medians": [me, mr],
+        "ci_experimental": [_show(x) for x in c.experimental.ci],
+        "ci_reference": [_show(x) for x in c.reference.ci],
+        "levels": [c.experimental.ci_level, c.reference.ci_level],
+        "se_log_median": [se_e, se_r],
+    }
+    se = _floor_se(notes, math.sqrt(se_e**2 + se_r**2), inputs)
+    return notes.finish("median_ratio_ci", math.log(mr) - math.log(me), se, inputs)
 
 
 def median_ratio_events(comparison: Comparison) -> Estimate:
@@ -1010,6 +1132,9 @@ def median_ratio_events(comparison: Comparison) -> Estimate:
 
         log HR = log(median_r) - log(median_e)
         SE     = sqrt(1/d_e + 1/d_r)
+
+    No trial-size floor is applied: with ``d_e <= n_e`` and ``d_r <= n_r``
+    this SE is already at least :func:`se_floor` ``sqrt(1/n_e + 1/n_r)``.
     """
     c = comparison
     me, mr = _medians(c)
@@ -1040,6 +1165,15 @@ def median_ratio_p(comparison: Comparison) -> Estimate:
     p above :data:`LARGE_P` is flagged ``unstable_large_p`` (module
     docstring, "Large p-values"). Equal medians (log HR 0) or p = 1 give
     0/0: not applicable.
+
+    With both group sizes reported the SE is at least :func:`se_floor`,
+    ``sqrt(1/n_e + 1/n_r)``: medians that barely differ (crossing curves)
+    give ``|log HR| / z`` far below what the trial can support, the more so
+    the smaller p (POLO, n 92 vs 62, medians 19.0 vs 19.2, p = 0.3487: SE
+    0.011 against 0.199 from the printed HR's CI), so a smaller SE is
+    raised to the floor and flagged ``se_floor``, the original kept in
+    ``inputs["se_unfloored"]`` (module docstring, "SE floor from the trial
+    size"). Without both group sizes: no floor.
     """
     c = comparison
     me, mr = _medians(c)
@@ -1058,12 +1192,9 @@ def median_ratio_p(comparison: Comparison) -> Estimate:
             notes.add("warnings", f"the medians disagree with the stated direction ({c.direction})")
     notes.add("assumptions", "the p-value tests the same contrast as the median ratio")
     _warn_large_p(notes, pv, z, "medians")
-    return notes.finish(
-        "median_ratio_p",
-        log_hr,
-        abs(log_hr) / z,
-        {"medians": [me, mr], "p": pv.text, "sided": pv.sided, "z": z},
-    )
+    inputs = {"medians": [me, mr], "p": pv.text, "sided": pv.sided, "z": z}
+    se = _floor_se(notes, abs(log_hr) / z, inputs)
+    return notes.finish("median_ratio_p", log_hr, se, inputs)
 
 
 #: Method id -> function.

@@ -17,17 +17,29 @@ Selection rule
    to use it.
 
 Every other method that applies is kept in ``alternatives``.
+
+Calibration
+-----------
+An approximate estimate's SE gets the calibrated extra error SD of its
+method (``se = sqrt(se_sampling^2 + se_extra^2)``,
+:mod:`survmeta.reconstruct.calibration`). With ``correct_shrinkage=True``
+an approximate estimate whose method has a calibrated shrinkage ``b`` is
+divided by ``b`` (log HR and sampling SE) and gets the extra SD of corrected
+estimates instead; it is flagged ``shrinkage_corrected``. The correction is
+off by default: it removes the bias of large effects in the validation set but
+over-corrects moderate ones (docs/validation.md, *Bias*), so it is offered as
+an option and as a sensitivity analysis.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from survmeta.errors import SurvmetaError
-from survmeta.reconstruct.calibration import MethodCalibration, load_calibration
+from survmeta.reconstruct.calibration import MethodCalibration, correct_shrinkage, load_calibration
 from survmeta.reconstruct.methods import (
     APPROXIMATE,
     DEFAULT_ORDER,
@@ -132,6 +144,8 @@ class Selection:
         Calibrated extra SD added to the chosen estimate's SE (0 if exact or
         uncalibrated); ``calibrated`` is False for an uncalibrated
         approximate method.
+    extras : dict
+        Method id -> ``(se_extra, calibrated)`` for every method that applies.
     """
 
     comparison: Comparison
@@ -146,6 +160,7 @@ class Selection:
     se_extra: float = 0.0
     calibrated: bool = True
     calibration: dict = field(default_factory=dict, repr=False)
+    extras: dict = field(default_factory=dict, repr=False)
 
     @property
     def estimates(self) -> dict[str, Estimate]:
@@ -168,6 +183,40 @@ def _extra(method: str, calibration: dict[str, MethodCalibration]) -> tuple[floa
     if entry is None:
         return 0.0, False
     return entry.extra_sd, True
+
+
+def _calibrated(est: Estimate, calibration: dict[str, MethodCalibration],
+                shrinkage: bool) -> tuple[Estimate, float, bool]:
+    """(estimate, se_extra, calibrated): the estimate corrected for shrinkage when asked and known."""
+    se_extra, calibrated = _extra(est.method, calibration)
+    entry = calibration.get(est.method)
+    if not shrinkage or est.method not in APPROXIMATE or entry is None or entry.shrinkage is None:
+        return est, se_extra, calibrated
+    sh = entry.shrinkage
+    log_hr, se, se_extra = correct_shrinkage(est.log_hr, est.se, sh)
+    lo, hi = sh.log_hr_range
+    warnings = est.warnings
+    if not lo <= log_hr <= hi:
+        warnings += (
+            f"the shrinkage correction is extrapolated: the corrected HR {math.exp(log_hr):.2f} "
+            f"lies outside the reported HRs it was calibrated on ({math.exp(lo):.2f}-"
+            f"{math.exp(hi):.2f})",
+        )
+    corrected = replace(
+        est,
+        log_hr=log_hr,
+        se=se,
+        inputs={**est.inputs, "log_hr_uncorrected": est.log_hr, "se_uncorrected": est.se},
+        assumptions=est.assumptions + (
+            f"the log HR and its sampling SE are divided by b = {sh.b:.3f} (SE {sh.se:.3f}), the "
+            f"shrinkage towards HR = 1 of this method's estimates in {sh.n} validation trials "
+            f"(reported HR {math.exp(lo):.2f}-{math.exp(hi):.2f}); the uncertainty of b is not "
+            "propagated",
+        ),
+        flags=est.flags + ("shrinkage_corrected",),
+        warnings=warnings,
+    )
+    return corrected, se_extra, True
 
 
 def _and(items: list[str]) -> str:
@@ -265,6 +314,7 @@ def estimate_comparison(
     method_order=None,
     force: str | None = None,
     calibration: dict[str, MethodCalibration] | None = None,
+    correct_shrinkage: bool = False,
 ) -> Selection:
     """Run every method on a comparison and pick one.
 
@@ -277,6 +327,9 @@ def estimate_comparison(
         Use this method (overrides ``comparison.method`` and the order).
     calibration : dict, optional
         Calibration entries; default the bundled file.
+    correct_shrinkage : bool
+        Divide approximate estimates by their method's calibrated shrinkage
+        (module docstring, *Calibration*); chosen and alternatives alike.
 
     Returns
     -------
@@ -298,11 +351,16 @@ def estimate_comparison(
         forced_by = "by the registry (method = ...)"
 
     candidates: dict = {}
+    extras: dict[str, tuple[float, bool]] = {}
     for m in METHODS:
         try:
-            candidates[m] = run_method(m, comparison)
+            est = run_method(m, comparison)
         except NotApplicable as exc:
             candidates[m] = exc
+            continue
+        est, extra, calibrated = _calibrated(est, cal, correct_shrinkage)
+        candidates[m] = est
+        extras[m] = (extra, calibrated)
 
     chosen: Estimate | None = None
     reason: str | None = None
@@ -328,13 +386,12 @@ def estimate_comparison(
             reason = _no_estimate_reason(candidates, order, comparison)
             why = "no method in the order applies"
 
-    se_extra, calibrated = (0.0, True) if chosen is None else _extra(chosen.method, cal)
+    se_extra, calibrated = (0.0, True) if chosen is None else extras[chosen.method]
     alternatives = []
     for m, est in candidates.items():
         if isinstance(est, Estimate) and (chosen is None or m != chosen.method):
-            extra, _ = _extra(m, cal)
             alternatives.append(
-                {"method": m, "log_hr": est.log_hr, "se": math.sqrt(est.se**2 + extra**2)}
+                {"method": m, "log_hr": est.log_hr, "se": math.sqrt(est.se**2 + extras[m][0]**2)}
             )
     return Selection(
         comparison=comparison,
@@ -349,6 +406,7 @@ def estimate_comparison(
         se_extra=se_extra,
         calibrated=calibrated,
         calibration=cal,
+        extras=extras,
     )
 
 
@@ -419,7 +477,7 @@ def _row(study, comparison: Comparison, sel: Selection) -> dict:
 def _all_estimates(sel: Selection) -> list[dict]:
     out = []
     for m, est in sel.estimates.items():
-        extra, _ = _extra(m, sel.calibration)
+        extra = sel.extras[m][0]
         out.append({"method": m, "log_hr": est.log_hr, "se": math.sqrt(est.se**2 + extra**2)})
     return out
 
@@ -429,6 +487,7 @@ def reconstruct(
     question: str | None = None,
     method_order=None,
     force: str | None = None,
+    correct_shrinkage: bool = False,
 ) -> pd.DataFrame:
     """The effect table: one row per comparison, in registry order.
 
@@ -443,6 +502,10 @@ def reconstruct(
     force : str, optional
         Use this method for every comparison (a comparison where it does not
         apply gets no estimate and says why).
+    correct_shrinkage : bool
+        Divide approximate estimates by their method's calibrated shrinkage
+        towards HR = 1 (module docstring, *Calibration*); flagged
+        ``shrinkage_corrected``. Off by default.
 
     Returns
     -------
@@ -470,7 +533,8 @@ def reconstruct(
         for c in study.comparisons:
             if question is not None and c.question != question:
                 continue
-            sel = estimate_comparison(c, method_order=order, force=force, calibration=cal)
+            sel = estimate_comparison(c, method_order=order, force=force, calibration=cal,
+                                      correct_shrinkage=correct_shrinkage)
             rows.append(_row(study, c, sel))
     return _frame(rows)
 

@@ -158,6 +158,17 @@ def methods_paragraph(poolset) -> tuple[str, list[str]]:
             "se_extra" in r.effects and (r.effects["se_extra"].fillna(0).astype(float) > 0).any()
             for r in results
         )
+        corrected = sorted({
+            str(m) for r in results if "flags" in r.effects
+            for m, f in zip(r.effects["method"], r.effects["flags"])
+            if isinstance(f, (tuple, list)) and "shrinkage_corrected" in f
+        })
+        if corrected:
+            parts.append(
+                "Estimates from " + _join([method_title(m) for m in corrected]) + " were divided "
+                "by the shrinkage towards no effect (slope of the reconstructed on the reported log "
+                "HR) calibrated on published trials reporting both."
+            )
         if extra:
             parts.append(
                 "The SEs of estimates from approximate methods were inflated by a calibrated "
