@@ -166,9 +166,16 @@ def _script():
     return mod
 
 
-def test_calibration_matches_script():
+@pytest.fixture(scope="module")
+def computed():
+    """One run of the validation script's computation, shared by the tests below."""
     mod = _script()
-    computed = mod.compute(DATA)["calibration"]
+    return mod, mod.compute(DATA)
+
+
+def test_calibration_matches_script(computed):
+    mod, result = computed
+    computed = result["calibration"]
     shipped = json.loads(CALIBRATION.read_text(encoding="utf-8"))
     assert shipped["generated_by"] == "validation/validate_reconstruction.py"
     assert shipped["data_sha256"] == computed["data_sha256"], "calibration.json is stale: rerun the script"
@@ -180,6 +187,15 @@ def test_calibration_matches_script():
         assert got["n"] == entry["n"]
         assert entry["source"] == "data/validation/comparisons.csv"
         assert entry["family"] == got["family"]
+        assert entry.get("shrinkage") == got.get("shrinkage")  # both rounded by the script
+
+
+def test_docs_results_block_is_the_script_output(computed):
+    """docs/validation.md pastes the script's report under *Results*; its numbers are that run's."""
+    mod, result = computed
+    doc = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    block = doc.split("## Results", 1)[1].split("```", 2)[1].strip("\n")
+    assert block == mod.report_text(result, "data/validation/comparisons.csv")
 
 
 def test_calibration_is_one_value_per_family():
@@ -280,7 +296,13 @@ def test_shrinkage_fit_and_entry_closed_form():
     resid = sum((y - b * x) ** 2 for x, y in zip(t, e))
     assert se == pytest.approx(math.sqrt(resid / 3 / 0.46), abs=EXACT)
     entry = mod.shrinkage_entry(res)
-    rms = math.sqrt(sum((y / b - x) ** 2 for x, y in zip(t, e)) / 4)
+
+    def b_without(i):  # the fit without row i, leave-one-out
+        tt = [x for j, x in enumerate(t) if j != i]
+        ee = [y for j, y in enumerate(e) if j != i]
+        return sum(x * y for x, y in zip(tt, ee)) / sum(x * x for x in tt)
+
+    rms = math.sqrt(sum((e[i] / b_without(i) - t[i]) ** 2 for i in range(4)) / 4)
     assert entry["extra_sd"] == pytest.approx(rms, abs=0.5e-4)  # rounded to PRECISION = 4
     assert entry["log_hr_range"] == [-0.5, 0.4] and entry["n"] == 4
 
@@ -303,7 +325,8 @@ def test_dilution_check_closed_form():
     mod = _script()
     t = (-0.5, -0.2, 0.1, 0.4)
     e = (-0.4, -0.1, 0.1, 0.3)
-    res = [mod.Result(f"r{i}", "m", y, 0.2, x, 0.1) for i, (x, y) in enumerate(zip(t, e))]
+    res = [mod.Result(f"r{i}", "m", y, 0.2, x, 0.1, se_floor=0.15 if i else None)
+           for i, (x, y) in enumerate(zip(t, e))]
     d = mod.dilution_check(res)
     mt, me = sum(t) / 4, sum(e) / 4
     var_t = sum((x - mt) ** 2 for x in t) / 3
@@ -311,4 +334,7 @@ def test_dilution_check_closed_form():
     assert d["slope"] == pytest.approx(cov / var_t, abs=EXACT)
     assert d["slope_if_independent"] == pytest.approx(cov / (var_t - 0.01), abs=EXACT)
     assert d["mean_d2"] == pytest.approx((0.01 + 0.01 + 0 + 0.01) / 4, abs=EXACT)
-    assert d["var_d_if_independent"] == pytest.approx(0.04 + 0.01, abs=EXACT)
+    # the bound uses the rows with a floor (3 of 4): 0.15^2 + 0.1^2
+    assert d["n_floor"] == 3
+    assert d["var_d_if_independent"] == pytest.approx(0.0225 + 0.01, abs=EXACT)
+    assert d["mean_d2_floor_rows"] == pytest.approx((0.01 + 0 + 0.01) / 3, abs=EXACT)

@@ -55,8 +55,9 @@ def effect_table(source, method_order=None, force=None,
         or an effect table (columns as :func:`survmeta.reconstruct.reconstruct`
         returns; at least ``study``, ``log_hr``, ``se``).
     method_order, force, correct_shrinkage
-        Passed to :func:`survmeta.reconstruct.reconstruct` (ignored for an
-        effect table, which is already reconstructed).
+        Passed to :func:`survmeta.reconstruct.reconstruct`. An effect table
+        (or an effects CSV) is already reconstructed: ``correct_shrinkage=True``
+        with one raises SurvmetaError.
 
     Returns
     -------
@@ -68,6 +69,11 @@ def effect_table(source, method_order=None, force=None,
     from survmeta.reconstruct import reconstruct
 
     if isinstance(source, (str, os.PathLike)):
+        if correct_shrinkage and Path(source).suffix.lower() == ".csv":
+            raise SurvmetaError(
+                f"{source}: --correct-shrinkage applies when reconstructing from a registry; an "
+                "effects CSV holds log HRs as given, which are not corrected"
+            )
         source = load(Path(source))
     if isinstance(source, Registry):
         effects = reconstruct(source, method_order=method_order, force=force,
@@ -75,6 +81,12 @@ def effect_table(source, method_order=None, force=None,
         questions = {q.id: _question_dict(q) for q in source.questions}
         return effects, questions
     if isinstance(source, pd.DataFrame):
+        if correct_shrinkage:
+            raise SurvmetaError(
+                "correct_shrinkage (--correct-shrinkage) applies when reconstructing from a "
+                "registry; an effect table is already reconstructed (reconstruct the registry "
+                "with correct_shrinkage=True instead)"
+            )
         return _normalise_effects_frame(source)
     raise SurvmetaError(
         f"cannot pool a {type(source).__name__}: give a Registry, a path to a .toml/.csv file, "

@@ -20,6 +20,7 @@ from recbuild import comparison, pval
 from survmeta.errors import SurvmetaError
 from survmeta.reconstruct import estimate_comparison, explain, reconstruct
 from survmeta.reconstruct import select as sel_mod
+from survmeta.registry import load_registry
 from survmeta.reconstruct.calibration import (
     MethodCalibration,
     Shrinkage,
@@ -166,3 +167,47 @@ def test_cli_flag_reaches_the_table(capsys):
     for k, r in raw.items():
         if r["method"] == "hr_ci":
             assert cor[k]["log_hr"] == r["log_hr"]
+
+
+def test_correction_on_an_effect_table_is_an_error(tmp_path, capsys):
+    """A reconstructed effect table or an effects CSV cannot be corrected: an error, never a no-op."""
+    from survmeta.cli import main
+    from survmeta.pool import pool
+
+    effects = reconstruct(load_registry(ROOT / "studies.toml"))
+    with pytest.raises(SurvmetaError, match="already reconstructed"):
+        pool(effects, correct_shrinkage=True)
+    csv_path = tmp_path / "effects.csv"
+    csv_path.write_text("study,estimate,se\na,-0.5,0.2\nb,-0.3,0.25\n")
+    assert main(["pool", "--effects", str(csv_path), "--format", "csv"]) == 0
+    capsys.readouterr()
+    for argv in (["pool", "--effects", str(csv_path)], ["pool", str(csv_path)],
+                 ["sensitivity", str(csv_path), "--question", "pooled", "--methods"]):
+        assert main(argv + ["--correct-shrinkage"]) == 2, argv
+        err = capsys.readouterr().err
+        assert "effects CSV" in err and "Traceback" not in err
+
+
+def test_pooled_results_record_and_describe_the_correction():
+    """The methods paragraph names the factor applied (the bundled b) and its population."""
+    from survmeta.pool import pool
+    from survmeta.report.methods_text import methods_paragraph
+
+    reg = load_registry(ROOT / "studies.toml")
+    b = load_calibration()["median_ratio_p"].shrinkage.b
+    plain = pool(reg, question="oligo_vs_systemic")
+    cor = pool(reg, question="oligo_vs_systemic", correct_shrinkage=True)
+    assert cor.meta["correct_shrinkage"] and not plain.meta["correct_shrinkage"]
+    text, _ = methods_paragraph(cor)
+    assert f"b = {b:.2f}" in text and "outside lung cancer" in text
+    assert "shrinkage" not in methods_paragraph(plain)[0]
+    # the pooled log HR moves away from the null (both studies are median ratios)
+    assert cor["oligo_vs_systemic"].stats["hr"]["median"] < plain["oligo_vs_systemic"].stats["hr"]["median"]
+
+
+def test_explain_says_when_the_se_was_floored():
+    """POLO-like medians (19.2 vs 19.0 months, p = 0.3487, n 92 vs 62; Kindler 2022)."""
+    c = comparison(Arm("e", n=92, median=19.2), Arm("r", n=62, median=19.0), p=pval("0.3487"))
+    text = explain(registry(c), "s1/c1")
+    assert "se_floor" in estimate_comparison(c).chosen.flags
+    assert "raised to that bound" in text

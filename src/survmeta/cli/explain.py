@@ -25,7 +25,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--force", metavar="METHOD",
                         help="use METHOD; known: " + ", ".join(METHODS))
     parser.add_argument("--correct-shrinkage", action="store_true",
-                        help="divide approximate estimates (median ratios) by their calibrated shrinkage towards HR = 1 (docs/validation.md, Bias); off by default")
+                        help="divide approximate estimates with a calibrated shrinkage towards HR = 1 "
+                             "(the median ratios; p_patients when forced) by it (docs/validation.md, "
+                             "Bias); off by default")
     parser.set_defaults(func=run)
 
 

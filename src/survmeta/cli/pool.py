@@ -59,7 +59,9 @@ def add_parser(sub) -> None:
     p.add_argument("--method-order", metavar="M1,M2,...",
                    help="reconstruction method preference order")
     p.add_argument("--correct-shrinkage", action="store_true",
-                   help="divide approximate estimates (median ratios) by their calibrated shrinkage towards HR = 1 (docs/validation.md, Bias); off by default")
+                   help="divide approximate estimates with a calibrated shrinkage towards HR = 1 "
+                        "(the median ratios; p_patients when forced) by it (docs/validation.md, "
+                        "Bias); off by default")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="output format (default: table)")
     p.add_argument("--save", metavar="FILE",

@@ -44,8 +44,9 @@ def add_parser(sub) -> None:
                         "more questions are pooled (default: on)")
     p.add_argument("--level", type=float, default=0.95, help="interval level (default: 0.95)")
     p.add_argument("--correct-shrinkage", action="store_true",
-                   help="divide approximate estimates (median ratios) by their calibrated shrinkage "
-                        "towards HR = 1 (docs/validation.md, Bias); off by default")
+                   help="divide approximate estimates with a calibrated shrinkage towards HR = 1 "
+                        "(the median ratios; p_patients when forced) by it (docs/validation.md, "
+                        "Bias); off by default")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED,
                    help=f"random seed (default: {DEFAULT_SEED})")
     p.set_defaults(func=run)

@@ -45,7 +45,7 @@ def add_parser(sub) -> None:
     p.add_argument("--plot", metavar="FILE",
                    help="save the leave-one-out figure (and FILE-cumulative for the cumulative one)")
     p.add_argument("--correct-shrinkage", action="store_true",
-                   help="primary analysis with approximate estimates (median ratios) divided by their "
+                   help="primary analysis with approximate estimates (the median ratios) divided by their "
                         "calibrated shrinkage towards HR = 1; --methods then shows it without "
                         "(by default --methods shows it with)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

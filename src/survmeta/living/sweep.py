@@ -268,7 +268,8 @@ def _shrinkage(rows: pd.DataFrame, other: pd.DataFrame, corrected: bool, tau: st
     label = "shrinkage correction off" if corrected else "shrinkage correction on"
     swapped = other.set_index("key").loc[list(rows["key"])].reset_index()
     swapped = swapped[list(rows.columns)]
-    moved = [k for k, a, b in zip(rows["key"], rows["log_hr"], swapped["log_hr"]) if a != b]
+    moved = [k for k, a, b, sa, sb in zip(rows["key"], rows["log_hr"], swapped["log_hr"],
+                                          rows["se"], swapped["se"]) if a != b or sa != sb]
     if not moved:
         return Variant("method", label, "nothing changed: no pooled comparison is an approximate "
                        "estimate with a calibrated shrinkage", rows, tau, mu,

@@ -361,7 +361,8 @@ def _paragraph(c: Comparison, study, sel) -> tuple[str, list[str]]:
             sh = sel.calibration[est.method].shrinkage
             text += (
                 f" Because estimates of this kind were shrunk towards no effect in {sh.n} published "
-                f"comparisons reporting both a hazard ratio and the summaries used here (slope "
+                "comparisons of overall survival in randomised trials outside lung cancer "
+                f"reporting both a hazard ratio and the summaries used here (slope "
                 f"{sh.b:.2f} on the log scale), the log hazard ratio and its standard error were "
                 f"divided by {sh.b:.2f}, and an extra error SD of {sel.se_extra:.3f} estimated from "
                 "the corrected comparisons was added to the standard error."

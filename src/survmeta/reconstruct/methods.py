@@ -71,10 +71,10 @@ The opposite failure: ``median_ratio_p`` with medians that barely differ
 below anything the trial could support, the more so the smaller p (POLO: n
 92 vs 62, medians 19.0 vs 19.2 months, p = 0.3487; printed HR 0.83, 95% CI
 0.56-1.22, SE 0.199; SE from the medians and p 0.011).
-``median_ratio_ci`` can do the same with narrow median CIs. No estimate of a
-log HR from ``n_e`` vs ``n_r`` patients has a smaller SE than
-:func:`se_floor`, ``sqrt(1/n_e + 1/n_r)`` (at most one event per patient;
-see there for the approximation behind it).
+``median_ratio_ci`` can do the same with narrow median CIs. Asymptotically,
+under proportional hazards, no estimate of a log HR from ``n_e`` vs ``n_r``
+patients has a smaller SE than :func:`se_floor`, ``sqrt(1/n_e + 1/n_r)`` (at
+most one event per patient; see there for the approximation behind it).
 When both group sizes are reported and the method's SE is below it, these two
 methods use the floor as the SE, flag ``se_floor``, state the original SE as
 an assumption and keep it in ``inputs["se_unfloored"]``. Without both group
@@ -443,7 +443,7 @@ def _floor_se(notes: _Notes, se: float, inputs: dict) -> float:
         "assumptions",
         f"SE raised to the trial-size bound sqrt(1/n_e + 1/n_r) = {floor:.4f} "
         f"(n {ne:g} vs {nr:g}) from {se:.4f}: a log HR from this many patients (at most one "
-        "event each) cannot have a smaller SE",
+        "event each) cannot have a smaller SE (asymptotically, under proportional hazards)",
     )
     inputs["n"] = [ne, nr]
     inputs["se_unfloored"] = se

@@ -210,8 +210,8 @@ def _calibrated(est: Estimate, calibration: dict[str, MethodCalibration],
         assumptions=est.assumptions + (
             f"the log HR and its sampling SE are divided by b = {sh.b:.3f} (SE {sh.se:.3f}), the "
             f"shrinkage towards HR = 1 of this method's estimates in {sh.n} validation trials "
-            f"(reported HR {math.exp(lo):.2f}-{math.exp(hi):.2f}); the uncertainty of b is not "
-            "propagated",
+            f"(overall survival in randomised trials outside lung cancer, reported HR "
+            f"{math.exp(lo):.2f}-{math.exp(hi):.2f}); the uncertainty of b is not propagated",
         ),
         flags=est.flags + ("shrinkage_corrected",),
         warnings=warnings,
@@ -477,7 +477,7 @@ def _row(study, comparison: Comparison, sel: Selection) -> dict:
 def _all_estimates(sel: Selection) -> list[dict]:
     out = []
     for m, est in sel.estimates.items():
-        extra = sel.extras[m][0]
+        extra = sel.extras[m][0] if m in sel.extras else _extra(m, sel.calibration)[0]
         out.append({"method": m, "log_hr": est.log_hr, "se": math.sqrt(est.se**2 + extra**2)})
     return out
 

@@ -125,6 +125,23 @@ def methods_used(poolset) -> Counter:
     return c
 
 
+def _shrinkage_sentence(methods: list[str]) -> str:
+    """What the shrinkage correction did, with the calibrated factor and where it comes from."""
+    from survmeta.reconstruct.calibration import load_calibration
+
+    cal = load_calibration()
+    factors = sorted({(cal[m].shrinkage.b, cal[m].shrinkage.n) for m in methods
+                      if m in cal and cal[m].shrinkage is not None})
+    how = "; ".join(f"b = {b:.2f}, from {n} trials" for b, n in factors)
+    return (
+        "Estimates from " + _join([method_title(m) for m in methods]) + " were divided by their "
+        f"shrinkage towards no effect ({how}: the slope of the reconstructed on the reported log "
+        "HR in published comparisons of overall survival from randomised trials outside lung "
+        "cancer that report both), with the extra error standard deviation of corrected "
+        "estimates."
+    )
+
+
 def methods_paragraph(poolset) -> tuple[str, list[str]]:
     """The methods paragraph and the short forms of the references it cites.
 
@@ -164,11 +181,7 @@ def methods_paragraph(poolset) -> tuple[str, list[str]]:
             if isinstance(f, (tuple, list)) and "shrinkage_corrected" in f
         })
         if corrected:
-            parts.append(
-                "Estimates from " + _join([method_title(m) for m in corrected]) + " were divided "
-                "by the shrinkage towards no effect (slope of the reconstructed on the reported log "
-                "HR) calibrated on published trials reporting both."
-            )
+            parts.append(_shrinkage_sentence(corrected))
         if extra:
             parts.append(
                 "The SEs of estimates from approximate methods were inflated by a calibrated "
