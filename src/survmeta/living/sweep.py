@@ -541,7 +541,7 @@ def sensitivity(source, question: str, loo: bool = True, cumulative: bool = True
 
     effects, qdict = _effects_for(source, question, correct_shrinkage)
     other = None
-    if methods and not isinstance(source, pd.DataFrame) and _is_registry(source):
+    if methods and _is_registry(source):
         other, _ = _effects_for(source, question, not correct_shrinkage)
     variants = sensitivity_tasks(effects, question, loo=loo, cumulative=cumulative, priors=priors,
                                  methods=methods, subsets=subsets, tau_prior=tau_prior,
