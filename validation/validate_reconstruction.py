@@ -386,6 +386,15 @@ def shrinkage_fit(results: list[Result]) -> tuple[float, float]:
     return b, math.sqrt(resid / (len(t) - 1) / stt)
 
 
+def corrected_loo(results: list[Result]) -> list[Result]:
+    """Each result divided by the ``b`` fitted without it (leave-one-out)."""
+    out = []
+    for i, r in enumerate(results):
+        bi, _ = shrinkage_fit(results[:i] + results[i + 1:])
+        out.append(Result(r.row, r.method, r.est / bi, r.se / bi, r.target, r.se_reported))
+    return out
+
+
 def shrinkage_entry(results: list[Result]) -> dict:
     """The ``shrinkage`` object of calibration.json for one family.
 
@@ -394,10 +403,7 @@ def shrinkage_entry(results: list[Result]) -> dict:
     RMS, with ``b`` fitted on the same rows, would be optimistic.
     """
     b, se = shrinkage_fit(results)
-    corrected = []
-    for i, r in enumerate(results):
-        bi, _ = shrinkage_fit(results[:i] + results[i + 1:])
-        corrected.append(Result(r.row, r.method, r.est / bi, r.se / bi, r.target, r.se_reported))
+    corrected = corrected_loo(results)
     t = [r.target for r in results]
     return {"b": round(b, PRECISION), "se": round(se, PRECISION),
             "extra_sd": round(extra_sd_rms(corrected), PRECISION), "n": len(results),
@@ -744,11 +750,8 @@ def correction_check(fam_results: dict[str, list[Result]]) -> list[tuple]:
         if n < MIN_ROWS:
             continue
         b, se = shrinkage_fit(res)
-        raw, cor = [], []
-        for i in range(n):
-            bi, _ = shrinkage_fit(res[:i] + res[i + 1:])
-            raw.append(abs(res[i].d))
-            cor.append(abs(res[i].est / bi - res[i].target))
+        raw = [abs(r.d) for r in res]
+        cor = [abs(r.d) for r in corrected_loo(res)]
         rms = lambda xs: math.sqrt(sum(x * x for x in xs) / len(xs))  # noqa: E731
         out.append((fam, n, b, se, statistics.median(raw), statistics.median(cor), rms(raw), rms(cor)))
     return out
