@@ -4,7 +4,8 @@ Expected numbers are closed forms of the measurement model
 ``est ~ N(b * theta, se^2 + s^2)`` rearranged as
 ``est / b ~ N(theta, (se / b)^2 + s_c^2)`` (calibration.py): log HR and
 sampling SE divided by ``b``, the extra SD replaced by that of corrected
-estimates. The median ratio of ``rich()`` is log(8/12) (exponential arms,
+estimates, plus the delta-method term of the SE of ``b``,
+``(log_hr_c * se_b / b)^2``. The median ratio of ``rich()`` is log(8/12) (exponential arms,
 Michiels 2005). Tolerance ``EXACT = 1e-12`` (the same arithmetic).
 """
 
@@ -57,7 +58,16 @@ def test_correct_shrinkage_closed_form():
     log_hr, se, extra = correct_shrinkage(-0.4, 0.2, SHRINK)
     assert log_hr == pytest.approx(-0.4 / B, abs=EXACT)
     assert se == pytest.approx(0.2 / B, abs=EXACT)
-    assert extra == S_C
+    assert extra == pytest.approx(math.sqrt(S_C**2 + (-0.4 / B * B_SE / B) ** 2), abs=EXACT)
+
+
+def test_uncertainty_of_b_grows_with_the_corrected_log_hr():
+    """Delta method: Var(est/b) = (est/b)^2 (se_b/b)^2 from b alone; zero at the null."""
+    assert correct_shrinkage(0.0, 0.2, SHRINK)[2] == S_C
+    small, large = (correct_shrinkage(x, 0.2, SHRINK)[2] for x in (-0.2, -1.0))
+    assert S_C < small < large
+    no_se = Shrinkage(b=B, se=0.0, extra_sd=S_C, n=50, log_hr_range=SHRINK.log_hr_range)
+    assert correct_shrinkage(-1.0, 0.2, no_se)[2] == S_C
 
 
 def test_selector_divides_median_ratios_and_keeps_the_uncorrected_numbers():
@@ -68,8 +78,9 @@ def test_selector_divides_median_ratios_and_keeps_the_uncorrected_numbers():
     assert "shrinkage_corrected" not in raw.chosen.flags and raw.se_extra == 0.1
     assert cor.chosen.log_hr == pytest.approx(math.log(8 / 12) / B, abs=EXACT)
     assert cor.chosen.se == pytest.approx(raw.chosen.se / B, abs=EXACT)
-    assert cor.se_extra == S_C
-    assert cor.se == pytest.approx(math.hypot(raw.chosen.se / B, S_C), abs=EXACT)
+    extra_c = math.hypot(S_C, math.log(8 / 12) / B * B_SE / B)
+    assert cor.se_extra == pytest.approx(extra_c, abs=EXACT)
+    assert cor.se == pytest.approx(math.hypot(raw.chosen.se / B, extra_c), abs=EXACT)
     assert "shrinkage_corrected" in cor.chosen.flags
     assert cor.chosen.inputs["log_hr_uncorrected"] == raw.chosen.log_hr
     assert cor.chosen.inputs["se_uncorrected"] == raw.chosen.se
@@ -111,7 +122,7 @@ def test_effect_table_and_explain_with_the_correction(monkeypatch):
     cor = reconstruct(reg, correct_shrinkage=True).iloc[0]
     assert cor["log_hr"] == pytest.approx(raw["log_hr"] / B, abs=EXACT)
     assert cor["se_sampling"] == pytest.approx(raw["se_sampling"] / B, abs=EXACT)
-    assert cor["se_extra"] == S_C
+    assert cor["se_extra"] == pytest.approx(math.hypot(S_C, cor["log_hr"] * B_SE / B), abs=EXACT)
     assert cor["hr"] == pytest.approx(math.exp(raw["log_hr"] / B), rel=EXACT)
     assert "shrinkage_corrected" in cor["flags"]
     text = explain(reg, "s1/c1", correct_shrinkage=True)

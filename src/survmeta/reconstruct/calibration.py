@@ -30,7 +30,8 @@ only on request (``correct_shrinkage=True`` in
 the log HR and its sampling SE by ``b`` and replaces the extra SD by
 ``shrinkage.extra_sd``, the root mean square of the corrected discrepancies.
 ``log_hr_range`` is the range of reported log HRs ``b`` was fitted on;
-``se`` is the standard error of ``b`` (not propagated; docs/validation.md).
+``se`` is the standard error of ``b``, propagated into the extra SD of each
+corrected estimate by the delta method (docs/validation.md).
 """
 
 from __future__ import annotations
@@ -147,16 +148,28 @@ def correct_shrinkage(log_hr: float, se_sampling: float,
 
     ``log_hr / b`` and ``se_sampling / b``, with the extra SD of corrected
     estimates: the measurement model ``est ~ N(b * theta, se^2 + s^2)``
-    rearranged as ``est / b ~ N(theta, (se / b)^2 + s_c^2)``, with ``b`` fixed
-    at its estimate and ``s_c`` (``shrinkage.extra_sd``) estimated on the
-    corrected scale.
+    rearranged as ``est / b ~ N(theta, (se / b)^2 + s_c^2)``, with ``s_c``
+    (``shrinkage.extra_sd``) estimated on the corrected scale. The
+    uncertainty of ``b`` itself (its SE ``se_b``) enters by the delta method:
+    ``Var(est / b)`` gains ``(est / b)^2 (se_b / b)^2``, so
+
+        se_extra = sqrt(s_c^2 + (log_hr_c * se_b / b)^2),  log_hr_c = est / b.
+
+    The term grows with the size of the corrected log HR, which is where an
+    error in ``b`` matters. Within the calibrated range ``s_c`` (estimated
+    leave-one-out, ``b`` refitted each time) already holds part of it, so the
+    sum is slightly conservative there. The error in ``b`` is one error
+    shared by every corrected estimate; adding it per estimate treats it as
+    independent across studies, which understates its weight in a pooled
+    estimate (docs/validation.md).
 
     Returns
     -------
     log_hr, se_sampling, se_extra : float
     """
     b = shrinkage.b
-    return log_hr / b, se_sampling / b, shrinkage.extra_sd
+    corrected = log_hr / b
+    return corrected, se_sampling / b, math.hypot(shrinkage.extra_sd, corrected * shrinkage.se / b)
 
 
 @lru_cache(maxsize=8)

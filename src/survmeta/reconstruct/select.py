@@ -211,7 +211,8 @@ def _calibrated(est: Estimate, calibration: dict[str, MethodCalibration],
             f"the log HR and its sampling SE are divided by b = {sh.b:.3f} (SE {sh.se:.3f}), the "
             f"shrinkage towards HR = 1 of this method's estimates in {sh.n} validation trials "
             f"(overall survival in randomised trials outside lung cancer, reported HR "
-            f"{math.exp(lo):.2f}-{math.exp(hi):.2f}); the uncertainty of b is not propagated",
+            f"{math.exp(lo):.2f}-{math.exp(hi):.2f}); the uncertainty of b enters the extra SD (delta "
+            f"method), as if independent across studies",
         ),
         flags=est.flags + ("shrinkage_corrected",),
         warnings=warnings,
