@@ -14,12 +14,19 @@ from scipy.stats import norm
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "validation" / "comparisons.csv"
+HOLDOUT = ROOT / "data" / "validation" / "holdout.csv"
 SCRIPT = ROOT / "validation" / "validate_reconstruction.py"
 CALIBRATION = ROOT / "src" / "survmeta" / "reconstruct" / "calibration.json"
 
 with DATA.open(newline="", encoding="utf-8") as _f:
     ROWS = list(csv.DictReader(_f))
 IDS = [r["id"] for r in ROWS]
+with HOLDOUT.open(newline="", encoding="utf-8") as _f:
+    HOLDOUT_ROWS = list(csv.DictReader(_f))
+
+#: The per-row checks hold for the calibration set and the held-out set alike.
+ALL_ROWS = ROWS + HOLDOUT_ROWS
+ALL_IDS = IDS + [f"holdout-{r['id']}" for r in HOLDOUT_ROWS]
 
 
 def _decimals(text: str) -> int:
@@ -45,9 +52,15 @@ def test_at_least_20_rows():
 
 def test_ids_unique():
     assert len(set(IDS)) == len(IDS)
+    held = [r["id"] for r in HOLDOUT_ROWS]
+    assert len(set(held)) == len(held)
 
 
-@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_same_columns_in_both_files():
+    assert list(HOLDOUT_ROWS[0]) == list(ROWS[0])
+
+
+@pytest.mark.parametrize("row", ALL_ROWS, ids=ALL_IDS)
 def test_row_has_citation_location_source_quote(row):
     for col in ("trial", "citation", "location", "source", "quote", "endpoint", "experimental", "reference"):
         assert row[col].strip(), f"{row['id']}: empty {col}"
@@ -67,7 +80,7 @@ def _quoted_text(quote: str) -> str:
     return quote.replace("\u00b7", ".").replace("?\u00a1\u00e8", ".").replace(",", "")
 
 
-@pytest.mark.parametrize("row", ROWS, ids=IDS)
+@pytest.mark.parametrize("row", ALL_ROWS, ids=ALL_IDS)
 def test_every_number_stands_in_the_quote(row):
     """Each number of the row was read in the quoted text (trailing zeros as printed)."""
     import re
@@ -89,14 +102,14 @@ def test_every_number_stands_in_the_quote(row):
     assert not missing, f"{row['id']}: not in the quote: {missing}"
 
 
-@pytest.mark.parametrize("row", ROWS, ids=IDS)
+@pytest.mark.parametrize("row", ALL_ROWS, ids=ALL_IDS)
 def test_no_lung_cancer(row):
     text = " ".join(row[c] for c in ("trial", "cancer", "citation", "notes")).lower()
     for word in ("lung", "nsclc", "sclc", "mesothelioma"):
         assert word not in text, f"{row['id']} mentions {word!r}"
 
 
-@pytest.mark.parametrize("row", ROWS, ids=IDS)
+@pytest.mark.parametrize("row", ALL_ROWS, ids=ALL_IDS)
 def test_hr_inside_ci_and_centred_on_log_scale(row):
     hr, lo, hi = float(row["hr"]), float(row["hr_lower"]), float(row["hr_upper"])
     assert 0 < lo < hr < hi
@@ -108,7 +121,7 @@ def test_hr_inside_ci_and_centred_on_log_scale(row):
     assert abs(centre - math.log(hr)) <= tol + 1e-9, (row["id"], math.exp(centre), hr)
 
 
-@pytest.mark.parametrize("row", ROWS, ids=IDS)
+@pytest.mark.parametrize("row", ALL_ROWS, ids=ALL_IDS)
 def test_medians_positive_and_inside_their_cis(row):
     for arm in ("exp", "ref"):
         m = _num(row[f"median_{arm}"])
@@ -120,7 +133,7 @@ def test_medians_positive_and_inside_their_cis(row):
             assert m <= hi
 
 
-@pytest.mark.parametrize("row", ROWS, ids=IDS)
+@pytest.mark.parametrize("row", ALL_ROWS, ids=ALL_IDS)
 def test_counts_and_p(row):
     for col in ("n_exp", "n_ref", "events_exp", "events_ref"):
         if row[col].strip():
@@ -133,7 +146,7 @@ def test_counts_and_p(row):
     assert 0 < float(p) < 1
 
 
-@pytest.mark.parametrize("row", ROWS, ids=IDS)
+@pytest.mark.parametrize("row", ALL_ROWS, ids=ALL_IDS)
 def test_events_total(row):
     """The total events, when printed, is a positive integer, at most the patients randomised
     and the sum of the per-arm events when those are printed too."""

@@ -127,16 +127,24 @@ class Scored:
 
 def score(rows: list[V.Row], calibration: dict, correct_shrinkage: bool = False) -> list[Scored]:
     """The best available estimate of every row that has one, with the calibration given."""
-    out = []
-    for row in rows:
-        sel = estimate_comparison(row.comparison, calibration=calibration,
-                                  correct_shrinkage=correct_shrinkage)
-        if sel.chosen is None:
-            continue
-        c = sel.chosen
-        out.append(Scored(row.id, c.method, c.log_hr, c.se, sel.se_extra, row.log_hr,
-                          row.se_reported))
-    return out
+    return [s for s in (_score_one(row, calibration, correct_shrinkage) for row in rows)
+            if isinstance(s, Scored)]
+
+
+def unscored(rows: list[V.Row], calibration: dict) -> list[tuple[str, str]]:
+    """``(row id, reason)`` for the rows no method can reconstruct with the HR hidden."""
+    return [(row.id, s) for row in rows
+            if isinstance(s := _score_one(row, calibration, False), str)]
+
+
+def _score_one(row: V.Row, calibration: dict, correct_shrinkage: bool) -> Scored | str:
+    """The row's best available estimate, or the selector's reason when there is none."""
+    sel = estimate_comparison(row.comparison, calibration=calibration,
+                              correct_shrinkage=correct_shrinkage)
+    if sel.chosen is None:
+        return sel.reason
+    c = sel.chosen
+    return Scored(row.id, c.method, c.log_hr, c.se, sel.se_extra, row.log_hr, row.se_reported)
 
 
 @dataclass(frozen=True)
@@ -193,7 +201,7 @@ def compute(path: Path = HOLDOUT, calibration_path: Path = V.CALIBRATION) -> dic
     cal = load_calibration(calibration_path)
     best = score(rows, cal)
     corrected = score(rows, cal, correct_shrinkage=True)
-    return {"rows": rows, "best": best, "corrected": corrected,
+    return {"rows": rows, "best": best, "corrected": corrected, "unscored": unscored(rows, cal),
             "calibration_sha": _calibration_sha(calibration_path)}
 
 
@@ -285,6 +293,8 @@ def report_text(result: dict, shown) -> str:
         f"{n_rows} held-out comparisons from {shown}, {len(result['best'])} with an estimate; "
         f"calibration.json as shipped (fitted on the data set with SHA-256 "
         f"{result['calibration_sha'][:12]}...)",
+        *(["No estimate (the HR hidden):\n" + "\n".join(f"  {i}: {why}" for i, why in result["unscored"])]
+          if result["unscored"] else []),
         overall_table(result),
         "By family of the chosen method:\n" + family_table(result),
         "By reported HR:\n" + band_table(result),

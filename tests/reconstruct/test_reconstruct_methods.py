@@ -264,6 +264,23 @@ def test_direction_from_medians_and_nr_median():
     assert any("medians" in a for a in est.assumptions)
 
 
+def test_direction_from_close_medians_is_flagged_uncertain():
+    """Medians less than 10% apart (EMBRACA: 19.3 vs 19.5 months, reported HR 0.848) give the
+    sign with a warning; medians further apart, a stated direction or an NR median do not."""
+    def warned(e, r, **kw):
+        est = M.p_events(comparison(e, r, p=pval("0.17"), **kw))
+        return any("sign is uncertain" in w for w in est.warnings)
+
+    close = (Arm("e", events=216, median=19.3), Arm("r", events=108, median=19.5))
+    assert warned(*close)
+    assert not warned(*close, direction="favours experimental")
+    assert not warned(Arm("e", events=216, median=19.3), Arm("r", events=108, median=17.5))
+    assert not warned(Arm("e", events=216, median=NR), Arm("r", events=108, median=19.5))
+    # the threshold is on the ratio, whichever arm is longer
+    assert warned(Arm("e", events=216, median=10.9), Arm("r", events=108, median=10.0))
+    assert not warned(Arm("e", events=216, median=11.0), Arm("r", events=108, median=10.0))
+
+
 def test_p_patients_is_a_flagged_lower_bound():
     """With n >= events, V from patients is larger, so the SE is smaller."""
     e, r = Arm("e", n=100, events=30), Arm("r", n=100, events=60)
