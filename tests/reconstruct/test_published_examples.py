@@ -5,7 +5,7 @@ What was found
 The full text of Tierney JF et al. 2007, "Practical methods for incorporating
 summary time-to-event data into meta-analysis", Trials 8:16 (PMC1920534),
 could not be read beyond its abstract and background in the stored copies
-searched; Parmar 1998 (Stat Med 17:2815) not at all. Three printed examples
+searched; Parmar 1998 (Stat Med 17:2815) not at all. Four printed examples
 were found, each through a source named in its test:
 
 1. Tierney 2007, bladder cancer trial (Results, curve method): "a pooled HR
@@ -24,6 +24,9 @@ were found, each through a source named in its test:
 3. Girling, Parmar et al. 2003 (a textbook by Parmar's and Stewart's group),
    Box 11.8: four one-step estimates exp((O - E)/V) with their printed O - E
    and V, for ``logrank_oe``.
+4. Royston & Parmar 2013, Table 6: the logrank p, the number of events and the
+   Cox HR of three MRC trials printed together, for ``p_total_events``
+   (Parmar's p-value with events, 1:1 allocation).
 
 No numbers beyond those quoted above are used; everything else is computed.
 Tolerances come from the printed rounding (half a unit in the last printed
@@ -38,7 +41,7 @@ import pytest
 from recbuild import comparison
 
 from survmeta.reconstruct import methods as M
-from survmeta.registry.records import DirectEffect, LogRank, ReportedHR
+from survmeta.registry.records import DirectEffect, LogRank, PValue, ReportedHR
 
 # -- Tierney 2007, bladder cancer trial: HR 0.88, V 128.81, 95% CI 0.74 - 1.05 --
 
@@ -170,3 +173,46 @@ def test_parmar_textbook_box_11_8_one_step_estimate(trial):
     slack = HALF_UNIT_2DP / v + abs(oe) * HALF_UNIT_2DP / v**2
     assert math.exp(est.log_hr) == pytest.approx(
         printed, abs=HALF_UNIT_2DP + printed * (math.exp(slack) - 1))
+
+
+# -- Royston & Parmar 2013, Table 6: logrank p with total events, against the Cox HR ----
+
+#: (patients, events, printed Cox HR, printed logrank p) of three MRC trials.
+ROYSTON_PARMAR_TABLE_6 = {
+    "BA06": (962, 483, 0.85, 0.07),
+    "ICON4": (749, 417, 0.82, 0.04),
+    "OE02": (802, 655, 0.85, 0.03),
+}
+HALF_UNIT_P = 0.005  # p printed to 2 decimals
+
+
+@pytest.mark.parametrize("trial", sorted(ROYSTON_PARMAR_TABLE_6))
+def test_royston_parmar_table_6_p_with_total_events(trial):
+    """Royston P, Parmar MKB. Restricted mean survival time: an alternative to the hazard
+    ratio for the design and analysis of randomized trials with a time-to-event outcome.
+    BMC Med Res Methodol 2013;13:152, Table 6 (read at bmcmedresmethodol.biomedcentral.com,
+    articles/10.1186/1471-2288-13-152/tables/6): "N (events) 1394 (188) 962 (483) 749 (417)
+    802 (655)", "Achieved HR 1.16 0.85 0.82 0.85 (Cox model)", "P-value for HR 0.3 0.07 0.04
+    0.03 (logrank test)" for ASTEC, BA06, ICON4 and OE02.
+
+    Parmar's p-value-with-events method (``p_total_events``, 1:1 allocation, V = D/4,
+    log HR = -z/sqrt(V)) applied to the printed p and events must give the printed Cox HR up
+    to the printing: the HR computed over p in [p - 0.005, p + 0.005] must meet the printed
+    HR +- 0.005. BA06: 0.845-0.850 against 0.85; ICON4: 0.813-0.822 against 0.82; OE02:
+    0.839-0.848 against 0.85. ASTEC is left out: its events are those "occurring in the
+    interval (0, t*)" and its t* (6.1 years) ends before its follow-up (6.8), so 188 need not
+    be all its deaths; its p (0.3) has one significant figure.
+    """
+    n, events, hr, p = ROYSTON_PARMAR_TABLE_6[trial]
+    assert events < n
+
+    def hr_from(p_value: float) -> float:
+        c = comparison(p=PValue(text=f"{p_value:g}", value=p_value, relation="=", sided=2),
+                       total_events=events, direction="favours experimental")
+        est = M.p_total_events(c)
+        assert est.se == pytest.approx(1 / math.sqrt(events / 4), abs=1e-12)
+        return math.exp(est.log_hr)
+
+    low, high = hr_from(p - HALF_UNIT_P), hr_from(p + HALF_UNIT_P)  # smaller p, larger effect
+    assert low < hr_from(p) < high
+    assert low <= hr + HALF_UNIT_2DP and high >= hr - HALF_UNIT_2DP, (trial, low, high, hr)
