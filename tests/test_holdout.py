@@ -78,6 +78,74 @@ def test_clopper_pearson_closed_form():
     assert H.Coverage(38, 40).share == 0.95
 
 
+def test_clopper_pearson_interior_is_the_beta_quantiles():
+    """Clopper & Pearson (1934): for k of n, [Beta(0.025; k, n - k + 1), Beta(0.975; k + 1,
+    n - k)]; for 49 of 50, 0.8935-0.9995."""
+    from scipy.stats import beta
+
+    lo, hi = H.Coverage(49, 50).interval()
+    assert lo == pytest.approx(beta.ppf(0.025, 49, 2), abs=1e-9)
+    assert hi == pytest.approx(beta.ppf(0.975, 50, 1), abs=1e-9)
+    assert (round(lo, 4), round(hi, 4)) == (0.8935, 0.9995)
+
+
+def _result(k_in: int, n: int) -> dict:
+    """n rows of which k_in lie inside both intervals (d = 0) and the rest outside (d = 1)."""
+    rows = [H.Scored(f"r{i}", "median_ratio_p", est=0.0 if i < k_in else 1.0, se=0.1, extra=0.1,
+                     target=0.0, se_reported=0.05) for i in range(n)]
+    return {"best": rows}
+
+
+@pytest.mark.parametrize(("k", "n", "verdict"), [(49, 50, "met"), (50, 50, "NOT met"),
+                                                 (45, 50, "met"), (44, 50, "NOT met")])
+def test_coverage_target_bounds_are_inclusive(k, n, verdict):
+    """The target is 90-98% inclusive: 49/50 and 45/50 meet it, 50/50 and 44/50 do not."""
+    text = H.targets(_result(k, n))
+    printed = next(line for line in text.splitlines() if "read literally" in line)
+    net = next(line for line in text.splitlines() if "net of the shared" in line)
+    assert printed.split(" -> ", 1)[1].startswith(f"{verdict} ("), printed
+    assert net.split(" -> ", 1)[1] == verdict, net
+
+
+@pytest.mark.parametrize(("column", "value", "message"), [
+    ("hr", "abc", "hr: not a number"),
+    ("hr_level", "95", "hr_level: a level in (0, 1)"),
+    ("p_sided", "x", "p_sided: 1 or 2"),
+    ("p_text", "p<<", "p_text: a p-value"),
+    ("n_exp", "12a", "n_exp: a whole number"),
+    ("hr_upper", "0.5", "hr, hr_lower, hr_upper: need 0 < lower < hr < upper"),
+])
+def test_bad_input_names_file_line_row_and_column(tmp_path, capsys, column, value, message):
+    with HOLDOUT.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        row, fields = next(reader), reader.fieldnames
+    bad = tmp_path / "bad.csv"
+    with bad.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerow({**row, column: value})
+    assert H.main(["--data", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {bad}:2: row {row['id']!r}: {message}"), err
+    assert "Traceback" not in err
+
+
+def test_missing_column_empty_file_and_unreadable_file_exit_2(tmp_path, capsys):
+    with HOLDOUT.open(newline="", encoding="utf-8") as f:
+        header = f.readline()
+    no_trial = tmp_path / "no_trial.csv"
+    no_trial.write_text(header.replace("trial,", "", 1), encoding="utf-8")
+    empty = tmp_path / "empty.csv"
+    empty.write_text(header, encoding="utf-8")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe")
+    for path, message in ((no_trial, "missing columns: trial"), (empty, "no comparisons"),
+                          (binary, "cannot be read"), (tmp_path / "absent.csv", "cannot be read")):
+        assert H.main(["--data", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {path}") and message in err, err
+
+
 def test_interval_checks_closed_form():
     """d = 0.25; se 0.1, extra 0.1, se_rep 0.1: printed half-width 1.96 * sqrt(0.02) = 0.277
     covers it; net half-width 1.96 * sqrt(0.01) = 0.196 does not; method error 0.196 does not."""
@@ -102,8 +170,6 @@ def test_scores_with_the_shipped_calibration(result):
     for s in result["best"]:
         assert s.family != "exact", s.row
         assert s.extra == cal[s.method].extra_sd, s.row
-    ids = {s.row for s in result["best"]} | {i for i, _ in result["unscored"]}
-    assert ids == {r.id for r in result["rows"]}
     assert all(why for _, why in result["unscored"])
 
 

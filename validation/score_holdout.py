@@ -78,14 +78,21 @@ def trial_key(name: str) -> str:
 
 
 def check_disjoint(holdout: Path, calibration_set: Path = V.DATA) -> None:
-    """Raise :class:`HoldoutError` naming the trials found in both files."""
+    """Raise :class:`HoldoutError` naming the trials found in both files, by trial name
+    (letters and digits only) or by DOI."""
     def keys(path: Path) -> dict[str, str]:
-        with open(path, newline="", encoding="utf-8") as f:
-            return {trial_key(r["trial"]): r["trial"] for r in csv.DictReader(f)}
+        out = {}
+        for row in V.load_rows(path):
+            out[trial_key(row.trial)] = row.trial
+            doi = row.raw.get("doi", "").strip().lower()
+            if doi:
+                out[f"doi:{doi}"] = f"{row.trial} (doi {doi})"
+        return out
 
-    shared = sorted(set(keys(holdout)) & set(keys(calibration_set)))
+    held, cal = keys(holdout), keys(calibration_set)
+    shared = sorted(set(held) & set(cal))
     if shared:
-        names = ", ".join(keys(holdout)[k] for k in shared)
+        names = ", ".join(held[k] for k in shared)
         raise HoldoutError(f"{holdout}: trials also in the calibration set {calibration_set}: {names}")
 
 
@@ -309,7 +316,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     try:
         result = compute(args.data)
-    except (HoldoutError, OSError) as exc:
+    except (HoldoutError, V.DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     shown = args.data.relative_to(ROOT) if args.data.is_absolute() and ROOT in args.data.parents else args.data

@@ -184,48 +184,110 @@ def _arm(label, n, events, median, lo, hi) -> Arm:
     return Arm(label=label, n=_int(n), events=_int(events), median=m, ci=ci)
 
 
+class DataError(ValueError):
+    """A validation CSV that cannot be read as the columns README.md describes; the message
+    names the file, the line, the row and the column."""
+
+
+#: Columns every validation CSV must have (data/validation/README.md).
+COLUMNS = ("id", "trial", "endpoint", "experimental", "reference", "n_exp", "n_ref",
+           "events_exp", "events_ref", "median_exp", "median_exp_lower", "median_exp_upper",
+           "median_ref", "median_ref_lower", "median_ref_upper", "time_unit", "p_text", "p_sided",
+           "hr", "hr_lower", "hr_upper", "hr_level", "quote", "location")
+
+
+def _checked(r: dict) -> tuple[float, float, float, float, int]:
+    """The reported HR, its CI, the CI level and the sidedness of p, checked; ValueError naming
+    the column otherwise."""
+    def number(col: str) -> float:
+        try:
+            return float(r[col])
+        except ValueError:
+            raise ValueError(f"{col}: not a number: {r[col]!r}") from None
+
+    hr, lo, hi = number("hr"), number("hr_lower"), number("hr_upper")
+    if not 0 < lo < hr < hi:
+        raise ValueError(f"hr, hr_lower, hr_upper: need 0 < lower < hr < upper, got {lo}, {hr}, {hi}")
+    level = number("hr_level") if r["hr_level"].strip() else 0.95
+    if not 0 < level < 1:
+        raise ValueError(f"hr_level: a level in (0, 1) such as 0.95, got {r['hr_level']!r}")
+    sided = r["p_sided"].strip() or "2"
+    if sided not in ("1", "2"):
+        raise ValueError(f"p_sided: 1 or 2, got {r['p_sided']!r}")
+    return hr, lo, hi, level, int(sided)
+
+
 def load_rows(path: Path = DATA) -> list[Row]:
-    """Read the CSV into Rows; the reported HR is kept aside, never in the Comparison."""
+    """Read the CSV into Rows; the reported HR is kept aside, never in the Comparison.
+
+    Raises
+    ------
+    DataError
+        When the file cannot be read, lacks a column, has no rows, or a row has a value that
+        cannot be used (the message names file, line, row and column).
+    """
     rows = []
-    with open(path, newline="", encoding="utf-8") as f:
-        for r in csv.DictReader(f):
-            hr, lo, hi = float(r["hr"]), float(r["hr_lower"]), float(r["hr_upper"])
-            level = float(r["hr_level"] or 0.95)
-            z = norm.ppf(0.5 + level / 2)
-            sided = int(r["p_sided"] or 2)
-            ev = (_int(r["events_exp"]), _int(r["events_ref"]))
-            printed_total = _int(r.get("events_total", ""))
-            total = printed_total if printed_total is not None else (
-                None if None in ev else ev[0] + ev[1])
-            comp = Comparison(
-                id=r["endpoint"].lower(),
-                study_id=r["id"],
-                question="validation",
-                endpoint=r["endpoint"],
-                quote=r["quote"],
-                location=r["location"],
-                experimental=_arm(r["experimental"], r["n_exp"], r["events_exp"],
-                                  r["median_exp"], r["median_exp_lower"], r["median_exp_upper"]),
-                reference=_arm(r["reference"], r["n_ref"], r["events_ref"],
-                               r["median_ref"], r["median_ref_lower"], r["median_ref_upper"]),
-                p=parse_p(r["p_text"], sided),
-                hr=None,  # hidden
-                total_events=total,
-                derived=() if total is None or printed_total is not None else
-                ("total_events: sum of the printed per-arm events",),
-                time_unit=r["time_unit"] or "months",
-            )
-            rows.append(
-                Row(
-                    id=r["id"],
-                    trial=r["trial"],
-                    log_hr=math.log(hr),
-                    se_reported=(math.log(hi) - math.log(lo)) / (2 * z),
-                    comparison=comp,
-                    raw=r,
-                )
-            )
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
+            if missing:
+                raise DataError(f"{path}: missing columns: {', '.join(missing)}")
+            for r in reader:
+                try:
+                    rows.append(_row(r))
+                except (ValueError, TypeError, SurvmetaError) as exc:
+                    raise DataError(f"{path}:{reader.line_num}: row {r['id']!r}: {exc}") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path}: cannot be read: {exc}") from None
+    if not rows:
+        raise DataError(f"{path}: no comparisons")
     return rows
+
+
+#: Count and median columns, parsed by ``_int`` and ``_num``.
+INT_COLUMNS = ("n_exp", "n_ref", "events_exp", "events_ref", "events_total")
+NUM_COLUMNS = ("median_exp", "median_exp_lower", "median_exp_upper", "median_ref",
+               "median_ref_lower", "median_ref_upper")
+
+
+def _row(r: dict) -> Row:
+    hr, lo, hi, level, sided = _checked(r)
+    for cols, parse, what in ((INT_COLUMNS, _int, "a whole number"), (NUM_COLUMNS, _num, "a number or NR")):
+        for col in cols:
+            try:
+                parse(r.get(col) or "")
+            except ValueError:
+                raise ValueError(f"{col}: {what}, got {r[col]!r}") from None
+    try:
+        parse_p(r["p_text"], sided)
+    except ValueError:
+        raise ValueError(f"p_text: a p-value such as 0.012 or <0.001, got {r['p_text']!r}") from None
+    z = norm.ppf(0.5 + level / 2)
+    ev = (_int(r["events_exp"]), _int(r["events_ref"]))
+    printed_total = _int(r.get("events_total", ""))
+    total = printed_total if printed_total is not None else (
+        None if None in ev else ev[0] + ev[1])
+    comp = Comparison(
+        id=r["endpoint"].lower(),
+        study_id=r["id"],
+        question="validation",
+        endpoint=r["endpoint"],
+        quote=r["quote"],
+        location=r["location"],
+        experimental=_arm(r["experimental"], r["n_exp"], r["events_exp"],
+                          r["median_exp"], r["median_exp_lower"], r["median_exp_upper"]),
+        reference=_arm(r["reference"], r["n_ref"], r["events_ref"],
+                       r["median_ref"], r["median_ref_lower"], r["median_ref_upper"]),
+        p=parse_p(r["p_text"], sided),
+        hr=None,  # hidden
+        total_events=total,
+        derived=() if total is None or printed_total is not None else
+        ("total_events: sum of the printed per-arm events",),
+        time_unit=r["time_unit"] or "months",
+    )
+    return Row(id=r["id"], trial=r["trial"], log_hr=math.log(hr),
+               se_reported=(math.log(hi) - math.log(lo)) / (2 * z), comparison=comp, raw=r)
 
 
 def data_sha256(path: Path = DATA) -> str:
@@ -847,7 +909,11 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, default=DATA, help="validation CSV (default: %(default)s)")
     ap.add_argument("--rows", action="store_true", help="also print the per-comparison table")
     args = ap.parse_args(argv)
-    result = compute(args.data)
+    try:
+        result = compute(args.data)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.write_calibration:
         write_calibration(result)
         # re-read through the package: the coverage below is what it applies
