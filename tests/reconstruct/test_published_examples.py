@@ -199,9 +199,11 @@ def test_royston_parmar_table_6_p_with_total_events(trial):
     log HR = -z/sqrt(V)) applied to the printed p and events must give the printed Cox HR up
     to the printing: the HR computed over p in [p - 0.005, p + 0.005] must meet the printed
     HR +- 0.005. BA06: 0.845-0.850 against 0.85; ICON4: 0.813-0.822 against 0.82; OE02:
-    0.839-0.848 against 0.85. ASTEC is left out: its events are those "occurring in the
-    interval (0, t*)" and its t* (6.1 years) ends before its follow-up (6.8), so 188 need not
-    be all its deaths; its p (0.3) has one significant figure.
+    0.839-0.848 against 0.85. The events are those "occurring in the interval (0, t*)": t*
+    equals the longest follow-up for BA06 and OE02 and falls 0.1 year short of it for ICON4
+    (6.3 against 6.4 years), but 0.7 year short for ASTEC (6.1 against 6.8), so ASTEC's 188
+    need not be all its deaths; with its p (0.3) printed to one significant figure it is left
+    out.
     """
     n, events, hr, p = ROYSTON_PARMAR_TABLE_6[trial]
     assert events < n
