@@ -44,7 +44,7 @@ def test_at_least_20_held_out_rows():
 
 
 def test_held_out_trials_are_not_in_the_calibration_set():
-    H.check_disjoint(HOLDOUT, DATA)  # raises otherwise
+    H.check_disjoint(H.V.load_rows(HOLDOUT), HOLDOUT, DATA)  # raises otherwise
 
 
 def test_overlap_is_refused_with_the_trial_named(tmp_path, capsys):
@@ -58,10 +58,19 @@ def test_overlap_is_refused_with_the_trial_named(tmp_path, capsys):
         w.writeheader()
         w.writerow({**first, "trial": first["trial"].upper() + " "})  # same trial, other spelling
     with pytest.raises(H.HoldoutError, match=first["trial"].upper()):
-        H.check_disjoint(bad, DATA)
+        H.check_disjoint(H.V.load_rows(bad), bad, DATA)
     assert H.main(["--data", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "Traceback" not in err
+    # the same publication under another trial name is caught by its DOI
+    assert first["doi"]
+    alias = tmp_path / "alias.csv"
+    with alias.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerow({**first, "trial": "Study 999", "doi": first["doi"].upper()})
+    with pytest.raises(H.HoldoutError, match=r"Study 999 \(doi "):
+        H.check_disjoint(H.V.load_rows(alias), alias, DATA)
 
 
 def test_trial_key():

@@ -11,7 +11,7 @@ For every row the reported HR is hidden, the selector
 (:func:`survmeta.reconstruct.select.estimate_comparison`, default order)
 reconstructs the log HR with exactly the calibration the package ships, and
 the result is compared with the reported log HR, ``d = est - reported``. The
-analysis was fixed before the data were collected:
+analysis was fixed before the data were scored:
 
 * error: median and mean ``|d|``, bias (mean ``d``);
 * the **printed interval**, ``|d| <= 1.96 sqrt(se^2 + extra^2)``: the interval
@@ -27,7 +27,7 @@ analysis was fixed before the data were collected:
 * the **method-error interval**, ``|d| <= 1.96 extra`` (approximate methods
   only);
 * each coverage with its exact (Clopper-Pearson) 95% interval, since a
-  coverage from some 40 rows is itself uncertain;
+  coverage from some 50 rows is itself uncertain;
 * the same with the optional shrinkage correction (``correct_shrinkage``);
 * by family of the chosen method and by band of the reported HR.
 
@@ -77,19 +77,19 @@ def trial_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-def check_disjoint(holdout: Path, calibration_set: Path = V.DATA) -> None:
-    """Raise :class:`HoldoutError` naming the trials found in both files, by trial name
-    (letters and digits only) or by DOI."""
-    def keys(path: Path) -> dict[str, str]:
+def check_disjoint(rows: list[V.Row], holdout: Path, calibration_set: Path = V.DATA) -> None:
+    """Raise :class:`HoldoutError` naming the trials of ``rows`` (read from ``holdout``) that
+    are also in the calibration set, by trial name (letters and digits only) or by DOI."""
+    def keys(rows: list[V.Row]) -> dict[str, str]:
         out = {}
-        for row in V.load_rows(path):
+        for row in rows:
             out[trial_key(row.trial)] = row.trial
             doi = row.raw.get("doi", "").strip().lower()
             if doi:
                 out[f"doi:{doi}"] = f"{row.trial} (doi {doi})"
         return out
 
-    held, cal = keys(holdout), keys(calibration_set)
+    held, cal = keys(rows), keys(V.load_rows(calibration_set))
     shared = sorted(set(held) & set(cal))
     if shared:
         names = ", ".join(held[k] for k in shared)
@@ -132,16 +132,18 @@ class Scored:
         return abs(self.d) <= Z95 * self.extra
 
 
-def score(rows: list[V.Row], calibration: dict, correct_shrinkage: bool = False) -> list[Scored]:
-    """The best available estimate of every row that has one, with the calibration given."""
-    return [s for s in (_score_one(row, calibration, correct_shrinkage) for row in rows)
-            if isinstance(s, Scored)]
-
-
-def unscored(rows: list[V.Row], calibration: dict) -> list[tuple[str, str]]:
-    """``(row id, reason)`` for the rows no method can reconstruct with the HR hidden."""
-    return [(row.id, s) for row in rows
-            if isinstance(s := _score_one(row, calibration, False), str)]
+def score(rows: list[V.Row], calibration: dict,
+          correct_shrinkage: bool = False) -> tuple[list[Scored], list[tuple[str, str]]]:
+    """The best available estimate of every row that has one, with the calibration given, and
+    ``(row id, reason)`` for the rows no method can reconstruct with the HR hidden."""
+    scored, reasons = [], []
+    for row in rows:
+        s = _score_one(row, calibration, correct_shrinkage)
+        if isinstance(s, Scored):
+            scored.append(s)
+        else:
+            reasons.append((row.id, s))
+    return scored, reasons
 
 
 def _score_one(row: V.Row, calibration: dict, correct_shrinkage: bool) -> Scored | str:
@@ -203,12 +205,12 @@ def stats(scored: list[Scored]) -> Stats:
 
 
 def compute(path: Path = HOLDOUT, calibration_path: Path = V.CALIBRATION) -> dict:
-    check_disjoint(path)
     rows = V.load_rows(path)
+    check_disjoint(rows, path)
     cal = load_calibration(calibration_path)
-    best = score(rows, cal)
-    corrected = score(rows, cal, correct_shrinkage=True)
-    return {"rows": rows, "best": best, "corrected": corrected, "unscored": unscored(rows, cal),
+    best, reasons = score(rows, cal)
+    corrected, _ = score(rows, cal, correct_shrinkage=True)
+    return {"rows": rows, "best": best, "corrected": corrected, "unscored": reasons,
             "calibration_sha": _calibration_sha(calibration_path)}
 
 
