@@ -182,6 +182,13 @@ def test_scores_with_the_shipped_calibration(result):
     assert all(why for _, why in result["unscored"])
 
 
+def test_docs_joint_block_is_the_script_output(result):
+    """docs/validation.md pastes the joint model's held-out report under its subsection."""
+    doc = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    block = doc.split("### The joint model on the held-out rows", 1)[1].split("```", 2)[1].strip("\n")
+    assert block == H.joint_report_text(result)
+
+
 def test_docs_block_is_the_script_output(result):
     """docs/validation.md pastes the script's report under *Held-out check*."""
     doc = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")

@@ -70,7 +70,7 @@ def test_row_has_citation_location_source_quote(row):
 #: Numeric columns that must be read in the row's quote.
 QUOTED = ("n_exp", "n_ref", "events_exp", "events_ref", "events_total", "median_exp",
           "median_exp_lower", "median_exp_upper", "median_ref", "median_ref_lower",
-          "median_ref_upper", "hr", "hr_lower", "hr_upper", "p_text")
+          "median_ref_upper", "hr", "hr_lower", "hr_upper", "p_text", "followup_median")
 
 
 def _quoted_text(quote: str) -> str:
@@ -203,6 +203,21 @@ def test_calibration_matches_script(computed):
         assert entry.get("shrinkage") == got.get("shrinkage")  # both rounded by the script
 
 
+def test_joint_calibration_matches_script(computed):
+    """calibration.json's "joint" entry is what the script fits on comparisons.csv."""
+    mod, result = computed
+    shipped = json.loads(CALIBRATION.read_text(encoding="utf-8"))
+    assert shipped["joint"] == result["calibration"]["joint"]
+
+
+def test_docs_joint_block_is_the_script_output(computed):
+    """docs/validation.md pastes the joint model's report under *Joint model*."""
+    mod, result = computed
+    doc = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    block = doc.split("## Joint model", 1)[1].split("```", 2)[1].strip("\n")
+    assert block == mod.joint_report_text(result)
+
+
 def test_docs_results_block_is_the_script_output(computed):
     """docs/validation.md pastes the script's report under *Results*; its numbers are that run's."""
     mod, result = computed
@@ -235,7 +250,8 @@ def test_best_available_uses_what_the_package_applies():
     rows = {r.id: r for r in result["rows"]}
     cal = load_calibration(CALIBRATION)
     for r in result["best"]:
-        sel = estimate_comparison(rows[r.row].comparison, calibration=cal)
+        sel = estimate_comparison(rows[r.row].comparison, method_order=mod.J.OLD_ORDER,
+                                  calibration=cal)
         extra = sel.se_extra
         assert mod.covered(r, extra) == (abs(r.d) <= mod.Z95 * sel.se)
         assert (r.method in cal) == (extra > 0)

@@ -51,10 +51,12 @@ from scipy.stats import binomtest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import joint_fit as J  # noqa: E402
 import validate_reconstruction as V  # noqa: E402
 
 from survmeta.reconstruct import methods as M  # noqa: E402
 from survmeta.reconstruct.calibration import load_calibration  # noqa: E402
+from survmeta.reconstruct.joint import load_joint_calibration  # noqa: E402
 from survmeta.reconstruct.select import estimate_comparison  # noqa: E402
 
 ROOT = V.ROOT
@@ -148,7 +150,7 @@ def score(rows: list[V.Row], calibration: dict,
 
 def _score_one(row: V.Row, calibration: dict, correct_shrinkage: bool) -> Scored | str:
     """The row's best available estimate, or the selector's reason when there is none."""
-    sel = estimate_comparison(row.comparison, calibration=calibration,
+    sel = estimate_comparison(row.comparison, method_order=J.OLD_ORDER, calibration=calibration,
                               correct_shrinkage=correct_shrinkage)
     if sel.chosen is None:
         return sel.reason
@@ -210,8 +212,13 @@ def compute(path: Path = HOLDOUT, calibration_path: Path = V.CALIBRATION) -> dic
     cal = load_calibration(calibration_path)
     best, reasons = score(rows, cal)
     corrected, _ = score(rows, cal, correct_shrinkage=True)
+    joint_cal = load_joint_calibration(calibration_path)
+    if joint_cal is None:
+        raise HoldoutError(f"{calibration_path}: no joint-model calibration; run "
+                           "validation/validate_reconstruction.py --write-calibration")
+    joint = J.score(rows, lambda row: joint_cal, cal)
     return {"rows": rows, "best": best, "corrected": corrected, "unscored": reasons,
-            "calibration_sha": _calibration_sha(calibration_path)}
+            "calibration_sha": _calibration_sha(calibration_path), "joint": joint}
 
 
 def _calibration_sha(path: Path) -> str:
@@ -311,6 +318,19 @@ def report_text(result: dict, shown) -> str:
     ])
 
 
+def joint_report_text(result: dict) -> str:
+    """The joint model on the held-out rows with the shipped calibration; docs/validation.md
+    pastes it under *Joint model, held out*."""
+    J.set_target_rows(result["rows"])
+    scored = result["joint"]
+    new, old = J.p_rows_without_events(scored), J.p_rows_without_events(scored, "old")
+    return "\n\n".join([
+        "Old methods vs the joint model on the held-out rows, calibration.json as shipped, by "
+        "information pattern:\n" + J.pattern_table(scored),
+        J.target_text(new, old, "held out, shipped calibration"),
+    ])
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=HOLDOUT, help="held-out CSV (default: %(default)s)")
@@ -323,6 +343,8 @@ def main(argv=None) -> int:
         return 2
     shown = args.data.relative_to(ROOT) if args.data.is_absolute() and ROOT in args.data.parents else args.data
     print(report_text(result, shown))
+    print()
+    print(joint_report_text(result))
     if args.rows:
         print()
         print(per_row_table(result))

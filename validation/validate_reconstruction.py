@@ -98,11 +98,15 @@ from pathlib import Path
 from scipy.optimize import minimize_scalar
 from scipy.stats import norm
 
-from survmeta.errors import SurvmetaError
-from survmeta.reconstruct import methods as M
-from survmeta.reconstruct.calibration import load_calibration, parse_calibration
-from survmeta.reconstruct.select import estimate_comparison
-from survmeta.registry.records import NR, Arm, Comparison, PValue
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import joint_fit as J  # noqa: E402
+
+from survmeta.errors import SurvmetaError  # noqa: E402
+from survmeta.reconstruct import methods as M  # noqa: E402
+from survmeta.reconstruct.calibration import load_calibration, parse_calibration  # noqa: E402
+from survmeta.reconstruct.select import estimate_comparison  # noqa: E402
+from survmeta.registry.records import NR, Arm, Comparison, FollowUp, PValue  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "validation" / "comparisons.csv"
@@ -285,9 +289,24 @@ def _row(r: dict) -> Row:
         derived=() if total is None or printed_total is not None else
         ("total_events: sum of the printed per-arm events",),
         time_unit=r["time_unit"] or "months",
+        follow_up=_follow_up(r),
     )
     return Row(id=r["id"], trial=r["trial"], log_hr=math.log(hr),
                se_reported=(math.log(hi) - math.log(lo)) / (2 * z), comparison=comp, raw=r)
+
+
+def _follow_up(r: dict) -> FollowUp | None:
+    """The median follow-up columns (empty when the source read prints none)."""
+    text = (r.get("followup_median") or "").strip()
+    if not text:
+        return None
+    value = float(text)
+    if not value > 0:
+        raise ValueError(f"followup_median: a positive number, got {text!r}")
+    unit = (r.get("followup_unit") or "months").strip()
+    if unit not in ("months", "weeks", "days", "years"):
+        raise ValueError(f"followup_unit: months, weeks, days or years, got {unit!r}")
+    return FollowUp(median=value, unit=unit, kind=(r.get("followup_kind") or "").strip() or None)
 
 
 def data_sha256(path: Path = DATA) -> str:
@@ -596,6 +615,7 @@ def _calibration_data(rows: list[Row], path: Path) -> dict:
         source = str(path)
     return {
         "methods": calibration_from(fam, source),
+        "joint": J.fit(rows, source).to_dict(),
         "generated_by": "validation/validate_reconstruction.py",
         "data_sha256": data_sha256(path),
     }
@@ -630,20 +650,22 @@ def compute(path: Path = DATA, applied_calibration: dict | None = None) -> dict:
     # best available: the selector's choice and the extra SD it applies
     best, best_extra = [], {}
     for row in rows:
-        sel = estimate_comparison(row.comparison, calibration=cal)
+        sel = estimate_comparison(row.comparison, method_order=J.OLD_ORDER, calibration=cal)
         if sel.chosen is None:
             continue
         c = sel.chosen
         best.append(Result(row.id, c.method, c.log_hr, c.se, row.log_hr, row.se_reported, c.flags))
         best_extra[row.id, False] = sel.se_extra
-        best_extra[row.id, True] = estimate_comparison(row.comparison, calibration=loo_cal[row.id]).se_extra
+        best_extra[row.id, True] = estimate_comparison(
+            row.comparison, method_order=J.OLD_ORDER, calibration=loo_cal[row.id]).se_extra
 
     best_summary = summarise("best available", best, lambda r, loo: best_extra[r.row, loo])
 
     # the same with the shrinkage correction (calibration without the row)
     corrected, corrected_extra = [], {}
     for row in rows:
-        sel = estimate_comparison(row.comparison, calibration=loo_cal[row.id], correct_shrinkage=True)
+        sel = estimate_comparison(row.comparison, method_order=J.OLD_ORDER, calibration=loo_cal[row.id],
+                                  correct_shrinkage=True)
         if sel.chosen is None:
             continue
         c = sel.chosen
@@ -663,6 +685,8 @@ def compute(path: Path = DATA, applied_calibration: dict | None = None) -> dict:
         "corrected_extra": corrected_extra,
         "applied": cal,
         "calibration": calibration,
+        "joint": J.JointCalibration.from_dict(calibration["joint"]),
+        "joint_loo": J.loo(rows, cal),
     }
 
 
@@ -902,6 +926,20 @@ def report_text(result: dict, shown) -> str:
     ])
 
 
+def joint_report_text(result: dict) -> str:
+    """The joint model's part of the report; docs/validation.md pastes it under *Joint model*."""
+    J.set_target_rows(result["rows"])
+    scored = result["joint_loo"]
+    new, old = J.p_rows_without_events(scored), J.p_rows_without_events(scored, "old")
+    return "\n\n".join([
+        J.calibration_text(result["joint"]),
+        "Old methods (best available in the order before the joint model) vs the joint model, "
+        "leave-one-out (each row scored with the hyperparameters fitted without it), by "
+        "information pattern:\n" + J.pattern_table(scored),
+        J.target_text(new, old, "leave-one-out"),
+    ])
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--write-calibration", action="store_true",
@@ -923,6 +961,8 @@ def main(argv=None) -> int:
         result = compute(args.data, applied_calibration=shipped)
     shown = args.data.relative_to(ROOT) if args.data.is_absolute() and ROOT in args.data.parents else args.data
     print(report_text(result, shown))
+    print()
+    print(joint_report_text(result))
     if args.rows:
         print()
         print(per_row_table(result))

@@ -17,7 +17,7 @@ import pytest
 from recbuild import comparison, pval
 
 from survmeta.errors import SurvmetaError
-from survmeta.reconstruct import COLUMNS, METHODS, estimate_comparison, explain, reconstruct
+from survmeta.reconstruct import COLUMNS, DEFAULT_ORDER, METHODS, estimate_comparison, explain, reconstruct
 from survmeta.reconstruct import calibration as cal_mod
 from survmeta.reconstruct import select as sel_mod
 from survmeta.reconstruct.calibration import MethodCalibration, load_calibration
@@ -89,14 +89,17 @@ def test_unknown_registry_method_names_the_comparison(no_calibration):
 
 
 def test_p_patients_is_never_chosen_by_default(no_calibration):
-    """Only p, direction and group sizes: p_patients applies but is not used."""
+    """Only p, direction and group sizes: the joint model is chosen (V from the group sizes and
+    an event fraction); p_patients applies but is not used, even in the order without the joint
+    model."""
     c = comparison(Arm("e", n=80), Arm("r", n=70), p=pval("0.01"),
                    direction="favours experimental")
-    s = estimate_comparison(c)
+    assert estimate_comparison(c).chosen.method == "joint"
+    s = estimate_comparison(c, method_order=[m for m in DEFAULT_ORDER if m != "joint"])
     assert s.chosen is None
     assert "p_patients" in s.reason and "lower bound" in s.reason
-    assert [a["method"] for a in s.alternatives] == ["p_patients"]
-    asked = estimate_comparison(c, method_order=list(METHODS))
+    assert [a["method"] for a in s.alternatives] == ["joint", "p_patients"]
+    asked = estimate_comparison(c, method_order=[m for m in METHODS if m != "joint"])
     assert asked.chosen.method == "p_patients"
     assert "se_lower_bound" in asked.chosen.flags
 
@@ -340,7 +343,7 @@ def test_seed_reasons_are_short():
 
 def test_bundled_calibration_is_per_family():
     cal = load_calibration()
-    from survmeta.reconstruct.methods import FAMILIES
+    from survmeta.reconstruct.methods import DEFAULT_ORDER, FAMILIES
 
     for family, members in FAMILIES.items():
         entries = [cal[m] for m in members if m in cal]

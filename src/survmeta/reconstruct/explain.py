@@ -11,6 +11,7 @@ import difflib
 import math
 
 from survmeta.errors import SurvmetaError
+from survmeta.reconstruct.joint_text import joint_choice_text, joint_paragraph
 from survmeta.reconstruct.methods import APPROXIMATE, METHOD_TITLES, METHODS, Estimate
 from survmeta.reconstruct.select import Z95, estimate_comparison
 from survmeta.registry.records import Arm, Comparison, PValue, Registry
@@ -265,7 +266,9 @@ def explain(registry: Registry, key: str, method_order=None, force: str | None =
         out.append(f"Choice: none. {sel.reason[0].upper() + sel.reason[1:]}.")
     else:
         out.append(f"Choice: {est.method} ({METHOD_TITLES[est.method]}): {sel.why}.")
-        if est.method in APPROXIMATE:
+        if est.se_extra is not None:
+            out.append(f"  {joint_choice_text(est)}")
+        elif est.method in APPROXIMATE:
             if sel.calibrated:
                 entry = sel.calibration.get(est.method)
                 family = (f", shared by the {entry.family} family of methods with the same "
@@ -313,6 +316,8 @@ def _paragraph(c: Comparison, study, sel) -> tuple[str, list[str]]:
     if est is None:
         return (f"For {who}, no hazard ratio could be reconstructed from the published report "
                 f"({sel.reason.removeprefix('no estimate: ')}); the comparison was not pooled."), []
+    if est.method == "joint":
+        return joint_paragraph(who, est, sel.se)
     clause, refs = _SENTENCES[est.method]
     level = ""
     if est.method == "hr_ci":

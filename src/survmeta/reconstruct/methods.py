@@ -16,6 +16,11 @@ Method ids, in the default selection order (:data:`METHODS`):
 ``hr_p``                  reported HR with a p-value
 ``logrank_oe``            log-rank O - E and its variance V
 ``observed_expected``     observed and expected events per arm
+``joint``                 one likelihood over everything printed: medians,
+                          p-value (its digits as an interval, bounds
+                          censored), V from events, total events, follow-up,
+                          median CIs or group sizes with an event fraction
+                          (:mod:`survmeta.reconstruct.joint`)
 ``chisq``                 log-rank chi-square statistic, V from events per arm
 ``p_events``              p-value with events per arm
 ``p_total_events``        p-value with total events (allocation from the
@@ -174,6 +179,7 @@ METHODS: tuple[str, ...] = (
     "hr_p",
     "logrank_oe",
     "observed_expected",
+    "joint",
     "chisq",
     "p_events",
     "p_total_events",
@@ -220,6 +226,8 @@ METHOD_TITLES: dict[str, str] = {
     "hr_p": "reported HR with its p-value",
     "logrank_oe": "log-rank O - E and variance V",
     "observed_expected": "observed and expected events per arm",
+    "joint": "joint likelihood of everything printed (medians, p-value, V from events, "
+             "follow-up or group sizes)",
     "chisq": "log-rank chi-square with V from events per arm",
     "p_events": "p-value with V from events",
     "p_total_events": "p-value with V from total events and the allocation ratio",
@@ -270,6 +278,10 @@ class Estimate:
         sentences a reviewer should read.
     p_relation, p_bound : str or None, float or None
         For an estimate from an inequality ("P<0.001"): ``"<"`` and the bound.
+    se_extra : float or None
+        The estimate's own extra SD beyond sampling, when the method computes
+        one per comparison (``joint``: the posterior SD); None means the
+        calibrated extra SD of the method's family applies.
     """
 
     log_hr: float
@@ -281,6 +293,7 @@ class Estimate:
     warnings: tuple[str, ...] = ()
     p_relation: str | None = None
     p_bound: float | None = None
+    se_extra: float | None = None
 
     @property
     def approximate(self) -> bool:
@@ -1212,6 +1225,13 @@ def median_ratio_p(comparison: Comparison) -> Estimate:
     return notes.finish("median_ratio_p", log_hr, se, inputs)
 
 
+def _joint(comparison: Comparison) -> Estimate:
+    """The joint model (:func:`survmeta.reconstruct.joint.joint`) with the bundled calibration."""
+    from survmeta.reconstruct.joint import joint
+
+    return joint(comparison)
+
+
 #: Method id -> function.
 METHOD_FUNCTIONS: dict[str, Callable[[Comparison], Estimate]] = {
     "direct": direct,
@@ -1219,6 +1239,7 @@ METHOD_FUNCTIONS: dict[str, Callable[[Comparison], Estimate]] = {
     "hr_p": hr_p,
     "logrank_oe": logrank_oe,
     "observed_expected": observed_expected,
+    "joint": _joint,
     "chisq": chisq,
     "p_events": p_events,
     "p_total_events": p_total_events,

@@ -188,6 +188,8 @@ def _extra(method: str, calibration: dict[str, MethodCalibration]) -> tuple[floa
 def _calibrated(est: Estimate, calibration: dict[str, MethodCalibration],
                 shrinkage: bool) -> tuple[Estimate, float, bool]:
     """(estimate, se_extra, calibrated): the estimate corrected for shrinkage when asked and known."""
+    if est.se_extra is not None:  # the method computed its own (joint: the posterior SD)
+        return est, est.se_extra, True
     se_extra, calibrated = _extra(est.method, calibration)
     entry = calibration.get(est.method)
     if not shrinkage or est.method not in APPROXIMATE or entry is None or entry.shrinkage is None:

@@ -10,6 +10,8 @@ registry with errors is never handed out (the loader raises instead).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from survmeta.registry import schema
 from survmeta.registry.context import Where
 from survmeta.registry.schema import did_you_mean
@@ -34,6 +36,8 @@ from survmeta.registry.records import (
     Arm,
     Comparison,
     DirectEffect,
+    EventFraction,
+    FollowUp,
     LogRank,
     Question,
     Registry,
@@ -192,7 +196,12 @@ def build_study(where: Where, t: dict) -> tuple[Study, list[tuple[Comparison, Wh
     """
     check_keys(where, t, schema.STUDY_REQUIRED, schema.STUDY_OPTIONAL)
     n = read_int(where, t, "n", minimum=1)
+    follow_up = _sub(where, t, "follow_up", build_follow_up)
     pairs = [(build_comparison(w, c), w) for w, c in _tables(where, t, "comparison")]
+    if follow_up is not None:
+        # A comparison without its own follow-up shares the study's.
+        pairs = [(c if c.follow_up is not None else replace(c, follow_up=follow_up), w)
+                 for c, w in pairs]
     check_duplicate_ids(((c.id, w) for c, w in pairs), "comparison")
     check_subgroups(pairs)
     for comp, w in pairs:
@@ -208,6 +217,7 @@ def build_study(where: Where, t: dict) -> tuple[Study, list[tuple[Comparison, Wh
         source=read_str(where, t, "source"),
         notes=read_str(where, t, "notes"),
         definitions=read_str_list(where, t, "definitions") or (),
+        follow_up=follow_up,
         comparisons=tuple(c for c, _ in pairs),
         line=where.line(),
     )
@@ -248,6 +258,8 @@ def build_comparison(where: Where, t: dict) -> Comparison:
         logrank=_sub(where, t, "logrank", build_logrank),
         chisq=read_number(where, t, "chisq", nonnegative=True),
         total_events=total_events,
+        follow_up=_sub(where, t, "follow_up", build_follow_up),
+        event_fraction=_sub(where, t, "event_fraction", build_event_fraction),
         effect=_sub(where, t, "effect", build_effect),
         direction=read_choice(where, t, "direction", schema.DIRECTIONS),
         subgroup_of=read_id(where, t, "subgroup_of"),
@@ -370,3 +382,38 @@ def build_effect(where: Where, t: dict) -> DirectEffect:
         log_hr=read_number(where, t, "log_hr"),
         se=read_number(where, t, "se", positive=True),
     )
+
+
+def build_follow_up(where: Where, t: dict) -> FollowUp | None:
+    """Median follow-up ``follow_up = { median, unit, kind }`` (unit months unless stated)."""
+    check_keys(where, t, schema.FOLLOW_UP_REQUIRED, schema.FOLLOW_UP_OPTIONAL)
+    median = read_number(where, t, "median", positive=True)
+    unit = read_choice(where, t, "unit", schema.FOLLOW_UP_UNITS) or "months"
+    kind = read_choice(where, t, "kind", schema.FOLLOW_UP_KINDS)
+    if median is None:
+        return None
+    return FollowUp(median=median, unit=unit, kind=kind)
+
+
+def build_event_fraction(where: Where, t: dict) -> EventFraction | None:
+    """A reviewer's event-fraction range ``event_fraction = { low, high, reason }``.
+
+    ``low`` and ``high`` are shares of patients with an event, ``0 < low < high <= 1``;
+    ``reason`` says why the population differs from the calibration trials.
+    """
+    check_keys(where, t, schema.EVENT_FRACTION_REQUIRED, ())
+    low = read_number(where, t, "low", positive=True)
+    high = read_number(where, t, "high", positive=True)
+    reason = read_str(where, t, "reason")
+    ok = True
+    for key, value in (("low", low), ("high", high)):
+        if value is not None and value > 1:
+            where.error(key, f"an event fraction is a share of patients, at most 1, got {t[key]}"
+                             + (f" (write {value / 100:g} for {value:g}%)" if value <= 100 else ""))
+            ok = False
+    if ok and low is not None and high is not None and not low < high:
+        where.error("high", f"must be above low ({low:g}), got {high:g}")
+        ok = False
+    if not ok or low is None or high is None or reason is None:
+        return None
+    return EventFraction(low=low, high=high, reason=reason)

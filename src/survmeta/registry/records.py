@@ -113,6 +113,40 @@ class DirectEffect:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """The median follow-up a paper prints for a comparison (or the whole study).
+
+    Attributes
+    ----------
+    median : float
+        The median follow-up, in ``unit``.
+    unit : {"months", "weeks", "days", "years"}
+    kind : str or None
+        How it was estimated, as the paper says: ``"reverse KM"`` (potential
+        follow-up), ``"survivors"`` (among patients still alive or censored),
+        ``"all patients"`` or None when the paper does not say.
+    """
+
+    median: float
+    unit: str = "months"
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class EventFraction:
+    """A reviewer's range for the share of patients with an event by the analysis.
+
+    Replaces the calibrated event-fraction prior of the joint reconstruction
+    (:mod:`survmeta.reconstruct.joint`) for populations unlike the calibration
+    trials. ``low`` and ``high`` are read as a 95% range on the log scale.
+    """
+
+    low: float
+    high: float
+    reason: str
+
+
+@dataclass(frozen=True)
 class Comparison:
     """One comparison of two groups on one time-to-event endpoint."""
 
@@ -130,6 +164,8 @@ class Comparison:
     logrank: LogRank | None = None
     chisq: float | None = None  # log-rank chi-square statistic, 1 df
     total_events: int | None = None  # events in both arms together, when only the total is printed
+    follow_up: FollowUp | None = None  # median follow-up (the study's when the comparison has none)
+    event_fraction: EventFraction | None = None  # reviewer's event-fraction range for the joint model
     effect: DirectEffect | None = None
     direction: Literal["favours experimental", "favours reference"] | None = None
     subgroup_of: str | None = None
@@ -179,6 +215,7 @@ class Study:
     source: str | None = None  # file name of the source document
     notes: str | None = None
     definitions: tuple[str, ...] = ()  # definitions the paper contributes (e.g. resistance)
+    follow_up: FollowUp | None = None  # median follow-up printed for the whole study
     comparisons: tuple[Comparison, ...] = ()
     line: int | None = None
 

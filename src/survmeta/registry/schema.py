@@ -24,6 +24,11 @@ __all__ = [
     "HR_REQUIRED",
     "HR_OPTIONAL",
     "LOGRANK_REQUIRED",
+    "FOLLOW_UP_REQUIRED",
+    "FOLLOW_UP_OPTIONAL",
+    "FOLLOW_UP_UNITS",
+    "FOLLOW_UP_KINDS",
+    "EVENT_FRACTION_REQUIRED",
     "EFFECT_REQUIRED",
     "ACKNOWLEDGEABLE",
     "DESIGNS",
@@ -47,7 +52,7 @@ QUESTION_REQUIRED = ("id", "title", "experimental", "reference", "outcome")
 QUESTION_OPTIONAL = ("notes",)
 
 STUDY_REQUIRED = ("id", "citation", "year", "design", "population")
-STUDY_OPTIONAL = ("n", "doi", "source", "notes", "definitions", "comparison")
+STUDY_OPTIONAL = ("n", "doi", "source", "notes", "definitions", "follow_up", "comparison")
 
 COMPARISON_REQUIRED = (
     "id",
@@ -66,6 +71,8 @@ COMPARISON_OPTIONAL = (
     "logrank",
     "chisq",
     "total_events",
+    "follow_up",
+    "event_fraction",
     "effect",
     "direction",
     "subgroup_of",
@@ -84,6 +91,15 @@ HR_REQUIRED = ("estimate",)
 HR_OPTIONAL = ("ci", "level", "adjusted", "p", "sided")
 
 LOGRANK_REQUIRED = ("o_minus_e", "variance")
+
+FOLLOW_UP_REQUIRED = ("median",)
+FOLLOW_UP_OPTIONAL = ("unit", "kind")
+#: Units a follow-up may be printed in (years too: papers often give follow-up in years).
+FOLLOW_UP_UNITS = ("months", "weeks", "days", "years")
+#: How a median follow-up was estimated, as papers say it.
+FOLLOW_UP_KINDS = ("reverse KM", "survivors", "all patients")
+
+EVENT_FRACTION_REQUIRED = ("low", "high", "reason")
 EFFECT_REQUIRED = ("log_hr", "se")
 
 #: Field paths of a comparison that ``acknowledged`` may name: every field a
@@ -91,11 +107,12 @@ EFFECT_REQUIRED = ("log_hr", "se")
 ACKNOWLEDGEABLE = tuple(
     [k for k in COMPARISON_REQUIRED + COMPARISON_OPTIONAL
      if k not in ("id", "acknowledged", "notes", "experimental", "reference", "hr", "logrank",
-                  "effect")]
+                  "effect", "event_fraction")]
     + [f"hr.{k}" for k in HR_REQUIRED + HR_OPTIONAL]
     + [f"{arm}.{k}" for arm in ("experimental", "reference") for k in ARM_REQUIRED + ARM_OPTIONAL]
     + [f"logrank.{k}" for k in LOGRANK_REQUIRED]
     + [f"effect.{k}" for k in EFFECT_REQUIRED]
+    + [f"follow_up.{k}" for k in FOLLOW_UP_REQUIRED + FOLLOW_UP_OPTIONAL]
 )
 
 #: Study designs, as the ``design`` key spells them.

@@ -62,6 +62,10 @@ METHOD_TEXT = {
     "hr_p": ("the reported HR with its p-value (SE from the z statistic)",
              ("Tierney 2007",)),
     "logrank_oe": ("the log-rank O - E and its variance V", ("Parmar 1998", "Tierney 2007")),
+    "joint": ("a joint likelihood of the printed medians, p-value and log-rank information (from "
+              "events, follow-up or group sizes with a calibrated event fraction), its error "
+              "terms calibrated on published trials reporting a hazard ratio",
+              ("Parmar 1998", "Tierney 2007", "Michiels 2005")),
     "observed_expected": ("observed and expected events per arm", ("Parmar 1998", "Tierney 2007")),
     "chisq": ("the log-rank chi-square statistic with V from the events per arm",
               ("Parmar 1998", "Tierney 2007")),
