@@ -95,6 +95,20 @@ def _check(y, sigma):
     return y, sigma ** 2
 
 
+def _ratio(est: float, se: float) -> float:
+    """``est / se`` with IEEE limits for ``se = 0``, as R computes it.
+
+    The Knapp-Hartung SE is 0 when every estimate is identical (the weighted
+    residual sum of squares is 0); metafor then reports a zero-width interval,
+    a statistic of -Inf or Inf and p = 0 (NaN and NaN for an estimate of exactly 0).
+    """
+    if se > 0.0:
+        return est / se
+    if est == 0.0:
+        return math.nan
+    return math.copysign(math.inf, est)
+
+
 def _wmean(y, v, tau2):
     w = 1.0 / (v + tau2)
     return float(np.sum(w * y) / np.sum(w)), w
@@ -204,12 +218,12 @@ def rma(y, sigma, method: str = "REML", test: str = "z", level: float = 0.95) ->
         se *= math.sqrt(_q_gen(y, v, tau2) / (k - 1))
         df = k - 1
         crit = float(stats.t.ppf(0.5 + level / 2.0, df))
-        stat = est / se
+        stat = _ratio(est, se)
         pval = float(2.0 * stats.t.sf(abs(stat), df))
     else:
         df = None
         crit = float(stats.norm.ppf(0.5 + level / 2.0))
-        stat = est / se
+        stat = _ratio(est, se)
         pval = float(2.0 * stats.norm.sf(abs(stat)))
     q, q_p, i2, h2 = _heterogeneity(y, v, tau2, method)
     half_pi = crit * math.sqrt(se ** 2 + tau2)
