@@ -85,3 +85,63 @@ def test_pool_and_sensitivity_survive_identical_estimates(tmp_path):
     table = sensitivity(str(path), "effects", priors=False, methods=False)
     reml = table[table["engine"] == "REML"]
     assert len(reml) == 6 and np.allclose(reml["hr"], 0.75)
+
+
+@pytest.mark.parametrize("method", ["REML", "FE"])
+def test_one_study_heterogeneity_as_metafor(method):
+    """``rma(0.1, sei = 0.2, method = m)`` for m in REML, EE prints
+    ``Q(df = 0) = 0.0000, p-val = 1.0000``, I^2 0.00%, H^2 1.00 and the z-test
+    (estimate 0.1, se 0.2, z 0.5, p 0.6171, CI -0.2920 to 0.4920)."""
+    r = rma([0.1], [0.2], method=method)
+    ref = "k1.REML" if method == "REML" else "k1.EE"
+    for key, name in FIELDS.items():
+        assert _same(getattr(r, name), R[f"{ref}.{key}"]), name
+    assert r.Q_df == 0
+
+
+def test_one_study_knha_falls_back_to_z_with_a_note():
+    """``rma(0.1, sei = 0.2, test = "knha")``: metafor warns 'Setting argument
+    test="z" since k=1.' and reports the z-test."""
+    assert R["k1.REML.knha.test_is_z"] == 1
+    r = rma([0.1], [0.2], test="knha")
+    assert r.test == "z" and r.stat_name == "z" and r.df is None
+    for key, name in FIELDS.items():
+        assert _same(getattr(r, name), R[f"k1.REML.knha.{key}"]), name
+    assert len(r.notes) == 1 and "z-test" in r.notes[0]
+    assert r.to_dict()["notes"] == list(r.notes)
+
+
+def test_two_studies_knha_and_its_leave1out():
+    """``r <- rma(c(-0.3, 0.1), sei = c(0.2, 0.3), test = "knha")`` prints estimate
+    -0.1625, se 0.1900, tval -0.8553 (df 1), p 0.5495, CI -2.5765 to 2.2515;
+    ``leave1out(r)`` fits one study per row and gives z-test values
+    (0.1, 0.3, p 0.7389, CI -0.4880 to 0.6880 = ``rma(0.1, sei = 0.3)``), with
+    Qp 1, I^2 0 and H^2 1."""
+    y, s = [-0.3, 0.1], [0.2, 0.3]
+    r = rma(y, s, test="knha")
+    for key, name in FIELDS.items():
+        assert _same(getattr(r, name), R[f"k2.REML.knha.{key}"], ITER), name
+    assert R["k2.l1o.knha.1.pval"] == R["k2.l1o.z.1.pval"]
+    loo = leave1out(y, s, test="knha")
+    for i in range(2):
+        row = loo.iloc[i]
+        for key, name in (("estimate", "estimate"), ("se", "se"), ("pval", "pval"),
+                          ("ci.lb", "ci_lower"), ("ci.ub", "ci_upper"), ("I2", "I2"),
+                          ("H2", "H2"), ("QEp", "Q_p")):
+            assert _same(float(row[name]), R[f"k2.l1o.knha.{i + 1}.{key}"]), (i, name)
+    assert loo.attrs["notes"] and "z-test" in loo.attrs["notes"][0]
+    assert leave1out(y, s).attrs["notes"] == []
+
+
+def test_common_effect_model_has_no_prediction_interval():
+    """``predict(rma(c(-0.3, 0.1), sei = c(0.2, 0.3), method = "EE"))`` has columns
+    pred, se, ci.lb, ci.ub only (pred -0.1769, CI -0.5031 to 0.1492); the REML fit's
+    prediction interval is there."""
+    assert R["k2.EE.pred.has_pi"] == 0
+    f = rma([-0.3, 0.1], [0.2, 0.3], method="FE")
+    assert f.pi_lower is None and f.pi_upper is None
+    assert _same(f.estimate, R["k2.EE.pred.pred"])
+    assert _same(f.ci_lower, R["k2.EE.pred.ci.lb"]) and _same(f.ci_upper, R["k2.EE.pred.ci.ub"])
+    r = rma([-0.3, 0.1], [0.2, 0.3])
+    assert _same(r.pi_lower, R["k2.REML.pred.pi.lb"], ITER)
+    assert _same(r.pi_upper, R["k2.REML.pred.pi.ub"], ITER)

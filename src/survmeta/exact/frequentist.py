@@ -7,7 +7,11 @@ as metafor does by default). Heterogeneity statistics follow metafor: Q from
 inverse-variance (FE) weights; for random-effects models
 I^2 = tau^2 / (tau^2 + s^2) and H^2 = (tau^2 + s^2) / s^2 with the "typical"
 within-study variance s^2 = (k - 1) sum(w) / (sum(w)^2 - sum(w^2)); for the FE
-model I^2 = (Q - df) / Q and H^2 = Q / df.
+model I^2 = (Q - df) / Q and H^2 = Q / df. With one study, as in metafor,
+Q = 0 on 0 df with p = 1, I^2 = 0 and H^2 = 1, and Knapp-Hartung falls back to
+the z-test (with a note). With identical estimates the Knapp-Hartung SE is 0
+and the interval has zero width (metafor's answer). The common-effect model
+has no prediction interval.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ from survmeta.errors import SurvmetaError
 
 METHODS = ("REML", "DL", "PM", "ML", "FE")
 TESTS = ("z", "knha")
+#: Note of a fit with one study when Knapp-Hartung was asked for (metafor warns
+#: 'Setting argument test="z" since k=1.' and does the same).
+_KNHA_K1 = ("Knapp-Hartung needs at least two studies; the z-test was used for k = 1 "
+            "(as metafor does)")
 
 
 @dataclass(frozen=True)
@@ -51,8 +59,13 @@ class FrequentistResult:
     I2 : float
         In percent.
     H2 : float
-    pi_lower, pi_upper : float
-        Prediction interval for the effect in a new study.
+    pi_lower, pi_upper : float or None
+        Prediction interval for the effect in a new study; None for the
+        common-effect model, which has no between-study distribution to predict
+        from (metafor's ``predict()`` gives none there either).
+    notes : tuple of str
+        What was done differently from what was asked, e.g. the z-test used
+        for k = 1 when Knapp-Hartung was asked for (as metafor does).
     """
 
     method: str
@@ -75,12 +88,15 @@ class FrequentistResult:
     Q_p: float
     I2: float
     H2: float
-    pi_lower: float
-    pi_upper: float
+    pi_lower: float | None
+    pi_upper: float | None
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary."""
-        return asdict(self)
+        out = asdict(self)
+        out["notes"] = list(self.notes)
+        return out
 
 
 def _check(y, sigma):
@@ -171,9 +187,10 @@ def _heterogeneity(y, v, tau2: float, method: str) -> tuple[float, float, float,
     k = y.size
     q = _q_gen(y, v, 0.0)
     df = k - 1
-    q_p = float(stats.chi2.sf(q, df)) if df > 0 else math.nan
     if df == 0:
-        return q, q_p, math.nan, math.nan
+        # metafor: one study has no heterogeneity to show (Q 0 on 0 df, p 1, I^2 0, H^2 1)
+        return 0.0, 1.0, 0.0, 1.0
+    q_p = float(stats.chi2.sf(q, df))
     if method == "FE":
         i2 = max(0.0, 100.0 * (q - df) / q) if q > 0 else 0.0
         return q, q_p, i2, q / df
@@ -209,8 +226,10 @@ def rma(y, sigma, method: str = "REML", test: str = "z", level: float = 0.95) ->
     if not 0.0 < level < 1.0:
         raise SurvmetaError(f"level must be between 0 and 1, got {level}")
     k = y.size
+    notes = ()
     if test == "knha" and k < 2:
-        raise SurvmetaError("the Knapp-Hartung method needs at least two studies")
+        test = "z"
+        notes = (_KNHA_K1,)
     tau2 = _tau2(y, v, method)
     est, w = _wmean(y, v, tau2)
     se = math.sqrt(1.0 / w.sum())
@@ -226,13 +245,14 @@ def rma(y, sigma, method: str = "REML", test: str = "z", level: float = 0.95) ->
         stat = _ratio(est, se)
         pval = float(2.0 * stats.norm.sf(abs(stat)))
     q, q_p, i2, h2 = _heterogeneity(y, v, tau2, method)
-    half_pi = crit * math.sqrt(se ** 2 + tau2)
+    half_pi = None if method == "FE" else crit * math.sqrt(se ** 2 + tau2)
     return FrequentistResult(
         method=method, test=test, level=level, k=k, estimate=est, se=se, stat=stat,
         stat_name="t" if test == "knha" else "z", df=df, pval=pval,
         ci_lower=est - crit * se, ci_upper=est + crit * se, tau2=tau2, tau=math.sqrt(tau2),
         tau2_se=_tau2_se(v, tau2, method) if k > 1 else None, Q=q, Q_df=k - 1, Q_p=q_p,
-        I2=i2, H2=h2, pi_lower=est - half_pi, pi_upper=est + half_pi)
+        I2=i2, H2=h2, pi_lower=None if half_pi is None else est - half_pi,
+        pi_upper=None if half_pi is None else est + half_pi, notes=notes)
 
 
 _COLUMNS = ("estimate", "se", "stat", "pval", "ci_lower", "ci_upper", "Q", "Q_p", "tau2",
@@ -252,6 +272,21 @@ def _row(res: FrequentistResult) -> dict:
     return {name: getattr(res, name) for name in _COLUMNS}
 
 
+def _table(rows: list[FrequentistResult], index: pd.Index) -> pd.DataFrame:
+    """Rows of a leave-one-out or cumulative table; the fits' notes in ``attrs["notes"]``."""
+    out = pd.DataFrame([_row(r) for r in rows], index=index)
+    notes: list[str] = []
+    for r in rows:
+        for note in r.notes:
+            if note == _KNHA_K1:
+                note = ("Knapp-Hartung needs at least two studies; the z-test was used for "
+                        "the fits of one study (as metafor does)")
+            if note not in notes:
+                notes.append(note)
+    out.attrs["notes"] = notes
+    return out
+
+
 def leave1out(y, sigma, method: str = "REML", test: str = "z", level: float = 0.95,
               labels=None) -> pd.DataFrame:
     """Refit leaving out one study at a time (metafor's ``leave1out()``).
@@ -261,7 +296,9 @@ def leave1out(y, sigma, method: str = "REML", test: str = "z", level: float = 0.
     pandas.DataFrame
         One row per omitted study (index: its label) with columns ``estimate``,
         ``se``, ``stat``, ``pval``, ``ci_lower``, ``ci_upper``, ``Q``, ``Q_p``,
-        ``tau2``, ``I2``, ``H2``.
+        ``tau2``, ``I2``, ``H2``. ``attrs["notes"]`` says where a fit
+        differs from what was asked (with ``test="knha"`` and k = 2, each fit
+        has one study and uses the z-test, as metafor's ``leave1out`` does).
     """
     y, v = _check(y, sigma)
     if y.size < 2:
@@ -270,8 +307,8 @@ def leave1out(y, sigma, method: str = "REML", test: str = "z", level: float = 0.
     rows = []
     for i in range(y.size):
         keep = np.arange(y.size) != i
-        rows.append(_row(rma(y[keep], np.sqrt(v[keep]), method, test, level)))
-    return pd.DataFrame(rows, index=pd.Index(names, name="omitted"))
+        rows.append(rma(y[keep], np.sqrt(v[keep]), method, test, level))
+    return _table(rows, pd.Index(names, name="omitted"))
 
 
 def cumul(y, sigma, order=None, method: str = "REML", test: str = "z", level: float = 0.95,
@@ -287,8 +324,9 @@ def cumul(y, sigma, order=None, method: str = "REML", test: str = "z", level: fl
     Returns
     -------
     pandas.DataFrame
-        One row per step (index: label of the study added), columns as in
-        :func:`leave1out`.
+        One row per step (index: label of the study added), columns and
+        ``attrs["notes"]`` as in :func:`leave1out` (the first step has one
+        study, so it uses the z-test under ``test="knha"``, as in metafor).
     """
     y, v = _check(y, sigma)
     names = _labels(labels, y.size)
@@ -299,9 +337,6 @@ def cumul(y, sigma, order=None, method: str = "REML", test: str = "z", level: fl
         if keys.shape != y.shape:
             raise SurvmetaError("order must have one key per study")
         idx = np.argsort(keys, kind="stable")
-    rows = []
-    for n in range(1, y.size + 1):
-        sel = idx[:n]
-        step_test = test if n > 1 else "z"
-        rows.append(_row(rma(y[sel], np.sqrt(v[sel]), method, step_test, level)))
-    return pd.DataFrame(rows, index=pd.Index([names[i] for i in idx], name="added"))
+    rows = [rma(y[idx[:n]], np.sqrt(v[idx[:n]]), method, test, level)
+            for n in range(1, y.size + 1)]
+    return _table(rows, pd.Index([names[i] for i in idx], name="added"))
