@@ -142,7 +142,7 @@ def test_invalid_inputs():
         bayesmeta([0.1, 0.2], [0.1, -1])
     with pytest.raises(SurvmetaError, match="unknown tau prior family"):
         bayesmeta([0.1, 0.2], [0.1, 0.2], tau_prior="halfnormla(0.5)")
-    post = bayesmeta([0.1, 0.2], [0.1, 0.2])
+    post = bayesmeta([0.1, 0.2], [0.1, 0.2], "halfnormal(0.5)")
     with pytest.raises(SurvmetaError, match="unknown parameter"):
         post.mean("sigma")
     with pytest.raises(SurvmetaError, match="no study"):
@@ -155,7 +155,21 @@ def test_speed_loose_bound():
     rng = np.random.default_rng(3)
     y, s = rng.normal(-0.2, 0.3, 100), rng.uniform(0.1, 0.5, 100)
     start = time.perf_counter()
-    post = bayesmeta(y, s)
+    post = bayesmeta(y, s, "halfnormal(0.5)")
     post.hdi("mu")
     post.median("tau")
     assert time.perf_counter() - start < 1.0
+
+
+def test_defaults_are_those_of_r_bayesmeta():
+    """R's ``bayesmeta(y, sigma)`` uses ``tau.prior = "uniform"`` (improper uniform on
+    tau >= 0) and a flat mu prior (``mu.prior.mean = NA``): bayesmeta's reference
+    manual, section ``bayesmeta``, "Usage". The default here is the same model, so
+    its tau posterior equals an explicit ``"flat"`` one, and k = 2 is refused as
+    improper."""
+    post = bayesmeta(SCHOOLS_Y, SCHOOLS_SE)
+    assert post.tau_prior.spec == "flat" and post.mu_prior.spec == "flat"
+    explicit = bayesmeta(SCHOOLS_Y, SCHOOLS_SE, tau_prior="flat", mu_prior="flat")
+    assert post.mean("tau") == explicit.mean("tau")
+    with pytest.raises(SurvmetaError, match="improper"):
+        bayesmeta([0.1, 0.2], [0.1, 0.2])

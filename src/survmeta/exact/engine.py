@@ -449,9 +449,16 @@ class ExactPosterior:
                 f"mu_prior={self.mu_prior.spec!r})")
 
 
-def bayesmeta(y, sigma, tau_prior="halfnormal(0.5)", mu_prior="flat", labels=None,
+def bayesmeta(y, sigma, tau_prior="flat", mu_prior="flat", labels=None,
               level: float = 0.95) -> ExactPosterior:
     """Bayesian random-effects meta-analysis by exact integration over tau.
+
+    The defaults are those of R's ``bayesmeta()``: an (improper) uniform prior
+    on tau (R's ``tau.prior = "uniform"``) and a flat prior on mu (R's
+    ``mu.prior.mean = NA``), so code ported from R keeps its priors. With these
+    the posterior is proper only for k >= 3. ``survmeta.pool`` and the command
+    line have their own, proper, defaults (``halfnormal(0.5)`` and
+    ``normal(0, 4)``; docs/models.md).
 
     Parameters
     ----------
@@ -460,10 +467,13 @@ def bayesmeta(y, sigma, tau_prior="halfnormal(0.5)", mu_prior="flat", labels=Non
     sigma : array_like
         Their standard errors.
     tau_prior : str, Prior or callable
-        Heterogeneity prior, e.g. ``"halfnormal(0.5)"``; ``"fixed"`` gives the
-        common-effect model (tau = 0). A callable is taken as a density on tau.
+        Heterogeneity prior, e.g. ``"halfnormal(0.5)"`` (R:
+        ``tau.prior = function(t) dhalfnormal(t, scale = 0.5)``); default
+        ``"flat"`` (R's ``"uniform"``); ``"fixed"`` gives the common-effect model
+        (tau = 0). A callable is taken as a density on tau.
     mu_prior : str or Prior
-        ``"flat"`` or ``"normal(mean, sd)"``.
+        ``"flat"`` (default, as R) or ``"normal(mean, sd)"`` (R:
+        ``mu.prior.mean = mean, mu.prior.sd = sd``).
     labels : sequence of str, optional
         Study labels (default ``"1"``, ``"2"``, ...).
     level : float
