@@ -1,7 +1,12 @@
 """Frequentist random-effects meta-analysis, following metafor's ``rma()``.
 
 Estimators of tau^2: ``"DL"`` (DerSimonian-Laird), ``"REML"``, ``"ML"``, ``"PM"``
-(Paule-Mandel) and ``"FE"`` (common effect, tau^2 = 0). Tests: ``"z"`` (normal)
+(Paule-Mandel), ``"HE"`` (Hedges), ``"SJ"`` (Sidik-Jonkman, started at the
+variance of the estimates with divisor k, as metafor), ``"HS"`` (Hunter-Schmidt),
+``"EB"`` (empirical Bayes; without moderators its estimating equation is that of
+PM, so the two agree) and ``"FE"`` (common effect, tau^2 = 0). The SE of tau^2
+is metafor's for each estimator (inverse Fisher information for ML and REML,
+the delta-method formulas of ``rma.uni`` for the others). Tests: ``"z"`` (normal)
 or ``"knha"`` (Knapp-Hartung: t with k - 1 df and the scaled SE, untruncated,
 as metafor does by default). Heterogeneity statistics follow metafor: Q from
 inverse-variance (FE) weights; for random-effects models
@@ -25,7 +30,7 @@ from scipy import optimize, stats
 
 from survmeta.errors import SurvmetaError
 
-METHODS = ("REML", "DL", "PM", "ML", "FE")
+METHODS = ("REML", "DL", "PM", "ML", "HE", "SJ", "HS", "EB", "FE")
 TESTS = ("z", "knha")
 #: Note of a fit with one study when Knapp-Hartung was asked for (metafor warns
 #: 'Setting argument test="z" since k=1.' and does the same).
@@ -53,7 +58,8 @@ class FrequentistResult:
     pval, ci_lower, ci_upper : float
     tau2, tau : float
     tau2_se : float or None
-        SE of tau^2 from the inverse Fisher information (REML and ML only).
+        SE of tau^2 as metafor computes it for the estimator (None for the
+        common-effect model and for k = 1).
     Q, Q_df, Q_p : float
         Cochran's Q, its degrees of freedom and p-value.
     I2 : float
@@ -162,25 +168,71 @@ def _root_nonneg(func, start: float) -> float:
     return optimize.brentq(func, 0.0, hi, xtol=1e-14, rtol=1e-13, maxiter=500)
 
 
+def _sj_start(y) -> float:
+    """Sidik-Jonkman starting value: the variance of the estimates with divisor k."""
+    return float(np.mean((y - y.mean()) ** 2))
+
+
 def _tau2(y, v, method: str) -> float:
     if method == "FE" or y.size == 1:
         return 0.0
+    k = y.size
     start = _tau2_dl(y, v) + float(np.var(y))
     if method == "DL":
         return _tau2_dl(y, v)
-    if method == "PM":
-        return _root_nonneg(lambda t: _q_gen(y, v, t) - (y.size - 1), start)
+    if method in ("PM", "EB"):
+        # EB (Morris 1983) iterates tau^2 += (Q_gen(tau^2) k / (k - 1) - k) / sum(w): its
+        # fixed point is Q_gen = k - 1, the Paule-Mandel equation (metafor truncates both at 0)
+        return _root_nonneg(lambda t: _q_gen(y, v, t) - (k - 1), start)
+    if method == "HE":
+        rss = float(np.sum((y - y.mean()) ** 2))
+        return max(0.0, (rss - (k - 1) / k * float(np.sum(v))) / (k - 1))
+    if method == "HS":
+        w = 1.0 / v
+        return max(0.0, (_q_gen(y, v, 0.0) - k) / float(w.sum()))
+    if method == "SJ":
+        t0 = _sj_start(y)
+        return t0 * _q_gen(y, v, t0) / (k - 1) if t0 > 0 else 0.0
     return _root_nonneg(lambda t: _score(y, v, t, reml=(method == "REML")), start)
 
 
-def _tau2_se(v, tau2: float, method: str) -> float | None:
-    w = 1.0 / (v + tau2)
+def _proj(w):
+    """metafor's P = W - W X (X'WX)^-1 X'W for an intercept-only model."""
+    return np.diag(w) - np.outer(w, w) / w.sum()
+
+
+def _tau2_se(y, v, tau2: float, method: str) -> float | None:
+    """SE of tau^2 as metafor's ``rma.uni`` computes it (intercept-only model)."""
+    k = y.size
+    if method == "FE" or k < 2:
+        return None
     if method == "ML":
+        w = 1.0 / (v + tau2)
         return math.sqrt(2.0 / np.sum(w ** 2))
     if method == "REML":
-        P = np.diag(w) - np.outer(w, w) / w.sum()
+        P = _proj(1.0 / (v + tau2))
         return math.sqrt(2.0 / np.sum(P * P))
-    return None
+    if method in ("PM", "EB"):
+        w = 1.0 / (v + tau2)
+        return math.sqrt(2.0 * k ** 2 / (k - 1) / w.sum() ** 2)
+    t = max(tau2, 0.0)
+    if method in ("DL", "HS"):
+        w = 1.0 / v
+        P = _proj(w)
+        scale = np.trace(P) if method == "DL" else w.sum()
+        return math.sqrt((2.0 * (k - 1) + 4.0 * t * np.trace(P) + 2.0 * t ** 2 * np.sum(P * P))
+                         / scale ** 2)
+    if method == "HE":
+        PV = (np.eye(k) - 1.0 / k) * v[None, :]
+        return math.sqrt((2.0 * np.sum(PV * PV.T) + 4.0 * t * np.trace(PV)
+                          + 2.0 * t ** 2 * (k - 1)) / (k - 1) ** 2)
+    if method == "SJ":
+        t0 = _sj_start(y)
+        P = _proj(1.0 / (v + t0))
+        PV = P * v[None, :]
+        return math.sqrt(t0 ** 2 / (k - 1) ** 2 * (2.0 * np.sum(PV * PV.T) + 4.0 * t * np.sum(PV * P)
+                                                   + 2.0 * t ** 2 * np.sum(P * P)))
+    raise AssertionError(method)  # pragma: no cover - METHODS is checked first
 
 
 def _heterogeneity(y, v, tau2: float, method: str) -> tuple[float, float, float, float]:
@@ -206,7 +258,7 @@ def rma(y, sigma, method: str = "REML", test: str = "z", level: float = 0.95) ->
     ----------
     y, sigma : array_like
         Estimates and standard errors.
-    method : {"REML", "DL", "PM", "ML", "FE"}
+    method : {"REML", "DL", "PM", "ML", "HE", "SJ", "HS", "EB", "FE"}
         tau^2 estimator (``"EE"`` is accepted for ``"FE"``).
     test : {"z", "knha"}
         Normal-based inference or the Knapp-Hartung method.
@@ -250,7 +302,7 @@ def rma(y, sigma, method: str = "REML", test: str = "z", level: float = 0.95) ->
         method=method, test=test, level=level, k=k, estimate=est, se=se, stat=stat,
         stat_name="t" if test == "knha" else "z", df=df, pval=pval,
         ci_lower=est - crit * se, ci_upper=est + crit * se, tau2=tau2, tau=math.sqrt(tau2),
-        tau2_se=_tau2_se(v, tau2, method) if k > 1 else None, Q=q, Q_df=k - 1, Q_p=q_p,
+        tau2_se=_tau2_se(y, v, tau2, method), Q=q, Q_df=k - 1, Q_p=q_p,
         I2=i2, H2=h2, pi_lower=None if half_pi is None else est - half_pi,
         pi_upper=None if half_pi is None else est + half_pi, notes=notes)
 
