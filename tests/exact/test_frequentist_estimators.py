@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from _exact_data import BCG_YEAR, bcg_log_rr
-from _rref import rref
+from _rref import REFERENCE, rref
 from survmeta.exact import cumul, leave1out, rma
 
 R = rref("metafor_bcg")
@@ -93,3 +93,23 @@ def test_new_estimators_in_leave1out_and_cumul(bcg, method):
     assert loo.iloc[0]["tau2"] == rma(y[1:], s[1:], method=method).tau2
     cum = cumul(y, s, method=method)
     assert cum.iloc[-1]["tau2"] == rma(y, s, method=method).tau2
+
+
+def test_published_metafor_numbers_agree_with_the_regenerated_output():
+    """The values quoted in test_frequentist.py from metafor's README and its testthat
+    files (dat.bcg) are also in metafor_bcg.Rout, so regenerate.sh covers them."""
+    assert R["bcg.REML.tau2"] == pytest.approx(0.313243325980895, rel=1e-12)
+    assert R["bcg.REML.QE"] == pytest.approx(152.233008082373, rel=1e-12)
+    assert R["bcg.REML.knha.ci.lb"] == pytest.approx(-1.1084, abs=5e-5)
+    assert R["bcg.DL.b"] == pytest.approx(-0.7141, abs=5e-5)
+    assert R["bcg.EE.b"] == pytest.approx(-0.4303, abs=5e-5)
+    assert R["bcg.l1o.1.estimate"] == pytest.approx(-0.707083788031436, rel=1e-10)
+    assert R["bcg.cumul.13.estimate"] == pytest.approx(-0.714532, abs=5e-7)
+
+
+def test_every_reference_script_has_its_output():
+    scripts = sorted(p.stem for p in REFERENCE.glob("*.R"))
+    assert scripts == ["metafor_bcg", "metafor_edge_cases"]
+    for stem in scripts:
+        text = (REFERENCE / f"{stem}.Rout").read_text(encoding="utf-8")
+        assert text.startswith("metafor 3.8.1") and "Error" not in text
