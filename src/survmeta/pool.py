@@ -383,6 +383,10 @@ def draws_summary(idata, labels, level, question=None):
         "predict": summarize_draws(pred, level),
         "predict_hr": summarize_draws(np.exp(pred), level),
     }
+    # HR-scale shortest intervals: computed on the log scale and exponentiated, as the
+    # exact engine does (scale-invariant; the HR density's own can start at 0)
+    for log_name, hr_name in (("mu", "hr"), ("predict", "predict_hr")):
+        stats[hr_name]["hdi"] = [float(np.exp(b)) for b in stats[log_name]["hdi"]]
     theta_da = post["theta"]
     dim = [d for d in theta_da.dims if d not in ("chain", "draw")][0]
     theta = {lab: summarize_draws(theta_da.sel({dim: lab}).values, level) for lab in labels}

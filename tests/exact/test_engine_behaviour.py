@@ -61,7 +61,9 @@ def test_hr_is_exp_of_mu(crins):
     assert crins.prob_below(math.log(0.8), scale="log") == crins.prob_below(0.8)
     lo, hi = crins.hdi("hr")
     assert crins.cdf("hr", hi) - crins.cdf("hr", lo) == pytest.approx(0.95, abs=1e-8)
-    assert crins.pdf("hr", lo) == pytest.approx(float(crins.pdf("hr", hi)), rel=1e-6)
+    # shortest on the log scale (equal density of mu at log(lo) and log(hi)), exponentiated
+    assert crins.pdf("mu", math.log(lo)) == pytest.approx(float(crins.pdf("mu", math.log(hi))),
+                                                          rel=1e-6)
 
 
 def test_bayes_factors_savage_dickey(crins):
@@ -142,7 +144,7 @@ def test_invalid_inputs():
         bayesmeta([0.1, 0.2], [0.1, -1])
     with pytest.raises(SurvmetaError, match="unknown tau prior family"):
         bayesmeta([0.1, 0.2], [0.1, 0.2], tau_prior="halfnormla(0.5)")
-    post = bayesmeta([0.1, 0.2], [0.1, 0.2])
+    post = bayesmeta([0.1, 0.2], [0.1, 0.2], "halfnormal(0.5)")
     with pytest.raises(SurvmetaError, match="unknown parameter"):
         post.mean("sigma")
     with pytest.raises(SurvmetaError, match="no study"):
@@ -155,7 +157,35 @@ def test_speed_loose_bound():
     rng = np.random.default_rng(3)
     y, s = rng.normal(-0.2, 0.3, 100), rng.uniform(0.1, 0.5, 100)
     start = time.perf_counter()
-    post = bayesmeta(y, s)
+    post = bayesmeta(y, s, "halfnormal(0.5)")
     post.hdi("mu")
     post.median("tau")
     assert time.perf_counter() - start < 1.0
+
+
+def test_defaults_are_those_of_r_bayesmeta():
+    """R's ``bayesmeta(y, sigma)`` uses ``tau.prior = "uniform"`` (improper uniform on
+    tau >= 0) and a flat mu prior (``mu.prior.mean = NA``): bayesmeta's reference
+    manual, section ``bayesmeta``, "Usage". The default here is the same model, so
+    its tau posterior equals an explicit ``"flat"`` one, and k = 2 is refused as
+    improper."""
+    post = bayesmeta(SCHOOLS_Y, SCHOOLS_SE)
+    assert post.tau_prior.spec == "flat" and post.mu_prior.spec == "flat"
+    explicit = bayesmeta(SCHOOLS_Y, SCHOOLS_SE, tau_prior="flat", mu_prior="flat")
+    assert post.mean("tau") == explicit.mean("tau")
+    with pytest.raises(SurvmetaError, match="improper"):
+        bayesmeta([0.1, 0.2], [0.1, 0.2])
+
+
+def test_hr_shortest_interval_is_the_log_scale_one_exponentiated():
+    """exp is monotone, so exp(HDI of mu) holds the same posterior mass; it is the
+    convention of the reports (an HR interval never starts at 0)."""
+    y, v = crins_log_or()
+    post = bayesmeta(y, np.sqrt(v), "halfcauchy(0.5)", "flat")
+    lo, hi = post.hdi("hr")
+    mlo, mhi = post.hdi("mu")
+    assert (lo, hi) == pytest.approx((math.exp(mlo), math.exp(mhi)), rel=1e-12)
+    assert lo > 0
+    assert post.cdf("hr", hi) - post.cdf("hr", lo) == pytest.approx(0.95, abs=1e-9)
+    plo, phi = post.hdi("predict_hr")
+    assert plo == pytest.approx(math.exp(post.hdi("predict")[0]), rel=1e-12) and plo > 0

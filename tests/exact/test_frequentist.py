@@ -114,7 +114,7 @@ def test_cumul_matches_metafor_tests(bcg):
 
 def test_invalid_arguments(bcg):
     with pytest.raises(SurvmetaError, match="unknown method"):
-        rma(*bcg, method="HS")
+        rma(*bcg, method="XX")
     with pytest.raises(SurvmetaError, match="unknown test"):
         rma(*bcg, test="t")
     with pytest.raises(SurvmetaError, match="positive"):

@@ -160,9 +160,10 @@ def write_table(results, out) -> None:
                   f"; k = {r.k}; engine: {r.engine}; priors: mu ~ {r.priors.get('mu')}, "
                   f"tau ~ {r.priors.get('tau')}\n")
         out.write(f"  pooled HR {hr['median']:.2f} ({lvl} CrI {hr['eti'][0]:.2f} to {hr['eti'][1]:.2f}; "
-                  f"HDI {hr['hdi'][0]:.2f} to {hr['hdi'][1]:.2f}); P(HR < 1) = {r.p_hr_below_1:.3f}\n")
+                  f"shortest on the log scale {hr['hdi'][0]:.2f} to {hr['hdi'][1]:.2f}); P(HR < 1) = {r.p_hr_below_1:.3f}\n")
         out.write(f"  prediction for a new study: HR {pr['eti'][0]:.2f} to {pr['eti'][1]:.2f}; "
-                  f"tau {tau['median']:.2f} ({lvl} CrI {tau['eti'][0]:.2f} to {tau['eti'][1]:.2f})\n")
+                  f"tau {tau['median']:.2f} ({lvl} CrI {tau['eti'][0]:.2f} to {tau['eti'][1]:.2f}; "
+                  f"shortest {tau['hdi'][0]:.2f} to {tau['hdi'][1]:.2f})\n")
         studies = r.study_summary()[["study", "comparison", "method", "hr", "hr_lower", "hr_upper",
                                      "shrunken_hr", "weight"]]
         emit_frame(studies, "table", out, float_format="{:.2f}")

@@ -10,7 +10,9 @@ Given tau, mu and the theta_i are normal with closed-form moments, so every
 marginal is a one-dimensional integral over tau. The marginal posterior of tau
 is computed on a grid in ``x = tau / (tau + c)`` (``c`` = median SE), which
 maps ``[0, inf)`` to ``[0, 1)`` so heavy tails are covered; a coarse pass finds
-where the posterior mass is, a fine pass integrates it (cumulative Simpson rule
+where the posterior mass is, a fine pass integrates it on points uniform in ``x``
+merged with points uniform in ``log tau`` (so a posterior spread over many decades
+of tau, as with two very precise studies, is resolved too; cumulative Simpson rule
 for the CDF of tau, composite Gauss-Legendre nodes for the moments and for the
 normal mixtures that give mu, exp(mu), the prediction and the shrunken theta_i).
 """
@@ -89,9 +91,32 @@ def _conditional(data: _Data, tau, mu_prior: Prior):
     return m, 1.0 / W, loglik
 
 
+def _mixed_points(a: float, b: float, n: int) -> np.ndarray:
+    """``n`` points uniform in ``x`` merged with ``n`` uniform in ``logit(x) = log(tau / c)``.
+
+    Uniform spacing in ``x`` alone resolves about two decades of tau around
+    ``c``; when the posterior of tau spreads over many decades above ``c`` (two
+    studies with SEs of 0.001 and close estimates: density about 1/tau from
+    tau ~ 0.001 up to the prior's scale), all of it lies within 1e-3 of
+    ``x = 1`` and is missed by a uniform grid. The logit-uniform points
+    cover every decade in the range equally.
+    """
+    uniform = np.linspace(a, b, n)
+    lo, hi = max(a, 1e-12), min(b, 1.0 - 1e-15)
+    if hi <= lo:
+        return uniform
+    logit = special.expit(np.linspace(special.logit(lo), special.logit(hi), n))
+    pts = np.unique(np.concatenate([uniform, logit[(logit > a) & (logit < b)]]))
+    # drop near-duplicates that would make panels of negligible width
+    keep = np.concatenate([[True], np.diff(pts) > 1e-9 * (b - a)])
+    pts = pts[keep]
+    pts[-1] = b
+    return pts
+
+
 def _gauss_legendre(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
     nodes, weights = np.polynomial.legendre.leggauss(_GL_ORDER)
-    edges = np.linspace(a, b, _GL_PANELS + 1)
+    edges = _mixed_points(a, b, _GL_PANELS + 1)
     half = 0.5 * np.diff(edges)
     mid = 0.5 * (edges[:-1] + edges[1:])
     x = (mid[:, None] + half[:, None] * nodes).ravel()
@@ -184,7 +209,7 @@ class ExactPosterior:
         gq = np.exp(lq - shift) * wq
         norm = float(gq.sum())
         # fine grid for the CDF of tau
-        xf = np.linspace(a, b, _N_FINE)
+        xf = _mixed_points(a, b, _N_FINE)
         gf = np.exp(log_g(xf) - shift)
         tau_q = c * xq / (1.0 - xq)
         probs = gq / norm
@@ -424,9 +449,16 @@ class ExactPosterior:
                 f"mu_prior={self.mu_prior.spec!r})")
 
 
-def bayesmeta(y, sigma, tau_prior="halfnormal(0.5)", mu_prior="flat", labels=None,
+def bayesmeta(y, sigma, tau_prior="flat", mu_prior="flat", labels=None,
               level: float = 0.95) -> ExactPosterior:
     """Bayesian random-effects meta-analysis by exact integration over tau.
+
+    The defaults are those of R's ``bayesmeta()``: an (improper) uniform prior
+    on tau (R's ``tau.prior = "uniform"``) and a flat prior on mu (R's
+    ``mu.prior.mean = NA``), so code ported from R keeps its priors. With these
+    the posterior is proper only for k >= 3. ``survmeta.pool`` and the command
+    line have their own, proper, defaults (``halfnormal(0.5)`` and
+    ``normal(0, 4)``; docs/models.md).
 
     Parameters
     ----------
@@ -435,10 +467,13 @@ def bayesmeta(y, sigma, tau_prior="halfnormal(0.5)", mu_prior="flat", labels=Non
     sigma : array_like
         Their standard errors.
     tau_prior : str, Prior or callable
-        Heterogeneity prior, e.g. ``"halfnormal(0.5)"``; ``"fixed"`` gives the
-        common-effect model (tau = 0). A callable is taken as a density on tau.
+        Heterogeneity prior, e.g. ``"halfnormal(0.5)"`` (R:
+        ``tau.prior = function(t) dhalfnormal(t, scale = 0.5)``); default
+        ``"flat"`` (R's ``"uniform"``); ``"fixed"`` gives the common-effect model
+        (tau = 0). A callable is taken as a density on tau.
     mu_prior : str or Prior
-        ``"flat"`` or ``"normal(mean, sd)"``.
+        ``"flat"`` (default, as R) or ``"normal(mean, sd)"`` (R:
+        ``mu.prior.mean = mean, mu.prior.sd = sd``).
     labels : sequence of str, optional
         Study labels (default ``"1"``, ``"2"``, ...).
     level : float

@@ -180,6 +180,17 @@ class ExpNormalMixture(Marginal):
         with np.errstate(over="ignore"):
             return np.exp(self.base.quantile(p))
 
+    def hdi(self, level: float = 0.95) -> tuple[float, float]:
+        """Shortest interval on the log scale, exponentiated.
+
+        The shortest interval of the ratio's own density is not invariant to the
+        scale and, when that density is unbounded at 0 (a heavy-tailed tau prior
+        with a flat mu prior), starts at 0; computed on the log scale it does neither.
+        """
+        lo, hi = self.base.hdi(level)
+        with np.errstate(over="ignore"):
+            return float(np.exp(lo)), float(np.exp(hi))
+
     def mean(self) -> float:
         b = self.base
         with np.errstate(over="ignore"):
