@@ -19,7 +19,10 @@ def atomic_write_bytes(path, data: bytes, before_replace=None) -> None:
     exception from it abandons the write and leaves ``path`` untouched.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _about(exc, path) from None
     try:
         os.chmod(tmp, _mode_for(path))
         with os.fdopen(fd, "wb") as fh:
@@ -29,12 +32,25 @@ def atomic_write_bytes(path, data: bytes, before_replace=None) -> None:
         if before_replace is not None:
             before_replace()
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):
+            raise _about(exc, path) from None
         raise
+
+
+def _about(exc: OSError, path: Path) -> OSError:
+    """The same OS error, naming ``path`` (the user's file) instead of the temporary file.
+
+    Messages such as "Permission denied: .studies.toml.k2j4.tmp" would point
+    at a file the user never named and that no longer exists.
+    """
+    if exc.errno is None:
+        return exc
+    return type(exc)(exc.errno, exc.strerror, str(path))
 
 
 def atomic_write_text(path, text: str, encoding: str = "utf-8") -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from survmeta.cli._args import nonempty_path
+
 HELP = "merge a study block into the registry, keeping everything else byte-for-byte"
 
 
@@ -21,7 +23,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("path", nargs="?", default="studies.toml",
                    help="registry to add to (default: studies.toml)")
-    p.add_argument("--from", dest="source", required=True, metavar="FILE",
+    p.add_argument("--from", dest="source", required=True, type=nonempty_path, metavar="FILE",
                    help="TOML file holding the new study (see `survmeta template`); - reads stdin")
     p.add_argument("--study", metavar="ID",
                    help="add FILE's comparisons to this existing study")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from survmeta.cli._args import nonempty_path
+
 HELP = "compare the pooled results now with an earlier version (git revision or file)"
 
 
@@ -25,7 +27,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("path", nargs="?", default="studies.toml",
                    help="registry (default: studies.toml)")
-    p.add_argument("--since", required=True, metavar="REV|FILE",
+    p.add_argument("--since", required=True, type=nonempty_path, metavar="REV|FILE",
                    help="git revision of PATH, older registry .toml, or saved results .json")
     p.add_argument("--engine", choices=("exact", "mcmc"), default=None,
                    help="engine for both sides (default: the engine the saved results record; "

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from survmeta.cli._args import nonempty_path
 from survmeta.cli._output import dumps_json, emit_frame
 from survmeta.errors import SurvmetaError
 
@@ -64,7 +65,7 @@ def add_parser(sub) -> None:
                         "Bias); off by default")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="output format (default: table)")
-    p.add_argument("--save", metavar="FILE",
+    p.add_argument("--save", type=nonempty_path, metavar="FILE",
                    help="also write the results as JSON (the form `survmeta diff --since` reads)")
     p.set_defaults(func=run)
 

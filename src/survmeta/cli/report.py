@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from survmeta.cli._args import nonempty_path
 from survmeta.errors import SurvmetaError
 
 HELP = "pool a registry and write a report (HTML page or Markdown with figures)"
@@ -28,7 +29,8 @@ def add_parser(sub) -> None:
     )
     p.add_argument("path", nargs="?", default="studies.toml",
                    help="registry (studies.toml) or effects CSV (default: studies.toml)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    p.add_argument("--out", required=True, type=nonempty_path, metavar="DIR",
+                   help="output folder (created)")
     p.add_argument("--format", choices=("html", "md"), default="html",
                    help="html (one self-contained page) or md (Markdown + PNG files); default html")
     p.add_argument("--engine", choices=("exact", "mcmc"), default="exact",

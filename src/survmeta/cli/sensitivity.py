@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from survmeta.cli._args import nonempty_path
+
 HELP = "sensitivity analyses of one question (leave-one-out, cumulative, priors, methods, subsets)"
 
 
@@ -42,7 +44,7 @@ def add_parser(sub) -> None:
     p.add_argument("--executor", default="auto",
                    help="auto, serial, threads, processes, or a number of worker processes "
                         "(default: auto)")
-    p.add_argument("--plot", metavar="FILE",
+    p.add_argument("--plot", type=nonempty_path, metavar="FILE",
                    help="save the leave-one-out figure (and FILE-cumulative for the cumulative one)")
     p.add_argument("--correct-shrinkage", action="store_true",
                    help="primary analysis with approximate estimates (the median ratios) divided by their "

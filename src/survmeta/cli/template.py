@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from survmeta.cli._args import nonempty_path
+
 HELP = "print a commented study block in the registry format"
 
 
@@ -22,7 +24,7 @@ def add_parser(sub) -> None:
     p.add_argument("--question", metavar="Q", help="question id to write into the comparison")
     p.add_argument("--comparison-only", action="store_true",
                    help="print only a comparison block, for `survmeta add --study ID`")
-    p.add_argument("--registry", metavar="PATH", default=None,
+    p.add_argument("--registry", type=nonempty_path, metavar="PATH", default=None,
                    help="registry whose question ids are checked and listed (an error if it "
                         "cannot be read; default: studies.toml, if present)")
     p.set_defaults(func=run)
@@ -38,13 +40,14 @@ def _question_ids(path: Path, required: bool) -> list[str] | None:
     import tomllib
 
     from survmeta.errors import SurvmetaError
+    from survmeta.registry.load import parse_toml
 
     if not path.exists():
         if required:
             raise SurvmetaError(f"--registry {path}: no such file")
         return None
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        data = parse_toml(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         if required:

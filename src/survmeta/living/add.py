@@ -32,7 +32,7 @@ import tomlkit
 
 from survmeta._io import atomic_write_bytes
 from survmeta.errors import Problem, RegistryError, SurvmetaError
-from survmeta.registry.load import syntax_problem
+from survmeta.registry.load import parse_toml, syntax_problem
 
 __all__ = ["AddResult", "add_study", "merge_text"]
 
@@ -138,7 +138,7 @@ def _parse_block(block) -> _Block:
     if not text.strip():
         raise RegistryError([Problem("nothing to add: the file holds no table", path=name)])
     try:
-        data = tomllib.loads(text)
+        data = parse_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise RegistryError([syntax_problem(exc, text, name, first)]) from None
     from survmeta.registry.lines import index_lines
@@ -299,7 +299,7 @@ def merge_text(original: str, block, study: str | None = None,
     """
     blk = _parse_block(block)
     try:
-        original_doc = tomllib.loads(original)
+        original_doc = parse_toml(original)
     except tomllib.TOMLDecodeError as exc:
         raise RegistryError([syntax_problem(exc, original, registry_name)]) from None
     study_index = _check_ids(original_doc, blk, study, registry_name, original)
@@ -318,7 +318,7 @@ def merge_text(original: str, block, study: str | None = None,
 
 def _parses_to(text: str, expected: dict) -> bool:
     try:
-        return tomllib.loads(text) == expected
+        return parse_toml(text) == expected
     except tomllib.TOMLDecodeError:
         return False
 

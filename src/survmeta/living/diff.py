@@ -131,6 +131,19 @@ def _interval(block: dict) -> list[float]:
     raise SurvmetaError("saved results lack an equal-tailed interval (eti...)")
 
 
+def _summaries(results: dict) -> dict[str, dict[str, Any]]:
+    """:func:`_summary` of every question, by id; a malformed saved file is a clear error."""
+    out = {}
+    for i, q in enumerate(results["questions"], start=1):
+        try:
+            out[q["id"]] = _summary(q)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise SurvmetaError(
+                f"not a saved pooled analysis: question {i} of the \"questions\" list is not "
+                f"as `survmeta pool --save` writes it ({type(exc).__name__}: {exc})") from None
+    return out
+
+
 def _summary(q: dict) -> dict[str, Any]:
     hr = q["hr"]
     lo, hi = _interval(hr)
@@ -206,8 +219,8 @@ def diff_results(old, new, changes: dict | None = None) -> pd.DataFrame:
         question is not pooled are NaN (``k`` 0).
     """
     old_d, new_d = _as_dict(old), _as_dict(new)
-    a = {q["id"]: _summary(q) for q in old_d["questions"]}
-    b = {q["id"]: _summary(q) for q in new_d["questions"]}
+    a = _summaries(old_d)
+    b = _summaries(new_d)
     # questions a side knows but could not pool (``skipped`` of PoolSet.to_dict())
     old_skipped, new_skipped = _skipped_ids(old_d), _skipped_ids(new_d)
     order = list(b) + [q for q in a if q not in b]
@@ -437,6 +450,8 @@ def load_since(path, since) -> tuple[str, Any, str]:
                 data = json.loads(candidate.read_text(encoding="utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise SurvmetaError(f"{since}: not a JSON results file ({exc})") from None
+            except RecursionError:
+                raise SurvmetaError(f"{since}: not a JSON results file (nested too deeply)") from None
             return "results", _as_dict(data), str(since)
         return "registry", load_registry(candidate), str(since)
     text, name = registry_at_revision(path, str(since))

@@ -303,6 +303,56 @@ def figure_bytes(fig, fmt: str = "png", dpi: int = 150, **kwargs) -> bytes:
     return buf.getvalue()
 
 
+def plain_text(fig, keep=()):
+    """Draw every text of ``fig`` literally: no mathtext.
+
+    Titles, labels, study names and quotes come from the registry; with
+    mathtext on, ``"US$ 5 vs US$ 10"`` would be typeset as math and ``"$b_$"``
+    would abort the drawing. survmeta's own texts use Unicode (``\u03c4``,
+    ``\u2212``), never mathtext, so every text of the figure is set plain.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    keep : collection of int
+        ``id()`` of texts to leave as they are (those a caller's figure held
+        before survmeta drew into one of its axes).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig`` itself.
+    """
+    from matplotlib.text import Text
+
+    for t in fig.findobj(Text):
+        if id(t) not in keep:
+            t.set_parse_math(False)
+    return fig
+
+
+def plain_text_figure(fn):
+    """Decorator: the figure a plotting function returns draws its texts literally.
+
+    See :func:`plain_text`. When the function draws into a caller's axes
+    (``ax=``), only the texts of those axes are changed. Tick labels created later,
+    at draw time, are numbers formatted by survmeta and never hold mathtext.
+    """
+    import functools
+
+    from matplotlib.text import Text
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        ax = kwargs.get("ax")
+        keep = set()
+        if ax is not None:  # the caller's other axes and figure texts stay as they are
+            keep = {id(t) for t in ax.figure.findobj(Text)} - {id(t) for t in ax.findobj(Text)}
+        return plain_text(fn(*args, **kwargs), keep)
+
+    return wrapper
+
+
 def new_figure(width: float, height: float):
     """A detached :class:`matplotlib.figure.Figure` (no pyplot state, nothing to close)."""
     from matplotlib.figure import Figure

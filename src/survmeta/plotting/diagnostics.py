@@ -67,7 +67,8 @@ def _panels(tree, names) -> int:
 def _figure_of(pc, title):
     fig = pc.viz["figure"].item()
     if title:
-        fig.suptitle(title, fontsize=FONT_SIZE + 1, x=0.01, ha="left")
+        # registry text: drawn literally, never as mathtext (ArviZ's own labels keep theirs)
+        fig.suptitle(title, fontsize=FONT_SIZE + 1, x=0.01, ha="left", parse_math=False)
     # ArviZ places panels on a fixed grid: tick labels of one row ran into the titles and axis
     # labels of the next; the constrained layout makes room for every label
     fig.set_layout_engine("constrained")

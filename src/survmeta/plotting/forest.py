@@ -31,6 +31,7 @@ from survmeta.plotting._style import (
     fmt_num,
     fmt_prob,
     hr_limits,
+    plain_text_figure,
     set_hr_axis,
     text_width_in,
     wrap_to_width,
@@ -210,6 +211,7 @@ def _favours(layout: ForestLayout, question: Mapping | None, xmin: float, xmax: 
     return out
 
 
+@plain_text_figure
 def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "method"),
                 shrunken: bool = True, prediction: bool = True, heterogeneity: bool = True,
                 weights: bool = True, sort: str | None = None, xlim=None, title=None,
@@ -489,6 +491,7 @@ def _variant_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@plain_text_figure
 def plot_variants(df: pd.DataFrame, *, title: str | None = None, reference=None,
                   question: Mapping | None = None, label_header: str = "Analysis",
                   xlim=None, plot_width: float = 3.2, max_label_width: float = 3.2,

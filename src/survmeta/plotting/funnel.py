@@ -14,6 +14,7 @@ from survmeta.plotting._style import (
     fmt_num,
     hr_limits,
     new_figure,
+    plain_text_figure,
     set_hr_axis,
     set_title,
 )
@@ -22,6 +23,7 @@ from survmeta.plotting.forest import is_approximate
 _Z = 1.959963984540054
 
 
+@plain_text_figure
 def plot_funnel(result, *, ax=None, label_points: bool | None = None, title: str | None = None):
     """Funnel plot: HR (log scale) against its standard error, SE axis inverted.
 

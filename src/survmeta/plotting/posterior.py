@@ -17,6 +17,7 @@ from survmeta.plotting._style import (
     hr_limits,
     kde_line,
     new_figure,
+    plain_text_figure,
     set_hr_axis,
     set_title,
 )
@@ -95,6 +96,7 @@ def _new_ax(ax, size=(6.0, 3.4)):
     return fig, ax
 
 
+@plain_text_figure
 def plot_posterior(result, *, ax=None, prediction: bool = True, title: str | None = None):
     """Posterior density of the pooled hazard ratio, with P(HR < 1) shaded.
 
@@ -213,6 +215,7 @@ def _prior_pdf(spec: str | None):
     return getattr(prior, "pdf", None), desc
 
 
+@plain_text_figure
 def plot_tau(result, *, ax=None, title: str | None = None, xmax: float | None = None):
     """Prior and posterior density of the between-study SD tau.
 

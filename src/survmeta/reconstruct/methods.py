@@ -590,6 +590,9 @@ def _z_of(notes: _Notes, pv: PValue, name: str) -> tuple[float, float]:
             f"p-value printed only as {pv.text!r}: a lower bound on p gives no usable test statistic"
         )
     p = float(pv.value)
+    if pv.relation == "<" and p >= 1:
+        raise NotApplicable(f"p-value printed as {pv.text!r}: every p-value is below 1, so the "
+                            "bound gives no test statistic")
     if pv.relation == "<":
         notes.add("flags", "p_bound")
         notes.add("flags", "conservative")

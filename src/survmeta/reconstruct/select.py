@@ -536,10 +536,43 @@ def reconstruct(
         for c in study.comparisons:
             if question is not None and c.question != question:
                 continue
-            sel = estimate_comparison(c, method_order=order, force=force, calibration=cal,
-                                      correct_shrinkage=correct_shrinkage)
+            try:
+                sel = estimate_comparison(c, method_order=order, force=force, calibration=cal,
+                                          correct_shrinkage=correct_shrinkage)
+            except (ArithmeticError, ValueError) as exc:
+                _refuse(registry.path, c, f"the numbers cannot be reconstructed ({exc}): check "
+                                          "them (a CI level near 0, a value on the wrong scale)")
+            if c.poolable and sel.chosen is not None:
+                _check_usable(registry.path, c, sel.chosen.method, sel.chosen.log_hr, sel.se)
             rows.append(_row(study, c, sel))
     return _frame(rows)
+
+
+def _check_usable(path, c: Comparison, method: str, log_hr: float, se: float) -> None:
+    """Refuse an estimate that no pooling can use, naming where it comes from.
+
+    Valid registry values can still combine into a log HR or SE outside
+    :data:`~survmeta.registry.schema.LOG_HR_LIMIT` / :data:`~survmeta.registry.schema.SE_RANGE`
+    (a CI level near 0, medians of 1e-300 and 1e300): the HR, its interval
+    and the pooling weights would overflow or be meaningless.
+    """
+    from survmeta.registry.schema import LOG_HR_LIMIT, SE_RANGE
+
+    lo, hi = SE_RANGE
+    if math.isfinite(log_hr) and math.isfinite(se) and abs(log_hr) <= LOG_HR_LIMIT and lo <= se <= hi:
+        return
+    _refuse(path, c, f"method {method} gives log HR {log_hr:.4g} with SE {se:.4g}, outside what "
+                     f"can be pooled (|log HR| at most {LOG_HR_LIMIT:g}, SE in {lo:g}..{hi:g}): "
+                     "check the numbers it uses (a CI level, a median or a variance typed on the "
+                     "wrong scale)")
+
+
+def _refuse(path, c: Comparison, message: str):
+    """Raise a located :class:`~survmeta.errors.RegistryError` about comparison ``c``."""
+    from survmeta.errors import Problem, RegistryError
+
+    raise RegistryError([Problem(message, path=path, line=c.line, study=c.study_id,
+                                 comparison=c.id, field="method")]) from None
 
 
 _FLOAT_COLUMNS = ("n", "log_hr", "se", "se_sampling", "se_extra", "hr", "hr_lower", "hr_upper",

@@ -49,9 +49,12 @@ from survmeta.registry.validate import (
     check_arm_totals,
     check_ci,
     check_duplicate_ids,
+    check_effect_range,
+    check_logrank_range,
     check_events,
     check_hr_centring,
     check_hr_p,
+    check_one_sided_hr_ci,
     check_question_refs,
     check_subgroups,
     check_total_events,
@@ -354,6 +357,7 @@ def build_hr(where: Where, t: dict) -> ReportedHR:
     level = _level_or_default(where, t)
     p = read_p(where, t, "p", read_sided(where, t))
     if check_ci(where, "ci", ci, estimate, "estimate", allow_equal_bounds=False):
+        check_one_sided_hr_ci(where, "ci", estimate, ci)
         check_hr_centring(where, "ci", estimate, ci)
         check_hr_p(where, "p", estimate, ci, level, p)
     _warn_sided_without_p(where, t)
@@ -369,19 +373,23 @@ def build_hr(where: Where, t: dict) -> ReportedHR:
 def build_logrank(where: Where, t: dict) -> LogRank:
     """Log-rank ``{ o_minus_e, variance }`` for the experimental arm."""
     check_keys(where, t, schema.LOGRANK_REQUIRED, ())
-    return LogRank(
+    logrank = LogRank(
         o_minus_e=read_number(where, t, "o_minus_e"),
         variance=read_number(where, t, "variance", positive=True),
     )
+    check_logrank_range(where, logrank.o_minus_e, logrank.variance)
+    return logrank
 
 
 def build_effect(where: Where, t: dict) -> DirectEffect:
     """A log HR given directly: ``effect = { log_hr, se }``."""
     check_keys(where, t, schema.EFFECT_REQUIRED, ())
-    return DirectEffect(
+    effect = DirectEffect(
         log_hr=read_number(where, t, "log_hr"),
         se=read_number(where, t, "se", positive=True),
     )
+    check_effect_range(where, effect.log_hr, effect.se)
+    return effect
 
 
 def build_follow_up(where: Where, t: dict) -> FollowUp | None:

@@ -33,6 +33,7 @@ import os
 from survmeta.errors import Problem, RegistryError
 from survmeta.registry.load import read_text
 from survmeta.registry.records import Arm, Comparison, DirectEffect, Question, Registry, Study
+from survmeta.registry.validate import effect_range_problems
 from survmeta.registry.schema import ID_RULE, SCHEMA_VERSION, YEAR_RANGE, did_you_mean, is_valid_id
 
 __all__ = ["check_effects_csv", "load_effects_csv", "parse_effects_csv", "DEFAULT_QUESTION"]
@@ -124,6 +125,8 @@ def _comparison(row: _Row, raw: str) -> Comparison | None:
     question = _ident(row, "question", DEFAULT_QUESTION)
     log_hr = _number(row, "estimate")
     se = _number(row, "se", positive=True)
+    for key, message in effect_range_problems(log_hr, se):
+        row.error("estimate" if key == "log_hr" else "se", message)
     if len(row.problems) > before:
         return None
     return Comparison(

@@ -21,6 +21,8 @@ from survmeta.registry.schema import ID_RULE, NR_TEXT, did_you_mean, is_valid_id
 __all__ = [
     "check_keys",
     "describe",
+    "shown",
+    "MAX_INTEGER",
     "read_str",
     "read_id",
     "read_int",
@@ -40,13 +42,30 @@ _TYPE_NAMES = {str: "string", bool: "boolean", int: "integer", float: "number",
                list: "array", dict: "table"}
 
 
+#: Largest magnitude an integer may have anywhere in a registry: far above any count or
+#: year, and small enough to convert to a float exactly enough.
+MAX_INTEGER = 10**15
+
+
+def shown(value) -> str:
+    """A value as a message shows it: long integers and strings are cut to their ends.
+
+    A 400-digit integer is shown as ``"99999...99999 (400 digits)"``.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MAX_INTEGER:
+        digits = str(abs(value))
+        sign = "-" if value < 0 else ""
+        return f"{sign}{digits[:5]}...{digits[-5:]} ({len(digits)} digits)"
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
+    return text if len(text) <= 80 else f"{text[:60]}...{text[-12:]}"
+
+
 def describe(value) -> str:
     """Short description of a value for messages: ``string "abc"``, ``integer 3``."""
     kind = _TYPE_NAMES.get(type(value), type(value).__name__)
     if isinstance(value, (dict, list)):
         return kind
-    shown = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
-    return f"{kind} {shown}"
+    return f"{kind} {shown(value)}"
 
 
 def check_keys(where: Where, table: dict, required: Sequence[str], optional: Sequence[str]) -> None:
@@ -103,6 +122,10 @@ def read_int(where: Where, table: dict, key: str, *, minimum: int | None = None)
     if isinstance(value, bool) or not isinstance(value, int):
         where.error(key, f"must be an integer, got {describe(value)}")
         return None
+    if abs(value) >= MAX_INTEGER:
+        where.error(key, f"{shown(value)} is too large for any count or year "
+                         f"(at most {MAX_INTEGER:.0e})")
+        return None
     if minimum is not None and value < minimum:
         where.error(key, _below_message(value, minimum, integer=True))
         return None
@@ -116,9 +139,13 @@ def _below_message(value, minimum, integer: bool = False) -> str:
 
 
 def _as_number(value) -> float | None:
+    """``value`` as a float; None for a non-number; ``inf`` for an integer too large for a float."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return math.inf if value > 0 else -math.inf
 
 
 def read_number(where: Where, table: dict, key: str, *, positive: bool = False,
@@ -131,13 +158,13 @@ def read_number(where: Where, table: dict, key: str, *, positive: bool = False,
         where.error(key, f"must be a number, got {describe(table[key])}")
         return None
     if not math.isfinite(value):
-        where.error(key, f"must be finite, got {table[key]}")
+        where.error(key, f"must be finite, got {shown(table[key])}")
         return None
     if positive and value <= 0:
-        where.error(key, f"must be positive, got {table[key]}")
+        where.error(key, f"must be positive, got {shown(table[key])}")
         return None
     if nonnegative and value < 0:
-        where.error(key, f"must not be negative, got {table[key]}")
+        where.error(key, f"must not be negative, got {shown(table[key])}")
         return None
     return value
 
@@ -225,11 +252,14 @@ def read_bound(where: Where, key: str, value, *, allow_nr: bool, what: str = "")
         where.error(key, f"{subject}must be {expected}, got {describe(value)}")
         return None
     number = _as_number(value)
-    if number is None or not math.isfinite(number):
+    if number is None:
         where.error(key, f"{subject}must be a number, got {describe(value)}")
         return None
+    if not math.isfinite(number):
+        where.error(key, f"{subject}must be a finite number, got {shown(value)}")
+        return None
     if number <= 0:
-        where.error(key, f"{subject}must be positive, got {value}")
+        where.error(key, f"{subject}must be positive, got {shown(value)}")
         return None
     return number
 
@@ -268,7 +298,7 @@ def read_level(where: Where, table: dict, key: str = "level") -> float | None:
         return None
     if not 0 < value < 1:
         hint = f" (write {value / 100:g} for {value:g}%)" if 1 < value < 100 else ""
-        where.error(key, f"must be between 0 and 1, got {table[key]}{hint}")
+        where.error(key, f"must be between 0 and 1, got {shown(table[key])}{hint}")
         return None
     return value
 

@@ -20,7 +20,8 @@ from survmeta.registry.convert import build_registry
 from survmeta.registry.lines import index_lines
 from survmeta.registry.records import Registry
 
-__all__ = ["check", "check_text", "load", "load_registry", "load_registry_text", "read_text"]
+__all__ = ["check", "check_text", "load", "load_registry", "load_registry_text", "parse_toml",
+           "read_text"]
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
@@ -72,6 +73,43 @@ def syntax_problem(exc: tomllib.TOMLDecodeError, text: str, path: str | None,
     return Problem(f"TOML syntax error: {message}{where}", path=path, line=line)
 
 
+class NestingTooDeep(tomllib.TOMLDecodeError):
+    """Arrays or inline tables nested deeper than the parser can follow."""
+
+
+def parse_toml(text: str) -> dict:
+    """:func:`tomllib.loads`, with nesting too deep to parse reported as a syntax error.
+
+    Raises
+    ------
+    tomllib.TOMLDecodeError
+        For a syntax error, and for arrays or inline tables nested so deeply
+        that the parser runs out of stack (:class:`NestingTooDeep`; no
+        registry needs more than a few levels).
+    """
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        line = _deepest_line(text)
+        raise NestingTooDeep("arrays or inline tables nested too deeply "
+                             f"(at line {line}, column 1)") from None
+
+
+def _deepest_line(text: str) -> int:
+    """Line on which bracket nesting (outside strings and comments, roughly) is deepest."""
+    depth = best = 0
+    best_line = 1
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        for ch in raw.split("#", 1)[0]:
+            if ch in "[{":
+                depth += 1
+                if depth > best:
+                    best, best_line = depth, lineno
+            elif ch in "]}":
+                depth = max(0, depth - 1)
+    return best_line
+
+
 def _by_line(problems: list[Problem]) -> list[Problem]:
     """Problems in file order (stable; problems without a line first)."""
     return sorted(problems, key=lambda p: (p.line is not None, p.line or 0))
@@ -81,7 +119,7 @@ def _analyse(text: str, path: str | None) -> tuple[Registry | None, list[Problem
     """Parse and validate ``text``; the registry is None when it has errors."""
     text = text.removeprefix("\ufeff")  # a byte-order mark is not TOML
     try:
-        doc = tomllib.loads(text)
+        doc = parse_toml(text)
     except tomllib.TOMLDecodeError as exc:
         return None, [syntax_problem(exc, text, path)]
     problems: list[Problem] = []

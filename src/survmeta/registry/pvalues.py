@@ -50,6 +50,8 @@ def parse_p(value, sided: int = 2) -> PValue:
         raise PValueError("must be a string as printed (\"0.04\", \"<0.001\", \"NS\") or a number")
     if isinstance(value, str):
         return _parse_text(value, sided)
+    if isinstance(value, int) and not 0 <= value <= 1:
+        raise PValueError(f"p = {value if abs(value) < 10**15 else 'a huge integer'} is outside (0, 1]")
     return _checked(PValue(text=repr(value) if isinstance(value, float) else str(value),
                            value=float(value), relation="=", sided=sided))
 

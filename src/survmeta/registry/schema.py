@@ -36,6 +36,8 @@ __all__ = [
     "TIME_UNITS",
     "NOT_POOLABLE",
     "YEAR_RANGE",
+    "LOG_HR_LIMIT",
+    "SE_RANGE",
     "NR_TEXT",
     "ID_RULE",
     "is_valid_id",
@@ -135,6 +137,14 @@ NOT_POOLABLE = "not poolable"
 
 #: Plausible publication years (inclusive).
 YEAR_RANGE = (1900, 2100)
+
+#: Largest |log HR| a comparison may give (an HR of e^100; beyond it the HR and its interval
+#: cannot be printed or pooled).
+LOG_HR_LIMIT = 100.0
+
+#: Smallest and largest SE of a log HR that can be pooled. Below 1e-6 no trial can be (it
+#: would take about 4e12 events); above 100 the 95% interval spans e^+-196.
+SE_RANGE = (1e-6, 100.0)
 
 #: How "not reached" is written for a median or an upper CI bound.
 NR_TEXT = "NR"

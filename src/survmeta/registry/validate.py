@@ -52,7 +52,7 @@ from typing import Iterable
 
 from survmeta.registry.context import Where
 from survmeta.registry.records import NR, Arm, Comparison, PValue
-from survmeta.registry.schema import did_you_mean
+from survmeta.registry.schema import LOG_HR_LIMIT, SE_RANGE, did_you_mean
 
 __all__ = [
     "CENTRING_TOLERANCE",
@@ -60,6 +60,10 @@ __all__ = [
     "check_ci",
     "check_hr_centring",
     "check_hr_p",
+    "check_effect_range",
+    "check_logrank_range",
+    "effect_range_problems",
+    "check_one_sided_hr_ci",
     "implied_p_range",
     "printed_p_range",
     "check_events",
@@ -121,6 +125,67 @@ def check_ci(where: Where, key: str, ci, estimate, estimate_key: str, *,
                                   f"[{_fmt(lower)}, {_fmt(upper)}]")
         return False
     return True
+
+
+def check_one_sided_hr_ci(where: Where, key: str, estimate, ci) -> bool:
+    """An HR CI with an "NR" upper bound needs its lower bound below the estimate.
+
+    The SE then comes from the lower half-width alone,
+    ``(log est - log lower) / z``, which is zero (an infinitely precise
+    estimate) when the lower bound equals the estimate.
+
+    Returns
+    -------
+    bool
+        True when no error was found.
+    """
+    if estimate is None or ci is None or ci[1] is not NR or ci[0] < estimate:
+        return True
+    where.error(key, f'lower bound {_fmt(ci[0])} is not below the HR {_fmt(estimate)}: with an '
+                     '"NR" upper bound the SE comes from the lower half-width alone, which is '
+                     "zero here; check the numbers")
+    return False
+
+
+def effect_range_problems(log_hr: float | None, se: float | None) -> list[tuple[str, str]]:
+    """``(field, message)`` for a log HR or SE that no pooling can use.
+
+    Limits: ``|log HR| <= LOG_HR_LIMIT`` and ``SE_RANGE[0] <= SE <= SE_RANGE[1]``
+    (see :mod:`survmeta.registry.schema`). Shared by ``effect = {...}`` and
+    the effects CSV.
+    """
+    out = []
+    if log_hr is not None and abs(log_hr) > LOG_HR_LIMIT:
+        out.append(("log_hr", f"|log HR| = {abs(log_hr):g} is beyond {LOG_HR_LIMIT:g} (an HR of "
+                              f"e^{LOG_HR_LIMIT:g}): check that it is a log hazard ratio"))
+    lo, hi = SE_RANGE
+    if se is not None and se < lo:
+        out.append(("se", f"{se:g} is below {lo:g}: no study is that precise (it would take "
+                          "trillions of events); check the value"))
+    elif se is not None and se > hi:
+        out.append(("se", f"{se:g} is above {hi:g}: the 95% interval would span e^-{1.96 * hi:g} "
+                          "to e^{:g}; check that it is the SE of the log HR (not a variance or "
+                          "a CI width)".format(1.96 * hi)))
+    return out
+
+
+def check_effect_range(where: Where, log_hr: float | None, se: float | None) -> None:
+    """Errors for an ``effect = { log_hr, se }`` outside the poolable range."""
+    for key, message in effect_range_problems(log_hr, se):
+        where.error(key, message)
+
+
+def check_logrank_range(where: Where, o_minus_e: float | None, variance: float | None) -> None:
+    """Errors for a log-rank O - E and V whose Peto estimate cannot be pooled.
+
+    The estimate is ``(O - E) / V`` with SE ``1 / sqrt(V)``.
+    """
+    if variance is None:
+        return
+    log_hr = None if o_minus_e is None else o_minus_e / variance
+    for key, message in effect_range_problems(log_hr, 1.0 / math.sqrt(variance)):
+        field = "variance" if key == "se" else "o_minus_e"
+        where.error(field, f"the Peto estimate (O - E) / V, SE 1 / sqrt(V): {message}")
 
 
 def _printed_decimals(x: float) -> int:

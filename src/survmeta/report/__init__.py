@@ -27,17 +27,33 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "figure"
 
 
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name-2``, ``name-3``, ... when a name equal but for case is taken.
+
+    Question ids that differ only by case (``Q1`` and ``q1``) would otherwise
+    write figure files that overwrite each other on a case-insensitive file
+    system (macOS, Windows). ``taken`` (lower-cased names) is updated.
+    """
+    candidate, i = name, 1
+    while candidate.lower() in taken:
+        i += 1
+        candidate = f"{name}-{i}"
+    taken.add(candidate.lower())
+    return candidate
+
+
 def _render_figures(blocks: list[Block], dpi: int) -> tuple[dict[str, bytes], list[Block]]:
     """PNG bytes per figure block; a figure that fails becomes a visible note instead."""
     from survmeta.plotting._style import figure_bytes
 
     pngs: dict[str, bytes] = {}
     out: list[Block] = []
+    taken: set[str] = set()
     for b in blocks:
         if b.kind != "figure":
             out.append(b)
             continue
-        b.name = _safe(b.name)
+        b.name = _unique(_safe(b.name), taken)
         try:
             fig = b.figure()
         except Exception as exc:  # one bad figure must not lose the whole report

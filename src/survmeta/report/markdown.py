@@ -1,12 +1,77 @@
-"""Markdown rendering: pipe tables, figures linked as PNG files next to the page."""
+"""Markdown rendering: pipe tables, figures linked as PNG files next to the page.
+
+Every text of the report is escaped (:func:`_esc`) so that it prints as
+written, as the HTML page escapes it with :func:`html.escape`: a quote, a
+citation or an arm label holding ``<script>``, ``[x](javascript:...)``,
+``*`` or ``$`` is shown literally, never rendered.
+"""
 
 from __future__ import annotations
 
 from survmeta.report.content import Block, stamp_rows
 
 
-def _esc(x) -> str:
-    return str(x).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+#: Characters with a meaning in Markdown (CommonMark + GitHub: tables, strikethrough, math) or
+#: HTML, written with a backslash so they print as themselves.
+_ALWAYS = set("\\`*<>&|~$")
+#: A line starting with one of these would open a block (heading, quote, list, rule).
+_LINE_START = ("#", "-", "+", "=", ">")
+
+
+def _esc(x, block: bool = False) -> str:
+    """Text that prints literally in Markdown, as ``html.escape`` makes it print in HTML.
+
+    Every character that could start markup is backslash-escaped: HTML tags
+    and entities (``< > &``), emphasis and code (``* ` ~``), table cells
+    (``|``), GitHub math (``$``), a link or image (``](`` and ``][``, and a
+    ``[`` opening the text, which could define a link reference), and ``_``
+    at a word boundary (inside a word, as in ``oligo_vs_systemic``, it is
+    literal already). Newlines become spaces (HTML collapses them the same
+    way).
+
+    Parameters
+    ----------
+    x
+        The text (anything ``str`` accepts).
+    block : bool
+        The text starts a line of its own (a paragraph, heading or list
+        item): a leading ``[`` (a link reference definition) and a block
+        marker (``#``, ``-``, ``+``, ``1.``, a line of ``-`` or ``=``) are
+        escaped too. Table cells and captions need neither.
+
+    Returns
+    -------
+    str
+    """
+    text = str(x).replace("\r", " ").replace("\n", " ")
+    out = []
+    for i, ch in enumerate(text):
+        prev = text[i - 1] if i else " "
+        nxt = text[i + 1] if i + 1 < len(text) else " "
+        if ch in _ALWAYS:
+            out.append("\\" + ch)
+        elif ch == "_" and not (prev.isalnum() and nxt.isalnum()):
+            out.append("\\_")
+        elif ch == "]" and nxt in "([:":
+            out.append("]\\")
+        elif ch == "[" and i == 0 and block:
+            out.append("\\[")
+        else:
+            out.append(ch)
+    escaped = "".join(out)
+    if not block:
+        return escaped
+    stripped = escaped.lstrip(" ")
+    lead = len(escaped) - len(stripped)
+    marker = len(stripped) - len(stripped.lstrip("#")) or (1 if stripped[:1] in "-+" else 0)
+    if not marker and stripped[:1].isdigit():
+        digits = len(stripped) - len(stripped.lstrip("0123456789"))
+        marker = digits + 1 if stripped[digits:digits + 1] in (".", ")") else 0
+    opens_block = marker and stripped[marker:marker + 1] in ("", " ", "\t")
+    if opens_block or (stripped and set(stripped) <= {"-", "="}):
+        at = lead + (marker - 1 if stripped[:1].isdigit() else 0)
+        escaped = escaped[:at] + "\\" + escaped[at:]
+    return escaped
 
 
 def md_table(df, caption: str = "") -> str:
@@ -38,15 +103,15 @@ def render_markdown(blocks: list[Block], figure_files: dict[str, str]) -> str:
     out = []
     for b in blocks:
         if b.kind == "h1":
-            out.append(f"# {b.text}")
+            out.append(f"# {_esc(b.text, block=True)}")
         elif b.kind == "h2":
-            out.append(f"## {b.text}")
+            out.append(f"## {_esc(b.text, block=True)}")
         elif b.kind == "h3":
-            out.append(f"### {b.text}")
+            out.append(f"### {_esc(b.text, block=True)}")
         elif b.kind == "p":
-            out.append(b.text)
+            out.append(_esc(b.text, block=True))
         elif b.kind == "list":
-            out.append("\n".join(f"- {i}" for i in b.items))
+            out.append("\n".join(f"- {_esc(i, block=True)}" for i in b.items))
         elif b.kind == "table":
             out.append(md_table(b.table, b.text))
         elif b.kind == "figure":
