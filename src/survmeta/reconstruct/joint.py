@@ -75,7 +75,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -315,6 +315,11 @@ def _z_observation(c: Comparison) -> _ZObs | None:
     if signed:
         assumptions.append(f"one-sided p read as the test in the stated direction ({c.direction})")
     if pv.relation == "<":
+        if float(pv.value) >= 1.0:
+            from survmeta.reconstruct import methods as M
+
+            raise M.NotApplicable(f"p-value printed as {pv.text!r}: every p-value is below 1, so "
+                                  "the bound says nothing about the test statistic")
         a = zval(float(pv.value))
         flags.append("p_bound_censored")
         assumptions.append(
@@ -746,12 +751,12 @@ def joint_posterior(c: Comparison, cal: JointCalibration) -> JointPosterior:
                 f"the median follow-up ({c.follow_up.median:g} {c.follow_up.unit}) is more than "
                 f"{FOLLOW_UP_IMPLAUSIBLE:g} times the longer median ({longer:g} {c.time_unit}): "
                 "nearly every patient would have had the event; check the unit")
-    if vprior is not None and zobs is not None and vprior.route == "patients" \
-            and c.event_fraction is None:
+    if (vprior is not None and zobs is not None and vprior.route == "patients"
+            and c.event_fraction is None and c.endpoint.upper() != "OS"):
         warnings.append(
             "V rests on the event fraction of randomised trials of overall survival in advanced "
             "cancer; for another population give event_fraction = { low, high, reason } "
-            "(docs/registry.md)") if c.endpoint.upper() != "OS" else None
+            "(docs/registry.md)")
 
     assumptions.append("the log HR is the posterior mean on a grid under a flat prior on "
                        f"[-{H_MAX:g}, {H_MAX:g}]; its posterior SD is the extra SD")
@@ -759,7 +764,7 @@ def joint_posterior(c: Comparison, cal: JointCalibration) -> JointPosterior:
         grid=grid, density=p, mean=mean, sd=sd, median=median, lower=lower, upper=upper,
         se_sampling=se_sampling, v_route=None if zobs is None else vprior.route,
         used=tuple(dict.fromkeys(used)), inputs=inputs, assumptions=tuple(assumptions),
-        flags=tuple(dict.fromkeys(flags)), warnings=tuple(w for w in warnings if w),
+        flags=tuple(dict.fromkeys(flags)), warnings=tuple(warnings),
         p_minority=p_minority)
 
 
@@ -822,6 +827,4 @@ def joint(comparison: Comparison, calibration: JointCalibration | None = None):
         "posterior": {"mean": post.mean, "sd": post.sd, "median": post.median,
                       "eti95": [post.lower, post.upper]},
     })
-    from dataclasses import replace
-
     return replace(est, se_extra=post.sd)
