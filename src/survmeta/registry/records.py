@@ -181,6 +181,7 @@ class Study:
     definitions: tuple[str, ...] = ()  # definitions the paper contributes (e.g. resistance)
     comparisons: tuple[Comparison, ...] = ()
     line: int | None = None
+    acknowledged: tuple[str, ...] = ()  # study fields whose warnings are known (doi, citation)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ __all__ = [
     "LOGRANK_REQUIRED",
     "EFFECT_REQUIRED",
     "ACKNOWLEDGEABLE",
+    "STUDY_ACKNOWLEDGEABLE",
     "DESIGNS",
     "DIRECTIONS",
     "TIME_UNITS",
@@ -49,7 +50,7 @@ QUESTION_REQUIRED = ("id", "title", "experimental", "reference", "outcome")
 QUESTION_OPTIONAL = ("notes",)
 
 STUDY_REQUIRED = ("id", "citation", "year", "design", "population")
-STUDY_OPTIONAL = ("n", "doi", "source", "notes", "definitions", "comparison")
+STUDY_OPTIONAL = ("n", "doi", "source", "notes", "definitions", "comparison", "acknowledged")
 
 COMPARISON_REQUIRED = (
     "id",
@@ -99,6 +100,9 @@ ACKNOWLEDGEABLE = tuple(
     + [f"logrank.{k}" for k in LOGRANK_REQUIRED]
     + [f"effect.{k}" for k in EFFECT_REQUIRED]
 )
+
+#: Fields of a study that its ``acknowledged`` may name (the same-paper warnings).
+STUDY_ACKNOWLEDGEABLE = ("doi", "citation")
 
 #: Study designs, as the ``design`` key spells them.
 DESIGNS = (
