@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 
 from survmeta.cli._args import nonempty_path
@@ -38,13 +40,38 @@ def run(args) -> int:
 
     block = sys.stdin.read() if args.source == "-" else args.source
     try:
-        result = add_study(args.path, block, study=args.study, dry_run=args.dry_run)
+        with _terminate_as_interrupt():
+            result = add_study(args.path, block, study=args.study, dry_run=args.dry_run)
     except RegistryError as exc:
         note = Problem("add refused; the registry was not changed", path=args.path)
         raise RegistryError(exc.problems + [note]) from None
     for w in result.warnings:
         print(w.format(), file=sys.stderr)
+    for note in result.notes:
+        print(f"survmeta add: {note}", file=sys.stderr)
     if args.dry_run:
         sys.stdout.write(result.text)
     print(result.describe(), file=sys.stderr if args.dry_run else sys.stdout)
     return 0
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM during the add unwinds like Ctrl-C, so the temporary file is removed.
+
+    Without it, ``kill PID`` ends the process at once and leaves
+    ``.studies.toml.*.tmp`` behind (the next add removes it, but the user sees
+    it first).
+    """
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

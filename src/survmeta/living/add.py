@@ -11,6 +11,19 @@ is validated like any registry, and only a clean result replaces the file, by
 writing a temporary file in the same folder and renaming it over the original.
 A refused add leaves the registry byte-for-byte as it was.
 
+Safety
+------
+* The read-check-write runs under an advisory lock (:mod:`filelock`,
+  ``.<name>.lock`` beside the registry): concurrent adds are serialised, and
+  each merges into the text the previous one wrote, so none is lost.
+* A read-only registry is refused (nothing written).
+* A symbolic link is followed: the real file is changed, the link stays.
+* A file with several hard links is written in place (after the merged text
+  has been validated and written to a temporary copy), so every link sees
+  the change; otherwise the rename is atomic.
+* The temporary file is removed on every exit path; one left by an add that
+  was killed is removed by the next add (under the lock).
+
 Block forms
 -----------
 * one or more ``[[study]]`` tables, each with its ``[[study.comparison]]``
@@ -22,6 +35,7 @@ Block forms
 from __future__ import annotations
 
 import copy
+import glob
 import os
 import re
 import tomllib
@@ -65,16 +79,25 @@ class AddResult:
     warnings: list[Problem] = field(default_factory=list)
     text: str = ""
     written: bool = False
+    target: Path | None = None
+    links: int = 1
+    notes: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        """One sentence for the command line."""
+        """One sentence for the command line, naming the file changed."""
         what = []
         if self.studies:
             what.append(f"study {', '.join(self.studies)}")
         what.append(f"{len(self.comparisons)} comparison{'s' if len(self.comparisons) != 1 else ''}"
                     + (f" ({', '.join(self.comparisons)})" if self.comparisons else ""))
         verb = "added" if self.written else "would add"
-        return f"{self.path}: {verb} {' with '.join(what)}"
+        where = str(self.path)
+        if self.target is not None and self.target != Path(os.path.abspath(self.path)):
+            where += f" (a link to {self.target}, the file {'changed' if self.written else 'to change'})"
+        if self.links > 1:
+            where += (f" (written in place: all {self.links} hard links to it see the change)"
+                      if self.written else f" (has {self.links} hard links: written in place)")
+        return f"{where}: {verb} {' with '.join(what)}"
 
 
 @dataclass
@@ -411,15 +434,77 @@ def _validate(text: str, splice: _Splice, blk: _Block, registry_name: str) -> li
     return problems
 
 
-def _write_atomically(path: Path, data: bytes, expected_before: bytes) -> None:
-    """Atomic write that refuses when ``path`` changed since it was read."""
+#: Seconds an add waits for another add of the same registry to finish.
+LOCK_TIMEOUT = 60.0
 
-    def unchanged():
-        if path.read_bytes() != expected_before:
-            raise SurvmetaError(f"{path}: changed while the study was being added; nothing written, "
-                                "run the add again")
 
-    atomic_write_bytes(path, data, before_replace=unchanged)
+def _lock_path(target: Path) -> Path:
+    """The advisory lock file of a registry: ``.<name>.lock`` beside the real file."""
+    return target.with_name(f".{target.name}.lock")
+
+
+def _stale_temporaries(target: Path) -> list[Path]:
+    """Temporary files an interrupted add of ``target`` left (``.<name>.*.tmp``)."""
+    return sorted(target.parent.glob(f".{glob.escape(target.name)}.*.tmp"))
+
+
+def _refuse_read_only(target: Path, name: str) -> None:
+    """A registry nobody may write is not replaced behind its owner's back."""
+    mode = target.stat().st_mode
+    if not mode & 0o222 or not os.access(target, os.W_OK):
+        shown = name if str(target) == os.path.abspath(name) else f"{name} (-> {target})"
+        raise SurvmetaError(f"{shown}: the file is read-only; nothing written (make it writable, "
+                            "e.g. chmod u+w, to add to it)")
+
+
+def _write_in_place(target: Path, data: bytes, original: bytes) -> None:
+    """Overwrite ``target`` itself, keeping its inode (and so every hard link to it).
+
+    The new content is first written and synced to a temporary copy (the
+    validated text, on disk), then into the file; if writing the file fails,
+    the original bytes are put back. The copy is removed on every exit path.
+    """
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.inplace.tmp")
+    try:
+        atomic_write_bytes(tmp, data)
+        try:
+            with open(target, "r+b") as fh:
+                fh.seek(0)
+                fh.write(data)
+                fh.truncate()
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:
+            with open(target, "r+b") as fh:
+                fh.seek(0)
+                fh.write(original)
+                fh.truncate()
+                fh.flush()
+                os.fsync(fh.fileno())
+            raise
+    finally:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+
+
+def _write(target: Path, data: bytes, expected_before: bytes, name: str) -> int:
+    """Write the merged registry to ``target``; returns its number of hard links.
+
+    One link: a temporary file in the same folder renamed over it (atomic).
+    Several: written in place (:func:`_write_in_place`), since a rename would
+    leave the other links holding the old text.
+    """
+    if target.read_bytes() != expected_before:
+        raise SurvmetaError(f"{name}: changed while the study was being added; nothing written, "
+                            "run the add again")
+    links = target.stat().st_nlink
+    if links > 1:
+        _write_in_place(target, data, expected_before)
+    else:
+        atomic_write_bytes(target, data)
+    return links
 
 
 def add_study(path, block, study: str | None = None, dry_run: bool = False) -> AddResult:
@@ -459,10 +544,35 @@ def add_study(path, block, study: str | None = None, dry_run: bool = False) -> A
     """
     path = Path(path)
     name = str(path)
+    target = Path(os.path.realpath(path))  # a symlinked registry: the real file is changed
+    if not target.is_file():
+        if target.is_dir():
+            raise SurvmetaError(f"{name}: is a directory, not a registry file")
+        raise SurvmetaError(f"{name}: no such file")
+    if dry_run:
+        return _add(path, name, target, block, study, dry_run=True)
+    _refuse_read_only(target, name)
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(_lock_path(target)), timeout=LOCK_TIMEOUT)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise SurvmetaError(f"{name}: no such file") from None
+        with lock:
+            return _add(path, name, target, block, study, dry_run=False)
+    except Timeout:
+        raise SurvmetaError(f"{name}: another add has held its lock ({_lock_path(target)}) for "
+                            f"{LOCK_TIMEOUT:g} s; nothing written, try again") from None
+    except PermissionError as exc:
+        if exc.filename == str(_lock_path(target)):
+            raise SurvmetaError(f"{name}: cannot create the lock file {exc.filename} "
+                                f"({exc.strerror}); nothing written") from None
+        raise
+
+
+def _add(path: Path, name: str, target: Path, block, study: str | None,
+         dry_run: bool) -> AddResult:
+    """Read, merge, validate and (unless ``dry_run``) write; under the lock when writing."""
+    try:
+        raw = target.read_bytes()
     except OSError as exc:
         raise SurvmetaError(f"{name}: cannot read: {exc.strerror or exc}") from None
     bom = raw.startswith(b"\xef\xbb\xbf")
@@ -478,9 +588,13 @@ def add_study(path, block, study: str | None = None, dry_run: bool = False) -> A
         [f"{sid}/{c.get('id')}" for c in blk.tables] if sid
         else [f"{t.get('id')}/{c.get('id')}" for t in blk.tables for c in t.get("comparison", [])]
     )
-    result = AddResult(path, studies, comparisons, warnings, text, written=False)
+    result = AddResult(path, studies, comparisons, warnings, text, written=False, target=target,
+                       links=target.stat().st_nlink)
     if not dry_run:
+        for stale in _stale_temporaries(target):  # under the lock, no add is writing them
+            stale.unlink(missing_ok=True)
+            result.notes.append(f"removed {stale}, left by an interrupted add")
         data = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
-        _write_atomically(path, data, raw)
+        result.links = _write(target, data, raw, name)
         result.written = True
     return result

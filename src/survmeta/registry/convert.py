@@ -44,6 +44,7 @@ from survmeta.registry.records import (
     ReportedHR,
     Study,
 )
+from survmeta.registry.plausibility import check_plausibility
 from survmeta.registry.validate import (
     check_arm_labels,
     check_arm_totals,
@@ -92,7 +93,10 @@ def build_registry(doc: dict, root: Where) -> Registry:
     check_question_refs(comparisons, question_ids)
     check_unused_questions(((q.id, w) for q, w in questions),
                            {c.question for c, _ in comparisons if c.question is not None})
-    acknowledged = apply_acknowledgements(comparisons, root.problems)
+    check_plausibility([q for q, _ in questions], [(s, w) for (s, _), w in studies], comparisons,
+                       {id(c): _raw_at(doc, w.loc) for c, w in comparisons})
+    acknowledged = apply_acknowledgements(comparisons, root.problems,
+                                          [(s, w) for (s, _), w in studies])
     return Registry(
         schema_version=version,
         questions=tuple(q for q, _ in questions),
@@ -102,13 +106,26 @@ def build_registry(doc: dict, root: Where) -> Registry:
     )
 
 
-def apply_acknowledgements(comparisons, problems: list) -> list:
-    """Move the warnings each comparison acknowledges out of ``problems``.
+def _raw_at(doc: dict, loc: tuple):
+    """The parsed table at document location ``loc`` (``{}`` if it is not a table)."""
+    node = doc
+    for key in loc:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            return {}
+    return node if isinstance(node, dict) else {}
+
+
+def apply_acknowledgements(comparisons, problems: list, studies=()) -> list:
+    """Move the warnings each comparison (or study) acknowledges out of ``problems``.
 
     A warning is acknowledged when it belongs to the comparison and its
-    field is listed in the comparison's ``acknowledged``. Errors are never
-    acknowledged. An acknowledged field with no warning to acknowledge is
-    itself a warning (the acknowledgement is stale or mistyped).
+    field is listed in the comparison's ``acknowledged``; a study's
+    ``acknowledged`` covers the warnings about the study's own fields
+    (``doi``, ``citation``). Errors are never acknowledged. An acknowledged
+    field with no warning to acknowledge is itself a warning (the
+    acknowledgement is stale or mistyped).
 
     Returns
     -------
@@ -116,12 +133,14 @@ def apply_acknowledgements(comparisons, problems: list) -> list:
         The acknowledged warnings, removed from ``problems`` (in place).
     """
     moved = []
-    for comp, where in comparisons:
+    owners = [(c, w) for c, w in comparisons] + [(s, w.ids()) for s, w in studies]
+    for comp, where in owners:
         if not comp.acknowledged:
             continue
+        comparison_id = where.comparison if isinstance(comp, Comparison) else None
         mine = [p for p in problems
                 if p.severity == "warning" and p.study == where.study
-                and p.comparison == where.comparison and p.field in comp.acknowledged]
+                and p.comparison == comparison_id and p.field in comp.acknowledged]
         for p in mine:
             problems.remove(p)
         moved.extend(mine)
@@ -223,6 +242,7 @@ def build_study(where: Where, t: dict) -> tuple[Study, list[tuple[Comparison, Wh
         follow_up=follow_up,
         comparisons=tuple(c for c, _ in pairs),
         line=where.line(),
+        acknowledged=_read_acknowledged(where, t, schema.STUDY_ACKNOWLEDGEABLE, "study"),
     )
     return study, pairs
 
@@ -276,16 +296,17 @@ def build_comparison(where: Where, t: dict) -> Comparison:
     )
 
 
-def _read_acknowledged(where: Where, t: dict) -> tuple[str, ...]:
+def _read_acknowledged(where: Where, t: dict, known=schema.ACKNOWLEDGEABLE,
+                       what: str = "comparison") -> tuple[str, ...]:
     """``acknowledged = ["hr.p", ...]``: known field paths, no repeats, with ``notes``."""
     names = read_str_list(where, t, "acknowledged")
     if not names:
         return ()
     ok = []
     for name in names:
-        if name not in schema.ACKNOWLEDGEABLE:
-            where.error("acknowledged", f'"{name}" is not a field of a comparison that a warning '
-                                        f"can be about{did_you_mean(name, schema.ACKNOWLEDGEABLE)}")
+        if name not in known:
+            where.error("acknowledged", f'"{name}" is not a field of a {what} that a warning '
+                                        f"can be about{did_you_mean(name, known)}")
         elif name in ok:
             where.error("acknowledged", f'"{name}" is listed twice')
         else:

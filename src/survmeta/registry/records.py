@@ -218,6 +218,7 @@ class Study:
     follow_up: FollowUp | None = None  # median follow-up printed for the whole study
     comparisons: tuple[Comparison, ...] = ()
     line: int | None = None
+    acknowledged: tuple[str, ...] = ()  # study fields whose warnings are known (doi, citation)
 
 
 @dataclass(frozen=True)

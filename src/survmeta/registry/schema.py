@@ -31,6 +31,7 @@ __all__ = [
     "EVENT_FRACTION_REQUIRED",
     "EFFECT_REQUIRED",
     "ACKNOWLEDGEABLE",
+    "STUDY_ACKNOWLEDGEABLE",
     "DESIGNS",
     "DIRECTIONS",
     "TIME_UNITS",
@@ -54,7 +55,8 @@ QUESTION_REQUIRED = ("id", "title", "experimental", "reference", "outcome")
 QUESTION_OPTIONAL = ("notes",)
 
 STUDY_REQUIRED = ("id", "citation", "year", "design", "population")
-STUDY_OPTIONAL = ("n", "doi", "source", "notes", "definitions", "follow_up", "comparison")
+STUDY_OPTIONAL = ("n", "doi", "source", "notes", "definitions", "follow_up", "comparison",
+                  "acknowledged")
 
 COMPARISON_REQUIRED = (
     "id",
@@ -116,6 +118,9 @@ ACKNOWLEDGEABLE = tuple(
     + [f"effect.{k}" for k in EFFECT_REQUIRED]
     + [f"follow_up.{k}" for k in FOLLOW_UP_REQUIRED + FOLLOW_UP_OPTIONAL]
 )
+
+#: Fields of a study that its ``acknowledged`` may name (the same-paper warnings).
+STUDY_ACKNOWLEDGEABLE = ("doi", "citation")
 
 #: Study designs, as the ``design`` key spells them.
 DESIGNS = (
