@@ -21,9 +21,11 @@ For each question the pooled rows are the comparisons that
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import types
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +103,7 @@ def _question_dict(q) -> dict:
         "experimental": q.experimental,
         "reference": q.reference,
         "outcome": q.outcome,
+        "group": q.group,
     }
 
 
@@ -267,6 +270,13 @@ def pool_question(
             "prior allows, so it is wider than the study's own; the common-effect HR is, up to the "
             "mu prior, the study's own estimate"
         )
+    mixed = mixed_endpoints(effects)
+    if mixed:
+        diagnostics = {**diagnostics, "warnings": list(diagnostics.get("warnings", [])) + [
+            "pools different endpoints: " + "; ".join(
+                f"{e} ({', '.join(keys)})" for e, keys in mixed.items())
+            + "; see the subgroup analysis by endpoint (survmeta pool --detail, "
+              "PoolResult.subgroups())"]}
     pooled = effects.reset_index(drop=True).copy()
     pooled["theta_mean"] = [theta[k]["mean"] for k in labels]
     pooled["theta_lower"] = [theta[k]["eti"][0] for k in labels]
@@ -292,6 +302,23 @@ def pool_question(
         common_effect=_common_effect(y, s, mu_p, level),
         exact=exact_post,
     )
+
+
+def mixed_endpoints(effects: pd.DataFrame) -> dict[str, list[str]]:
+    """Endpoint -> comparison keys, when the rows pool more than one endpoint (else empty).
+
+    Endpoints are compared as written, ignoring case and surrounding spaces.
+    """
+    if "endpoint" not in effects.columns:
+        return {}
+    by: dict[str, list[str]] = {}
+    for e, key in zip(effects["endpoint"], effects["key"]):
+        if e is None or (isinstance(e, float) and math.isnan(e)):
+            continue
+        by.setdefault(str(e).strip(), []).append(str(key))
+    if len({e.lower() for e in by}) < 2:
+        return {}
+    return by
 
 
 def _drop_hr_scale_moments(stats: dict) -> None:
@@ -444,6 +471,7 @@ def pool(
     mcmc_options: dict | None = None,
     hierarchical_mu_prior=None,
     correct_shrinkage: bool = False,
+    link_groups: list[str] | None = None,
 ) -> PoolSet:
     """Pool every poolable question of a registry (or the ones named).
 
@@ -467,8 +495,12 @@ def pool(
         ``correct_shrinkage`` divides median-ratio estimates by their
         calibrated shrinkage towards HR = 1 (off by default).
     hierarchical : bool
-        Also fit the hierarchical model across questions (PyMC); ignored when
-        fewer than two questions are pooled.
+        Also fit the hierarchical model (PyMC) within each question group
+        (``[[question]] group = ...``) that has two or more pooled questions;
+        questions in no group are never linked.
+    link_groups : list of str, optional
+        Groups to fit as one hierarchical model (their questions share
+        heterogeneity across the groups named).
     draws : int
         Posterior draws kept per result with the exact engine.
     mcmc_options : dict, optional
@@ -501,16 +533,90 @@ def pool(
             + "; ".join(f"{e['study']}/{e['comparison']}: {e['reason']}"
                         for s in skipped for e in s["excluded"]) + ")"
         )
-    hier = None
-    if hierarchical and len(results) >= 2:
-        hier = pool_hierarchical(results, level=level, seed=seed, mu_prior=hierarchical_mu_prior,
-                                 mcmc_options=mcmc_options)
+    hier, linking = None, hierarchical_links(results, link_groups)
+    if hierarchical and linking.fits:
+        hier = pool_grouped(linking, level=level, seed=seed, mu_prior=hierarchical_mu_prior,
+                            mcmc_options=mcmc_options)
     meta = {"level": level, "seed": seed, "engine": engine,
             "source": str(source) if isinstance(source, (str, os.PathLike)) else None,
             "questions_requested": None if question is None else list(wanted),
             "mcmc_options": dict(mcmc_options or {}),
-            "correct_shrinkage": bool(correct_shrinkage)}
+            "correct_shrinkage": bool(correct_shrinkage),
+            "hierarchical_links": linking.to_dict() if hierarchical else None}
     return PoolSet(results, skipped=skipped, hierarchical=hier, meta=meta)
+
+
+@dataclass(frozen=True)
+class Linking:
+    """Which pooled questions the hierarchical model links, and why the others are not.
+
+    Attributes
+    ----------
+    fits : dict
+        Fit name (a group id, or ``"g1+g2"`` for linked groups) -> the results of its
+        questions (two or more).
+    alone : dict
+        Question id -> why it is not linked (in no group; the only pooled question of
+        its group).
+    """
+
+    fits: dict
+    alone: dict
+
+    def to_dict(self) -> dict:
+        return {"fits": {g: [r.id for r in rs] for g, rs in self.fits.items()},
+                "not_linked": dict(self.alone)}
+
+
+def hierarchical_links(results: list[PoolResult], link_groups=None) -> Linking:
+    """Group pooled questions by their ``group``; ``link_groups`` merges the groups named.
+
+    Raises
+    ------
+    SurvmetaError
+        A group in ``link_groups`` that no pooled question belongs to.
+    """
+    by_group: dict[str, list[PoolResult]] = {}
+    alone: dict[str, str] = {}
+    for r in results:
+        g = r.question.get("group")
+        if g is None:
+            alone[r.id] = "in no question group"
+        else:
+            by_group.setdefault(g, []).append(r)
+    if link_groups:
+        link = list(dict.fromkeys(link_groups))
+        unknown = [g for g in link if g not in by_group]
+        if unknown:
+            raise SurvmetaError(f"link groups: no pooled question in group(s) {', '.join(unknown)}; "
+                                f"groups with pooled questions: {', '.join(by_group) or '(none)'}")
+        merged = [r for g in link for r in by_group.pop(g)]
+        by_group = {"+".join(link): merged, **by_group}
+    fits = {}
+    for g, rs in by_group.items():
+        if len(rs) >= 2:
+            fits[g] = rs
+        else:
+            alone[rs[0].id] = f"the only pooled question of group {g}"
+    return Linking(fits, alone)
+
+
+def pool_grouped(linking: Linking, level: float = 0.95, seed=DEFAULT_SEED, mu_prior=None,
+                 mcmc_options: dict | None = None) -> PoolSet:
+    """One hierarchical fit per linked group, gathered in one :class:`PoolSet`.
+
+    Each result's ``question["hierarchical_fit"]`` names its fit; its ``posterior`` and
+    ``diagnostics`` are that fit's.
+    """
+    out = []
+    for name, rs in linking.fits.items():
+        fit = pool_hierarchical(rs, level=level, seed=seed, mu_prior=mu_prior,
+                                mcmc_options=mcmc_options)
+        for r in fit.values():
+            r.question = {**r.question, "hierarchical_fit": name}
+            out.append(r)
+    return PoolSet(out, meta={"engine": "hierarchical", "seed": seed, "level": level,
+                              "fits": linking.to_dict()["fits"]})
 
 
 def pool_registry_question(effects: pd.DataFrame, question: dict, **options):

@@ -283,6 +283,19 @@ class PoolResult:
         self.posterior.to_netcdf(path, engine="h5netcdf")
 
     # -- plots (delegated) -------------------------------------------------
+    def subgroups(self, by: str = "endpoint", **kwargs):
+        """Subgroup analysis of this question's pooled rows (:func:`survmeta.subgroups.subgroup_analysis`).
+
+        Uses this result's priors and level unless given; computed when asked.
+        """
+        from survmeta.subgroups import subgroup_analysis
+
+        kwargs.setdefault("level", self.level)
+        if self.engine == "exact":
+            kwargs.setdefault("tau_prior", self.priors.get("tau"))
+            kwargs.setdefault("mu_prior", self.priors.get("mu"))
+        return subgroup_analysis(self.effects, by=by, **kwargs)
+
     def plot_forest(self, **kwargs):
         """Forest plot; see :func:`survmeta.plotting.plot_forest`."""
         from survmeta.plotting import plot_forest
@@ -361,6 +374,51 @@ class PoolSet(Mapping):
                 }
             )
         return pd.DataFrame(rows)
+
+    def summary_of_findings(self) -> pd.DataFrame:
+        """The primary answer per question, one row each (what ``survmeta pool`` prints first).
+
+        A question with several studies: the pooled HR (posterior median) with its credible
+        interval, the prediction interval, tau and P(HR < 1), from this set's engine. A question
+        with one study: that study's own HR and interval at the same level, P(HR < 1) from its
+        normal likelihood, no prediction interval or tau (``basis = "one study"``); the
+        random-effects fit, whose interval adds the heterogeneity the tau prior allows, stays in
+        the result.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``question, group, k, n, basis, engine, hr, hr_lower, hr_upper, predict_lower,
+            predict_upper, tau, p_hr_below_1, endpoints, warnings``.
+        """
+        from scipy.stats import norm
+
+        rows = []
+        for r in self._results.values():
+            e = r.effects
+            n = e["n"].to_numpy(dtype=float) if "n" in e else np.array([np.nan])
+            endpoints = sorted({str(x).strip() for x in e.get("endpoint", []) if isinstance(x, str)})
+            row = {"question": r.id, "group": r.question.get("group"), "k": r.k,
+                   "n": float(n.sum()) if np.isfinite(n).all() else np.nan,
+                   "engine": r.engine, "endpoints": "; ".join(endpoints),
+                   "warnings": len(r.diagnostics.get("warnings", []))}
+            if r.k == 1:
+                y, se = float(e["log_hr"].iloc[0]), float(e["se"].iloc[0])
+                z = float(norm.ppf(0.5 + r.level / 2))
+                row.update(basis="one study", hr=math.exp(y), hr_lower=math.exp(y - z * se),
+                           hr_upper=math.exp(y + z * se), predict_lower=np.nan,
+                           predict_upper=np.nan, tau=np.nan,
+                           p_hr_below_1=float(norm.cdf(-y / se)))
+            else:
+                hr, tau, pr = r.stats["hr"], r.stats["tau"], r.stats["predict_hr"]
+                row.update(basis="pooled", hr=hr["median"], hr_lower=hr["eti"][0],
+                           hr_upper=hr["eti"][1], predict_lower=pr["eti"][0],
+                           predict_upper=pr["eti"][1], tau=tau["median"],
+                           p_hr_below_1=r.p_hr_below_1)
+            rows.append(row)
+        cols = ["question", "group", "k", "n", "basis", "engine", "hr", "hr_lower", "hr_upper",
+                "predict_lower", "predict_upper", "tau", "p_hr_below_1", "endpoints", "warnings"]
+        return pd.DataFrame(rows, columns=cols)
 
     def to_dict(self) -> dict:
         out = {"questions": [r.to_dict() for r in self._results.values()], "skipped": self.skipped}

@@ -55,6 +55,12 @@ def add_parser(sub) -> None:
     p.add_argument("--sampler", choices=("pymc", "nutpie"), default=None,
                    help="NUTS implementation: pymc (default) or nutpie (optional package; "
                         "compiles for seconds once, then samples small models in milliseconds)")
+    p.add_argument("--detail", action="store_true",
+                   help="after the summary of findings, every question in full: studies, "
+                        "weights, companions, the hierarchical fit (implied by --question)")
+    p.add_argument("--link-groups", metavar="G1,G2,...",
+                   help="fit these question groups as one hierarchical model (by default each "
+                        "group is fitted alone and questions in no group are not linked)")
     p.add_argument("--level", type=float, default=0.95, help="interval level (default: 0.95)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})")
     p.add_argument("--method-order", metavar="M1,M2,...",
@@ -83,7 +89,8 @@ def run(args) -> int:
                    tau_prior=args.tau_prior, mu_prior=args.mu_prior, level=args.level,
                    seed=args.seed, method_order=order, hierarchical=args.hierarchical,
                    correct_shrinkage=args.correct_shrinkage,
-                   mcmc_options=mcmc_options(args))
+                   mcmc_options=mcmc_options(args),
+                   link_groups=args.link_groups.split(",") if args.link_groups else None)
     data = results.to_dict()
     if args.save:
         from survmeta._io import atomic_write_text
@@ -97,16 +104,31 @@ def run(args) -> int:
             frames.append(results.hierarchical.summary())
         emit_frame(pd.concat(frames, ignore_index=True), "csv")
     else:
-        write_overview(results, sys.stdout)
-        write_table(results, sys.stdout)
-        if results.hierarchical is not None:
-            first = next(iter(results.hierarchical.values()))
-            print("\nHierarchical model across questions (PyMC): one fit, heterogeneity shared "
-                  "across questions")
-            print(f"  priors: mu ~ {first.priors.get('mu')}; tau {first.priors.get('tau')}")
-            write_fit_lines(first, sys.stdout, shared=True)
-            write_table(results.hierarchical, sys.stdout)
+        from survmeta.cli.pool_text import write_primary
+
+        detail = args.detail or bool(args.question)
+        write_primary(results, sys.stdout, detail_hint=not detail)
+        if detail:
+            write_table(results, sys.stdout)
+            write_hierarchical(results.hierarchical, sys.stdout)
     return 0
+
+
+def write_hierarchical(hier, out) -> None:
+    """The hierarchical fits in full, one block per linked group."""
+    if hier is None:
+        return
+    fits: dict = {}
+    for r in hier.values():
+        fits.setdefault(r.question.get("hierarchical_fit"), []).append(r)
+    for name, rs in fits.items():
+        out.write(f"\nHierarchical model (PyMC), group {name}: heterogeneity shared among "
+                  f"{', '.join(r.id for r in rs)}\n")
+        out.write(f"  priors: mu ~ {rs[0].priors.get('mu')}; tau {rs[0].priors.get('tau')}\n")
+        write_fit_lines(rs[0], out, shared=True)
+        from survmeta.results import PoolSet
+
+        write_table(PoolSet(rs), out)
 
 
 def mcmc_options(args) -> dict:

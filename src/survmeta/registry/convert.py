@@ -204,6 +204,7 @@ def build_question(where: Where, t: dict) -> Question:
         outcome=read_str(where, t, "outcome"),
         notes=read_str(where, t, "notes"),
         line=where.line(),
+        group=read_id(where, t, "group"),
     )
 
 

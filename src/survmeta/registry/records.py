@@ -199,6 +199,7 @@ class Question:
     outcome: str
     notes: str | None = None
     line: int | None = None
+    group: str | None = None  # related questions share heterogeneity in the hierarchical model
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ SCHEMA_VERSION = 1
 TOP_KEYS = ("schema_version", "question", "study")
 
 QUESTION_REQUIRED = ("id", "title", "experimental", "reference", "outcome")
-QUESTION_OPTIONAL = ("notes",)
+QUESTION_OPTIONAL = ("notes", "group")
 
 STUDY_REQUIRED = ("id", "citation", "year", "design", "population")
 STUDY_OPTIONAL = ("n", "doi", "source", "notes", "definitions", "follow_up", "comparison",

@@ -1,0 +1,139 @@
+"""The first screen of ``survmeta pool``: one primary answer per question, notes said once.
+
+Everything here renders :meth:`survmeta.results.PoolSet.summary_of_findings` and the result
+objects; nothing is computed that the API does not give. Lines stay within :data:`WIDTH`
+columns.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+__all__ = ["WIDTH", "write_primary"]
+
+#: Width the first screen keeps to (an 100-column terminal).
+WIDTH = 100
+
+_ENGINE_WORDS = {
+    "exact": "exact Bayesian random-effects model per question (quadrature over tau, as R's "
+             "bayesmeta)",
+    "mcmc": "Bayesian random-effects model per question (PyMC, NUTS)",
+}
+
+
+def _wrap(text: str, indent: str = "  ", first: str | None = None) -> str:
+    return textwrap.fill(text, WIDTH, initial_indent=first if first is not None else indent,
+                         subsequent_indent=indent + "  ", break_on_hyphens=False) + "\n"
+
+
+def _num(x, fmt: str = "{:.2f}") -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
+
+
+def write_primary(results, out, detail_hint: bool = True) -> None:
+    """The summary-of-findings table with the primary analysis named above it."""
+    if not len(results):
+        out.write("No question has a poolable comparison.\n")
+        _write_skipped(results, out)
+        return
+    sof = results.summary_of_findings()
+    first = next(iter(results.values()))
+    pct = f"{first.level * 100:g}%"
+    engine = _ENGINE_WORDS.get(first.engine, first.engine)
+    out.write(_wrap(
+        f"Primary analysis: {engine}; priors mu ~ {first.priors.get('mu')}, tau ~ "
+        f"{first.priors.get('tau')}; {pct} equal-tailed intervals. A question with one study is "
+        "reported as that study's own estimate.", first=""))
+    out.write("\n")
+    qw = min(max(len("question"), *(len(q) for q in sof["question"])), 40)
+    head = (f"{'question':<{qw}} {'k':>2} {'n':>5}  {'HR':>5} {pct + ' CrI':<13} "
+            f"{pct + ' PI':<12} {'tau':>5} {'P(HR<1)':>7}")
+    out.write(head + "\n")
+    for _, row in sof.iterrows():
+        q = row["question"] if len(row["question"]) <= qw else row["question"][: qw - 1] + "~"
+        interval = f"[{_num(row['hr_lower'])}, {_num(row['hr_upper'])}]"
+        if row["basis"] == "one study":
+            pi, tau = "one study", "-"
+        else:
+            pi = f"{_num(row['predict_lower'])}-{_num(row['predict_upper'])}"
+            tau = _num(row["tau"])
+        p = row["p_hr_below_1"]
+        ptext = ">0.999" if p > 0.999 else ("<0.001" if p < 0.001 else f"{p:.3f}")
+        n = _num(row["n"], "{:.0f}")
+        out.write(f"{q:<{qw}} {row['k']:>2} {n:>5}  {row['hr']:>5.2f} {interval:<13} {pi:<12} "
+                  f"{tau:>5} {ptext:>7}\n")
+    out.write("\n")
+    _write_notes(results, sof, out)
+    _write_secondary(results, out)
+    if detail_hint:
+        out.write("Details per question (studies, weights, companions): survmeta pool --detail, "
+                  "or --question Q.\n")
+
+
+def _write_notes(results, sof, out) -> None:
+    notes = []
+    single = list(sof.loc[sof["basis"] == "one study", "question"])
+    if single:
+        notes.append(
+            f"One study ({len(single)} of {len(sof)} questions): the HR and interval are the "
+            "study's own. The random-effects fit of such a question adds the heterogeneity the "
+            "tau prior allows, so its interval is wider; it is in the detail view.")
+    for r in results.values():
+        for w in r.diagnostics.get("warnings", []):
+            if w.startswith("pools different endpoints"):
+                text = (f"WARNING {r.id} pools different endpoints "
+                        f"({sof.loc[sof['question'] == r.id, 'endpoints'].iloc[0]}).")
+                try:
+                    text += " Subgroups " + r.subgroups().text().replace("\n", "; ")
+                except Exception as exc:  # the analysis says why it cannot be done
+                    text += f" (no subgroup analysis: {exc})"
+                notes.append(text)
+            else:
+                notes.append(f"WARNING {r.id}: {w}")
+    n_excluded = sum(len(r.excluded) for r in results.values())
+    n_skipped = len(results.skipped)
+    if n_excluded or n_skipped:
+        notes.append(
+            f"Not pooled: {n_excluded} comparison(s) of pooled questions and {n_skipped} "
+            "question(s) with nothing to pool; `survmeta reconstruct` and --detail say why.")
+    for n in notes:
+        out.write(_wrap(n, indent="  ", first="- "))
+
+
+def _write_secondary(results, out) -> None:
+    links = results.meta.get("hierarchical_links")
+    if links is None:
+        return
+    fits = links.get("fits", {})
+    alone = links.get("not_linked", {})
+    if not fits:
+        out.write(_wrap(
+            "Secondary: no hierarchical model. It shares heterogeneity only among the questions "
+            "of one group ([[question]] group = ...), and no group has two pooled questions.",
+            first=""))
+        return
+    linked = "; ".join(f"{g} links {len(qs)} questions" for g, qs in fits.items())
+    text = (f"Secondary: hierarchical model (PyMC) within question groups, heterogeneity shared "
+            f"only inside a group: {linked}.")
+    if alone:
+        text += " Not linked: " + ", ".join(f"{q} ({why})" for q, why in alone.items()) + "."
+    hier = results.hierarchical
+    if hier is not None:
+        seen = set()
+        for r in hier.values():
+            fit = r.question.get("hierarchical_fit")
+            if fit in seen:
+                continue
+            seen.add(fit)
+            d = r.diagnostics
+            if "r_hat_max" in d:
+                state = "no warnings" if not d.get("warnings") else f"{len(d['warnings'])} warning(s)"
+                text += (f" {fit}: max R-hat {d['r_hat_max']:.3f}, {d.get('divergences', 0)} "
+                         f"divergences, {state}.")
+    out.write(_wrap(text, first=""))
+
+
+def _write_skipped(results, out) -> None:
+    for s in results.skipped:
+        out.write(f"  {s['id']}: {s.get('reason', '')}\n")
