@@ -109,13 +109,19 @@ def test_cli_pool_bad_prior_is_a_clear_error(capsys):
 
 @pytest.mark.mcmc
 def test_hierarchical_results_are_read_per_question_from_the_shared_fit():
-    """Wiring of the hierarchical fit: each question's summary comes from its own mu[question]."""
-    res = pool(REGISTRY, question=["oligo_vs_systemic", "immunotherapy_after_alk_tki",
-                                   "pfs1_pdl1_high_vs_negative"],
+    """Wiring of the hierarchical fit: each question's summary comes from its own mu[question].
+    Three questions of one group (pfs1_prognostic_factors) give one fit; a question of another
+    group is pooled but not linked."""
+    res = pool(REGISTRY, question=["pfs1_female_vs_male", "oligo_vs_systemic",
+                                   "pfs1_bone_metastasis_vs_none", "pfs1_pdl1_high_vs_negative"],
                hierarchical=True, mcmc_options={"draws": 300, "tune": 300, "chains": 2})
     hier = res.hierarchical
-    assert list(hier) == list(res)
-    post = hier["oligo_vs_systemic"].posterior["posterior"]
+    assert list(hier) == ["pfs1_female_vs_male", "pfs1_bone_metastasis_vs_none",
+                          "pfs1_pdl1_high_vs_negative"]
+    assert set(hier.by_fit()) == {"pfs1_prognostic_factors"}
+    assert res.meta["hierarchical_links"]["not_linked"] == {
+        "oligo_vs_systemic": "the only pooled question of group progression_pattern"}
+    post = hier["pfs1_female_vs_male"].posterior["posterior"]
     for qid, r in hier.items():
         assert r.engine == "hierarchical"
         mu = post["mu"].sel(question=qid).values

@@ -375,6 +375,16 @@ class PoolSet(Mapping):
             )
         return pd.DataFrame(rows)
 
+    def by_fit(self) -> dict[str, "PoolSet"]:
+        """Hierarchical results split by the fit they come from (one per linked question group).
+
+        Results without ``question["hierarchical_fit"]`` form one fit named ``""``.
+        """
+        groups: dict[str, list[PoolResult]] = {}
+        for r in self._results.values():
+            groups.setdefault(r.question.get("hierarchical_fit") or "", []).append(r)
+        return {name: PoolSet(rs, meta=self.meta) for name, rs in groups.items()}
+
     def summary_of_findings(self) -> pd.DataFrame:
         """The primary answer per question, one row each (what ``survmeta pool`` prints first).
 

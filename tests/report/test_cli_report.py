@@ -33,11 +33,17 @@ def test_report_html(registry_path, tmp_path, capsys):
     # described from what ran: priors, covariates, extra error, sampler, diagnostics; its plots
     assert "pooled jointly in a hierarchical model" in text
     assert "log tau_pop ~ normal(-1.75, 0.75)" in text
-    assert "adjusted for endpoint_os" in text and "as known" in text
+    # one fit per question group; within each group every question is PFS, so the endpoint
+    # covariate is constant and left out, as the paragraph says
+    assert "each group fitted separately: rechallenge (" in text
+    assert "Question group pfs1_prognostic_factors: its 9 questions" in text
+    assert "Not linked: " in text and "immunotherapy_after_alk_tki (in no question group)" in text
+    assert "adjusted for endpoint_os" not in text and "as known" in text
     assert "4 chains of 1000 draws after 1000 tuning steps each at a target acceptance rate of 0.99 (seed 20240521)" in text
     assert "Diagnostics (Vehtari 2021): largest rank-normalised R-hat" in text
     assert "hierarchical model: covariates" not in text
-    assert 'id="fig-hierarchical_trace"' in text and 'id="fig-hierarchical_rank"' in text
+    for g in ("rechallenge", "pfs1_prognostic_factors"):
+        assert f'id="fig-hierarchical_trace_{g}"' in text and f'id="fig-hierarchical_rank_{g}"' in text
     # a reported HR with its CI as the paper printed it
     assert "<td class=\"num\">2.33 [1.21, 4.47]</td>" in text
 

@@ -30,7 +30,8 @@ def add_parser(sub) -> None:
     p.add_argument("--study", metavar="ID",
                    help="add FILE's comparisons to this existing study")
     p.add_argument("--dry-run", action="store_true",
-                   help="validate and print the merged registry instead of writing it")
+                   help="validate, then print the new tables and the lines they would take "
+                        "instead of writing them")
     p.set_defaults(func=run)
 
 
@@ -49,8 +50,13 @@ def run(args) -> int:
         print(w.format(), file=sys.stderr)
     for note in result.notes:
         print(f"survmeta add: {note}", file=sys.stderr)
+    for key, reason in result.not_pooled:
+        print(f"survmeta add: warning: {key} {'will not be' if args.dry_run else 'is not'} "
+              f"pooled: {reason}", file=sys.stderr)
     if args.dry_run:
-        sys.stdout.write(result.text)
+        first, last = result.block_lines
+        print(f"# would be lines {first}-{last} of {args.path}:", file=sys.stderr)
+        sys.stdout.write(result.block_text())
     print(result.describe(), file=sys.stderr if args.dry_run else sys.stdout)
     return 0
 

@@ -53,11 +53,40 @@ def _tally(problems) -> str:
             f"{warnings} warning{'s' * (warnings != 1)}")
 
 
+def _as_pool_counts(registry, summary: dict) -> None:
+    """Count poolable comparisons as ``survmeta pool`` will: reconstructed, one per study and
+    question, subgroups left to their parent; list the others that give no estimate."""
+    from survmeta.errors import SurvmetaError
+    from survmeta.pool import select_rows
+    from survmeta.reconstruct import reconstruct
+
+    try:
+        effects = reconstruct(registry)
+    except SurvmetaError as exc:  # a located reconstruction error is already an error above
+        summary["reconstruction_error"] = str(exc)
+        return
+    pooled_keys, without = set(), []
+    for q in summary["poolable"]:
+        rows, excluded, _ = select_rows(effects, q)
+        pooled_keys.update(rows["key"])
+        summary["poolable"][q] = int(len(rows))
+        for _, e in excluded.iterrows():
+            marked = not bool(e["poolable"]) and isinstance(e.get("reason"), str) and \
+                e["reason"].lower().startswith("not poolable")
+            if not marked and not (isinstance(e.get("subgroup_of"), str) and e["subgroup_of"]):
+                without.append({"key": e["key"], "reason": e["reason"]})
+    for s in summary["by_study"]:
+        s["poolable"] = sum(k.startswith(f"{s['id']}/") for k in pooled_keys)
+    summary["not_pooled"] = without
+
+
 def run(args) -> int:
     """Check ``args.path``; print the summary or the problems; return the exit code."""
     registry, problems = _validate(args.path)
     passed = registry is not None and not (args.strict and problems)
     summary = registry_summary(registry) if registry is not None else None
+    if summary is not None and registry.studies:
+        _as_pool_counts(registry, summary)
     acknowledged = list(registry.acknowledged) if registry is not None else []
     if args.format == "json":
         print(dumps_json({"valid": passed, "strict": args.strict,
@@ -69,6 +98,12 @@ def run(args) -> int:
         if summary["by_study"]:
             print()
             print(study_table(summary["by_study"]))
+        if summary.get("not_pooled"):
+            print()
+            print("Not marked 'not poolable' but not pooled (no estimate, or another comparison "
+                  "of the same study stands for it):")
+            for e in summary["not_pooled"]:
+                print(f"  {e['key']}: {e['reason']}")
         if acknowledged:
             print()
             print("Acknowledged in the registry (acknowledged = [...]; not counted as warnings):")

@@ -82,6 +82,16 @@ class AddResult:
     target: Path | None = None
     links: int = 1
     notes: list[str] = field(default_factory=list)
+    #: Lines of the merged text the new tables occupy (1-based, inclusive).
+    block_lines: tuple[int, int] = (0, 0)
+    #: ``(key, reason)`` of every added comparison that gives no estimate (not pooled).
+    not_pooled: list = field(default_factory=list)
+
+    def block_text(self) -> str:
+        """The new tables as they stand in the merged registry."""
+        lines = self.text.split("\n")
+        first, last = self.block_lines
+        return "\n".join(lines[first - 1:last]) + "\n"
 
     def describe(self) -> str:
         """One sentence for the command line, naming the file changed."""
@@ -568,6 +578,27 @@ def add_study(path, block, study: str | None = None, dry_run: bool = False) -> A
         raise
 
 
+def _without_estimate(text: str, name: str, keys: list[str]) -> list[tuple[str, str]]:
+    """``(key, reason)`` for each of ``keys`` that the merged registry does not pool.
+
+    Reconstructed as ``survmeta pool`` would (default method order): a comparison marked not
+    poolable, one no method can estimate, a subgroup whose parent stands for it.
+    """
+    from survmeta.pool import select_rows
+    from survmeta.reconstruct import reconstruct
+    from survmeta.registry.load import load_registry_text
+
+    try:
+        effects = reconstruct(load_registry_text(text, name))
+    except SurvmetaError as exc:
+        return [(k, f"cannot be reconstructed: {exc}") for k in keys]
+    out = []
+    for q in dict.fromkeys(effects["question"]):
+        _, excluded, _ = select_rows(effects, q)
+        out += [(k, r) for k, r in zip(excluded["key"], excluded["reason"]) if k in keys]
+    return out
+
+
 def _add(path: Path, name: str, target: Path, block, study: str | None,
          dry_run: bool) -> AddResult:
     """Read, merge, validate and (unless ``dry_run``) write; under the lock when writing."""
@@ -589,7 +620,9 @@ def _add(path: Path, name: str, target: Path, block, study: str | None,
         else [f"{t.get('id')}/{c.get('id')}" for t in blk.tables for c in t.get("comparison", [])]
     )
     result = AddResult(path, studies, comparisons, warnings, text, written=False, target=target,
-                       links=target.stat().st_nlink)
+                       links=target.stat().st_nlink,
+                       block_lines=(splice.start, splice.start + splice.count - 1),
+                       not_pooled=_without_estimate(text, name, comparisons))
     if not dry_run:
         for stale in _stale_temporaries(target):  # under the lock, no add is writing them
             stale.unlink(missing_ok=True)

@@ -43,6 +43,7 @@ DIFF_COLUMNS = (
     "question", "status", "k_old", "k_new", "added", "removed", "edited",
     "hr_old", "hr_old_lower", "hr_old_upper", "hr_new", "hr_new_lower", "hr_new_upper",
     "tau_old", "tau_new", "p_old", "p_new", "level", "engine_old", "engine_new",
+    "not_pooled",
 )
 
 #: Rows of a diff table whose question was compared (statuses).
@@ -180,6 +181,19 @@ def _norm(v):
     return v
 
 
+def _not_pooled(results: dict) -> dict[str, str]:
+    """``"study/comparison" -> reason`` for every comparison a saved analysis did not pool."""
+    out = {}
+    blocks = list(results.get("questions") or ()) + list(results.get("skipped") or ())
+    for q in blocks:
+        if not isinstance(q, dict):
+            continue
+        for e in q.get("excluded") or ():
+            if isinstance(e, dict) and "study" in e and "comparison" in e:
+                out[f"{e['study']}/{e['comparison']}"] = str(e.get("reason", ""))
+    return out
+
+
 def _skipped_ids(results: dict) -> set[str]:
     return {s["id"] for s in results.get("skipped") or () if isinstance(s, dict) and "id" in s}
 
@@ -223,6 +237,7 @@ def diff_results(old, new, changes: dict | None = None) -> pd.DataFrame:
     b = _summaries(new_d)
     # questions a side knows but could not pool (``skipped`` of PoolSet.to_dict())
     old_skipped, new_skipped = _skipped_ids(old_d), _skipped_ids(new_d)
+    not_pooled = _not_pooled(new_d)
     order = list(b) + [q for q in a if q not in b]
     if changes:
         order += [q for q in changes if q not in order]
@@ -265,6 +280,7 @@ def diff_results(old, new, changes: dict | None = None) -> pd.DataFrame:
             "level": (n or o or {"level": 0.95})["level"],
             "engine_old": o["engine"] if o else None,
             "engine_new": n["engine"] if n else None,
+            "not_pooled": {k: not_pooled[k] for k in ch["added"] if k in not_pooled},
         })
     return pd.DataFrame(rows, columns=list(DIFF_COLUMNS))
 
@@ -302,9 +318,19 @@ def _interval_words(row, pct: str) -> str:
     return f"the {pct} interval now includes 1"
 
 
+def _added_words(row) -> list[str]:
+    """The added comparisons, those that are not pooled said apart with the reason."""
+    skipped = dict(getattr(row, "not_pooled", None) or {})
+    pooled = [k for k in row.added if k not in skipped]
+    out = [p for p in (_count(pooled, "added"),) if p]
+    for key, reason in skipped.items():
+        out.append(f"{key} added, not pooled: {reason}")
+    return out
+
+
 def _sentence(row) -> str:
     pct = f"{row.level * 100:g}%"
-    parts = [p for p in (_count(row.added, "added"), _count(row.removed, "removed"),
+    parts = [p for p in (*_added_words(row), _count(row.removed, "removed"),
                          _count(row.edited, "edited")) if p]
     if row.status in ("added", "now pooled"):
         lead = "new question" if row.status == "added" else "now pooled (nothing to pool before)"

@@ -470,21 +470,37 @@ HIERARCHICAL_DIAGNOSTIC_VARS = ("tau_pop", "sigma_logtau", "beta", "kappa", "rho
 
 
 def hierarchical_blocks(poolset, figures=DEFAULT_FIGURES) -> list[Block]:
-    """Summary of the hierarchical model across questions, when it was fitted.
+    """Summary of the hierarchical model within each linked question group, when fitted.
 
-    A paragraph on the model and its settings (read from the fit), the
+    Per fit: a paragraph on the model and its settings (read from the fit), the
     per-question table, the sampler diagnostics and, with ``"diagnostics"``
     in ``figures``, trace and rank plots of the shared variables and of the
-    question with the smallest bulk ESS of tau.
+    question with the smallest bulk ESS of tau. Block names carry the group when
+    there are several fits.
     """
     hier = getattr(poolset, "hierarchical", None)
     if hier is None or not len(hier):
         return []
+    fits = hier.by_fit()
+    out = [Block("h2", "Hierarchical model across questions", name="hierarchical")]
+    links = (poolset.meta or {}).get("hierarchical_links") or {}
+    if links.get("not_linked"):
+        out.append(Block("p", "Heterogeneity is shared only among the questions of one group. "
+                         "Not linked: " + "; ".join(f"{q} ({why})" for q, why in
+                                                   links["not_linked"].items()) + "."))
+    for name, fit in fits.items():
+        out += _fit_blocks(fit, name, "" if len(fits) == 1 else f"_{name}", figures)
+    return out
+
+
+def _fit_blocks(hier, name: str, suffix: str, figures) -> list[Block]:
+    """The blocks of one hierarchical fit (one question group)."""
     first = next(iter(hier.values()))
     s = hierarchical_settings(hier)
+    group = f"Question group {name}: its {len(hier)} questions" if name else "The same questions"
     text = (
-        "The same questions pooled jointly with PyMC: each question keeps its own pooled log HR, "
-        "while the between-study heterogeneities of all questions share one population "
+        f"{group} pooled jointly with PyMC: each question keeps its own pooled log HR, "
+        "while the between-study heterogeneities of these questions share one population "
         f"distribution, so questions with one or two studies borrow strength from the others "
         f"(docs/models.md). Priors: mu {first.priors.get('mu')}; tau {first.priors.get('tau')}."
     )
@@ -495,23 +511,24 @@ def hierarchical_blocks(poolset, figures=DEFAULT_FIGURES) -> list[Block]:
     if s["notes"]:
         text += f" Notes from the fit: {s['notes']}."
     out = [
-        Block("h2", "Hierarchical model across questions", name="hierarchical"),
+        *([Block("h3", f"Group {name}", name=f"hierarchical{suffix}")] if suffix else []),
         Block("p", text),
         Block("table", "Hierarchical model: pooled HR per question (posterior median and "
               "credible interval), heterogeneity and P(HR < 1).", table=sof_table(hier),
-              name="sof_hierarchical"),
+              name=f"sof_hierarchical{suffix}"),
     ]
     foot = sof_footnote(hier)
     if foot:
         out.append(Block("p", foot))
-    out += [Block("h3", "Sampler diagnostics", name="diag-hierarchical"),
+    out += [Block("h3", "Sampler diagnostics" + (f", group {name}" if suffix else ""),
+                  name=f"diag-hierarchical{suffix}"),
             Block("list", items=diagnostics_items(first))]
     if "diagnostics" in figures and first.posterior is not None:
-        out += _hierarchical_diagnostic_figures(hier)
+        out += _hierarchical_diagnostic_figures(hier, suffix)
     return out
 
 
-def _hierarchical_diagnostic_figures(hier) -> list[Block]:
+def _hierarchical_diagnostic_figures(hier, tag: str = "") -> list[Block]:
     from survmeta import plotting
 
     first = next(iter(hier.values()))
@@ -534,11 +551,11 @@ def _hierarchical_diagnostic_figures(hier) -> list[Block]:
         Block("figure", f"Hierarchical model, MCMC trace: {what}{caption_q}.",
               figure=lambda: plotting.plot_trace(first, var_names=var_names, coords=coords,
                                                  title="MCMC trace: hierarchical model" + suffix),
-              name="hierarchical_trace"),
+              name=f"hierarchical_trace{tag}"),
         Block("figure", f"Hierarchical model, MCMC rank plot: {what}{caption_q}.",
               figure=lambda: plotting.plot_rank(first, var_names=var_names, coords=coords,
                                                 title="MCMC rank plot: hierarchical model" + suffix),
-              name="hierarchical_rank"),
+              name=f"hierarchical_rank{tag}"),
     ]
 
 

@@ -248,9 +248,16 @@ def methods_paragraph(poolset) -> tuple[str, list[str]]:
         parts.append(f"Random seed: {', '.join(str(s) for s in seeds)}.")
     hier = getattr(poolset, "hierarchical", None)
     if hier is not None and len(hier):
-        h_text, h_cited = hierarchical_paragraph(hier)
-        parts.append(h_text)
-        cited += h_cited
+        fits = hier.by_fit() if hasattr(hier, "by_fit") else {"": hier}
+        if len(fits) > 1 or "" not in fits:
+            parts.append(
+                "The hierarchical model shares heterogeneity only among the questions of one "
+                "question group, each group fitted separately: "
+                + "; ".join(f"{g} ({', '.join(f)})" for g, f in fits.items()) + ".")
+        for fit in fits.values():
+            h_text, h_cited = hierarchical_paragraph(fit)
+            parts.append(h_text)
+            cited += h_cited
     return " ".join(parts), list(dict.fromkeys(cited))
 
 
