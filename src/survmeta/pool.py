@@ -62,6 +62,10 @@ def effect_table(source, method_order=None, force=None,
     Returns
     -------
     effects : pandas.DataFrame
+        The effect table plus ``label``, the study as tables and figures show
+        it: the label printed in an effects CSV (whose study id may be a slug
+        of it), the study id of a TOML registry, and the ``study`` column of
+        an effect table that has no ``label`` column.
     questions : dict
         Question id -> ``{"id", "title", "experimental", "reference", "outcome"}``.
     """
@@ -76,8 +80,12 @@ def effect_table(source, method_order=None, force=None,
             )
         source = load(Path(source))
     if isinstance(source, Registry):
+        from survmeta.registry.effects_csv import study_labels
+
         effects = reconstruct(source, method_order=method_order, force=force,
                               correct_shrinkage=correct_shrinkage)
+        labels = study_labels(source)
+        effects["label"] = [labels.get(s, s) for s in effects["study"]]
         questions = {q.id: _question_dict(q) for q in source.questions}
         return effects, questions
     if isinstance(source, pd.DataFrame):
@@ -129,6 +137,8 @@ def _normalise_effects_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
             out[col] = val
     if "se_sampling" not in out:
         out["se_sampling"] = out["se"]
+    if "label" not in out:
+        out["label"] = out["study"].astype(str)
     if "key" not in out:
         out["key"] = out["study"].astype(str) + "/" + out["comparison"].astype(str)
     if "hr" not in out:

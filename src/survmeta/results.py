@@ -176,11 +176,16 @@ class PoolResult:
         return df
 
     def study_summary(self) -> pd.DataFrame:
-        """Per pooled study: observed and shrunken HRs with their intervals, weight."""
+        """Per pooled study: observed and shrunken HRs with their intervals, weight.
+
+        ``study`` is the study id, ``label`` the study as printed (an effects
+        CSV's label; the id otherwise).
+        """
         e = self.effects
         out = pd.DataFrame(
             {
                 "study": e["study"].to_numpy(),
+                "label": (e["label"] if "label" in e else e["study"]).to_numpy(),
                 "comparison": e["comparison"].to_numpy(),
                 "year": e["year"].to_numpy() if "year" in e else np.nan,
                 "method": e["method"].to_numpy(),
@@ -217,6 +222,7 @@ class PoolResult:
             studies.append(
                 {
                     "id": r["study"],
+                    "label": r.get("label", r["study"]),
                     "comparison": r["comparison"],
                     "year": _plain(r.get("year")),
                     "endpoint": r.get("endpoint"),
@@ -236,8 +242,8 @@ class PoolResult:
         excluded = []
         if len(self.excluded):
             for _, r in self.excluded.iterrows():
-                excluded.append({"study": r["study"], "comparison": r["comparison"],
-                                 "reason": r["reason"]})
+                excluded.append({"study": r["study"], "label": r.get("label", r["study"]),
+                                 "comparison": r["comparison"], "reason": r["reason"]})
         out = {
             "id": self.id,
             "title": self.question.get("title"),
