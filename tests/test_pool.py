@@ -284,3 +284,25 @@ def test_forest_plot_shows_printed_labels(tmp_path):
     texts = {t.get_text() for t in fig.findobj(Text)}
     plt.close(fig)
     assert set(LABELS) <= texts
+
+
+def test_cli_pool_json_carries_modes_map_and_ml(tmp_path, capsys):
+    """The JSON's point estimates are the exact engine's (pinned in tests/exact/test_modes.py)."""
+    csv = tmp_path / "schools.csv"
+    csv.write_text("study,estimate,se\n" + "".join(
+        f"school{i + 1},{y},{s}\n" for i, (y, s) in enumerate(zip(SCHOOLS_Y, SCHOOLS_S))))
+    assert main(["pool", "--effects", str(csv), "--tau-prior", "halfcauchy(5)",
+                 "--mu-prior", "normal(0, 20)", "--format", "json"]) == 0
+    (q,) = json.loads(capsys.readouterr().out)["questions"]
+    pe = q["point_estimates"]
+    direct = bayesmeta(SCHOOLS_Y, SCHOOLS_S, tau_prior="halfcauchy(5)", mu_prior="normal(0, 20)")
+    assert pe["mode"]["tau"] == pytest.approx(direct.mode("tau"), abs=1e-12)
+    assert pe["mode"]["mu"] == pytest.approx(direct.mode("mu"), abs=1e-12)
+    assert pe["mode"]["predict"] == pytest.approx(direct.mode("predict"), abs=1e-12)
+    m, ml = direct.map_estimates(), direct.ml_estimates()
+    assert (pe["MAP"]["joint"]["tau"], pe["MAP"]["joint"]["mu"]) == pytest.approx(
+        (m.joint.tau, m.joint.mu), abs=1e-12)
+    assert (pe["ML"]["joint"]["tau"], pe["ML"]["marginal"]["mu"]) == pytest.approx(
+        (ml.joint.tau, ml.marginal.mu), abs=1e-12)
+    # eight schools: the likelihood is largest at tau = 0 (metafor's ML and REML tau^2 are 0)
+    assert pe["ML"]["joint"]["tau"] == 0.0 and pe["ML"]["marginal"]["tau"] == 0.0

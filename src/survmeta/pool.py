@@ -269,6 +269,7 @@ def pool_question(
     else:
         parts = _mcmc(y, s, labels, tau_p, mu_p, level, seed, mcmc_options or {})
     stats, theta, probabilities, posterior, diagnostics, bayes_factors = parts
+    point_estimates = _point_estimates(exact_post) if exact_post is not None else None
     _drop_hr_scale_moments(stats)
     notes = list(notes or [])
     if len(y) == 1:
@@ -301,7 +302,22 @@ def pool_question(
         bayes_factors=bayes_factors,
         common_effect=_common_effect(y, s, mu_p, level),
         exact=exact_post,
+        point_estimates=point_estimates,
     )
+
+
+def _point_estimates(post) -> dict:
+    """bayesmeta's posterior modes, ``$MAP`` and ``$ML`` of an exact posterior, JSON-ready."""
+    return {
+        "mode": post.modes().to_dict(),
+        "MAP": post.map_estimates().to_dict(),
+        "ML": post.ml_estimates().to_dict(),
+        "note": ("as bayesmeta's $summary['mode', ] (marginal posterior modes of tau, mu and a "
+                 "new study's effect), $MAP (joint: maximum of p(tau, mu | y); marginal: the "
+                 "modes) and $ML (joint: maximum of p(y | tau, mu), no prior; marginal: maxima of "
+                 "p(y | tau) with mu integrated against its prior and of p(y | mu) with tau "
+                 "integrated against its prior); log-HR scale"),
+    }
 
 
 def _drop_hr_scale_moments(stats: dict) -> None:

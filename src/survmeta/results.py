@@ -119,6 +119,11 @@ class PoolResult:
     exact : survmeta.exact.ExactPosterior or None
         The exact posterior (exact engine only), for exact densities in the
         figures; not serialised.
+    point_estimates : dict or None
+        Exact engine only: ``mode`` (marginal posterior modes of ``tau``,
+        ``mu``, ``predict``), ``MAP`` and ``ML`` (each ``joint`` and
+        ``marginal`` ``{"tau", "mu"}``), as bayesmeta's ``$summary["mode", ]``,
+        ``$MAP`` and ``$ML`` (:mod:`survmeta.exact.modes`); log-HR scale.
     """
 
     question: dict
@@ -137,6 +142,7 @@ class PoolResult:
     bayes_factors: dict | None = None
     common_effect: dict | None = None
     exact: Any = field(default=None, repr=False, compare=False)
+    point_estimates: dict | None = None
 
     # -- basic accessors -------------------------------------------------
     @property
@@ -261,6 +267,7 @@ class PoolResult:
             "p_hr_below_1": self.p_hr_below_1,
             "probabilities": dict(self.probabilities),
             "bayes_factors": self.bayes_factors,
+            "point_estimates": self.point_estimates,
             "common_effect": self._common_effect_dict(key),
             "studies": studies,
             "excluded": excluded,
