@@ -42,7 +42,10 @@ def add_parser(sub) -> None:
                         "engine alone)")
     p.add_argument("--tau-prior", default=DEFAULT_TAU_PRIOR, metavar="SPEC",
                    help=f"prior on tau, e.g. halfnormal(0.5), halfcauchy(0.5), halft(3, 0.5), "
-                        f"uniform(0, 2), exponential(2), turner(<outcome>, <comparison>) "
+                        f"uniform(0, 2), exponential(2), lognormal_tau2(m, s), turner(<outcome>, "
+                        f"<comparison>) (Turner et al. 2015), logt_tau2(location, scale, df), "
+                        f"rhodes(<outcome>, <comparison>[, <area>]) or rhodes(any) (Rhodes et al. "
+                        f"2015; exact engine only) "
                         f"(default: {DEFAULT_TAU_PRIOR})")
     p.add_argument("--mu-prior", default=DEFAULT_MU_PRIOR, metavar="SPEC",
                    help=f"prior on the pooled log HR: normal(m, s) or flat (default: {DEFAULT_MU_PRIOR})")
