@@ -224,3 +224,91 @@ def test_cli_pool_nutpie_missing_is_a_clear_error(monkeypatch, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "pip install 'survmeta[nutpie]'" in err and "Traceback" not in err
+
+
+# Printed labels (item 3 of issue 20): the rows are eight schools again, so the
+# reference is the engine called directly on the same numbers.
+LABELS = ["Heffron (2003)", "Müller et al., 2010", "O'Brien & Ng 2011", "Zhou 2023",
+          "Smith [a]", "Smith [b]", "Lee, 2019", "Ω trial"]
+
+
+def _labelled_csv(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("study,estimate,se\n" + "".join(
+        f'"{lab}",{y},{s}\n' for lab, y, s in zip(LABELS, SCHOOLS_Y, SCHOOLS_S)), encoding="utf-8")
+    return path
+
+
+def test_cli_pool_effects_accepts_printed_labels(tmp_path, capsys):
+    path = _labelled_csv(tmp_path)
+    assert main(["pool", "--effects", str(path), "--tau-prior", "uniform(0, 50)",
+                 "--mu-prior", "flat", "--format", "json"]) == 0
+    (q,) = json.loads(capsys.readouterr().out)["questions"]
+    assert [s["label"] for s in q["studies"]] == LABELS
+    assert [s["id"] for s in q["studies"]] == ["Heffron-2003", "Muller-et-al-2010", "O-Brien-Ng-2011",
+                                               "Zhou-2023", "Smith-a", "Smith-b", "Lee-2019", "trial"]
+    direct = bayesmeta(SCHOOLS_Y, SCHOOLS_S, tau_prior="uniform(0, 50)", mu_prior="flat")
+    assert q["mu"]["mean"] == pytest.approx(direct.mean("mu"), abs=1e-9)
+    assert q["tau"]["median"] == pytest.approx(direct.median("tau"), abs=1e-9)
+    # the table shows the printed labels
+    assert main(["pool", "--effects", str(path), "--no-hierarchical"]) == 0
+    table = capsys.readouterr().out
+    for lab in LABELS:
+        assert lab in table
+
+
+def test_labels_same_numbers_through_csv_and_dataframe(tmp_path):
+    import pandas as pd
+
+    via_csv = pool(_labelled_csv(tmp_path))["effects"]
+    frame = pd.DataFrame({"study": LABELS, "log_hr": SCHOOLS_Y, "se": SCHOOLS_S})
+    via_frame = pool(frame)["effects"]
+    assert list(via_csv.study_summary()["label"]) == list(via_frame.study_summary()["label"]) == LABELS
+    np.testing.assert_allclose(via_csv.study_summary()["shrunken_hr"],
+                               via_frame.study_summary()["shrunken_hr"], rtol=1e-12)
+    assert via_csv.stats["mu"]["median"] == pytest.approx(via_frame.stats["mu"]["median"], rel=1e-12)
+
+
+def test_cli_pool_effects_non_printable_label_is_located(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text("study,estimate,se\nHeffron (2003),0.1,0.2\nZhou\x072023,0.2,0.3\n")
+    assert main(["pool", "--effects", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert (f"{path}:3: study Zhou\\x072023, study: contains a non-printable character (U+0007)"
+            in err)
+    assert "Traceback" not in err
+
+
+def test_forest_plot_shows_printed_labels(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    fig = pool(_labelled_csv(tmp_path))["effects"].plot_forest()
+    texts = {t.get_text() for t in fig.findobj(Text)}
+    plt.close(fig)
+    assert set(LABELS) <= texts
+
+
+def test_cli_pool_json_carries_modes_map_and_ml(tmp_path, capsys):
+    """The JSON's point estimates are the exact engine's (pinned in tests/exact/test_modes.py)."""
+    csv = tmp_path / "schools.csv"
+    csv.write_text("study,estimate,se\n" + "".join(
+        f"school{i + 1},{y},{s}\n" for i, (y, s) in enumerate(zip(SCHOOLS_Y, SCHOOLS_S))))
+    assert main(["pool", "--effects", str(csv), "--tau-prior", "halfcauchy(5)",
+                 "--mu-prior", "normal(0, 20)", "--format", "json"]) == 0
+    (q,) = json.loads(capsys.readouterr().out)["questions"]
+    pe = q["point_estimates"]
+    direct = bayesmeta(SCHOOLS_Y, SCHOOLS_S, tau_prior="halfcauchy(5)", mu_prior="normal(0, 20)")
+    assert pe["mode"]["tau"] == pytest.approx(direct.mode("tau"), abs=1e-12)
+    assert pe["mode"]["mu"] == pytest.approx(direct.mode("mu"), abs=1e-12)
+    assert pe["mode"]["predict"] == pytest.approx(direct.mode("predict"), abs=1e-12)
+    m, ml = direct.map_estimates(), direct.ml_estimates()
+    assert (pe["MAP"]["joint"]["tau"], pe["MAP"]["joint"]["mu"]) == pytest.approx(
+        (m.joint.tau, m.joint.mu), abs=1e-12)
+    assert (pe["ML"]["joint"]["tau"], pe["ML"]["marginal"]["mu"]) == pytest.approx(
+        (ml.joint.tau, ml.marginal.mu), abs=1e-12)
+    # eight schools: the likelihood is largest at tau = 0 (metafor's ML and REML tau^2 are 0)
+    assert pe["ML"]["joint"]["tau"] == 0.0 and pe["ML"]["marginal"]["tau"] == 0.0

@@ -64,6 +64,10 @@ def effect_table(source, method_order=None, force=None,
     Returns
     -------
     effects : pandas.DataFrame
+        The effect table plus ``label``, the study as tables and figures show
+        it: the label printed in an effects CSV (whose study id may be a slug
+        of it), the study id of a TOML registry, and the ``study`` column of
+        an effect table that has no ``label`` column.
     questions : dict
         Question id -> ``{"id", "title", "experimental", "reference", "outcome"}``.
     """
@@ -78,8 +82,12 @@ def effect_table(source, method_order=None, force=None,
             )
         source = load(Path(source))
     if isinstance(source, Registry):
+        from survmeta.registry.effects_csv import study_labels
+
         effects = reconstruct(source, method_order=method_order, force=force,
                               correct_shrinkage=correct_shrinkage)
+        labels = study_labels(source)
+        effects["label"] = [labels.get(s, s) for s in effects["study"]]
         questions = {q.id: _question_dict(q) for q in source.questions}
         return effects, questions
     if isinstance(source, pd.DataFrame):
@@ -132,6 +140,8 @@ def _normalise_effects_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
             out[col] = val
     if "se_sampling" not in out:
         out["se_sampling"] = out["se"]
+    if "label" not in out:
+        out["label"] = out["study"].astype(str)
     if "key" not in out:
         out["key"] = out["study"].astype(str) + "/" + out["comparison"].astype(str)
     if "hr" not in out:
@@ -253,6 +263,11 @@ def pool_question(
             f"question {question['id']}: the MCMC engine needs a proper prior on tau, not "
             f"{tau_p.spec}; use the exact engine (--engine exact) for an improper prior"
         )
+    if engine == "mcmc" and tau_p.family == "logt_tau2":
+        raise SurvmetaError(
+            f"question {question['id']}: the MCMC engine has no log-t prior on tau^2 "
+            f"({tau_p.spec}); use the exact engine (--engine exact)"
+        )
     y = effects["log_hr"].to_numpy(dtype=float)
     s = effects["se"].to_numpy(dtype=float)
     labels = list(effects["key"])
@@ -262,6 +277,7 @@ def pool_question(
     else:
         parts = _mcmc(y, s, labels, tau_p, mu_p, level, seed, mcmc_options or {})
     stats, theta, probabilities, posterior, diagnostics, bayes_factors = parts
+    point_estimates = _point_estimates(exact_post) if exact_post is not None else None
     _drop_hr_scale_moments(stats)
     notes = list(notes or [])
     if len(y) == 1:
@@ -301,6 +317,7 @@ def pool_question(
         bayes_factors=bayes_factors,
         common_effect=_common_effect(y, s, mu_p, level),
         exact=exact_post,
+        point_estimates=point_estimates,
     )
 
 
@@ -319,6 +336,20 @@ def mixed_endpoints(effects: pd.DataFrame) -> dict[str, list[str]]:
     if len({e.lower() for e in by}) < 2:
         return {}
     return by
+
+
+def _point_estimates(post) -> dict:
+    """bayesmeta's posterior modes, ``$MAP`` and ``$ML`` of an exact posterior, JSON-ready."""
+    return {
+        "mode": post.modes().to_dict(),
+        "MAP": post.map_estimates().to_dict(),
+        "ML": post.ml_estimates().to_dict(),
+        "note": ("as bayesmeta's $summary['mode', ] (marginal posterior modes of tau, mu and a "
+                 "new study's effect), $MAP (joint: maximum of p(tau, mu | y); marginal: the "
+                 "modes) and $ML (joint: maximum of p(y | tau, mu), no prior; marginal: maxima of "
+                 "p(y | tau) with mu integrated against its prior and of p(y | mu) with tau "
+                 "integrated against its prior); log-HR scale"),
+    }
 
 
 def _drop_hr_scale_moments(stats: dict) -> None:

@@ -14,6 +14,11 @@ spec                               family / params       density
                                    mu, sigma
 ``turner(all-cause-mortality,      lognormal_tau2:       Turner et al. (2015) Table IV
 pharma-vs-placebo)``               mu, sigma
+``logt_tau2(-3.44, 2.59, 5)``      logt_tau2: location,  log(tau^2) ~ Student-t(df, location,
+                                   scale, df             scale)
+``rhodes(mental-health,            logt_tau2:            Rhodes et al. (2015) Table 3 (and
+pharma-vs-placebo[, area])``,      location, scale, df   A.3.1/A.3.2 for area respiratory /
+``rhodes(any)``                                          cancer), df = 5
 ``normal(0, 4)``                   normal: mean, sd      normal on mu
 ``flat``                           flat                  improper uniform (mu, or tau >= 0)
 ``fixed``                          fixed                 tau = 0 (common-effect model)
@@ -39,10 +44,11 @@ from survmeta.errors import SurvmetaError
 Kind = Literal["tau", "mu"]
 
 TAU_FAMILIES = ("halfnormal", "halfcauchy", "halft", "uniform", "exponential",
-                "lognormal_tau2", "turner", "flat", "fixed")
+                "lognormal_tau2", "turner", "logt_tau2", "rhodes", "flat", "fixed")
 MU_FAMILIES = ("normal", "flat")
 _ARITY = {"halfnormal": 1, "halfcauchy": 1, "halft": 2, "uniform": 2, "exponential": 1,
-          "lognormal_tau2": 2, "turner": 2, "normal": 2, "flat": 0, "fixed": 0}
+          "lognormal_tau2": 2, "turner": 2, "logt_tau2": 3, "rhodes": (1, 2, 3), "normal": 2,
+          "flat": 0, "fixed": 0}
 
 
 @dataclass(frozen=True)
@@ -178,7 +184,8 @@ def _split(spec: str) -> tuple[str, list[str]]:
         raise SurvmetaError(f"cannot read prior {spec!r}; write e.g. 'halfnormal(0.5)'")
     name = match.group(1).lower().replace("_", "")
     aliases = {"lognormaltau2": "lognormal_tau2", "halfstudent": "halft", "halfstudentt": "halft",
-               "exp": "exponential", "gaussian": "normal", "commoneffect": "fixed"}
+               "exp": "exponential", "gaussian": "normal", "commoneffect": "fixed",
+               "logttau2": "logt_tau2"}
     name = aliases.get(name, name)
     body = match.group(2)
     args = [] if body is None or not body.strip() else [
@@ -229,9 +236,10 @@ def parse_prior(spec, kind: Kind = "tau") -> Prior:
     valid = TAU_FAMILIES if kind == "tau" else MU_FAMILIES
     if name not in valid:
         raise _unknown(name, valid, kind)
-    if len(args) != _ARITY[name]:
-        raise SurvmetaError(f"prior {spec!r}: {name} takes {_ARITY[name]} argument(s), "
-                            f"got {len(args)}")
+    arity = _ARITY[name] if isinstance(_ARITY[name], tuple) else (_ARITY[name],)
+    if len(args) not in arity:
+        raise SurvmetaError(f"prior {spec!r}: {name} takes "
+                            f"{' or '.join(map(str, arity))} argument(s), got {len(args)}")
     return _BUILDERS[name](args, spec, kind)
 
 
@@ -323,6 +331,51 @@ def _turner(args, spec, kind):
     return _lognormal_core(row.mu, row.sigma, f"turner({args[0]}, {args[1]})", kind, description)
 
 
+def _logt_core(location: float, scale: float, df: float, spec: str, kind: str,
+               description: str) -> Prior:
+    # log(tau^2) ~ t_df(location, scale)  <=>  log(tau) ~ t_df(location/2, scale/2)
+    m, s = location / 2.0, scale / 2.0
+
+    def logpdf(x):
+        x = np.asarray(x, dtype=float)
+        lx = np.log(np.where(x > 0, x, 1.0))
+        return np.where(x > 0, stats.t.logpdf(lx, df, loc=m, scale=s) - lx, -np.inf)
+
+    def cdf(x):
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore"):
+            return np.where(x > 0, stats.t.cdf(np.log(np.where(x > 0, x, 1.0)), df, loc=m,
+                                               scale=s), 0.0)
+
+    return Prior("logt_tau2", {"location": location, "scale": scale, "df": df}, spec, kind,
+                 (0.0, math.inf), True, description, logpdf, cdf)
+
+
+def _logt_tau2(args, spec, kind):
+    location = _num(args[0], "location of log(tau^2)", spec)
+    scale = _positive(args[1], "scale of log(tau^2)", spec)
+    df = _positive(args[2], "degrees of freedom", spec)
+    return _logt_core(location, scale, df,
+                      f"logt_tau2({_fmt(location)}, {_fmt(scale)}, {_fmt(df)})", kind,
+                      f"log-Student-t prior on tau^2: log(tau^2) ~ t with {_fmt(df)} degrees of "
+                      f"freedom, location {_fmt(location)} and scale {_fmt(scale)}")
+
+
+def _rhodes(args, spec, kind):
+    from survmeta.exact.rhodes import rhodes_parameters  # lazy: avoids an import cycle
+
+    row = rhodes_parameters(*args)
+    words = ("the general setting" if row.outcome == "any"
+             else f"outcome type '{row.outcome}', comparison '{row.comparison}', area "
+                  f"'{row.area}'")
+    description = (f"log-Student-t prior on tau^2 with location {_fmt(row.location)}, scale "
+                   f"{_fmt(row.scale)} and {_fmt(row.df)} degrees of freedom (Rhodes et al. 2015, "
+                   f"{words}; derived for standardized mean differences, not calibrated for log "
+                   f"hazard ratios)")
+    return _logt_core(row.location, row.scale, row.df, f"rhodes({', '.join(args)})", kind,
+                      description)
+
+
 def _normal(args, spec, kind):
     mean = _num(args[0], "mean", spec)
     sd = _positive(args[1], "sd", spec)
@@ -349,5 +402,6 @@ def _fixed(args, spec, kind):
 
 _BUILDERS = {"halfnormal": _halfnormal, "halfcauchy": _halfcauchy, "halft": _halft,
              "uniform": _uniform, "exponential": _exponential,
-             "lognormal_tau2": _lognormal_tau2, "turner": _turner, "normal": _normal,
+             "lognormal_tau2": _lognormal_tau2, "turner": _turner, "logt_tau2": _logt_tau2,
+             "rhodes": _rhodes, "normal": _normal,
              "flat": _flat, "fixed": _fixed}

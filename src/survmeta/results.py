@@ -119,6 +119,11 @@ class PoolResult:
     exact : survmeta.exact.ExactPosterior or None
         The exact posterior (exact engine only), for exact densities in the
         figures; not serialised.
+    point_estimates : dict or None
+        Exact engine only: ``mode`` (marginal posterior modes of ``tau``,
+        ``mu``, ``predict``), ``MAP`` and ``ML`` (each ``joint`` and
+        ``marginal`` ``{"tau", "mu"}``), as bayesmeta's ``$summary["mode", ]``,
+        ``$MAP`` and ``$ML`` (:mod:`survmeta.exact.modes`); log-HR scale.
     """
 
     question: dict
@@ -137,6 +142,7 @@ class PoolResult:
     bayes_factors: dict | None = None
     common_effect: dict | None = None
     exact: Any = field(default=None, repr=False, compare=False)
+    point_estimates: dict | None = None
 
     # -- basic accessors -------------------------------------------------
     @property
@@ -176,11 +182,16 @@ class PoolResult:
         return df
 
     def study_summary(self) -> pd.DataFrame:
-        """Per pooled study: observed and shrunken HRs with their intervals, weight."""
+        """Per pooled study: observed and shrunken HRs with their intervals, weight.
+
+        ``study`` is the study id, ``label`` the study as printed (an effects
+        CSV's label; the id otherwise).
+        """
         e = self.effects
         out = pd.DataFrame(
             {
                 "study": e["study"].to_numpy(),
+                "label": (e["label"] if "label" in e else e["study"]).to_numpy(),
                 "comparison": e["comparison"].to_numpy(),
                 "year": e["year"].to_numpy() if "year" in e else np.nan,
                 "method": e["method"].to_numpy(),
@@ -217,6 +228,7 @@ class PoolResult:
             studies.append(
                 {
                     "id": r["study"],
+                    "label": r.get("label", r["study"]),
                     "comparison": r["comparison"],
                     "year": _plain(r.get("year")),
                     "endpoint": r.get("endpoint"),
@@ -236,8 +248,8 @@ class PoolResult:
         excluded = []
         if len(self.excluded):
             for _, r in self.excluded.iterrows():
-                excluded.append({"study": r["study"], "comparison": r["comparison"],
-                                 "reason": r["reason"]})
+                excluded.append({"study": r["study"], "label": r.get("label", r["study"]),
+                                 "comparison": r["comparison"], "reason": r["reason"]})
         out = {
             "id": self.id,
             "title": self.question.get("title"),
@@ -255,6 +267,7 @@ class PoolResult:
             "p_hr_below_1": self.p_hr_below_1,
             "probabilities": dict(self.probabilities),
             "bayes_factors": self.bayes_factors,
+            "point_estimates": self.point_estimates,
             "common_effect": self._common_effect_dict(key),
             "studies": studies,
             "excluded": excluded,

@@ -9,11 +9,13 @@ of 1e-12, i.e. exact up to float text round-trip).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from survmeta.errors import RegistryError
 from survmeta.registry import DirectEffect, check, load, load_effects_csv
+from survmeta.registry.effects_csv import slug, study_labels
 
 Z975 = 1.959963984540054
 
@@ -71,7 +73,10 @@ def test_header_order_is_free_and_question_optional(tmp_path):
         ("study,estimate,se\nzhou2023,big,0.33\n", 2, "estimate", 'must be a number, got "big"'),
         ("study,estimate,se\nzhou2023,inf,0.33\n", 2, "estimate", "must be finite"),
         ("study,estimate,se\n,0.85,0.33\n", 2, "study", "missing value"),
-        ("study,estimate,se\nzhou/2023,0.85,0.33\n", 2, "study", "is not a valid id"),
+        ("study,estimate,se\nzhou\x072023,0.85,0.33\n", 2, "study", "non-printable character (U+0007)"),
+        ("study,estimate,se,question\nzhou2023,0.85,0.33,line 2\n", 2, "question", "is not a valid id"),
+        ("study,estimate,se\nMüller et al., 2010,0.85,0.33\n", 2, "se",
+         "expected 3 columns, got 4; a cell that contains a comma needs double quotes"),
         ("study,estimate,se\nzhou2023,0.85\n", 2, "estimate", "expected 3 columns, got 2"),
         ("study,estimate,se,year\nzhou2023,0.85,0.33,23\n", 2, "year", "must be a year in 1900..2100"),
         ("study,estimate,se\nzhou2023,0.85,0.33\nzhou2023,0.2,0.4\n", 3, "question",
@@ -95,3 +100,42 @@ def test_every_bad_row_is_reported(tmp_path):
     problems = check(path)
     assert [(p.line, p.study, p.field) for p in problems] == [(2, "a", "estimate"), (3, "b", "se")]
     assert problems[0].format() == f'{path}:2: study a, estimate: must be a number, got "x"'
+
+
+def test_printable_labels_are_kept_and_get_slug_ids(tmp_path):
+    """Any printable label is accepted; the id is the label when valid, else a unique slug."""
+    path = _write(tmp_path, "study,estimate,se,year\n"
+                            "Heffron (2003),-0.3,0.2,2003\n"
+                            '"Müller et al., 2010",-0.1,0.25,2010\n'
+                            "Muller et al 2010,0.1,0.3,\n"
+                            "Muller-et-al-2010,0.2,0.3,\n"
+                            "zhou2023,0.05,0.3,2023\n")
+    registry = load_effects_csv(path)
+    ids = [s.id for s in registry.studies]
+    # the valid-id label keeps its id; the two labels slugging to it get -2 and -3
+    assert ids == ["Heffron-2003", "Muller-et-al-2010-2", "Muller-et-al-2010-3",
+                   "Muller-et-al-2010", "zhou2023"]
+    assert [s.citation for s in registry.studies] == [
+        "Heffron (2003)", "Müller et al., 2010", "Muller et al 2010", "Muller-et-al-2010", "zhou2023"]
+    assert study_labels(registry)["Muller-et-al-2010-2"] == "Müller et al., 2010"
+    assert registry.study("Heffron-2003").year == 2003
+    assert registry.comparison("Heffron-2003/effects").effect.log_hr == -0.3
+    assert check(path) == []
+
+
+def test_slug():
+    assert slug("Heffron (2003)") == "Heffron-2003"
+    assert slug("Müller et al., 2010") == "Muller-et-al-2010"
+    assert slug("Ω") == "study"
+
+
+def test_duplicate_label_names_the_label(tmp_path):
+    path = _write(tmp_path, "study,estimate,se\nHeffron (2003),0.1,0.2\nHeffron (2003),0.2,0.3\n")
+    (p,) = check(path)
+    assert (p.line, p.study, p.field) == (3, "Heffron (2003)", "question")
+    assert 'study "Heffron (2003)" already has an effect for question "effects" (line 2)' in p.message
+
+
+def test_toml_registry_labels_are_its_ids():
+    registry = load(Path(__file__).resolve().parents[2] / "studies.toml")
+    assert study_labels(registry) == {s.id: s.id for s in registry.studies}

@@ -42,7 +42,10 @@ def add_parser(sub) -> None:
                         "engine alone)")
     p.add_argument("--tau-prior", default=DEFAULT_TAU_PRIOR, metavar="SPEC",
                    help=f"prior on tau, e.g. halfnormal(0.5), halfcauchy(0.5), halft(3, 0.5), "
-                        f"uniform(0, 2), exponential(2), turner(<outcome>, <comparison>) "
+                        f"uniform(0, 2), exponential(2), lognormal_tau2(m, s), turner(<outcome>, "
+                        f"<comparison>) (Turner et al. 2015), logt_tau2(location, scale, df), "
+                        f"rhodes(<outcome>, <comparison>[, <area>]) or rhodes(any) (Rhodes et al. "
+                        f"2015; exact engine only) "
                         f"(default: {DEFAULT_TAU_PRIOR})")
     p.add_argument("--mu-prior", default=DEFAULT_MU_PRIOR, metavar="SPEC",
                    help=f"prior on the pooled log HR: normal(m, s) or flat (default: {DEFAULT_MU_PRIOR})")
@@ -187,8 +190,8 @@ def write_table(results, out) -> None:
         out.write(f"  prediction for a new study: HR {pr['eti'][0]:.2f} to {pr['eti'][1]:.2f}; "
                   f"tau {tau['median']:.2f} ({lvl} CrI {tau['eti'][0]:.2f} to {tau['eti'][1]:.2f}; "
                   f"shortest {tau['hdi'][0]:.2f} to {tau['hdi'][1]:.2f})\n")
-        studies = r.study_summary()[["study", "comparison", "method", "hr", "hr_lower", "hr_upper",
-                                     "shrunken_hr", "weight"]]
+        studies = r.study_summary()[["label", "comparison", "method", "hr", "hr_lower", "hr_upper",
+                                     "shrunken_hr", "weight"]].rename(columns={"label": "study"})
         emit_frame(studies, "table", out, float_format="{:.2f}")
         if r.common_effect:
             ce = r.common_effect["hr"]
@@ -199,7 +202,7 @@ def write_table(results, out) -> None:
             out.write(f"  REML: HR {f['hr']:.2f} ({f['hr_ci'][0]:.2f} to {f['hr_ci'][1]:.2f}), "
                       f"tau^2 {f['tau2']:.3f}, I^2 {f['I2']:.1f}%, Q {f['Q']:.2f} (p {f['Q_p']:.3f})\n")
         for _, e in r.excluded.iterrows():
-            out.write(f"  not pooled: {e['study']}/{e['comparison']}: {e['reason']}\n")
+            out.write(f"  not pooled: {e.get('label', e['study'])}/{e['comparison']}: {e['reason']}\n")
         if r.engine != "hierarchical":  # the shared fit's lines are written once, above
             write_fit_lines(r, out)
         else:

@@ -154,6 +154,7 @@ class ExactPosterior:
         self.mu_prior = mu_prior
         self.level = level
         self._cache: dict[str, Marginal] = {}
+        self._estimates: dict[str, object] = {}
         if tau_prior.is_point_mass:
             self._fit = None
             m, V, loglik = _conditional(data, np.array([0.0]), mu_prior)
@@ -318,6 +319,59 @@ class ExactPosterior:
     def hdi(self, param: str, level: float | None = None) -> tuple[float, float]:
         """Shortest credible (or prediction) interval."""
         return self.marginal(param).hdi(self.level if level is None else level)
+
+    def mode(self, param: str) -> float:
+        """Mode of the marginal posterior of ``param`` (``tau``, ``mu``, ``predict``, ``theta[..]``).
+
+        As bayesmeta's ``$summary["mode", ]``; a maximum at tau = 0 is 0.
+        See :mod:`survmeta.exact.modes`.
+        """
+        from survmeta.exact.modes import marginal_mode
+
+        return marginal_mode(self, "predict" if param == "predict_log_hr" else param)
+
+    def modes(self):
+        """Marginal posterior modes of tau, mu and the prediction (a :class:`~survmeta.exact.modes.Modes`).
+
+        bayesmeta: ``res$summary["mode", c("tau", "mu", "theta")]``.
+        """
+        from survmeta.exact.modes import modes
+
+        if "_modes" not in self._estimates:
+            self._estimates["_modes"] = modes(self)
+        return self._estimates["_modes"]
+
+    def map_estimates(self):
+        """Joint and marginal MAP estimates of (tau, mu) (bayesmeta's ``res$MAP``).
+
+        Returns
+        -------
+        survmeta.exact.modes.PointEstimates
+            ``joint``: the maximum of p(tau, mu | y); ``marginal``: the
+            marginal posterior modes of tau and of mu.
+        """
+        from survmeta.exact.modes import map_estimates
+
+        if "_map" not in self._estimates:
+            self._estimates["_map"] = map_estimates(self)
+        return self._estimates["_map"]
+
+    def ml_estimates(self):
+        """Joint and marginal maximum-likelihood estimates of (tau, mu) (bayesmeta's ``res$ML``).
+
+        Returns
+        -------
+        survmeta.exact.modes.PointEstimates
+            ``joint``: the maximum of p(y | tau, mu), no prior (metafor's
+            ``method = "ML"``); ``marginal``: the maxima of p(y | tau) (mu
+            integrated against its prior; with a flat one, REML's tau) and of
+            p(y | mu) (tau integrated against its prior).
+        """
+        from survmeta.exact.modes import ml_estimates
+
+        if "_ml" not in self._estimates:
+            self._estimates["_ml"] = ml_estimates(self)
+        return self._estimates["_ml"]
 
     def prob_below(self, threshold: float, scale: str = "hr", param: str = "mu") -> float:
         """Posterior probability that the effect is below ``threshold``.

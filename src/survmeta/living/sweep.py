@@ -141,15 +141,22 @@ def _fmt_hr(log_hr: float) -> str:
 # ---------------------------------------------------------------------------
 # variants
 # ---------------------------------------------------------------------------
+def _shown_keys(rows: pd.DataFrame) -> list[str]:
+    """``study/comparison`` with the study as printed (its ``label``, e.g. an effects CSV's)."""
+    studies = rows["label"] if "label" in rows else rows["study"]
+    return [f"{s}/{c}" for s, c in zip(studies, rows["comparison"])]
+
+
 def _loo(rows: pd.DataFrame, tau: str, mu: str) -> list[Variant]:
+    shown = _shown_keys(rows)
     if len(rows) == 1:
-        key = rows["key"].iloc[0]
-        return [Variant("leave-one-out", f"without {key}", f"{key} left out", rows.iloc[0:0], tau, mu,
-                        study=key, note=f"{key} is the only pooled comparison: nothing left to pool")]
+        key, name = rows["key"].iloc[0], shown[0]
+        return [Variant("leave-one-out", f"without {name}", f"{name} left out", rows.iloc[0:0], tau,
+                        mu, study=key, note=f"{name} is the only pooled comparison: nothing left to pool")]
     out = []
-    for i, key in enumerate(rows["key"]):
+    for i, (key, name) in enumerate(zip(rows["key"], shown)):
         keep = rows.drop(index=rows.index[i]).reset_index(drop=True)
-        out.append(Variant("leave-one-out", f"without {key}", f"{key} left out", keep, tau, mu,
+        out.append(Variant("leave-one-out", f"without {name}", f"{name} left out", keep, tau, mu,
                            study=key))
     return out
 
@@ -162,14 +169,15 @@ def _year_order(rows: pd.DataFrame) -> np.ndarray:
 
 def _cumulative(rows: pd.DataFrame, tau: str, mu: str) -> list[Variant]:
     order = _year_order(rows)
+    shown = _shown_keys(rows)
     out = []
     for n in range(1, len(rows) + 1):
         sel = rows.iloc[order[:n]].reset_index(drop=True)
-        added = rows.iloc[order[n - 1]]
+        added, name = rows.iloc[order[n - 1]], shown[order[n - 1]]
         year = pd.to_numeric(pd.Series([added["year"]]), errors="coerce").iloc[0]
         when = f"{int(year)}" if np.isfinite(year) else "year unknown"
-        out.append(Variant("cumulative", f"+ {added['key']} ({when})",
-                           f"comparisons up to {added['key']} ({when}) in order of publication, k = {n}",
+        out.append(Variant("cumulative", f"+ {name} ({when})",
+                           f"comparisons up to {name} ({when}) in order of publication, k = {n}",
                            sel, tau, mu, study=added["key"], year=float(year)))
     return out
 

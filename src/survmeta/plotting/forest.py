@@ -86,6 +86,7 @@ def _i2_percent(freq: Mapping | None) -> float | None:
 
 def _row_labels(effects: pd.DataFrame, labels) -> list[str]:
     studies = [str(s) for s in effects["study"]]
+    shown = dict(zip(studies, map(str, effects["label"]))) if "label" in effects else {}
     comps = [str(c) for c in effects["comparison"]] if "comparison" in effects else [""] * len(studies)
     dup = {s for s in studies if studies.count(s) > 1}
     out = []
@@ -94,11 +95,12 @@ def _row_labels(effects: pd.DataFrame, labels) -> list[str]:
         if callable(labels):
             lab = labels(s, c)
         elif isinstance(labels, Mapping):
-            lab = labels.get(key, labels.get(s, s))
+            lab = labels.get(key, labels.get(s, shown.get(s, s)))
             if s in dup and key not in labels:
                 lab = f"{lab} ({c})"
         else:
-            lab = f"{s} ({c})" if s in dup else s
+            lab = shown.get(s, s)
+            lab = f"{lab} ({c})" if s in dup else lab
         out.append(str(lab))
     return out
 

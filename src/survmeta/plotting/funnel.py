@@ -115,6 +115,6 @@ def _label_points(ax, e, y, se, xmin, xmax, se_max):
                     dy -= 0.04
         placed.append((fx, fy + dy, side))
         off = (5, 2 + dy * 200) if side == "right" else (-5, 2 + dy * 200)
-        ax.annotate(str(e.at[i, "study"]), (math.exp(y[i]), se[i]), xytext=off,
+        ax.annotate(str(e.at[i, "label" if "label" in e else "study"]), (math.exp(y[i]), se[i]), xytext=off,
                     textcoords="offset points", ha="left" if side == "right" else "right",
                     fontsize=FONT_SIZE - 2, color="#333333")

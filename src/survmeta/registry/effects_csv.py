@@ -4,7 +4,13 @@ For users who already have log hazard ratios and standard errors. The file
 needs a header row naming its columns (any order):
 
 ``study`` (required)
-    Study id (letters, digits, ``_ - .``).
+    The study's label as it should be printed, e.g. ``Heffron (2003)`` or
+    ``Müller et al., 2010``: any printable text. The study's id (used in
+    ``"study/comparison"`` keys and saved results) is the label itself when
+    the label is a valid id (letters, digits, ``_ - .``), otherwise a slug of
+    it (``Heffron-2003``, ``Muller-et-al-2010``), made unique with ``-2``,
+    ``-3``, ... when two labels give the same slug. Tables and figures show
+    the label (:func:`study_labels`).
 ``estimate`` (required)
     The log hazard ratio, experimental vs reference.
 ``se`` (required)
@@ -17,7 +23,8 @@ needs a header row naming its columns (any order):
 Blank lines and lines starting with ``#`` are skipped. Each data row becomes
 one comparison (id = its question id) carrying a
 :class:`~survmeta.registry.records.DirectEffect`; rows of the same study are
-grouped under one :class:`~survmeta.registry.records.Study`. Questions are
+grouped under one :class:`~survmeta.registry.records.Study` whose ``citation``
+is the label; the result is an :class:`EffectsRegistry`. Questions are
 created as they appear (title = id, arms "experimental" / "reference",
 outcome "as given"). What a CSV cannot say (citation beyond the id, design,
 population) is left None.
@@ -29,6 +36,9 @@ import csv
 import io
 import math
 import os
+import re
+import unicodedata
+from dataclasses import dataclass, replace
 
 from survmeta.errors import Problem, RegistryError
 from survmeta.registry.load import read_text
@@ -36,7 +46,8 @@ from survmeta.registry.records import Arm, Comparison, DirectEffect, Question, R
 from survmeta.registry.validate import effect_range_problems
 from survmeta.registry.schema import ID_RULE, SCHEMA_VERSION, YEAR_RANGE, did_you_mean, is_valid_id
 
-__all__ = ["check_effects_csv", "load_effects_csv", "parse_effects_csv", "DEFAULT_QUESTION"]
+__all__ = ["check_effects_csv", "load_effects_csv", "parse_effects_csv", "DEFAULT_QUESTION",
+           "EffectsRegistry", "slug", "study_labels"]
 
 REQUIRED_COLUMNS = ("study", "estimate", "se")
 OPTIONAL_COLUMNS = ("question", "year")
@@ -44,12 +55,83 @@ OPTIONAL_COLUMNS = ("question", "year")
 DEFAULT_QUESTION = "effects"
 
 
+@dataclass(frozen=True)
+class EffectsRegistry(Registry):
+    """A registry read from an effects CSV.
+
+    Each study's ``citation`` is its label exactly as the file prints it; the
+    study ``id`` may be a slug of it (see the module docstring).
+    """
+
+
+def study_labels(registry: Registry) -> dict[str, str]:
+    """Study id -> the label to show in tables and figures.
+
+    Parameters
+    ----------
+    registry : Registry
+
+    Returns
+    -------
+    dict
+        For an :class:`EffectsRegistry`, the label as printed in the CSV; for
+        a TOML registry, the study id itself.
+    """
+    if isinstance(registry, EffectsRegistry):
+        return {s.id: s.citation for s in registry.studies}
+    return {s.id: s.id for s in registry.studies}
+
+
+def slug(label: str) -> str:
+    """A valid id made from a printable label.
+
+    Accents are dropped (NFKD decomposition, then ASCII only), every run of
+    characters other than ASCII letters, digits and ``_`` becomes ``-``, and
+    leading or trailing ``-`` and ``_`` are removed: ``"Heffron (2003)"`` ->
+    ``"Heffron-2003"``, ``"Müller et al., 2010"`` -> ``"Muller-et-al-2010"``.
+
+    Parameters
+    ----------
+    label : str
+
+    Returns
+    -------
+    str
+        The slug; ``"study"`` when the label has no ASCII letter or digit.
+    """
+    ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode("ascii")
+    out = re.sub(r"[^A-Za-z0-9_]+", "-", ascii_text).strip("-_")
+    return out or "study"
+
+
+def _assign_ids(labels: list[str]) -> dict[str, str]:
+    """Label -> unique study id: the label when it is a valid id, else its slug (-2, -3, ...)."""
+    taken = {lab for lab in labels if is_valid_id(lab)}
+    ids: dict[str, str] = {}
+    for lab in labels:
+        if lab in ids:
+            continue
+        if is_valid_id(lab):
+            ids[lab] = lab
+            continue
+        base = slug(lab)
+        candidate, n = base, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}-{n}"
+        taken.add(candidate)
+        ids[lab] = candidate
+    return ids
+
+
 class _Row:
     """One data row: its line, cells by column name, and the problem sink."""
 
     def __init__(self, path: str | None, line: int, cells: dict[str, str], problems: list[Problem]):
         self.path, self.line, self.cells, self.problems = path, line, cells, problems
-        self.study = cells.get("study", "").strip() or None
+        study = cells.get("study", "").strip()
+        # a label that cannot be printed is named with escapes (\x07) in messages
+        self.study = (study if study.isprintable() else repr(study)[1:-1]) or None
 
     def error(self, column: str, message: str) -> None:
         self.problems.append(Problem(message, path=self.path, line=self.line,
@@ -118,10 +200,29 @@ def _year(row: _Row) -> int | None:
     return int(text)
 
 
+def _label(row: _Row) -> str | None:
+    """The study label of a row: any printable text (None, with a problem, otherwise)."""
+    text = row.cells.get("study", "").strip()
+    if not text:
+        row.error("study", "missing value")
+        return None
+    bad = sorted({c for c in text if not c.isprintable()})
+    if bad:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in bad)
+        row.error("study", f"contains a non-printable character ({shown}); a study label may "
+                           "be any printable text")
+        return None
+    return text
+
+
 def _comparison(row: _Row, raw: str) -> Comparison | None:
-    """The comparison a data row stands for (None if the row has errors)."""
+    """The comparison a data row stands for (None if the row has errors).
+
+    Its ``study_id`` is the label as printed; ids are assigned afterwards,
+    once every label is known.
+    """
     before = len(row.problems)
-    study = _ident(row, "study", None)
+    study = _label(row)
     question = _ident(row, "question", DEFAULT_QUESTION)
     log_hr = _number(row, "estimate")
     se = _number(row, "se", positive=True)
@@ -175,8 +276,10 @@ def parse_effects_csv(text: str, path: str | None = None) -> tuple[Registry | No
     for line, cells in rows[1:]:
         row = _Row(path, line, dict(zip(header, cells)), problems)
         if len(cells) != len(header):
+            hint = ('; a cell that contains a comma needs double quotes, e.g. '
+                    '"Müller et al., 2010"' if len(cells) > len(header) else "")
             row.error(header[min(len(cells), len(header)) - 1],
-                      f"expected {len(header)} columns, got {len(cells)}")
+                      f"expected {len(header)} columns, got {len(cells)}{hint}")
             continue
         comp = _comparison(row, ",".join(cells))
         year = _year(row)
@@ -198,7 +301,16 @@ def parse_effects_csv(text: str, path: str | None = None) -> tuple[Registry | No
 
 
 def _registry(comparisons: list[Comparison], years: dict[str, int], path: str | None) -> Registry:
-    """Group comparisons into studies and create their questions, in order of appearance."""
+    """Group comparisons into studies and create their questions, in order of appearance.
+
+    ``comparisons`` carry the printed label as ``study_id``; here each label
+    gets its id and becomes the study's ``citation``.
+    """
+    labels = list(dict.fromkeys(c.study_id for c in comparisons))
+    ids = _assign_ids(labels)
+    comparisons = [replace(c, study_id=ids[c.study_id]) for c in comparisons]
+    years = {ids[lab]: y for lab, y in years.items()}
+    citation = {ids[lab]: lab for lab in labels}
     question_ids = list(dict.fromkeys(c.question for c in comparisons))
     questions = tuple(
         Question(id=q, title=q, experimental="experimental", reference="reference",
@@ -207,12 +319,13 @@ def _registry(comparisons: list[Comparison], years: dict[str, int], path: str | 
     )
     study_ids = list(dict.fromkeys(c.study_id for c in comparisons))
     studies = tuple(
-        Study(id=s, citation=s, year=years.get(s), design=None, population=None,
+        Study(id=s, citation=citation[s], year=years.get(s), design=None, population=None,
               comparisons=tuple(c for c in comparisons if c.study_id == s),
               line=next(c.line for c in comparisons if c.study_id == s))
         for s in study_ids
     )
-    return Registry(schema_version=SCHEMA_VERSION, questions=questions, studies=studies, path=path)
+    return EffectsRegistry(schema_version=SCHEMA_VERSION, questions=questions, studies=studies,
+                           path=path)
 
 
 def check_effects_csv(path: str | os.PathLike) -> list[Problem]:

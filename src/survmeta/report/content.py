@@ -223,7 +223,7 @@ def estimates_table(result, printed: dict | None = None) -> pd.DataFrame:
         n = pd.to_numeric(pd.Series([r.get("n")]), errors="coerce").iloc[0]
         year = pd.to_numeric(pd.Series([r.get("year")]), errors="coerce").iloc[0]
         row = {
-            "Study": str(r["study"]),
+            "Study": str(r.get("label", r["study"])),
             "Comparison": str(r.get("comparison", "")),
             "Year": "" if pd.isna(year) else str(int(year)),
             "n": "" if pd.isna(n) else str(int(n)),
