@@ -30,10 +30,10 @@ def bundled():
     return pool(load_registry(REGISTRY))
 
 
-def test_bundled_registry_pools_the_oligo_question_from_two_studies(bundled):
+def test_bundled_registry_pools_the_oligo_question_from_four_studies(bundled):
     r = bundled["oligo_vs_systemic"]
-    assert r.k == 2
-    assert set(r.effects["study"]) == {"heo2021", "xu2023"}
+    assert r.k == 4
+    assert set(r.effects["study"]) == {"heo2021", "xu2023", "cancers2020_opd", "chai2021"}
     direct = bayesmeta(r.effects["log_hr"], r.effects["se"], tau_prior="halfnormal(0.5)",
                        mu_prior="normal(0, 4)")
     assert r.stats["mu"]["median"] == pytest.approx(direct.median("mu"), abs=1e-9)
@@ -47,7 +47,7 @@ def test_subgroups_and_unpoolable_rows_are_listed_not_pooled(bundled):
     assert set(alk.excluded["comparison"]) == {"pfs_pdl1_positive", "pfs_pdl1_negative",
                                                "pfs_pdl1_positive_rebiopsy"}
     skipped = {s["id"] for s in bundled.skipped}
-    assert "local_treatment_oligo" in skipped
+    assert "site_extrathoracic_vs_thoracic" in skipped
 
 
 def test_json_contract_per_question(bundled):

@@ -171,7 +171,7 @@ def test_bundled_registry_add_then_diff(tmp_path, capsys):
     assert main(["diff", str(reg), "--since", str(saved)]) == 0
     out = capsys.readouterr().out
     assert "oligo_vs_systemic: 1 comparison added (example2026/os_oligo_vs_systemic)" in out
-    assert "the pooled HR moved from" in out and "k went from 2 to 3" in out
+    assert "the pooled HR moved from" in out and "k went from 4 to 5" in out
 
 
 # ---------------------------------------------------------------------------

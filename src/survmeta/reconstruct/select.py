@@ -81,6 +81,10 @@ COLUMNS: tuple[str, ...] = (
     "warnings",
     "poolable",
     "reason",
+    "oligo_max_lesions",
+    "oligo_max_sites",
+    "time_origin",
+    "line",
 )
 
 _P_PATIENTS_NOTE = (
@@ -443,6 +447,11 @@ def _row(study, comparison: Comparison, sel: Selection) -> dict:
         "warnings": (),
         "poolable": False,
         "reason": sel.reason,
+        # Comparability fields (registry), for moderators and `sensitivity --subset`:
+        "oligo_max_lesions": getattr(comparison, "oligo_max_lesions", None),
+        "oligo_max_sites": getattr(comparison, "oligo_max_sites", None),
+        "time_origin": getattr(comparison, "time_origin", None),
+        "line": getattr(comparison, "therapy_line", None),
     }
     if not comparison.poolable:
         # The registry keeps it out of pooling; show everything that could be computed.
@@ -588,7 +597,7 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
             data[col] = pd.Series(values, dtype=float)
         elif col == "poolable":
             data[col] = pd.Series(values, dtype=bool)
-        elif col == "year":
+        elif col in ("year", "oligo_max_lesions", "oligo_max_sites", "line"):
             data[col] = pd.Series(values, dtype="Int64")  # nullable: effects CSVs carry no year
         else:
             data[col] = pd.Series(values, dtype=object)

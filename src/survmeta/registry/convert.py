@@ -294,6 +294,10 @@ def build_comparison(where: Where, t: dict) -> Comparison:
         notes=read_str(where, t, "notes"),
         acknowledged=_read_acknowledged(where, t),
         line=where.line(),
+        oligo_max_lesions=read_int(where, t, "oligo_max_lesions", minimum=1),
+        oligo_max_sites=read_int(where, t, "oligo_max_sites", minimum=1),
+        time_origin=read_choice(where, t, "time_origin", schema.TIME_ORIGINS),
+        therapy_line=read_int(where, t, "line", minimum=1),
     )
 
 

@@ -176,6 +176,11 @@ class Comparison:
     notes: str | None = None
     acknowledged: tuple[str, ...] = ()  # fields whose check warnings are known and explained in notes
     line: int | None = None  # line of the [[study.comparison]] header
+    # What makes studies comparable (docs/registry.md, "Comparability fields"):
+    oligo_max_lesions: int | None = None  # oligo-progression: at most this many progressing lesions
+    oligo_max_sites: int | None = None  # oligo-progression: at most this many progressing sites/organs
+    time_origin: str | None = None  # survival counted from: one of schema.TIME_ORIGINS
+    therapy_line: int | None = None  # line of therapy of the initial ICI (registry key `line`)
 
     @property
     def key(self) -> str:

@@ -35,6 +35,8 @@ __all__ = [
     "DESIGNS",
     "DIRECTIONS",
     "TIME_UNITS",
+    "TIME_ORIGINS",
+    "COMPARABILITY_FIELDS",
     "NOT_POOLABLE",
     "YEAR_RANGE",
     "LOG_HR_LIMIT",
@@ -86,6 +88,10 @@ COMPARISON_OPTIONAL = (
     "method",
     "notes",
     "acknowledged",
+    "oligo_max_lesions",
+    "oligo_max_sites",
+    "time_origin",
+    "line",
 )
 
 ARM_REQUIRED = ("label",)
@@ -136,6 +142,17 @@ DESIGNS = (
 
 DIRECTIONS = ("favours experimental", "favours reference")
 TIME_UNITS = ("months", "weeks", "days")
+
+#: Where a comparison's survival time is counted from (``time_origin``): diagnosis of the
+#: cancer, randomisation, the start of the ICI whose resistance the question is about, the
+#: progression (resistance) on it, the start of the next treatment after that progression, or
+#: the start of the ICI rechallenge.
+TIME_ORIGINS = ("diagnosis", "randomisation", "ici start", "progression", "next treatment",
+                "rechallenge")
+
+#: Comparison fields that describe what makes studies comparable (moderators and subsets);
+#: each is also a column of the effect table.
+COMPARABILITY_FIELDS = ("oligo_max_lesions", "oligo_max_sites", "time_origin", "line")
 
 #: A ``status`` starting with this (case-insensitive) keeps a comparison out of pooling.
 NOT_POOLABLE = "not poolable"
