@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import textwrap
 
+from survmeta.errors import SurvmetaError
+
 __all__ = ["WIDTH", "write_primary"]
 
 #: Width the first screen keeps to (an 100-column terminal).
@@ -85,8 +87,10 @@ def _write_notes(results, sof, out) -> None:
                 text = (f"WARNING {r.id} pools different endpoints "
                         f"({sof.loc[sof['question'] == r.id, 'endpoints'].iloc[0]}).")
                 try:
-                    text += " Subgroups " + r.subgroups().text().replace("\n", "; ")
-                except Exception as exc:  # the analysis says why it cannot be done
+                    sub = r.subgroups()
+                    text += (f" Test for subgroup differences by endpoint: Q = {sub.q_between:.2f}, "
+                             f"df = {sub.df}, p = {sub.p_between:.3f} (per endpoint: --detail).")
+                except SurvmetaError as exc:  # the analysis says why it cannot be done
                     text += f" (no subgroup analysis: {exc})"
                 notes.append(text)
             else:
