@@ -251,7 +251,7 @@ def test_cli_pool_effects_accepts_printed_labels(tmp_path, capsys):
     assert q["mu"]["mean"] == pytest.approx(direct.mean("mu"), abs=1e-9)
     assert q["tau"]["median"] == pytest.approx(direct.median("tau"), abs=1e-9)
     # the table shows the printed labels
-    assert main(["pool", "--effects", str(path), "--no-hierarchical"]) == 0
+    assert main(["pool", "--effects", str(path), "--no-hierarchical", "--detail"]) == 0
     table = capsys.readouterr().out
     for lab in LABELS:
         assert lab in table
