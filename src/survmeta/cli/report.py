@@ -24,7 +24,9 @@ def add_parser(sub) -> None:
             "summary, summary-of-findings table, forest plot and other figures per question, "
             "reconstruction method of every estimate, diagnostics, a methods paragraph and a "
             "reproducibility stamp. --format html writes one self-contained page "
-            "(DIR/report.html); --format md writes DIR/report.md with figures in DIR/figures/."
+            "(DIR/report.html); --format md writes DIR/report.md with figures in DIR/figures/. "
+            "Beyond 20 pooled questions or 400 pooled estimates (--layout auto), the page keeps "
+            "the summary and links one page per question in DIR/questions/."
         ),
     )
     p.add_argument("path", nargs="?", default="studies.toml",
@@ -33,6 +35,9 @@ def add_parser(sub) -> None:
                    help="output folder (created)")
     p.add_argument("--format", choices=("html", "md"), default="html",
                    help="html (one self-contained page) or md (Markdown + PNG files); default html")
+    p.add_argument("--layout", choices=("auto", "single", "paged"), default="auto",
+                   help="single: every question on one page; paged: one page per question "
+                        "linked from the summary page; auto (default): paged for large reports")
     p.add_argument("--engine", choices=("exact", "mcmc"), default="exact",
                    help="per-question engine (default: exact)")
     p.add_argument("--tau-prior", default=DEFAULT_TAU_PRIOR, metavar="SPEC",
@@ -79,7 +84,7 @@ def run(args) -> int:
         raise SurvmetaError(f"{source}: no question has a poolable comparison; nothing to report")
     command = "survmeta report " + " ".join(shlex.quote(a) for a in _argv_tail(args))
     page = write_report(results, registry, args.out, fmt=args.format, registry_file=source,
-                        command=command)
+                        command=command, layout=args.layout)
     print(f"wrote {page}", file=sys.stdout)
     return 0
 
@@ -87,6 +92,7 @@ def run(args) -> int:
 def _argv_tail(args) -> list[str]:
     """The options that shape the numbers, as a reader would retype them."""
     out = [Path(args.path).name, "--out", str(args.out), "--format", args.format,
+           "--layout", args.layout,
            "--engine", args.engine, "--tau-prior", args.tau_prior, "--mu-prior", args.mu_prior,
            "--level", f"{args.level:g}", "--seed", str(args.seed),
            "--hierarchical" if args.hierarchical else "--no-hierarchical"]

@@ -18,6 +18,8 @@ them changes the pooled answer without any other sign:
 * **a p-value bound that says (almost) nothing**: ``"<1"`` holds for every
   p and gives no estimate; a two-sided bound from 0.5 up ("<0.8") leaves the
   estimate almost unconstrained.
+* **a p-value implausibly far from the HR or the medians**: see
+  :mod:`survmeta.registry.p_plausibility`.
 
 Every warning names the file, line, study, comparison and field and says how
 to acknowledge it (``acknowledged = ["<field>"]`` with ``notes``, on the
@@ -31,6 +33,7 @@ import math
 import re
 
 from survmeta.registry.context import Where
+from survmeta.registry.p_plausibility import check_p_vs_hr, check_p_vs_medians
 from survmeta.registry.records import Comparison, PValue, Study
 
 __all__ = ["USUAL_LEVELS", "check_plausibility", "check_levels", "check_same_paper",
@@ -223,5 +226,7 @@ def check_plausibility(questions: list, studies: list, comparisons: list[tuple[C
         check_arm_orientation(where, comp, by_id)
         check_direction(where, comp)
         check_p_bounds(where, "p", comp.p)
+        check_p_vs_hr(where, comp)
+        check_p_vs_medians(where, comp)
         if comp.hr is not None:
             check_p_bounds(where.at("hr"), "p", comp.hr.p)

@@ -33,7 +33,7 @@ class Block:
 
     Attributes
     ----------
-    kind : {"h1", "h2", "h3", "p", "table", "figure", "list", "stamp"}
+    kind : {"h1", "h2", "h3", "p", "table", "figure", "list", "links", "stamp"}
     text : str
         Heading or paragraph text; caption of a table or figure.
     table : pandas.DataFrame, optional
@@ -43,8 +43,8 @@ class Block:
         drawn one at a time and released, to keep memory flat).
     name : str
         File stem of a figure; anchor id of a heading.
-    items : list of str
-        List items.
+    items : list
+        List items (str); for ``"links"``, ``(text, href)`` pairs.
     data : dict
         Extra data (the stamp).
     """
@@ -383,8 +383,55 @@ def _figure_blocks(result, figures, printed=None) -> list[Block]:
 DEFAULT_FIGURES = ("forest", "posterior", "tau", "funnel", "diagnostics")
 
 
+def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None) -> list[Block]:
+    """The section of one pooled question: heading, sentences, figures, estimates, diagnostics.
+
+    Parameters
+    ----------
+    r : survmeta.results.PoolResult
+    figures : sequence of str
+        See :data:`DEFAULT_FIGURES`.
+    printed : dict, optional
+        From :func:`printed_hrs`.
+
+    Returns
+    -------
+    list of Block
+    """
+    out: list[Block] = []
+    q = r.question
+    lvl = _lvl(r.level)
+    out.append(Block("h2", f"{r.id}: {q.get('title') or ''}".rstrip(": "), name=f"q-{r.id}"))
+    hr, tau = r.stats["hr"], r.stats["tau"]
+    out.append(Block("p", (
+        f"HR = hazard({q.get('experimental')}) / hazard({q.get('reference')})"
+        + (f" for {q.get('outcome')}" if q.get("outcome") else "")
+        + f"; HR < 1 favours {q.get('experimental')}. k = {r.k}, participants "
+        f"{fmt_participants(r)}. Pooled HR {fmt_interval(hr['median'], hr['eti'][0], hr['eti'][1])} "
+        f"(posterior median, {lvl} CrI); \u03c4 {tau['median']:.2f} "
+        f"[{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]; {fmt_p_statement(r.p_hr_below_1)}. "
+        f"Engine: {r.engine}; priors: tau {describe_prior(r.priors.get('tau'), 'tau')}, "
+        f"mu {describe_prior(r.priors.get('mu'), 'mu')}."
+    )))
+    fs = frequentist_sentence(r)
+    if fs:
+        out.append(Block("p", fs))
+    out += _figure_blocks(r, figures, printed)
+    out.append(Block("table", f"Pooled estimates of {r.id} and how each was obtained "
+                     "(HR [95% CI] as the paper printed it for a reported HR with its CI; "
+                     "otherwise from the estimate and its SE).",
+                     table=estimates_table(r, printed), name=f"estimates_{r.id}"))
+    out.append(Block("h3", "Diagnostics", name=f"diag-{r.id}"))
+    out.append(Block("list", items=diagnostics_items(r)))
+    if r.notes:
+        out.append(Block("h3", "Notes", name=f"notes-{r.id}"))
+        out.append(Block("list", items=[str(n) for n in r.notes]))
+    return out
+
+
 def build_document(poolset, registry=None, *, registry_file=None, command=None,
-                   figures=DEFAULT_FIGURES, title: str = "survmeta report") -> list[Block]:
+                   figures=DEFAULT_FIGURES, title: str = "survmeta report",
+                   question_pages: dict | None = None) -> list[Block]:
     """All blocks of the report, in reading order.
 
     Parameters
@@ -401,6 +448,10 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
         Which figures to include per question (see :data:`DEFAULT_FIGURES`).
     title : str
         Page title.
+    question_pages : dict, optional
+        ``question id -> relative link`` of each question's own page. Given,
+        the per-question sections are left out and a list of links to those
+        pages takes their place (:func:`question_blocks` builds the pages).
 
     Returns
     -------
@@ -427,34 +478,15 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
                          name="not_pooled"))
     else:
         doc.append(Block("p", "Every comparison of the pooled questions was pooled."))
-    for r in poolset.values():
-        q = r.question
-        lvl = _lvl(r.level)
-        doc.append(Block("h2", f"{r.id}: {q.get('title') or ''}".rstrip(": "), name=f"q-{r.id}"))
-        hr, tau = r.stats["hr"], r.stats["tau"]
-        doc.append(Block("p", (
-            f"HR = hazard({q.get('experimental')}) / hazard({q.get('reference')})"
-            + (f" for {q.get('outcome')}" if q.get("outcome") else "")
-            + f"; HR < 1 favours {q.get('experimental')}. k = {r.k}, participants "
-            f"{fmt_participants(r)}. Pooled HR {fmt_interval(hr['median'], hr['eti'][0], hr['eti'][1])} "
-            f"(posterior median, {lvl} CrI); \u03c4 {tau['median']:.2f} "
-            f"[{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]; {fmt_p_statement(r.p_hr_below_1)}. "
-            f"Engine: {r.engine}; priors: tau {describe_prior(r.priors.get('tau'), 'tau')}, "
-            f"mu {describe_prior(r.priors.get('mu'), 'mu')}."
-        )))
-        fs = frequentist_sentence(r)
-        if fs:
-            doc.append(Block("p", fs))
-        doc += _figure_blocks(r, figures, printed)
-        doc.append(Block("table", f"Pooled estimates of {r.id} and how each was obtained "
-                         "(HR [95% CI] as the paper printed it for a reported HR with its CI; "
-                         "otherwise from the estimate and its SE).",
-                         table=estimates_table(r, printed), name=f"estimates_{r.id}"))
-        doc.append(Block("h3", "Diagnostics", name=f"diag-{r.id}"))
-        doc.append(Block("list", items=diagnostics_items(r)))
-        if r.notes:
-            doc.append(Block("h3", "Notes", name=f"notes-{r.id}"))
-            doc.append(Block("list", items=[str(n) for n in r.notes]))
+    if question_pages is None:
+        for r in poolset.values():
+            doc += question_blocks(r, figures, printed)
+    else:
+        doc += [Block("h2", "Questions", name="questions-pages"),
+                Block("p", "Each pooled question has its own page: the figures, every pooled "
+                      "estimate and how it was obtained, and the diagnostics."),
+                Block("links", items=[(f"{r.id}: {r.question.get('title') or ''}".rstrip(": "),
+                                       question_pages[r.id]) for r in poolset.values()])]
     para, cited = methods_paragraph(poolset)
     doc += [Block("h2", "Methods", name="methods"), Block("p", para)]
     if cited:
@@ -586,5 +618,5 @@ def stamp_rows(stamp: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = ["Block", "build_document", "sof_table", "estimates_table", "not_pooled_table",
+__all__ = ["Block", "build_document", "question_blocks", "sof_table", "estimates_table", "not_pooled_table",
            "registry_summary", "diagnostics_items", "stamp_rows", "DEFAULT_FIGURES"]

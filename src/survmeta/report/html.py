@@ -81,6 +81,10 @@ def render_html(blocks: list[Block], figure_png: dict[str, bytes], title: str = 
             body.append(f"<p>{html.escape(b.text)}</p>")
         elif b.kind == "list":
             body.append("<ul>" + "".join(f"<li>{html.escape(str(i))}</li>" for i in b.items) + "</ul>")
+        elif b.kind == "links":
+            body.append('<ul class="links">' + "".join(
+                f'<li><a href="{html.escape(href)}">{html.escape(str(text))}</a></li>'
+                for text, href in b.items) + "</ul>")
         elif b.kind == "table":
             body.append(_table(b.table, b.text, table_id=b.name))
         elif b.kind == "figure":

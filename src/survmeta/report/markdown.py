@@ -112,6 +112,9 @@ def render_markdown(blocks: list[Block], figure_files: dict[str, str]) -> str:
             out.append(_esc(b.text, block=True))
         elif b.kind == "list":
             out.append("\n".join(f"- {_esc(i, block=True)}" for i in b.items))
+        elif b.kind == "links":
+            # the targets are survmeta's own file names (letters, digits, "_ . - /")
+            out.append("\n".join(f"- [{_esc(text)}]({href})" for text, href in b.items))
         elif b.kind == "table":
             out.append(md_table(b.table, b.text))
         elif b.kind == "figure":
