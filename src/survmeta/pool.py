@@ -34,10 +34,8 @@ import pandas as pd
 
 from survmeta.errors import SurvmetaError
 from survmeta.results import PoolResult, PoolSet, summarize_draws
+from survmeta.settings import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR
 
-DEFAULT_TAU_PRIOR = "halfnormal(0.5)"
-DEFAULT_MU_PRIOR = "normal(0, 4)"
-DEFAULT_SEED = 20240521
 ENGINES = ("exact", "mcmc")
 #: HR thresholds whose posterior probabilities every result reports.
 THRESHOLDS = (1.0, 0.8)

@@ -64,10 +64,8 @@ class UnsupportedPriorError(SurvmetaError):
     """A prior that the PyMC models cannot express."""
 
 
-#: Default heterogeneity prior for log hazard ratios (see docs/models.md).
-DEFAULT_TAU_PRIOR = "halfnormal(0.5)"
-#: Default prior of the overall log hazard ratio (see docs/models.md).
-DEFAULT_MU_PRIOR = "normal(0, 4)"
+# the default priors live in survmeta.settings (one home for defaults)
+from survmeta.settings import DEFAULT_MU_PRIOR, DEFAULT_TAU_PRIOR  # noqa: E402
 
 
 def as_prior(prior, kind: str):

@@ -58,8 +58,9 @@ __all__ = [
     "run_nuts",
 ]
 
-#: Seed used when the caller does not give one, so default fits are reproducible.
-DEFAULT_SEED = 20260101
+# the default seed lives in survmeta.settings, shared with pool() and the CLI
+from survmeta.settings import DEFAULT_SEED  # noqa: E402
+
 PARAMETRIZATIONS = ("marginal", "noncentred", "centred")
 _CACHE_SIZE = 32
 _MODEL_CACHE: OrderedDict = OrderedDict()

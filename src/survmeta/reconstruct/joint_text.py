@@ -8,7 +8,7 @@ from survmeta.reconstruct.joint import load_joint_calibration
 
 __all__ = ["joint_choice_text", "joint_paragraph"]
 
-Z95 = 1.959964
+from survmeta.settings import Z95  # noqa: E402
 
 _ROUTE_WORDS = {
     "events": "the events in each arm",

@@ -50,8 +50,7 @@ from survmeta.reconstruct.methods import (
 )
 from survmeta.registry.records import Comparison, Registry
 
-#: 97.5% normal quantile for the 95% interval of the effect table.
-Z95 = 1.959964
+from survmeta.settings import Z95  # noqa: E402  (the 95% interval of the effect table)
 
 #: Columns of the effect table, in order (docs/architecture.md).
 COLUMNS: tuple[str, ...] = (
