@@ -145,7 +145,13 @@ def test_list_csv_and_table(registry_file, capsys):
     table = _listed(capsys, "table", registry_file).splitlines()
     assert table[0].split() == ["study", "year", "comparison", "question", "endpoint",
                                 "subgroup_of", "status", "reported"]
-    assert len(table) == 4 and "not poolable: no numbers printed for..." in table[2]
+    # 100 columns by default: long cells cut and marked '~', said on a last line; in full
+    # with --wide
+    assert len(table) == 5 and "not poolable:" in table[2] and max(map(len, table)) <= 100
+    assert table[-1].startswith("(long cells cut to fit 100 columns")
+    assert main(["list", "--wide", str(registry_file)]) == 0
+    wide = capsys.readouterr().out.splitlines()
+    assert len(wide) == 4 and "not poolable: no numbers printed for..." in wide[2]
 
 
 def test_list_refuses_an_invalid_registry(registry_file, base, capsys):

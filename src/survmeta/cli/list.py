@@ -11,7 +11,7 @@ import sys
 
 import pandas as pd
 
-from survmeta.cli._output import add_format_option, emit_frame
+from survmeta.cli._output import add_format_option, add_wide_option, emit_frame
 from survmeta.registry.load import load
 from survmeta.registry.summary import listing_rows
 
@@ -31,6 +31,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("path", nargs="?", default=DEFAULT_PATH, metavar="PATH",
                         help=f"registry (.toml) or effects table (.csv); default {DEFAULT_PATH}")
     add_format_option(parser)
+    add_wide_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -57,5 +58,5 @@ def run(args) -> int:
     frame = listing_frame(registry)
     if args.format == "table":
         frame["status"] = frame["status"].map(_shorten)
-    emit_frame(frame, args.format)
+    emit_frame(frame, args.format, wide=args.wide)
     return 0

@@ -13,7 +13,7 @@ import sys
 
 import pandas as pd
 
-from survmeta.cli._output import add_format_option, emit_frame
+from survmeta.cli._output import add_format_option, add_wide_option, emit_frame
 
 DEFAULT_PATH = "studies.toml"
 
@@ -46,6 +46,7 @@ def add_parser(subparsers) -> None:
                              "(the median ratios; p_patients when forced) by it (docs/validation.md, "
                              "Bias); off by default")
     add_format_option(parser)
+    add_wide_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -74,6 +75,21 @@ def display_frame(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
     return out
 
 
+def narrow_frame(df):
+    """The effect table for an 100-column terminal: key, method, HR with its 95% CI, SE,
+    flags; the alternatives and per-field columns are in --wide, --format csv|json."""
+    import pandas as pd
+
+    return pd.DataFrame({
+        "comparison": df["key"].to_numpy(),
+        "method": df["method"].to_numpy(),
+        "HR [95% CI]": [f"{h:.2f} [{lo:.2f}, {hi:.2f}]" for h, lo, hi in
+                        zip(df["hr"], df["hr_lower"], df["hr_upper"])],
+        "se": df["se"].to_numpy(),
+        "flags": [";".join(f) for f in df["flags"]],
+    })
+
+
 def run(args) -> int:
     """Load the registry, reconstruct, print the table; return the exit code."""
     from survmeta.reconstruct import reconstruct
@@ -83,17 +99,21 @@ def run(args) -> int:
     df = reconstruct(registry, question=args.question, method_order=args.method_order,
                      force=args.force, correct_shrinkage=args.correct_shrinkage)
     if args.format != "table":
-        emit_frame(display_frame(df, args.format), args.format)
+        emit_frame(display_frame(df, args.format), args.format, wide=args.wide)
         return 0
     pooled = df[df["poolable"]]
     if len(pooled):
-        emit_frame(display_frame(pooled, "table"), "table")
+        table = display_frame(pooled, "table")
+        emit_frame(table if args.wide else narrow_frame(pooled), "table", wide=args.wide)
     else:
         print("no comparison has a poolable estimate")
     rest = df[~df["poolable"]]
     if len(rest):
+        import textwrap
+
         print(f"\nnot poolable ({len(rest)}):")
         for key, reason in zip(rest["key"], rest["reason"]):
-            print(f"  {key}: {reason}")
+            line = f"  {key}: {reason}"
+            print(line if args.wide else textwrap.fill(line, 100, subsequent_indent="      "))
     sys.stdout.flush()
     return 0

@@ -10,7 +10,7 @@ HELP = "sensitivity analyses of one question (leave-one-out, cumulative, priors,
 
 
 def add_parser(sub) -> None:
-    from survmeta.cli._output import add_format_option
+    from survmeta.cli._output import add_format_option, add_wide_option
 
     p = sub.add_parser(
         "sensitivity",
@@ -52,6 +52,7 @@ def add_parser(sub) -> None:
                         "(by default --methods shows it with)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_format_option(p)
+    add_wide_option(p)
     p.set_defaults(func=run)
 
 
@@ -101,7 +102,26 @@ def run(args) -> int:
     if args.format == "table":
         shown = table.drop(columns=["tau_prior", "mu_prior", "study", "year"])
         shown["note"] = shown["note"].fillna("")
-        emit_frame(shown, "table", float_format="{:.3f}")
+        if not args.wide:
+            shown = compact(shown)
+        emit_frame(shown, "table", float_format="{:.3f}", wide=args.wide)
     else:
         emit_frame(table, args.format)
     return 0
+
+
+def compact(table):
+    """The sensitivity table for an 100-column terminal: the interval as one cell, the
+    "changed" text (spelled out in the variant) and the tau interval left to --wide."""
+    import pandas as pd
+
+    def interval(r):
+        if pd.isna(r["hr"]):
+            return "-"
+        return f"{r['hr']:.2f} [{r['hr_lower']:.2f}, {r['hr_upper']:.2f}]"
+
+    out = pd.DataFrame({
+        "analysis": table["analysis"], "variant": table["variant"], "engine": table["engine"],
+        "k": table["k"], "HR [interval]": table.apply(interval, axis=1),
+        "tau": table["tau"], "P(HR<1)": table["p_hr_below_1"], "note": table["note"]})
+    return out

@@ -41,7 +41,7 @@ FORMATS = {"html": "report.html", "md": "report.md"}
 #: Layouts of :func:`write_report`.
 LAYOUTS = ("auto", "single", "paged")
 #: ``layout="auto"`` pages a report with more pooled questions than this ...
-PAGED_QUESTIONS = 20
+PAGED_QUESTIONS = 40
 #: ... or more pooled estimates (rows of the estimates tables) than this.
 PAGED_ESTIMATES = 400
 #: A paged report collects matplotlib's reference cycles after every this many questions
