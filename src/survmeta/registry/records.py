@@ -17,7 +17,10 @@ Conventions
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import TYPE_CHECKING, Literal, Union
+
+if TYPE_CHECKING:
+    from survmeta.registry.km import KMCurve
 
 
 class _NotReached:
@@ -83,6 +86,7 @@ class Arm:
     ci: tuple[Bound, Bound] | None = None
     ci_level: float = 0.95
     expected: float | None = None  # expected events under H0 (log-rank table)
+    km: "KMCurve | None" = None  # digitised Kaplan-Meier curve (survmeta.registry.km)
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,7 @@ class Comparison:
     notes: str | None = None
     acknowledged: tuple[str, ...] = ()  # fields whose check warnings are known and explained in notes
     line: int | None = None  # line of the [[study.comparison]] header
+    rmst_horizon: float | None = None  # horizon of the RMST difference from Kaplan-Meier curves
 
     @property
     def key(self) -> str:
