@@ -100,3 +100,20 @@ def test_importing_the_core_does_not_import_lifelines():
             "print('lifelines' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+#: Swap tolerance for km_ipd: the reconstruction is symmetric and only the Cox fit's Newton
+#: iterations (lifelines' convergence tolerance 1e-7 on the step) separate the two fits.
+SWAP_KM = 1e-6
+
+
+def test_swapping_arms_negates_the_km_ipd_estimate():
+    from survmeta.reconstruct import estimate_comparison
+
+    arms = simulate(25)
+    a = estimate_comparison(load_registry_text(registry_text(arms)).comparison("sim/os")).chosen
+    text = registry_text(arms[::-1]).replace('label = "A"', 'label = "tmp"').replace(
+        'label = "B"', 'label = "A"').replace('label = "tmp"', 'label = "B"')
+    b = estimate_comparison(load_registry_text(text).comparison("sim/os")).chosen
+    assert b.log_hr == pytest.approx(-a.log_hr, abs=SWAP_KM)
+    assert b.se == pytest.approx(a.se, rel=SWAP_KM)
