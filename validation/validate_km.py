@@ -19,9 +19,10 @@ Each simulated trial has known truth and true patient data:
 
 Each trial is reconstructed four ways: with or without the at-risk tables,
 with or without the total events. The error is the reconstructed Cox log HR
-minus the Cox log HR of the true data (both lifelines, Efron ties); coverage
-is that of the 95% interval ``log HR +- 1.96 sqrt(se^2 + extra^2)`` for the
-true (generating) log HR, with ``extra`` the calibrated
+minus the Cox log HR of the true data (both fitted by
+:func:`survmeta.reconstruct.cox.cox_fit`, Efron ties); coverage is that of the
+95% interval ``log HR +- 1.96 sqrt(se^2 + extra^2)`` for the true
+(generating) log HR, with ``extra`` the calibrated
 :data:`survmeta.reconstruct.km_effect.EXTRA_SD`.
 
 ``--calibrate`` prints the extra SD per case instead (1.4826 x the median

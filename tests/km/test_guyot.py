@@ -3,7 +3,7 @@
 Values come from closed forms (a curve without censoring digitised at every step
 is the data itself; the RMST of uncensored data is the mean of min(T, tau), with
 the plug-in variance) and from seeded simulated trials whose true patient data
-are known: the reconstruction is compared with them (lifelines Cox on the
+are known: the reconstruction is compared with them (the Cox model of the
 true data) with the tolerances named below.
 """
 

@@ -5,24 +5,24 @@ Both arms' digitised curves are turned into approximate patient data
 reconstructed data are analysed as a trial's own data would be:
 
 * a Cox model with the arm as the only covariate gives the log HR and its
-  SE (Efron ties);
-* the log-rank test gives the chi-square and its p-value;
-* the Grambsch-Therneau test on the scaled Schoenfeld residuals (time
-  transformed by the Kaplan-Meier estimate, as R's ``cox.zph`` does by
-  default) checks proportional hazards; a p below :data:`PH_ALPHA` flags the
-  estimate ``non_proportional``;
+  SE (Efron ties, as R's ``coxph``);
+* the log-rank test (R's ``survdiff``) gives the chi-square and its p-value;
+* the Grambsch-Therneau test (R's ``cox.zph`` of survival >= 3.0: the score
+  test with time transformed by the Kaplan-Meier estimate, its default)
+  checks proportional hazards; a p below :data:`PH_ALPHA` flags the estimate
+  ``non_proportional``;
 * the restricted mean survival time of each arm to a horizon (the
   comparison's ``rmst_horizon``, else the end of the shorter curve) and their
   difference, a second effect measure that does not need proportional
   hazards.
 
-The survival library is lifelines (Davidson-Pilon, J Open Source Softw
-2019;4:1317): pure Python over numpy/scipy/pandas, MIT-licensed, maintained,
-and it provides the Cox model, the log-rank test and the Grambsch-Therneau test
-used here. It is imported only inside :func:`km_effect`, so the rest of the
-package imports without it; without lifelines the method does not apply and
-says why. The RMST is the area under the Kaplan-Meier step function, computed
-here in closed form (:func:`survmeta.reconstruct.km.rmst`).
+The three tests are written here over numpy and scipy
+(:mod:`survmeta.reconstruct.cox`) and pinned to R's survival package
+(``tests/reference/survival_cox.R``). A survival library was not used:
+lifelines, the one that has all three, requires ``pandas<3.0`` and would hold
+the whole stack to an older pandas. The RMST is the area under the
+Kaplan-Meier step function, computed here in closed form
+(:func:`survmeta.reconstruct.km.rmst`).
 
 Extra error
 -----------
@@ -37,11 +37,11 @@ curve, and :data:`EXTRA_SD` holds it per case; it becomes the estimate's
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from survmeta.reconstruct.cox import NotConverged, cox_fit, logrank, ph_test
 from survmeta.reconstruct.km import ArmIPD, reconstruct_arm, rmst
 
 __all__ = ["EXTRA_SD", "PH_ALPHA", "KMEffect", "RMSTDifference", "arm_ipd", "km_effect", "km_ipd"]
@@ -107,57 +107,22 @@ class KMEffect:
         return self.ph_p < PH_ALPHA
 
 
-def _frame(experimental: ArmIPD, reference: ArmIPD):
-    import pandas as pd
-
+def _pooled(experimental: ArmIPD, reference: ArmIPD):
     te, ee = experimental.patients()
     tr, er = reference.patients()
-    return pd.DataFrame({"time": np.concatenate([te, tr]), "event": np.concatenate([ee, er]),
-                         "experimental": np.r_[np.ones(len(te)), np.zeros(len(tr))]})
+    return (np.concatenate([te, tr]), np.concatenate([ee, er]),
+            np.r_[np.ones(len(te)), np.zeros(len(tr))])
 
 
 def cox_log_hr(experimental_time, experimental_event, reference_time, reference_event):
-    """Cox log HR and SE of two groups of patients (lifelines, Efron ties).
+    """Cox log HR and SE of two groups of patients (Efron ties, :func:`~survmeta.reconstruct.cox.cox_fit`).
 
     Shared with the validation script, which fits the true data the same way.
     """
-    import pandas as pd
-
-    lifelines = _lifelines()
-    df = pd.DataFrame({"time": np.r_[experimental_time, reference_time],
-                       "event": np.r_[experimental_event, reference_event],
-                       "experimental": np.r_[np.ones(len(experimental_time)),
-                                             np.zeros(len(reference_time))]})
-    with _quiet():
-        cph = lifelines.CoxPHFitter().fit(df, "time", "event")
-    return float(cph.params_["experimental"]), float(cph.standard_errors_["experimental"])
-
-
-def _lifelines():
-    try:
-        with _quiet():
-            import lifelines
-            import lifelines.statistics  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - lifelines is a dependency
-        raise ImportError("lifelines is needed for the Kaplan-Meier reconstruction "
-                          "(pip install lifelines)") from exc
-    return lifelines
-
-
-class _quiet(warnings.catch_warnings):
-    """Silence lifelines' own deprecation chatter (pandas keyword-only warnings), nothing else."""
-
-    def __enter__(self):
-        out = super().__enter__()
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"lifelines(\.|$)")
-        warnings.filterwarnings("ignore", category=FutureWarning, module=r"lifelines(\.|$)")
-        try:
-            from pandas.errors import Pandas4Warning
-        except ImportError:
-            pass
-        else:
-            warnings.filterwarnings("ignore", category=Pandas4Warning, module=r"lifelines(\.|$)")
-        return out
+    fit = cox_fit(np.r_[experimental_time, reference_time],
+                  np.r_[experimental_event, reference_event],
+                  np.r_[np.ones(len(experimental_time)), np.zeros(len(reference_time))])
+    return fit.log_hr, fit.se
 
 
 def km_effect(experimental: ArmIPD, reference: ArmIPD, horizon: float | None = None) -> KMEffect:
@@ -175,27 +140,21 @@ def km_effect(experimental: ArmIPD, reference: ArmIPD, horizon: float | None = N
 
     Raises
     ------
-    ImportError
-        Without lifelines.
+    survmeta.reconstruct.cox.NotConverged
+        If the Cox estimate is infinite (no events in one arm).
     """
-    lifelines = _lifelines()
-    from lifelines.statistics import logrank_test, proportional_hazard_test
-
-    df = _frame(experimental, reference)
-    with _quiet():
-        cph = lifelines.CoxPHFitter().fit(df, "time", "event")
-        exp = df.experimental == 1
-        lr = logrank_test(df.time[exp], df.time[~exp], df.event[exp], df.event[~exp])
-        ph = proportional_hazard_test(cph, df, time_transform="km")
+    time, event, group = _pooled(experimental, reference)
+    cox = cox_fit(time, event, group)
+    lr = logrank(time, event, group)
+    ph = ph_test(cox, time, event, transform="km")
     if horizon is None:
         horizon = float(min(experimental.times[-1], reference.times[-1]))
     re_, se_e = rmst(experimental.times, experimental.events, experimental.at_risk(), horizon)
     rr, se_r = rmst(reference.times, reference.events, reference.at_risk(), horizon)
     return KMEffect(
-        log_hr=float(cph.params_["experimental"]),
-        se=float(cph.standard_errors_["experimental"]),
-        logrank_chisq=float(lr.test_statistic), logrank_p=float(lr.p_value),
-        ph_chisq=float(np.ravel(ph.test_statistic)[0]), ph_p=float(np.ravel(ph.p_value)[0]),
+        log_hr=cox.log_hr, se=cox.se,
+        logrank_chisq=lr.chisq, logrank_p=lr.p,
+        ph_chisq=ph.chisq, ph_p=ph.p,
         rmst=RMSTDifference(horizon=horizon, experimental=re_, reference=rr,
                             difference=re_ - rr, se=math.hypot(se_e, se_r)),
         experimental=experimental, reference=reference)
@@ -218,7 +177,8 @@ def km_ipd(comparison):
     """Method ``km_ipd``: the Cox log HR of patient data reconstructed from both arms' curves.
 
     Not applicable without a ``km`` curve and a group size (``n`` or the
-    first at-risk count) for both arms, or without lifelines.
+    first at-risk count) for both arms, or if the Cox estimate of the
+    reconstructed data is infinite (no events in one arm).
 
     Returns
     -------
@@ -241,7 +201,7 @@ def km_ipd(comparison):
     try:
         ipd = {name: arm_ipd(arm) for name, arm in arms.items()}
         eff = km_effect(ipd["experimental"], ipd["reference"], c.rmst_horizon)
-    except ImportError as exc:
+    except NotConverged as exc:
         raise M.NotApplicable(str(exc)) from None
     notes = M._Notes(c, used=[f"{a}.km" for a in arms] + [f"{a}.n" for a in arms
                                                           if arms[a].n is not None])
@@ -253,7 +213,7 @@ def km_ipd(comparison):
               + (" and the total events" if both_events and both_at_risk else
                  ", using the total events" if both_events else ""))
     notes.add("assumptions", "log HR and SE from a Cox model of the reconstructed data "
-                             "(lifelines, Efron ties)")
+                             "(Efron ties)")
     for name, a in ipd.items():
         if not a.used_at_risk:
             notes.add("flags", "km_no_at_risk")
