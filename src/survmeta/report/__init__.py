@@ -99,7 +99,9 @@ def write_report(poolset, registry=None, out_dir="report", fmt: str = "html", *,
         The command line that produced the report, for the stamp.
     figures : sequence of str
         Figures per question, from ``"forest"``, ``"posterior"``, ``"tau"``,
-        ``"funnel"`` (k >= 3) and ``"diagnostics"`` (MCMC only).
+        ``"funnel"`` (k >= 3), ``"diagnostics"`` (MCMC only) and ``"km"`` (the
+        Kaplan-Meier reconstruction of every pooled comparison whose arms carry
+        digitised curves, :func:`~survmeta.plotting.plot_km`; needs ``registry``).
     dpi : int
         Resolution of the PNG figures.
     title : str

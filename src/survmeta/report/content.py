@@ -354,7 +354,43 @@ def frequentist_sentence(result) -> str | None:
     return s
 
 
-def _figure_blocks(result, figures, printed=None) -> list[Block]:
+def km_comparisons(registry) -> dict:
+    """``"study/comparison"`` -> comparison, for those whose two arms carry a Kaplan-Meier curve
+    with a group size (``n`` or an at-risk table): the ones :func:`~survmeta.plotting.plot_km`
+    can draw."""
+    out = {}
+    if registry is None or not hasattr(registry, "comparisons"):
+        return out
+    try:
+        comparisons = registry.comparisons()
+    except Exception:  # a registry-like object without comparisons: nothing to draw
+        return out
+    for c in comparisons:
+        arms = [getattr(c, "experimental", None), getattr(c, "reference", None)]
+        if all(a is not None and getattr(a, "km", None) is not None
+               and (a.n is not None or a.km.at_risk is not None) for a in arms):
+            out[str(c.key)] = c
+    return out
+
+
+def _km_blocks(result, km) -> list[Block]:
+    """One Kaplan-Meier overlay per pooled comparison with curves, in the order of the effects."""
+    from survmeta import plotting
+
+    if not km or "key" not in result.effects.columns:
+        return []
+    out = []
+    for key in dict.fromkeys(str(k) for k in result.effects["key"]):
+        if key in km:
+            out.append(Block("figure", f"Kaplan-Meier reconstruction: {key} (digitised points and "
+                                       "the Kaplan-Meier curve of the reconstructed patient data, "
+                                       "numbers at risk printed and reconstructed).",
+                             figure=lambda c=km[key]: plotting.plot_km(c),
+                             name=f"{result.id}_km_{key}"))
+    return out
+
+
+def _figure_blocks(result, figures, printed=None, km=None) -> list[Block]:
     from survmeta import plotting
 
     rid = result.id
@@ -377,10 +413,12 @@ def _figure_blocks(result, figures, printed=None) -> list[Block]:
                          name=f"{rid}_trace"))
         out.append(Block("figure", f"MCMC rank plot: {rid}.", figure=lambda: plotting.plot_rank(result),
                          name=f"{rid}_rank"))
+    if "km" in figures:
+        out += _km_blocks(result, km)
     return out
 
 
-DEFAULT_FIGURES = ("forest", "posterior", "tau", "funnel", "diagnostics")
+DEFAULT_FIGURES = ("forest", "posterior", "tau", "funnel", "diagnostics", "km")
 
 
 def build_document(poolset, registry=None, *, registry_file=None, command=None,
@@ -420,6 +458,7 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
     doc += [Block("h2", "Registry", name="registry"), Block("p", sentence),
             Block("table", "Questions in the registry.", table=qtable, name="questions")]
     printed = printed_hrs(registry)
+    km = km_comparisons(registry) if "km" in figures else {}
     np_table = not_pooled_table(poolset)
     doc.append(Block("h3", "Not pooled", name="not-pooled"))
     if len(np_table):
@@ -445,7 +484,7 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
         fs = frequentist_sentence(r)
         if fs:
             doc.append(Block("p", fs))
-        doc += _figure_blocks(r, figures, printed)
+        doc += _figure_blocks(r, figures, printed, km)
         doc.append(Block("table", f"Pooled estimates of {r.id} and how each was obtained "
                          "(HR [95% CI] as the paper printed it for a reported HR with its CI; "
                          "otherwise from the estimate and its SE).",
@@ -570,4 +609,5 @@ def stamp_rows(stamp: dict) -> pd.DataFrame:
 
 
 __all__ = ["Block", "build_document", "sof_table", "estimates_table", "not_pooled_table",
-           "registry_summary", "diagnostics_items", "stamp_rows", "DEFAULT_FIGURES"]
+           "registry_summary", "diagnostics_items", "stamp_rows", "DEFAULT_FIGURES",
+           "km_comparisons"]
