@@ -2,7 +2,8 @@
 
 Each script prints lines ``REF <key> <value>`` (17 significant digits, ``Inf``,
 ``-Inf``, ``NaN`` or ``NA`` as R prints them) beside metafor's own printout;
-``tests/reference/regenerate.sh`` reruns them where R is installed. The tests
+``tests/reference/regenerate.sh`` reruns them where R is installed. A script
+may also print the data it analyses, as lines ``DATA <key> v1 v2 ...``. The tests
 read the committed outputs, so they never need R.
 """
 
@@ -23,4 +24,15 @@ def rref(name: str) -> dict[str, float]:
         if line.startswith("REF "):
             _, key, value = line.split()
             out[key] = math.nan if value in ("NA", "NaN") else float(value)
+    return out
+
+
+@cache
+def rdata(name: str) -> dict[str, tuple[float, ...]]:
+    """The ``DATA`` vectors of ``tests/reference/<name>.Rout`` by key."""
+    out = {}
+    for line in (REFERENCE / f"{name}.Rout").read_text(encoding="utf-8").splitlines():
+        if line.startswith("DATA "):
+            _, key, *values = line.split()
+            out[key] = tuple(float(v) for v in values)
     return out

@@ -128,7 +128,9 @@ def test_swap_is_exercised_for_every_method():
         logrank=LogRank(-5.0, 20.0), chisq=4.2, total_events=95, effect=DirectEffect(-0.3, 0.15),
         direction="favours experimental",
     )
-    for method in M.METHODS:
+    # km_ipd needs digitised curves, which this comparison has none of: its swap is checked in
+    # tests/km/test_km_ipd.py (test_swapping_arms_negates_the_km_ipd_estimate)
+    for method in [m for m in M.METHODS if m != "km_ipd"]:
         a, b = M.run_method(method, c), M.run_method(method, swap(c))
         assert b.log_hr == pytest.approx(-a.log_hr, abs=SWAP), method
         assert b.se == pytest.approx(a.se, rel=SWAP), method

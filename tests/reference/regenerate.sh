@@ -1,12 +1,13 @@
 #!/bin/sh
 # Regenerate every R reference output the tests read (tests/exact/_rref.py).
-# Needs R with metafor (Debian: apt-get install r-base-core r-cran-metafor); CI never runs it.
-# The outputs were made with R 4.2.2 and metafor 3.8-1; bayesmeta is not used (not packaged
-# for Debian), the exact engine is checked against brute-force quadrature instead.
+# Needs R with metafor and survival (Debian: apt-get install r-base-core r-cran-metafor
+# r-cran-survival); CI never runs it.
+# The outputs were made with R 4.2.2, metafor 3.8-1 and survival 3.5-3; bayesmeta is not used
+# (not packaged for Debian), the exact engine is checked against brute-force quadrature instead.
 # Usage: sh tests/reference/regenerate.sh   (from anywhere), then `git diff tests/reference`.
 set -eu
 cd "$(dirname "$0")"
-for script in metafor_*.R; do
+for script in metafor_*.R survival_*.R; do
     out="${script%.R}.Rout"
     Rscript --vanilla "$script" > "$out" 2>&1
     echo "wrote tests/reference/$out ($(grep -c '^REF ' "$out") reference values)"

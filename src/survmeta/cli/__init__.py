@@ -21,6 +21,7 @@ COMMANDS = (
     "list",
     "reconstruct",
     "explain",
+    "km",
     "pool",
     "report",
     "sensitivity",

@@ -28,6 +28,10 @@ def add_parser(subparsers) -> None:
                         help="divide approximate estimates with a calibrated shrinkage towards HR = 1 "
                              "(the median ratios; p_patients when forced) by it (docs/validation.md, "
                              "Bias); off by default")
+    parser.add_argument("--figure", metavar="PATH",
+                        help="also save the Kaplan-Meier overlay (digitised points and the "
+                             "reconstructed curves, at-risk table below) to PATH (.png, .svg, "
+                             ".pdf); the comparison needs km curves for both arms")
     parser.set_defaults(func=run)
 
 
@@ -36,7 +40,23 @@ def run(args) -> int:
     from survmeta.reconstruct import explain
     from survmeta.registry import load
 
+    from pathlib import Path
+
+    from survmeta.errors import SurvmetaError
+    from survmeta.plotting._style import SAVE_FORMATS
+
+    if args.figure is not None and Path(args.figure).suffix.lower() not in SAVE_FORMATS:
+        raise SurvmetaError(f"--figure {args.figure}: use one of {', '.join(SAVE_FORMATS)}")
     registry = load(args.path)
-    print(explain(registry, args.key, method_order=args.method_order, force=args.force,
-                  correct_shrinkage=args.correct_shrinkage), end="")
+    text = explain(registry, args.key, method_order=args.method_order, force=args.force,
+                   correct_shrinkage=args.correct_shrinkage)
+    if args.figure is not None:
+        import sys
+
+        from survmeta.plotting import plot_km, save_figure
+
+        save_figure(plot_km(registry.comparison(args.key)), args.figure)
+        text += f"\nFigure: {args.figure} (digitised points and the reconstructed Kaplan-Meier curves)\n"
+        print(f"wrote {args.figure}", file=sys.stderr)
+    print(text, end="")
     return 0

@@ -13,6 +13,7 @@ global state is kept; any backend works). PyMC is never imported here.
 ``plot_leave1out``     leave-one-out forest plot of sensitivity rows
 ``plot_trace``         MCMC trace and densities per chain (ArviZ)
 ``plot_rank``          MCMC rank plots per chain (ArviZ)
+``plot_km``            digitised Kaplan-Meier points and the reconstructed curves
 =====================  ====================================================
 """
 
@@ -22,6 +23,7 @@ from survmeta.plotting._style import figure_bytes, save_figure
 from survmeta.plotting.diagnostics import plot_rank, plot_trace
 from survmeta.plotting.forest import plot_cumulative, plot_forest, plot_leave1out, plot_variants
 from survmeta.plotting.funnel import plot_funnel
+from survmeta.plotting.km import plot_km
 from survmeta.plotting.posterior import plot_posterior, plot_tau
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "plot_variants",
     "plot_trace",
     "plot_rank",
+    "plot_km",
     "save_figure",
     "figure_bytes",
 ]

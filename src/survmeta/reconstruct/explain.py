@@ -12,6 +12,7 @@ import math
 
 from survmeta.errors import SurvmetaError
 from survmeta.reconstruct.joint_text import joint_choice_text, joint_paragraph
+from survmeta.reconstruct.km_text import KM_REFERENCES, km_choice_lines, km_paragraph
 from survmeta.reconstruct.methods import APPROXIMATE, METHOD_TITLES, METHODS, Estimate
 from survmeta.reconstruct.select import Z95, estimate_comparison
 from survmeta.registry.records import Arm, Comparison, PValue, Registry
@@ -32,6 +33,7 @@ REFERENCES = {
         "only the median survival times are known: a comparison with individual patient data "
         "results. Int J Technol Assess Health Care. 2005;21:119-125."
     ),
+    **KM_REFERENCES,
 }
 
 #: What each method did, as a clause for the methods paragraph, and its references.
@@ -266,7 +268,9 @@ def explain(registry: Registry, key: str, method_order=None, force: str | None =
         out.append(f"Choice: none. {sel.reason[0].upper() + sel.reason[1:]}.")
     else:
         out.append(f"Choice: {est.method} ({METHOD_TITLES[est.method]}): {sel.why}.")
-        if est.se_extra is not None:
+        if est.method == "km_ipd":
+            out.extend(km_choice_lines(est))
+        elif est.se_extra is not None:
             out.append(f"  {joint_choice_text(est)}")
         elif est.method in APPROXIMATE:
             if sel.calibrated:
@@ -318,6 +322,8 @@ def _paragraph(c: Comparison, study, sel) -> tuple[str, list[str]]:
                 f"({sel.reason.removeprefix('no estimate: ')}); the comparison was not pooled."), []
     if est.method == "joint":
         return joint_paragraph(who, est, sel.se)
+    if est.method == "km_ipd":
+        return km_paragraph(who, est, sel.se)
     clause, refs = _SENTENCES[est.method]
     level = ""
     if est.method == "hr_ci":

@@ -16,6 +16,9 @@ Method ids, in the default selection order (:data:`METHODS`):
 ``hr_p``                  reported HR with a p-value
 ``logrank_oe``            log-rank O - E and its variance V
 ``observed_expected``     observed and expected events per arm
+``km_ipd``                Cox model of patient data reconstructed from both
+                          arms' digitised Kaplan-Meier curves (Guyot 2012;
+                          :mod:`survmeta.reconstruct.km_effect`)
 ``joint``                 one likelihood over everything printed: medians,
                           p-value (its digits as an interval, bounds
                           censored), V from events, total events, follow-up,
@@ -179,6 +182,7 @@ METHODS: tuple[str, ...] = (
     "hr_p",
     "logrank_oe",
     "observed_expected",
+    "km_ipd",
     "joint",
     "chisq",
     "p_events",
@@ -226,6 +230,7 @@ METHOD_TITLES: dict[str, str] = {
     "hr_p": "reported HR with its p-value",
     "logrank_oe": "log-rank O - E and variance V",
     "observed_expected": "observed and expected events per arm",
+    "km_ipd": "Cox model of patient data reconstructed from the digitised Kaplan-Meier curves",
     "joint": "joint likelihood of everything printed (medians, p-value, V from events, "
              "follow-up or group sizes)",
     "chisq": "log-rank chi-square with V from events per arm",
@@ -1228,6 +1233,13 @@ def median_ratio_p(comparison: Comparison) -> Estimate:
     return notes.finish("median_ratio_p", log_hr, se, inputs)
 
 
+def _km_ipd(comparison: Comparison) -> Estimate:
+    """Patient data reconstructed from the curves (:func:`survmeta.reconstruct.km_effect.km_ipd`)."""
+    from survmeta.reconstruct.km_effect import km_ipd
+
+    return km_ipd(comparison)
+
+
 def _joint(comparison: Comparison) -> Estimate:
     """The joint model (:func:`survmeta.reconstruct.joint.joint`) with the bundled calibration."""
     from survmeta.reconstruct.joint import joint
@@ -1242,6 +1254,7 @@ METHOD_FUNCTIONS: dict[str, Callable[[Comparison], Estimate]] = {
     "hr_p": hr_p,
     "logrank_oe": logrank_oe,
     "observed_expected": observed_expected,
+    "km_ipd": _km_ipd,
     "joint": _joint,
     "chisq": chisq,
     "p_events": p_events,

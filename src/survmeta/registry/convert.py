@@ -44,6 +44,7 @@ from survmeta.registry.records import (
     ReportedHR,
     Study,
 )
+from survmeta.registry.km import build_km, check_km_arm, check_km_comparison
 from survmeta.registry.plausibility import check_plausibility
 from survmeta.registry.validate import (
     check_arm_labels,
@@ -267,6 +268,8 @@ def build_comparison(where: Where, t: dict) -> Comparison:
     _warn_sided_without_p(where, t)
     total_events = read_int(where, t, "total_events", minimum=1)
     check_total_events(where, total_events, experimental, reference)
+    rmst_horizon = read_number(where, t, "rmst_horizon", positive=True)
+    check_km_comparison(where, experimental, reference, rmst_horizon)
     return Comparison(
         id=read_id(where, t),
         study_id=where.study,
@@ -298,6 +301,7 @@ def build_comparison(where: Where, t: dict) -> Comparison:
         oligo_max_sites=read_int(where, t, "oligo_max_sites", minimum=1),
         time_origin=read_choice(where, t, "time_origin", schema.TIME_ORIGINS),
         therapy_line=read_int(where, t, "line", minimum=1),
+        rmst_horizon=rmst_horizon,
     )
 
 
@@ -363,9 +367,11 @@ def build_arm(where: Where, t: dict) -> Arm:
         ci=ci,
         ci_level=_level_or_default(where, t),
         expected=read_number(where, t, "expected", positive=True),
+        km=_sub(where, t, "km", build_km),
     )
     check_ci(where, "ci", ci, median, "median", allow_equal_bounds=True)
     check_events(where, arm)
+    check_km_arm(where, arm.n, arm.events, arm.km)
     return arm
 
 

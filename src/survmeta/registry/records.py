@@ -17,7 +17,10 @@ Conventions
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import TYPE_CHECKING, Literal, Union
+
+if TYPE_CHECKING:
+    from survmeta.registry.km import KMCurve
 
 
 class _NotReached:
@@ -83,6 +86,7 @@ class Arm:
     ci: tuple[Bound, Bound] | None = None
     ci_level: float = 0.95
     expected: float | None = None  # expected events under H0 (log-rank table)
+    km: "KMCurve | None" = None  # digitised Kaplan-Meier curve (survmeta.registry.km)
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,7 @@ class Comparison:
     oligo_max_sites: int | None = None  # oligo-progression: at most this many progressing sites/organs
     time_origin: str | None = None  # survival counted from: one of schema.TIME_ORIGINS
     therapy_line: int | None = None  # line of therapy of the initial ICI (registry key `line`)
+    rmst_horizon: float | None = None  # horizon of the RMST difference from Kaplan-Meier curves
 
     @property
     def key(self) -> str:

@@ -92,10 +92,11 @@ COMPARISON_OPTIONAL = (
     "oligo_max_sites",
     "time_origin",
     "line",
+    "rmst_horizon",
 )
 
 ARM_REQUIRED = ("label",)
-ARM_OPTIONAL = ("n", "events", "median", "ci", "level", "expected")
+ARM_OPTIONAL = ("n", "events", "median", "ci", "level", "expected", "km")
 
 HR_REQUIRED = ("estimate",)
 HR_OPTIONAL = ("ci", "level", "adjusted", "p", "sided")
@@ -123,6 +124,9 @@ ACKNOWLEDGEABLE = tuple(
     + [f"logrank.{k}" for k in LOGRANK_REQUIRED]
     + [f"effect.{k}" for k in EFFECT_REQUIRED]
     + [f"follow_up.{k}" for k in FOLLOW_UP_REQUIRED + FOLLOW_UP_OPTIONAL]
+    # the digitised Kaplan-Meier curve of an arm (survmeta.registry.km)
+    + [f"{arm}.km.{k}" for arm in ("experimental", "reference")
+       for k in ("points", "csv", "total_events", "at_risk.times")]
 )
 
 #: Fields of a study that its ``acknowledged`` may name (the same-paper warnings).

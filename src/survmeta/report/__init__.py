@@ -31,6 +31,7 @@ from survmeta.report.content import (
     DEFAULT_FIGURES,
     Block,
     build_document,
+    km_comparisons,
     printed_hrs,
     question_blocks,
     sof_table,
@@ -186,7 +187,9 @@ def write_report(poolset, registry=None, out_dir="report", fmt: str = "html", *,
         The command line that produced the report, for the stamp.
     figures : sequence of str
         Figures per question, from ``"forest"``, ``"posterior"``, ``"tau"``,
-        ``"funnel"`` (k >= 3) and ``"diagnostics"`` (MCMC only).
+        ``"funnel"`` (k >= 3), ``"diagnostics"`` (MCMC only) and ``"km"`` (the
+        Kaplan-Meier reconstruction of every pooled comparison whose arms carry
+        digitised curves, :func:`~survmeta.plotting.plot_km`; needs ``registry``).
     dpi : int
         Resolution of the PNG figures.
     title : str
@@ -234,11 +237,12 @@ def _write_question_pages(poolset, registry, out: Path, fmt: str, figures, dpi: 
     links = {r.id: f"{QUESTIONS_DIR}/{_unique(_safe(r.id), names)}.{ext}"
              for r in poolset.values()}
     printed = printed_hrs(registry)
+    km = km_comparisons(registry) if "km" in figures else {}
     index = f"../{FORMATS[fmt]}"
     for i, r in enumerate(poolset.values()):
         blocks = [Block("h1", f"{title}: {r.id}"),
                   Block("links", items=[("Back to the summary of findings", index)])]
-        blocks += question_blocks(r, figures, printed)
+        blocks += question_blocks(r, figures, printed, km)
         pngs, blocks = _render_figures(blocks, dpi, taken)
         _write_page(out / links[r.id], fmt, blocks, pngs, f"{title}: {r.id}", out / "figures",
                     "../figures/")

@@ -354,7 +354,43 @@ def frequentist_sentence(result) -> str | None:
     return s
 
 
-def _figure_blocks(result, figures, printed=None) -> list[Block]:
+def km_comparisons(registry) -> dict:
+    """``"study/comparison"`` -> comparison, for those whose two arms carry a Kaplan-Meier curve
+    with a group size (``n`` or an at-risk table): the ones :func:`~survmeta.plotting.plot_km`
+    can draw."""
+    out = {}
+    if registry is None or not hasattr(registry, "comparisons"):
+        return out
+    try:
+        comparisons = registry.comparisons()
+    except Exception:  # a registry-like object without comparisons: nothing to draw
+        return out
+    for c in comparisons:
+        arms = [getattr(c, "experimental", None), getattr(c, "reference", None)]
+        if all(a is not None and getattr(a, "km", None) is not None
+               and (a.n is not None or a.km.at_risk is not None) for a in arms):
+            out[str(c.key)] = c
+    return out
+
+
+def _km_blocks(result, km) -> list[Block]:
+    """One Kaplan-Meier overlay per pooled comparison with curves, in the order of the effects."""
+    from survmeta import plotting
+
+    if not km or "key" not in result.effects.columns:
+        return []
+    out = []
+    for key in dict.fromkeys(str(k) for k in result.effects["key"]):
+        if key in km:
+            out.append(Block("figure", f"Kaplan-Meier reconstruction: {key} (digitised points and "
+                                       "the Kaplan-Meier curve of the reconstructed patient data, "
+                                       "numbers at risk printed and reconstructed).",
+                             figure=lambda c=km[key]: plotting.plot_km(c),
+                             name=f"{result.id}_km_{key}"))
+    return out
+
+
+def _figure_blocks(result, figures, printed=None, km=None) -> list[Block]:
     from survmeta import plotting
 
     rid = result.id
@@ -377,13 +413,16 @@ def _figure_blocks(result, figures, printed=None) -> list[Block]:
                          name=f"{rid}_trace"))
         out.append(Block("figure", f"MCMC rank plot: {rid}.", figure=lambda: plotting.plot_rank(result),
                          name=f"{rid}_rank"))
+    if "km" in figures:
+        out += _km_blocks(result, km)
     return out
 
 
-DEFAULT_FIGURES = ("forest", "posterior", "tau", "funnel", "diagnostics")
+DEFAULT_FIGURES = ("forest", "posterior", "tau", "funnel", "diagnostics", "km")
 
 
-def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None) -> list[Block]:
+def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None,
+                    km: dict | None = None) -> list[Block]:
     """The section of one pooled question: heading, sentences, figures, estimates, diagnostics.
 
     Parameters
@@ -393,6 +432,8 @@ def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None) -> 
         See :data:`DEFAULT_FIGURES`.
     printed : dict, optional
         From :func:`printed_hrs`.
+    km : dict, optional
+        From :func:`km_comparisons`: the comparisons with Kaplan-Meier curves to draw.
 
     Returns
     -------
@@ -416,7 +457,7 @@ def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None) -> 
     fs = frequentist_sentence(r)
     if fs:
         out.append(Block("p", fs))
-    out += _figure_blocks(r, figures, printed)
+    out += _figure_blocks(r, figures, printed, km)
     out.append(Block("table", f"Pooled estimates of {r.id} and how each was obtained "
                      "(HR [95% CI] as the paper printed it for a reported HR with its CI; "
                      "otherwise from the estimate and its SE).",
@@ -471,6 +512,7 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
     doc += [Block("h2", "Registry", name="registry"), Block("p", sentence),
             Block("table", "Questions in the registry.", table=qtable, name="questions")]
     printed = printed_hrs(registry)
+    km = km_comparisons(registry) if "km" in figures else {}
     np_table = not_pooled_table(poolset)
     doc.append(Block("h3", "Not pooled", name="not-pooled"))
     if len(np_table):
@@ -480,7 +522,7 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
         doc.append(Block("p", "Every comparison of the pooled questions was pooled."))
     if question_pages is None:
         for r in poolset.values():
-            doc += question_blocks(r, figures, printed)
+            doc += question_blocks(r, figures, printed, km)
     else:
         doc += [Block("h2", "Questions", name="questions-pages"),
                 Block("p", "Each pooled question has its own page: the figures, every pooled "
@@ -618,5 +660,6 @@ def stamp_rows(stamp: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = ["Block", "build_document", "question_blocks", "sof_table", "estimates_table", "not_pooled_table",
-           "registry_summary", "diagnostics_items", "stamp_rows", "DEFAULT_FIGURES"]
+__all__ = ["Block", "build_document", "question_blocks", "sof_table", "estimates_table",
+           "not_pooled_table", "registry_summary", "diagnostics_items", "stamp_rows",
+           "DEFAULT_FIGURES", "km_comparisons"]

@@ -52,6 +52,11 @@ REFERENCES = {
         "and localization: an improved R-hat for assessing convergence of MCMC. Bayesian Anal. "
         "2021;16(2):667-718."
     ),
+    "Guyot 2012": (
+        "Guyot P, Ades AE, Ouwens MJNM, Welton NJ. Enhanced secondary analysis of survival "
+        "data: reconstructing the data from published Kaplan-Meier survival curves. BMC Med "
+        "Res Methodol. 2012;12:9."
+    ),
 }
 
 #: Reconstruction method id -> (what it does, in a sentence fragment; references).
@@ -67,6 +72,9 @@ METHOD_TEXT = {
               "terms calibrated on published trials reporting a hazard ratio",
               ("Parmar 1998", "Tierney 2007", "Michiels 2005")),
     "observed_expected": ("observed and expected events per arm", ("Parmar 1998", "Tierney 2007")),
+    "km_ipd": ("a Cox model of patient data reconstructed from the digitised Kaplan-Meier curves "
+               "(and the numbers at risk and total events where printed), with an extra error SD "
+               "calibrated by simulation", ("Guyot 2012",)),
     "chisq": ("the log-rank chi-square statistic with V from the events per arm",
               ("Parmar 1998", "Tierney 2007")),
     "p_events": ("the p-value with V approximated from the number of events",
