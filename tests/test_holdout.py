@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import importlib.util
-import math
 import sys
 from pathlib import Path
 

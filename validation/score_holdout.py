@@ -39,7 +39,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import re
 import statistics

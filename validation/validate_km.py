@@ -110,11 +110,11 @@ def simulate(rng) -> Trial:
     step = float(rng.choice([3.0, 4.0, 6.0]))
     k = int(rng.integers(20, 61))
     arms = []
-    for time, event in ((te, ee), (tr, er)):
-        pt, ps = _km_points(rng, time, event, k, t_axis)
+    for times, event in ((te, ee), (tr, er)):
+        pt, ps = _km_points(rng, times, event, k, t_axis)
         grid = np.arange(0.0, pt[-1] + 1e-9, step)
-        table = np.array([(time >= g).sum() for g in grid])
-        arms.append((pt, ps, len(time), grid, table, int(event.sum())))
+        table = np.array([(times >= g).sum() for g in grid])
+        arms.append((pt, ps, len(times), grid, table, int(event.sum())))
     estimates = {}
     for with_table, with_events in CASES:
         ipd = [reconstruct_arm(pt, ps, m, grid if with_table else None,

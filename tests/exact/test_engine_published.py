@@ -1,6 +1,5 @@
 """The exact engine against bayesmeta's published numbers and brute-force integration."""
 
-import warnings
 
 import numpy as np
 import pytest

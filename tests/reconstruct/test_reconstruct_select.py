@@ -343,7 +343,7 @@ def test_seed_reasons_are_short():
 
 def test_bundled_calibration_is_per_family():
     cal = load_calibration()
-    from survmeta.reconstruct.methods import DEFAULT_ORDER, FAMILIES
+    from survmeta.reconstruct.methods import FAMILIES
 
     for family, members in FAMILIES.items():
         entries = [cal[m] for m in members if m in cal]

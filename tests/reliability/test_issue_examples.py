@@ -31,7 +31,7 @@ from statistics import NormalDist
 
 import pytest
 
-from .conftest import BASE, S1_HR_LINE, edit
+from .conftest import S1_HR_LINE, edit
 
 Z975 = NormalDist().inv_cdf(0.975)
 S1_HR = "hr = { estimate = 0.60, ci = [0.40, 0.90] }"

@@ -24,7 +24,7 @@ from survmeta.registry.p_plausibility import (
     z_of_p,
 )
 
-from .conftest import BASE, S1_HR_LINE, edit
+from .conftest import S1_HR_LINE, edit
 
 REPO = Path(__file__).resolve().parents[2]
 S1_HR = "hr = { estimate = 0.60, ci = [0.40, 0.90] }"
@@ -130,7 +130,7 @@ def test_the_warning_fails_strict_and_can_be_acknowledged(write, run):
     path = write(slip)
     code, _, err = run("check", path, "--strict")
     assert code == 2 and f"{path}:{S1_HR_LINE}: study s1, comparison c1, p: warning:" in err
-    path = write(edit(f'p = "<0.0001"', 'p = "<0.0001"\nacknowledged = ["p"]\n'
+    path = write(edit('p = "<0.0001"', 'p = "<0.0001"\nacknowledged = ["p"]\n'
                       'notes = "Crossing survival curves: the medians are close."', slip))
     code, out, err = run("check", path, "--strict")
     assert code == 0, err

@@ -14,7 +14,7 @@ from matplotlib.text import Text
 
 from survmeta.report.markdown import _esc
 
-from .conftest import BASE, edit
+from .conftest import edit
 
 TITLE = 'title = "Drug vs placebo"'
 NASTY = "$b_$ and US$ 5 vs US$ 10 <script>alert(1)</script> [x](javascript:alert(1)) *em*"

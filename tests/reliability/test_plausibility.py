@@ -6,7 +6,6 @@ acknowledge it, fail ``--strict``, and disappear when acknowledged.
 
 from __future__ import annotations
 
-import math
 from statistics import NormalDist
 
 import pytest

@@ -20,7 +20,7 @@ normal mixtures that give mu, exp(mu), the prediction and the shrunken theta_i).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
