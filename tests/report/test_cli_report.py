@@ -19,7 +19,7 @@ def registry_path():
 @pytest.mark.mcmc
 def test_report_html(registry_path, tmp_path, capsys):
     out = tmp_path / "rep"
-    code = main(["report", str(registry_path), "--out", str(out)])
+    code = main(["report", str(registry_path), "--out", str(out), "--layout", "single"])
     assert code == 0
     page = out / "report.html"
     assert f"wrote {page}" in capsys.readouterr().out

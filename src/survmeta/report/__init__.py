@@ -1,11 +1,16 @@
 """One-command reports: a self-contained HTML page or a Markdown version.
 
 :func:`write_report` renders a :class:`~survmeta.results.PoolSet` as the page
-a review needs: the registry summary (what was pooled and what could not be,
-and why), a summary-of-findings table, per question the forest plot and the
-other figures, the reconstruction method of every estimate, diagnostics, a
-methods paragraph written from what was run, references, and a
-reproducibility stamp. The HTML page embeds its figures (base64 PNG) and its
+a review needs: a table of contents linking every section, the
+summary-of-findings table first (the primary answer per question, from
+:meth:`~survmeta.results.PoolSet.summary_of_findings`: a question with one
+study gives that study's own estimate, flagged), the registry summary (what
+was pooled and what could not be, and why; only the questions asked for when
+pooling was limited to some), per question a collapsible section (open when
+k >= 2; a one-study section has no tau or funnel figure, which would show only
+the prior) with the forest plot and the other figures, the reconstruction
+method of every estimate and diagnostics, a methods paragraph written from
+what was run, references, and a reproducibility stamp. The HTML page embeds its figures (base64 PNG) and its
 CSS, so nothing is fetched when it is viewed; the Markdown page links PNG
 files written next to it. Every file is written atomically (temporary file and
 rename), figures first and the page last, so an interrupted run never leaves a

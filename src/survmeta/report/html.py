@@ -24,6 +24,11 @@ figcaption { font-style: italic; font-size: 12.5px; }
 .stamp td:first-child { font-weight: bold; }
 code { font-size: 12px; }
 td.num { white-space: nowrap; }
+nav ul.toc { columns: 2; font-size: 13px; }
+nav ul.toc ul { margin: .1em 0 .3em; }
+details.question > summary { cursor: pointer; }
+details.question > summary > h2 { display: inline; }
+details.question { margin-top: 1.5em; }
 """
 
 #: Cells kept on one line: an estimate with its interval ("0.33 [0.13, 0.81]", "1†"), an
@@ -55,6 +60,29 @@ def _table(df, caption: str = "", css_class: str = "", table_id: str = "") -> st
     return "\n".join(out)
 
 
+def _toc(b: Block) -> str:
+    """The table of contents as nested lists of in-page links."""
+    out = [f'<nav id="{html.escape(b.name)}"><h2>{html.escape(b.text)}</h2><ul class="toc">']
+    nested = False
+    for text, href, depth in b.items:
+        if depth > 1 and not nested:
+            out.append("<ul>")
+            nested = True
+        elif depth == 1 and nested:
+            out.append("</ul></li>")
+            nested = False
+        elif depth == 1 and len(out) > 1:
+            out.append("</li>")
+        link = f'<a href="{html.escape(href)}">{html.escape(str(text))}</a>'
+        out.append(f"<li>{link}" + ("</li>" if depth > 1 else ""))
+    if nested:
+        out.append("</ul>")
+    if b.items:
+        out.append("</li>")
+    out.append("</ul></nav>")
+    return "".join(out)
+
+
 def render_html(blocks: list[Block], figure_png: dict[str, bytes], title: str = "survmeta report") -> str:
     """The page as one string.
 
@@ -77,6 +105,14 @@ def render_html(blocks: list[Block], figure_png: dict[str, bytes], title: str = 
         if b.kind in ("h1", "h2", "h3"):
             anchor = f' id="{html.escape(b.name)}"' if b.name else ""
             body.append(f"<{b.kind}{anchor}>{html.escape(b.text)}</{b.kind}>")
+        elif b.kind == "toc":
+            body.append(_toc(b))
+        elif b.kind == "details":
+            is_open = " open" if b.data.get("open") else ""
+            body.append(f'<details class="question"{is_open}><summary><h2 id="{html.escape(b.name)}">'
+                        f"{html.escape(b.text)}</h2></summary>")
+        elif b.kind == "end_details":
+            body.append("</details>")
         elif b.kind == "p":
             body.append(f"<p>{html.escape(b.text)}</p>")
         elif b.kind == "list":

@@ -8,6 +8,8 @@ citation or an arm label holding ``<script>``, ``[x](javascript:...)``,
 
 from __future__ import annotations
 
+import html
+
 from survmeta.report.content import Block, stamp_rows
 
 
@@ -86,6 +88,15 @@ def md_table(df, caption: str = "") -> str:
     return "\n".join(lines)
 
 
+def _anchor(name: str) -> str:
+    """An empty HTML anchor a table-of-contents link can point to (the names are survmeta's own).
+
+    Markdown renderers derive heading ids each in their own way; an explicit
+    anchor works in all that pass inline HTML.
+    """
+    return f'<a id="{html.escape(name)}"></a>'
+
+
 def render_markdown(blocks: list[Block], figure_files: dict[str, str]) -> str:
     """The report as Markdown.
 
@@ -102,9 +113,14 @@ def render_markdown(blocks: list[Block], figure_files: dict[str, str]) -> str:
     """
     out = []
     for b in blocks:
-        if b.kind == "h1":
+        if b.kind in ("h2", "details") and b.name:  # the targets of the table of contents
+            out.append(_anchor(b.name))
+        if b.kind == "toc":
+            out.append(f"## {_esc(b.text, block=True)}\n\n" + "\n".join(
+                f"{'  ' * (depth - 1)}- [{_esc(text)}]({href})" for text, href, depth in b.items))
+        elif b.kind == "h1":
             out.append(f"# {_esc(b.text, block=True)}")
-        elif b.kind == "h2":
+        elif b.kind in ("h2", "details"):
             out.append(f"## {_esc(b.text, block=True)}")
         elif b.kind == "h3":
             out.append(f"### {_esc(b.text, block=True)}")
