@@ -1,4 +1,4 @@
-"""Self-contained HTML rendering: inline CSS, figures as base64 PNG, nothing fetched."""
+"""Self-contained HTML rendering: inline CSS, figures as base64 PNG or inline SVG, nothing fetched."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ caption { caption-side: top; text-align: left; font-style: italic; padding-botto
 th, td { border-bottom: 1px solid #ddd; padding: .25em .6em; text-align: left; vertical-align: top; }
 th { background: #f2f4f8; border-bottom: 2px solid #999; }
 figure { margin: 1em 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figure img, figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-style: italic; font-size: 12.5px; }
 .stamp td:first-child { font-weight: bold; }
 code { font-size: 12px; }
@@ -83,7 +83,23 @@ def _toc(b: Block) -> str:
     return "".join(out)
 
 
-def render_html(blocks: list[Block], figure_png: dict[str, bytes], title: str = "survmeta report") -> str:
+def inline_svg(svg: bytes, prefix: str) -> str:
+    """An SVG file as an element to place in the page.
+
+    The XML prolog and doctype are dropped, and every ``id`` (clip paths,
+    glyphs, markers) and every reference to one gets ``prefix``, so the ids of
+    two figures on one page never collide.
+    """
+    text = svg.decode("utf-8")
+    text = text[text.index("<svg"):]
+    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
+    text = re.sub(r'url\(#([^)]+)\)', lambda m: f"url(#{prefix}{m.group(1)})", text)
+    text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', text)
+    return text.strip()
+
+
+def render_html(blocks: list[Block], figure_png: dict[str, bytes], title: str = "survmeta report",
+                figure_format: str = "png") -> str:
     """The page as one string.
 
     Parameters
@@ -91,9 +107,12 @@ def render_html(blocks: list[Block], figure_png: dict[str, bytes], title: str = 
     blocks : list of Block
         From :func:`survmeta.report.content.build_document`.
     figure_png : dict
-        PNG bytes of each figure block, keyed by the block's ``name``.
+        Image bytes of each figure block, keyed by the block's ``name``.
     title : str
         ``<title>`` of the page.
+    figure_format : {"png", "svg"}
+        PNG figures are embedded as base64 data URIs in ``<img>``; SVG ones
+        inline (:func:`inline_svg`), with the caption as their ``aria-label``.
 
     Returns
     -------
@@ -126,6 +145,12 @@ def render_html(blocks: list[Block], figure_png: dict[str, bytes], title: str = 
         elif b.kind == "figure":
             png = figure_png.get(b.name)
             if png is None:
+                continue
+            if figure_format == "svg":
+                svg = inline_svg(png, f"{b.name}-").replace(
+                    "<svg", f'<svg role="img" aria-label="{html.escape(b.text)}"', 1)
+                body.append(f'<figure id="fig-{html.escape(b.name)}">{svg}<figcaption>'
+                            f"{html.escape(b.text)}</figcaption></figure>")
                 continue
             data = base64.b64encode(png).decode("ascii")
             body.append(

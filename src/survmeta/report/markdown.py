@@ -1,4 +1,4 @@
-"""Markdown rendering: pipe tables, figures linked as PNG files next to the page.
+"""Markdown rendering: pipe tables, figures as PNG, SVG or PDF files next to the page.
 
 Every text of the report is escaped (:func:`_esc`) so that it prints as
 written, as the HTML page escapes it with :func:`html.escape`: a quote, a
@@ -105,7 +105,8 @@ def render_markdown(blocks: list[Block], figure_files: dict[str, str]) -> str:
     blocks : list of Block
         From :func:`survmeta.report.content.build_document`.
     figure_files : dict
-        Relative path of each figure's PNG, keyed by the block's ``name``.
+        Relative path of each figure's file (PNG or SVG, shown as an image;
+        PDF, linked), keyed by the block's ``name``.
 
     Returns
     -------
@@ -135,7 +136,9 @@ def render_markdown(blocks: list[Block], figure_files: dict[str, str]) -> str:
             out.append(md_table(b.table, b.text))
         elif b.kind == "figure":
             rel = figure_files.get(b.name)
-            if rel:
+            if rel and rel.endswith(".pdf"):  # not shown as an image: a link to the file
+                out.append(f"[Figure (PDF): {_esc(b.text)}]({rel})")
+            elif rel:
                 out.append(f"![{_esc(b.text)}]({rel})\n\n*{_esc(b.text)}*")
         elif b.kind == "stamp":
             out.append(md_table(stamp_rows(b.data), "Reproducibility stamp."))
