@@ -41,6 +41,7 @@ from survmeta.report.content import (
     printed_hrs,
     question_blocks,
     sof_table,
+    study_labels,
 )
 
 #: Output formats and the page's file name.
@@ -303,11 +304,12 @@ def _write_question_pages(poolset, registry, out: Path, fmt: str, figures, dpi: 
     links = {r.id: f"{QUESTIONS_DIR}/{_unique(_safe(r.id), names)}.{ext}"
              for r in poolset.values()}
     printed = printed_hrs(registry)
+    labels = study_labels(registry)
     index = f"../{FORMATS[fmt]}"
     for i, r in enumerate(poolset.values()):
         blocks = [Block("h1", f"{title}: {r.id}"),
                   Block("links", items=[("Back to the summary of findings", index)])]
-        blocks += question_blocks(r, figures, printed)
+        blocks += question_blocks(r, figures, printed, labels=labels)
         pngs, blocks = _render_figures(blocks, dpi, taken, figure_format)
         _write_page(out / links[r.id], fmt, blocks, pngs, f"{title}: {r.id}", out / "figures",
                     "../figures/", figure_format)

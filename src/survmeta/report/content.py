@@ -250,6 +250,34 @@ def printed_hrs(registry) -> dict:
     return out
 
 
+def study_labels(registry) -> dict:
+    """Study id -> the author-year label the report prints (``"Heo 2021"``).
+
+    From :func:`survmeta.registry.summary.author_year_labels`: the first
+    author's surname and the year from the citation, with the study id added
+    where two studies share a label. Empty without a registry, and for an
+    effects CSV, whose printed labels the effect table carries already.
+    """
+    from survmeta.registry.effects_csv import EffectsRegistry
+    from survmeta.registry.summary import author_year_labels
+
+    if registry is None or isinstance(registry, EffectsRegistry) \
+            or not hasattr(registry, "studies"):
+        return {}
+    try:
+        return author_year_labels(registry.studies)
+    except Exception:  # a registry-like object whose studies carry no citation: ids stay
+        return {}
+
+
+def _label(row, labels) -> str:
+    sid = _study_id(row)
+    if labels and sid in labels:
+        return str(labels[sid])
+    v = row.get("label")
+    return sid if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+
+
 def _study_hr_cell(row, printed) -> str:
     from survmeta.plotting.forest import fmt_printed, printed_hr
 
@@ -259,12 +287,14 @@ def _study_hr_cell(row, printed) -> str:
     return fmt_interval(row["hr"], row["hr_lower"], row["hr_upper"])
 
 
-def estimates_table(result, printed: dict | None = None) -> pd.DataFrame:
+def estimates_table(result, printed: dict | None = None, labels: dict | None = None) -> pd.DataFrame:
     """Every pooled estimate: study, comparison, year, n, endpoint, method, HR [CI], weight,
     shrunken HR, notes.
 
-    ``Study`` and ``Comparison`` are the ids the JSON output uses (``study``,
-    ``comparison``). For a reported HR with its CI (method ``hr_ci``) the HR
+    ``Study`` is the study's label: from ``labels`` (study id -> label, see
+    :func:`study_labels`: ``"Heo 2021"``) when given, else the effect table's
+    ``label`` (the study id of a TOML registry). ``Comparison`` is the id the
+    JSON output uses. For a reported HR with its CI (method ``hr_ci``) the HR
     and CI are printed as the paper printed them when ``printed`` (see
     :func:`printed_hrs`) or the row's ``inputs`` hold them.
     """
@@ -285,7 +315,7 @@ def estimates_table(result, printed: dict | None = None) -> pd.DataFrame:
         n = pd.to_numeric(pd.Series([r.get("n")]), errors="coerce").iloc[0]
         year = pd.to_numeric(pd.Series([r.get("year")]), errors="coerce").iloc[0]
         row = {
-            "Study": str(r.get("label", r["study"])),
+            "Study": _label(r, labels),
             "Comparison": str(r.get("comparison", "")),
             "Year": "" if pd.isna(year) else str(int(year)),
             "n": "" if pd.isna(n) else str(int(n)),
@@ -303,13 +333,21 @@ def estimates_table(result, printed: dict | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def not_pooled_table(poolset) -> pd.DataFrame:
-    """Every comparison that was not pooled, and why (PoolSet.skipped and each result.excluded)."""
+def not_pooled_table(poolset, labels: dict | None = None) -> pd.DataFrame:
+    """Every comparison that was not pooled, and why (PoolSet.skipped and each result.excluded).
+
+    ``Study`` is the label from ``labels`` (see :func:`study_labels`) when it
+    has the study, else the study id.
+    """
+    def study(x) -> str:
+        sid = _study_id(x)
+        return str((labels or {}).get(sid, sid))
+
     rows = []
     for r in poolset.values():
         if len(r.excluded):
             for _, x in r.excluded.iterrows():
-                rows.append({"Question": r.id, "Study": _study_id(x),
+                rows.append({"Question": r.id, "Study": study(x),
                              "Comparison": str(x.get("comparison", "")),
                              "Reason": str(x.get("reason", ""))})
     for s in getattr(poolset, "skipped", []) or []:
@@ -317,7 +355,7 @@ def not_pooled_table(poolset) -> pd.DataFrame:
         excluded = s.get("excluded") or []
         if excluded:
             for x in excluded:
-                rows.append({"Question": qid, "Study": _study_id(x),
+                rows.append({"Question": qid, "Study": study(x),
                              "Comparison": str(x.get("comparison", "")),
                              "Reason": str(x.get("reason", ""))})
         else:
@@ -423,14 +461,15 @@ def frequentist_sentence(result) -> str | None:
     return s
 
 
-def _figure_blocks(result, figures, printed=None) -> list[Block]:
+def _figure_blocks(result, figures, printed=None, labels=None) -> list[Block]:
     from survmeta import plotting
 
     rid = result.id
     out = []
     if "forest" in figures:
         out.append(Block("figure", f"Forest plot: {rid}.",
-                         figure=lambda: plotting.plot_forest(result, printed=printed),
+                         figure=lambda: plotting.plot_forest(result, printed=printed,
+                                                             labels=labels or None),
                          name=f"{rid}_forest"))
     if "posterior" in figures:
         out.append(Block("figure", f"Posterior of the pooled HR: {rid}.",
@@ -453,7 +492,7 @@ DEFAULT_FIGURES = ("forest", "posterior", "tau", "funnel", "diagnostics")
 
 
 def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None, *,
-                    collapsible: bool = False) -> list[Block]:
+                    collapsible: bool = False, labels: dict | None = None) -> list[Block]:
     """The section of one pooled question: heading, sentences, figures, estimates, diagnostics.
 
     A question with one study has no tau figure (it would show only the prior)
@@ -466,6 +505,9 @@ def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None, *,
         See :data:`DEFAULT_FIGURES`.
     printed : dict, optional
         From :func:`printed_hrs`.
+    labels : dict, optional
+        Study id -> label for the forest plot and the estimates table (from
+        :func:`study_labels`).
     collapsible : bool
         Open the section with a ``"details"`` block (the heading; open when
         k >= 2) and close it with ``"end_details"``, instead of an ``"h2"``.
@@ -497,11 +539,11 @@ def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None, *,
     fs = frequentist_sentence(r)
     if fs:
         out.append(Block("p", fs))
-    out += _figure_blocks(r, figures, printed)
+    out += _figure_blocks(r, figures, printed, labels)
     out.append(Block("table", f"Pooled estimates of {r.id} and how each was obtained "
                      "(HR [95% CI] as the paper printed it for a reported HR with its CI; "
                      "otherwise from the estimate and its SE).",
-                     table=estimates_table(r, printed), name=f"estimates_{r.id}"))
+                     table=estimates_table(r, printed, labels), name=f"estimates_{r.id}"))
     out.append(Block("h3", "Diagnostics", name=f"diag-{r.id}"))
     out.append(Block("list", items=diagnostics_items(r)))
     if r.notes:
@@ -556,7 +598,8 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
     doc += [Block("h2", "Registry", name="registry"), Block("p", sentence),
             Block("table", "Questions in the registry.", table=qtable, name="questions")]
     printed = printed_hrs(registry)
-    np_table = not_pooled_table(poolset)
+    labels = study_labels(registry)
+    np_table = not_pooled_table(poolset, labels)
     doc.append(Block("h3", "Not pooled", name="not-pooled"))
     if len(np_table):
         doc.append(Block("table", "Comparisons that could not be pooled, and why.", table=np_table,
@@ -569,7 +612,7 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
                       "study): the figures, every pooled estimate and how it was obtained, and "
                       "the diagnostics.")]
         for r in poolset.values():
-            doc += question_blocks(r, figures, printed, collapsible=True)
+            doc += question_blocks(r, figures, printed, collapsible=True, labels=labels)
     else:
         doc += [Block("h2", "Questions", name="questions-pages"),
                 Block("p", "Each pooled question has its own page: the figures, every pooled "
@@ -724,5 +767,5 @@ def stamp_rows(stamp: dict) -> pd.DataFrame:
 
 
 __all__ = ["Block", "build_document", "question_blocks", "sof_table", "primary_sof_table",
-           "toc_block", "estimates_table", "not_pooled_table",
+           "toc_block", "study_labels", "estimates_table", "not_pooled_table",
            "registry_summary", "diagnostics_items", "stamp_rows", "DEFAULT_FIGURES"]
