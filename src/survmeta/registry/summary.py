@@ -8,7 +8,7 @@ from survmeta.registry.records import Arm, Comparison, Registry, Study
 
 __all__ = ["counts_for_pooling", "poolable_counts", "registry_summary", "summary_line",
            "reported_summary", "listing_rows", "short_citation", "first_author", "author_year",
-           "author_year_labels",
+           "author_year_labels", "printed_arms",
            "study_rows", "study_table"]
 
 #: Lower-case particles that may start or sit inside a surname ("van der Berg A").
@@ -217,6 +217,30 @@ def author_year_labels(studies) -> dict[str, str]:
         counts[lab] = counts.get(lab, 0) + 1
     return {sid: (f"{lab} ({sid})" if counts[lab] > 1 and lab != sid else lab)
             for sid, lab in labels.items()}
+
+
+def printed_arms(registry: Registry) -> dict[str, dict]:
+    """``"study/comparison"`` -> what the paper printed for it, per arm and for the comparison.
+
+    Keys of each dict: ``median_experimental``, ``median_reference`` (a
+    number or ``NR``), ``n_experimental``, ``n_reference``,
+    ``events_experimental``, ``events_reference``, ``total_events`` and ``p``
+    (the comparison's p-value as printed, else the reported HR's; a string).
+    None where the paper printed nothing. These feed the forest plot's
+    ``columns=`` (``"medians"``, ``"arm_n"``, ``"events"``, ``"p"``).
+    """
+    out = {}
+    for c in registry.comparisons():
+        e, r = c.experimental, c.reference
+        p = c.p if c.p is not None else (c.hr.p if c.hr is not None else None)
+        out[str(c.key)] = {
+            "median_experimental": e.median, "median_reference": r.median,
+            "n_experimental": e.n, "n_reference": r.n,
+            "events_experimental": e.events, "events_reference": r.events,
+            "total_events": c.total_events,
+            "p": None if p is None else p.text,
+        }
+    return out
 
 
 def study_rows(registry: Registry) -> list[dict]:
