@@ -19,7 +19,7 @@ def registry_path():
 @pytest.mark.mcmc
 def test_report_html(registry_path, tmp_path, capsys):
     out = tmp_path / "rep"
-    code = main(["report", str(registry_path), "--out", str(out)])
+    code = main(["report", str(registry_path), "--out", str(out), "--layout", "single"])
     assert code == 0
     page = out / "report.html"
     assert f"wrote {page}" in capsys.readouterr().out
@@ -71,3 +71,31 @@ def test_bad_prior_exits_2(registry_path, tmp_path, capsys):
                  "--tau-prior", "nonsense(1)"])
     assert code == 2
     assert capsys.readouterr().err.strip()
+
+
+def test_report_svg_and_dpi_in_the_stamp(registry_path, tmp_path):
+    out = tmp_path / "svg"
+    code = main(["report", str(registry_path), "--out", str(out), "--question",
+                 "oligo_vs_systemic", "--no-hierarchical", "--figure-format", "svg",
+                 "--dpi", "100"])
+    assert code == 0
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert '<figure id="fig-oligo_vs_systemic_forest"><svg role="img"' in text
+    assert "<img" not in text
+    assert "--figure-format svg --dpi 100" in text  # the command, in the stamp
+
+
+def test_pdf_figures_need_markdown_exits_2(registry_path, tmp_path, capsys):
+    code = main(["report", str(registry_path), "--out", str(tmp_path / "o"),
+                 "--figure-format", "pdf"])
+    assert code == 2
+    assert "--format md" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("dpi", ["0", "ninety"])
+def test_bad_dpi_exits_2(registry_path, tmp_path, dpi, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["report", str(registry_path), "--out", str(tmp_path / "o"), "--dpi", dpi])
+    assert exc.value.code == 2
+    assert "--dpi" in capsys.readouterr().err

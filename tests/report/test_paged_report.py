@@ -102,6 +102,7 @@ def test_above_the_threshold_the_report_is_paged_with_working_links(
 def test_each_question_page_holds_its_own_numbers(registry, tmp_path, small_threshold):
     from survmeta.pool import pool
     from survmeta.registry import load_registry
+    from survmeta.report.content import study_labels
 
     reg = load_registry(registry)
     results = pool(reg, hierarchical=False)
@@ -110,10 +111,12 @@ def test_each_question_page_holds_its_own_numbers(registry, tmp_path, small_thre
     for qid, name in zip(QUESTIONS, ("q1", "Q1-2", "q2")):
         body = (tmp_path / "questions" / f"{name}.md").read_text(encoding="utf-8")
         assert f"## {qid}: Question {qid}" in body
-        # both studies of the question, as printed, and no study of another question
+        # both studies of the question, by their labels, and no study of another question
         i = QUESTIONS.index(qid)
-        assert f"| s{i}0 |" in body and f"| s{i}1 |" in body
-        assert all(f"| s{j}0 |" not in body for j in range(3) if j != i)
+        lab = study_labels(reg)
+        assert lab[f"s{i}0"] == f"s{i}0 2010"  # "Author 00." is no author list: id and year
+        assert f"| {lab[f's{i}0']} |" in body and f"| {lab[f's{i}1']} |" in body
+        assert all(f"| {lab[f's{j}0']} |" not in body for j in range(3) if j != i)
         assert "0.6 [0.4, 0.9]" in body and "0.8 [0.5, 1.28]" in body  # the registry's numbers
 
 

@@ -71,13 +71,23 @@ def test_sof_rows_equal_questions(html_page):
     rows = p.tables["sof"]
     header, body = rows[0], rows[1:]
     assert len(body) == len(ps)
-    for row, (qid, r) in zip(body, ps.items()):
-        assert row[0].startswith(qid)
+    sof = ps.summary_of_findings()
+    for row, (qid, r), s in zip(body, ps.items(), sof.itertuples()):
+        assert row[0].startswith(qid) and s.question == qid
         assert row[header.index("k")] == str(r.k) + ("\u2020" if r.k == 1 else "")
-        hr = r.stats["hr"]
-        assert row[header.index("Pooled HR [95% CrI]")] == fmt_interval(hr["median"], hr["eti"][0],
-                                                                        hr["eti"][1])
-        assert row[header.index("P(HR < 1)")] == fmt_prob(r.p_hr_below_1)
+        # the primary answer: pooled for k >= 2, the study's own estimate for k = 1
+        assert row[header.index("HR [95% interval]")] == fmt_interval(s.hr, s.hr_lower, s.hr_upper)
+        assert row[header.index("P(HR < 1)")] == fmt_prob(s.p_hr_below_1)
+        if r.k >= 2:
+            hr = r.stats["hr"]
+            assert (s.hr, s.hr_lower, s.hr_upper) == (hr["median"], *hr["eti"])
+            assert row[header.index("Basis")].startswith("pooled")
+        else:
+            e = r.effects.iloc[0]
+            assert (s.hr, s.hr_lower, s.hr_upper) == pytest.approx(
+                (e["hr"], e["hr_lower"], e["hr_upper"]))
+            assert row[header.index("Basis")].startswith("one study")
+            assert row[header.index("95% prediction interval")] == ""
         n = r.effects["n"].sum(skipna=True)
         assert row[header.index("Participants")].startswith(str(int(n)))
 
@@ -111,7 +121,7 @@ def test_figures_embedded_and_nothing_external(html_page):
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:|//)", text)
     assert "@import" not in text and "url(" not in text
     assert "<script" not in text
-    assert p.links == []
+    assert p.links and all(link.startswith("#") for link in p.links)  # the table of contents
 
 
 def test_methods_paragraph_from_what_ran(synthetic_poolset):
@@ -192,7 +202,7 @@ def test_failing_figure_becomes_visible_note(synthetic_poolset, tmp_path, monkey
 
 def test_real_registry_report(real_poolset, real_registry, tmp_path):
     page = write_report(real_poolset, real_registry, tmp_path, fmt="html",
-                        registry_file=real_registry.path)
+                        registry_file=real_registry.path, layout="single")
     p = parse(page)
     sof = p.tables["sof"][1:]
     assert [r[0].split(":")[0] for r in sof] == list(real_poolset)

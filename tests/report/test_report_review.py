@@ -182,7 +182,8 @@ def test_printed_hr_in_the_estimates_table(real_registry, real_poolset):
 
 
 def test_printed_hr_in_the_real_report(real_registry, real_poolset, tmp_path):
-    page = write_report(real_poolset, real_registry, tmp_path, fmt="md", figures=())
+    page = write_report(real_poolset, real_registry, tmp_path, fmt="md", figures=(),
+                        layout="single")
     text = page.read_text(encoding="utf-8")
     assert "| 2.33 [1.21, 4.47] |" in text and "4.48" not in text
     assert "| 1.505 [1.036, 2.186] |" in text  # three decimals, as printed
@@ -223,9 +224,9 @@ def test_document_has_no_raw_model_fragment(hier_poolset):
 def test_intervals_do_not_wrap_in_html(synthetic_poolset, tmp_path):
     page = write_report(synthetic_poolset, None, tmp_path, fmt="html", figures=())
     text = page.read_text(encoding="utf-8")
-    r = synthetic_poolset["synthetic_k1"]
-    hr = r.stats["hr"]
-    cell = fmt_interval(hr["median"], hr["eti"][0], hr["eti"][1])
+    sof = synthetic_poolset.summary_of_findings().set_index("question")
+    s = sof.loc["synthetic_k1"]  # the primary row of the one-study question
+    cell = fmt_interval(s["hr"], s["hr_lower"], s["hr_upper"])
     assert f'<td class="num">{cell}</td>' in text
     assert f'<td class="num">1{ONE_STUDY_MARK}</td>' in text
     assert "td.num { white-space: nowrap; }" in text

@@ -24,7 +24,8 @@ def add_parser(sub) -> None:
             "summary, summary-of-findings table, forest plot and other figures per question, "
             "reconstruction method of every estimate, diagnostics, a methods paragraph and a "
             "reproducibility stamp. --format html writes one self-contained page "
-            "(DIR/report.html); --format md writes DIR/report.md with figures in DIR/figures/. "
+            "(DIR/report.html); --format md writes DIR/report.md with figures in DIR/figures/ "
+            "(--figure-format png, svg or pdf; --dpi for PNG). "
             "Beyond 20 pooled questions or 400 pooled estimates (--layout auto), the page keeps "
             "the summary and links one page per question in DIR/questions/."
         ),
@@ -35,6 +36,12 @@ def add_parser(sub) -> None:
                    help="output folder (created)")
     p.add_argument("--format", choices=("html", "md"), default="html",
                    help="html (one self-contained page) or md (Markdown + PNG files); default html")
+    p.add_argument("--figure-format", choices=("png", "svg", "pdf"), default="png",
+                   help="figures as PNG (default; embedded in the HTML page), SVG (inline in the "
+                        "HTML page, or files beside report.md) or PDF (--format md only: files "
+                        "beside report.md, which links them)")
+    p.add_argument("--dpi", type=_positive_int, default=150,
+                   help="resolution of PNG figures in dots per inch (default: 150)")
     p.add_argument("--layout", choices=("auto", "single", "paged"), default="auto",
                    help="single: every question on one page; paged: one page per question "
                         "linked from the summary page; auto (default): paged for large reports")
@@ -59,6 +66,16 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of dots per inch, not {text!r}")
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"the resolution must be positive, not {v}")
+    return v
+
+
 def _load_registry(path: Path):
     """The Registry behind a .toml file (for the summary); None for an effects CSV."""
     if path.suffix.lower() != ".toml":
@@ -73,6 +90,9 @@ def run(args) -> int:
     from survmeta.report import write_report
 
     source = Path(args.path)
+    if args.figure_format == "pdf" and args.format == "html":
+        raise SurvmetaError("--figure-format pdf writes figure files beside a Markdown report "
+                            "(--format md); the self-contained HTML page embeds png or svg")
     if not source.exists():
         raise SurvmetaError(f"{source}: no such file")
     registry = _load_registry(source)
@@ -84,7 +104,8 @@ def run(args) -> int:
         raise SurvmetaError(f"{source}: no question has a poolable comparison; nothing to report")
     command = "survmeta report " + " ".join(shlex.quote(a) for a in _argv_tail(args))
     page = write_report(results, registry, args.out, fmt=args.format, registry_file=source,
-                        command=command, layout=args.layout)
+                        command=command, layout=args.layout, figure_format=args.figure_format,
+                        dpi=args.dpi)
     print(f"wrote {page}", file=sys.stdout)
     return 0
 
@@ -92,7 +113,8 @@ def run(args) -> int:
 def _argv_tail(args) -> list[str]:
     """The options that shape the numbers, as a reader would retype them."""
     out = [Path(args.path).name, "--out", str(args.out), "--format", args.format,
-           "--layout", args.layout,
+           "--layout", args.layout, "--figure-format", args.figure_format,
+           "--dpi", str(args.dpi),
            "--engine", args.engine, "--tau-prior", args.tau_prior, "--mu-prior", args.mu_prior,
            "--level", f"{args.level:g}", "--seed", str(args.seed),
            "--hierarchical" if args.hierarchical else "--no-hierarchical"]

@@ -105,12 +105,73 @@ def _row_labels(effects: pd.DataFrame, labels) -> list[str]:
     return out
 
 
+#: Text columns of :func:`plot_forest` and their headings. "E / R": experimental arm /
+#: reference arm, as the paper printed them (from ``reported=``).
+FOREST_COLUMNS = {
+    "year": "Year",
+    "n": "n",
+    "endpoint": "Endpoint",
+    "method": "Method",
+    "medians": "Median E / R",
+    "arm_n": "n E / R",
+    "events": "Events E / R",
+    "p": "p",
+}
+
+
+def _printed(v) -> str | None:
+    """A printed number or bound as text: ``18.9``, ``52``, ``NR``; None when not printed."""
+    if v is None:
+        return None
+    if isinstance(v, float):
+        if math.isnan(v):
+            return None
+        return f"{v:g}"
+    return str(v)
+
+
+def _pair(a, b) -> str:
+    a, b = _printed(a), _printed(b)
+    if a is None and b is None:
+        return "-"
+    return f"{a or '-'} / {b or '-'}"
+
+
+def reported_cell(col: str, values: Mapping | None) -> str:
+    """The cell of a reported-values column (``"medians"``, ``"arm_n"``, ``"events"``, ``"p"``).
+
+    ``values`` is one entry of :func:`survmeta.registry.summary.printed_arms`;
+    "-" where the paper printed nothing. Events: per arm, else the total
+    (``"41 total"``).
+    """
+    v = values or {}
+    if col == "medians":
+        return _pair(v.get("median_experimental"), v.get("median_reference"))
+    if col == "arm_n":
+        return _pair(v.get("n_experimental"), v.get("n_reference"))
+    if col == "events":
+        cell = _pair(v.get("events_experimental"), v.get("events_reference"))
+        total = _printed(v.get("total_events"))
+        return f"{total} total" if cell == "-" and total is not None else cell
+    if col == "p":
+        return _printed(v.get("p")) or "-"
+    raise ValueError(f"{col!r} is not a reported-values column")
+
+
 def _fmt_int(x) -> str:
     try:
         v = float(x)
     except (TypeError, ValueError):
         return "-"
     return "-" if math.isnan(v) else f"{int(round(v))}"
+
+
+def _row_key(row) -> str:
+    """``"study/comparison"`` of an effect-table row (its ``key`` when it has one)."""
+    key = row.get("key")
+    if key is None or (isinstance(key, float) and math.isnan(key)):
+        key = f"{row.get('study')}/{row.get('comparison')}"
+    return str(key)
 
 
 def printed_hr(row, printed=None) -> tuple[float, float, float] | None:
@@ -218,7 +279,8 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
                 shrunken: bool = True, prediction: bool = True, heterogeneity: bool = True,
                 weights: bool = True, sort: str | None = None, xlim=None, title=None,
                 plot_width: float = 3.4, max_label_width: float = 3.0,
-                common_effect: bool = True, printed: Mapping | None = None):
+                common_effect: bool = True, printed: Mapping | None = None,
+                reported: Mapping | None = None):
     """Forest plot of one pooled question.
 
     Parameters
@@ -234,8 +296,12 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
         Default: the study id (with the comparison id when a study has
         several rows).
     columns : sequence of str
-        Text columns left of the plot, from ``"year"``, ``"n"``,
-        ``"endpoint"``, ``"method"``.
+        Text columns left of the plot, in this order, from ``"year"``,
+        ``"n"``, ``"endpoint"``, ``"method"`` and what the paper printed
+        (from ``reported``): ``"medians"`` (median per arm, experimental /
+        reference), ``"arm_n"`` (n per arm), ``"events"`` (events per arm,
+        or the total) and ``"p"`` (the p-value as printed). See
+        :data:`FOREST_COLUMNS`; another name raises ValueError.
     shrunken : bool
         Draw the shrunken (posterior) estimate of each study below its
         observed estimate.
@@ -269,6 +335,11 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
         them; rows whose method is ``hr_ci`` print these numbers (see
         :func:`printed_hr`) instead of the interval recomputed from ``se``.
         The marker and line are always placed from ``log_hr`` and ``se``.
+    reported : mapping, optional
+        ``"study/comparison"`` -> what the paper printed, as
+        :func:`survmeta.registry.summary.printed_arms` gives it, for the
+        ``"medians"``, ``"arm_n"``, ``"events"`` and ``"p"`` columns ("-"
+        for a row it does not hold).
 
     Returns
     -------
@@ -277,6 +348,10 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
         proportional to the weights (lightest markers are drawn at least
         ``MIN_SQUARE_PT`` wide).
     """
+    unknown = [c for c in columns if c not in FOREST_COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown forest-plot column(s) {', '.join(map(repr, unknown))}; "
+                         f"choose from {', '.join(FOREST_COLUMNS)}")
     e = result.effects.reset_index(drop=True).copy()
     if sort == "year" and "year" in e:
         e = e.sort_values("year", kind="stable").reset_index(drop=True)
@@ -353,6 +428,11 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
         elif col == "method" and "method" in e:
             left.append(Column("Method", {i: str(e.at[i, "method"] or "") for i in range(k)},
                                "left", color="#444444", max_width=1.4))
+        elif col in ("medians", "arm_n", "events", "p"):
+            keys = [_row_key(e.iloc[i]) for i in range(k)]
+            left.append(Column(FOREST_COLUMNS[col],
+                               {i: reported_cell(col, (reported or {}).get(keys[i]))
+                                for i in range(k)}, "right"))
     hr_cells = {}
     for i in range(k):
         shown = printed_hr(e.iloc[i], printed)
@@ -629,4 +709,5 @@ def plot_leave1out(df: pd.DataFrame, *, title: str | None = "Leave-one-out analy
     return plot_variants(df, title=title, **kwargs)
 
 
-__all__ = ["plot_forest", "plot_cumulative", "plot_leave1out", "plot_variants", "is_approximate"]
+__all__ = ["plot_forest", "plot_cumulative", "plot_leave1out", "plot_variants", "is_approximate",
+           "FOREST_COLUMNS", "reported_cell"]

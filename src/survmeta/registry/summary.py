@@ -7,7 +7,8 @@ import re
 from survmeta.registry.records import Arm, Comparison, Registry, Study
 
 __all__ = ["counts_for_pooling", "poolable_counts", "registry_summary", "summary_line",
-           "reported_summary", "listing_rows", "short_citation", "first_author",
+           "reported_summary", "listing_rows", "short_citation", "first_author", "author_year",
+           "author_year_labels", "printed_arms",
            "study_rows", "study_table"]
 
 #: Lower-case particles that may start or sit inside a surname ("van der Berg A").
@@ -179,6 +180,67 @@ def short_citation(study: Study) -> str:
         return f"{study.id}{year}"
     surname, more = author
     return f"{surname}{' et al.' if more else ''}{year}"
+
+
+def author_year(study: Study) -> str:
+    """``"Heo 2021"``: the first author's surname and the year, as forest plots label a study.
+
+    The study id stands in for the surname when the citation does not start
+    with an author (see :func:`first_author`), and alone when there is no
+    year either; a year already in the id is not repeated.
+    """
+    author = first_author(study.citation)
+    year = "" if study.year is None else str(study.year)
+    if author is None:
+        return study.id if not year or year in study.id else f"{study.id} {year}"
+    return f"{author[0]} {year}".strip()
+
+
+def author_year_labels(studies) -> dict[str, str]:
+    """Study id -> :func:`author_year` label, made unique: ``"Heo 2021"``.
+
+    Parameters
+    ----------
+    studies : Registry or iterable of Study
+        The studies to label together (a registry's ``studies``).
+
+    Returns
+    -------
+    dict
+        When two or more studies share a label (the same first author and
+        year), each of them gets its id added: ``"Heo 2021 (heo2021a)"``.
+    """
+    studies = list(getattr(studies, "studies", studies))
+    labels = {s.id: author_year(s) for s in studies}
+    counts: dict[str, int] = {}
+    for lab in labels.values():
+        counts[lab] = counts.get(lab, 0) + 1
+    return {sid: (f"{lab} ({sid})" if counts[lab] > 1 and lab != sid else lab)
+            for sid, lab in labels.items()}
+
+
+def printed_arms(registry: Registry) -> dict[str, dict]:
+    """``"study/comparison"`` -> what the paper printed for it, per arm and for the comparison.
+
+    Keys of each dict: ``median_experimental``, ``median_reference`` (a
+    number or ``NR``), ``n_experimental``, ``n_reference``,
+    ``events_experimental``, ``events_reference``, ``total_events`` and ``p``
+    (the comparison's p-value as printed, else the reported HR's; a string).
+    None where the paper printed nothing. These feed the forest plot's
+    ``columns=`` (``"medians"``, ``"arm_n"``, ``"events"``, ``"p"``).
+    """
+    out = {}
+    for c in registry.comparisons():
+        e, r = c.experimental, c.reference
+        p = c.p if c.p is not None else (c.hr.p if c.hr is not None else None)
+        out[str(c.key)] = {
+            "median_experimental": e.median, "median_reference": r.median,
+            "n_experimental": e.n, "n_reference": r.n,
+            "events_experimental": e.events, "events_reference": r.events,
+            "total_events": c.total_events,
+            "p": None if p is None else p.text,
+        }
+    return out
 
 
 def study_rows(registry: Registry) -> list[dict]:

@@ -1,15 +1,22 @@
 """One-command reports: a self-contained HTML page or a Markdown version.
 
 :func:`write_report` renders a :class:`~survmeta.results.PoolSet` as the page
-a review needs: the registry summary (what was pooled and what could not be,
-and why), a summary-of-findings table, per question the forest plot and the
-other figures, the reconstruction method of every estimate, diagnostics, a
-methods paragraph written from what was run, references, and a
-reproducibility stamp. The HTML page embeds its figures (base64 PNG) and its
+a review needs: a table of contents linking every section, the
+summary-of-findings table first (the primary answer per question, from
+:meth:`~survmeta.results.PoolSet.summary_of_findings`: a question with one
+study gives that study's own estimate, flagged), the registry summary (what
+was pooled and what could not be, and why; only the questions asked for when
+pooling was limited to some), per question a collapsible section (open when
+k >= 2; a one-study section has no tau or funnel figure, which would show only
+the prior) with the forest plot and the other figures, the reconstruction
+method of every estimate and diagnostics, a methods paragraph written from
+what was run, references, and a reproducibility stamp. The HTML page embeds its figures (base64 PNG) and its
 CSS, so nothing is fetched when it is viewed; the Markdown page links PNG
 files written next to it. Every file is written atomically (temporary file and
 rename), figures first and the page last, so an interrupted run never leaves a
-half-written page. PyMC is never imported here.
+half-written page. PyMC is never imported here. Figures are PNG by default
+(``figure_format``: SVG inline in the HTML page, or SVG or PDF files beside a
+Markdown page).
 
 A large report is paged: beyond :data:`PAGED_QUESTIONS` pooled questions or
 :data:`PAGED_ESTIMATES` pooled estimates, ``report.html`` (or ``report.md``)
@@ -35,10 +42,14 @@ from survmeta.report.content import (
     printed_hrs,
     question_blocks,
     sof_table,
+    study_labels,
 )
 
 #: Output formats and the page's file name.
 FORMATS = {"html": "report.html", "md": "report.md"}
+#: Figure formats of :func:`write_report`. An HTML page embeds PNG (as a base64 data URI) or
+#: SVG (inline); PDF figures are only written as files beside a Markdown page, which links them.
+FIGURE_FORMATS = ("png", "svg", "pdf")
 #: Layouts of :func:`write_report`.
 LAYOUTS = ("auto", "single", "paged")
 #: ``layout="auto"`` pages a report with more pooled questions than this ...
@@ -71,15 +82,14 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _render_figures(blocks: list[Block], dpi: int,
-                    taken: set[str] | None = None) -> tuple[dict[str, bytes], list[Block]]:
-    """PNG bytes per figure block; a figure that fails becomes a visible note instead.
+def _render_figures(blocks: list[Block], dpi: int, taken: set[str] | None = None,
+                    figure_format: str = "png") -> tuple[dict[str, bytes], list[Block]]:
+    """Image bytes per figure block; a figure that fails becomes a visible note instead.
 
     ``taken`` holds the (lower-cased) figure names already used by other
-    pages of the same report; it is updated.
+    pages of the same report; it is updated. ``figure_format`` is one of
+    :data:`FIGURE_FORMATS`.
     """
-    from survmeta.plotting._style import figure_bytes
-
     pngs: dict[str, bytes] = {}
     out: list[Block] = []
     taken = set() if taken is None else taken
@@ -94,12 +104,53 @@ def _render_figures(blocks: list[Block], dpi: int,
             out.append(Block("p", f"[{b.text.rstrip('.')} could not be drawn: {exc}]"))
             continue
         try:
-            with _fast_text():
-                pngs[b.name] = figure_bytes(fig, "png", dpi=dpi)
+            pngs[b.name] = _figure_file(fig, figure_format, dpi)
         finally:
             _release(fig)
         out.append(b)
     return pngs, out
+
+
+def _figure_file(fig, figure_format: str, dpi: int) -> bytes:
+    """The bytes of one report figure.
+
+    PNG is reduced to a 256-colour palette (:func:`_palette_png`); SVG keeps
+    its text as text (``svg.fonttype = "none"``: searchable, selectable, and
+    a third of the size of glyph outlines; the page's fonts draw it); PDF
+    embeds its fonts.
+    """
+    import matplotlib as mpl
+
+    from survmeta.plotting._style import figure_bytes
+
+    if figure_format == "png":
+        with _fast_text():
+            return _palette_png(figure_bytes(fig, "png", dpi=dpi))
+    if figure_format == "svg":
+        with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "survmeta"}):
+            return figure_bytes(fig, "svg", dpi=dpi)
+    return figure_bytes(fig, "pdf", dpi=dpi)
+
+
+def _palette_png(png: bytes) -> bytes:
+    """The PNG with a 256-colour palette (fast octree, no dithering).
+
+    A figure has a few colours plus the anti-aliasing between them; the
+    palette image looks the same and takes about a quarter of the bytes,
+    which keeps the self-contained page of the bundled registry under 2 MB.
+    The input is returned unchanged when it is smaller.
+    """
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        pal = im.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
+                                         dither=Image.Dither.NONE)
+    buf = io.BytesIO()
+    pal.save(buf, "PNG", optimize=True)
+    out = buf.getvalue()
+    return out if len(out) < len(png) else png
 
 
 def _fast_text():
@@ -144,29 +195,31 @@ def is_paged(poolset, layout: str = "auto") -> bool:
 
 
 def _write_page(page: Path, fmt: str, blocks: list[Block], pngs: dict[str, bytes], title: str,
-                fig_dir: Path, fig_prefix: str) -> None:
+                fig_dir: Path, fig_prefix: str, figure_format: str = "png") -> None:
     """Write one page (and, for Markdown, its figures first)."""
     from survmeta.plotting._style import atomic_write
 
     if fmt == "html":
         from survmeta.report.html import render_html
 
-        atomic_write(page, render_html(blocks, pngs, title=title).encode("utf-8"))
+        atomic_write(page, render_html(blocks, pngs, title=title,
+                                       figure_format=figure_format).encode("utf-8"))
         return
     from survmeta.report.markdown import render_markdown
 
     files = {}
     if pngs:
         fig_dir.mkdir(exist_ok=True)
-    for name, png in pngs.items():
-        atomic_write(fig_dir / f"{name}.png", png)
-        files[name] = f"{fig_prefix}{name}.png"
+    for name, data in pngs.items():
+        atomic_write(fig_dir / f"{name}.{figure_format}", data)
+        files[name] = f"{fig_prefix}{name}.{figure_format}"
     atomic_write(page, render_markdown(blocks, files).encode("utf-8"))
 
 
 def write_report(poolset, registry=None, out_dir="report", fmt: str = "html", *,
                  registry_file=None, command: str | None = None, figures=DEFAULT_FIGURES,
-                 dpi: int = 150, title: str = "survmeta report", layout: str = "auto") -> Path:
+                 dpi: int = 150, title: str = "survmeta report", layout: str = "auto",
+                 figure_format: str = "png") -> Path:
     """Write the report of a pooled registry.
 
     Parameters
@@ -180,7 +233,8 @@ def write_report(poolset, registry=None, out_dir="report", fmt: str = "html", *,
         Output folder (created).
     fmt : {"html", "md"}
         ``"html"``: ``out_dir/report.html``, one self-contained page.
-        ``"md"``: ``out_dir/report.md`` plus ``out_dir/figures/*.png``.
+        ``"md"``: ``out_dir/report.md`` plus ``out_dir/figures/*.png`` (or
+        ``.svg``, ``.pdf``: see ``figure_format``).
     registry_file : str or os.PathLike, optional
         The registry file to hash, when ``registry`` does not carry its path.
     command : str, optional
@@ -191,7 +245,14 @@ def write_report(poolset, registry=None, out_dir="report", fmt: str = "html", *,
         Kaplan-Meier reconstruction of every pooled comparison whose arms carry
         digitised curves, :func:`~survmeta.plotting.plot_km`; needs ``registry``).
     dpi : int
-        Resolution of the PNG figures.
+        Resolution of the PNG figures (and of any raster part of SVG or PDF).
+    figure_format : {"png", "svg", "pdf"}
+        ``"png"`` (default): embedded in the HTML page as base64 data URIs, with
+        a 256-colour palette. ``"svg"``: inline ``<svg>`` elements in the HTML
+        page (text kept as text), or files beside a Markdown page. ``"pdf"``:
+        only with ``fmt="md"``, as files the page links to (a browser does not
+        show a PDF as an image, and a self-contained page cannot embed one as
+        a figure); with ``fmt="html"`` a ValueError.
     title : str
         Page title.
     layout : {"auto", "single", "paged"}
@@ -207,6 +268,15 @@ def write_report(poolset, registry=None, out_dir="report", fmt: str = "html", *,
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if figure_format not in FIGURE_FORMATS:
+        raise ValueError(f"unknown figure format {figure_format!r}; choose one of "
+                         f"{', '.join(FIGURE_FORMATS)}")
+    if figure_format == "pdf" and fmt == "html":
+        raise ValueError("PDF figures cannot be embedded in the self-contained HTML page; use "
+                         "png or svg, or the Markdown report (fmt 'md'), whose PDF figures are "
+                         "files beside the page")
+    if int(dpi) != dpi or dpi <= 0:
+        raise ValueError(f"dpi must be a positive whole number, not {dpi!r}")
     paged = is_paged(poolset, layout)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -216,16 +286,16 @@ def write_report(poolset, registry=None, out_dir="report", fmt: str = "html", *,
     question_pages = None
     if paged:
         question_pages = _write_question_pages(poolset, registry, out, fmt, figures, dpi, title,
-                                               taken)
+                                               taken, figure_format)
     blocks = build_document(poolset, registry, registry_file=registry_file, command=command,
                             figures=figures, title=title, question_pages=question_pages)
-    pngs, blocks = _render_figures(blocks, dpi, taken)
-    _write_page(page, fmt, blocks, pngs, title, fig_dir, "figures/")
+    pngs, blocks = _render_figures(blocks, dpi, taken, figure_format)
+    _write_page(page, fmt, blocks, pngs, title, fig_dir, "figures/", figure_format)
     return page
 
 
 def _write_question_pages(poolset, registry, out: Path, fmt: str, figures, dpi: int, title: str,
-                          taken: set[str]) -> dict[str, str]:
+                          taken: set[str], figure_format: str = "png") -> dict[str, str]:
     """One page per question, each written (and its figures released) before the next is drawn.
 
     Returns ``question id -> link`` relative to the index page.
@@ -238,19 +308,21 @@ def _write_question_pages(poolset, registry, out: Path, fmt: str, figures, dpi: 
              for r in poolset.values()}
     printed = printed_hrs(registry)
     km = km_comparisons(registry) if "km" in figures else {}
+    labels = study_labels(registry)
     index = f"../{FORMATS[fmt]}"
     for i, r in enumerate(poolset.values()):
         blocks = [Block("h1", f"{title}: {r.id}"),
                   Block("links", items=[("Back to the summary of findings", index)])]
-        blocks += question_blocks(r, figures, printed, km)
-        pngs, blocks = _render_figures(blocks, dpi, taken)
+        blocks += question_blocks(r, figures, printed, labels=labels, km=km)
+        pngs, blocks = _render_figures(blocks, dpi, taken, figure_format)
         _write_page(out / links[r.id], fmt, blocks, pngs, f"{title}: {r.id}", out / "figures",
-                    "../figures/")
+                    "../figures/", figure_format)
         del pngs, blocks
         if i % GC_EVERY == GC_EVERY - 1:
             gc.collect()  # matplotlib's reference cycles, so memory stays flat across questions
     return links
 
 
-__all__ = ["write_report", "build_document", "sof_table", "is_paged", "FORMATS", "LAYOUTS",
+__all__ = ["write_report", "build_document", "sof_table", "is_paged", "FORMATS", "FIGURE_FORMATS",
+           "LAYOUTS",
            "PAGED_QUESTIONS", "PAGED_ESTIMATES", "QUESTIONS_DIR"]

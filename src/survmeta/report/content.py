@@ -33,7 +33,11 @@ class Block:
 
     Attributes
     ----------
-    kind : {"h1", "h2", "h3", "p", "table", "figure", "list", "links", "stamp"}
+    kind : {"h1", "h2", "h3", "p", "table", "figure", "list", "links", "stamp", "toc", \
+            "details", "end_details"}
+        ``"toc"``: the table of contents (``items``: ``(text, "#anchor", depth)``).
+        ``"details"``: a collapsible section headed by ``text`` (anchor ``name``;
+        ``data["open"]``: shown open), closed by ``"end_details"``.
     text : str
         Heading or paragraph text; caption of a table or figure.
     table : pandas.DataFrame, optional
@@ -124,6 +128,64 @@ def sof_table(poolset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def primary_sof_table(poolset, printed: dict | None = None) -> pd.DataFrame:
+    """The primary answer per question, from :meth:`PoolSet.summary_of_findings`, cells as printed.
+
+    Columns: Question, Comparison, k, Participants, HR [interval], Basis,
+    Prediction interval, tau [CrI], P(HR < 1), Engine. A pooled question
+    (k >= 2) gives its random-effects HR with the credible interval; a
+    question with one study gives that study's own HR and confidence interval
+    (basis "one study", k flagged with :data:`ONE_STUDY_MARK`, no prediction
+    interval or tau), as :func:`primary_sof_footnote` says; at the 95% level
+    a reported HR with its CI is printed as the paper printed it (``printed``,
+    from :func:`printed_hrs`, or the row's ``inputs``), as in the estimates
+    table.
+    """
+    from survmeta.plotting.forest import fmt_printed, printed_hr
+
+    results = dict(poolset.items())
+    sof = poolset.summary_of_findings()
+    rows = []
+    for s in sof.itertuples(index=False):
+        r = results[s.question]
+        lvl = _lvl(r.level)
+        q = r.question
+        one = s.basis == "one study"
+        tau = r.stats["tau"]
+        hr_cell = fmt_interval(s.hr, s.hr_lower, s.hr_upper)
+        if one and abs(r.level - 0.95) < 1e-9:
+            shown = printed_hr(r.effects.iloc[0], printed)
+            hr_cell = fmt_printed(*shown) if shown else hr_cell
+        rows.append({
+            "Question": f"{r.id}: {q.get('title') or ''}".rstrip(": "),
+            "Comparison": f"{q.get('experimental')} vs {q.get('reference')}",
+            "k": str(int(s.k)) + (ONE_STUDY_MARK if one else ""),
+            "Participants": fmt_participants(r),
+            f"HR [{lvl} interval]": hr_cell,
+            "Basis": "one study (its own CI)" if one else "pooled (random effects, CrI)",
+            f"{lvl} prediction interval": "" if one else
+            f"[{fmt_num(s.predict_lower)}, {fmt_num(s.predict_upper)}]",
+            f"\u03c4 [{lvl} CrI]": "" if one else
+            f"{s.tau:.2f} [{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]",
+            "P(HR < 1)": fmt_prob(s.p_hr_below_1),
+            "Engine": s.engine,
+        })
+    return pd.DataFrame(rows)
+
+
+def primary_sof_footnote(poolset) -> str | None:
+    """The note on the one-study rows of :func:`primary_sof_table` (None when there are none)."""
+    ones = [r for r in poolset.values() if r.k == 1]
+    if not ones:
+        return None
+    n = len(ones)
+    return (f"{ONE_STUDY_MARK} One study (k = 1; {n} question{'s' if n != 1 else ''}): there is "
+            "nothing to pool, so the row gives the study's own HR with its confidence interval, "
+            "and P(HR < 1) from its normal likelihood. The random-effects fit of such a question, "
+            "whose credible interval adds the between-study heterogeneity the \u03c4 prior allows "
+            "and is therefore wider, is given in the question's section.")
+
+
 def sof_footnote(poolset) -> str | None:
     """The note explaining the single-study rows of :func:`sof_table` (None when there are none)."""
     ones = [r for r in poolset.values() if r.k == 1]
@@ -188,6 +250,34 @@ def printed_hrs(registry) -> dict:
     return out
 
 
+def study_labels(registry) -> dict:
+    """Study id -> the author-year label the report prints (``"Heo 2021"``).
+
+    From :func:`survmeta.registry.summary.author_year_labels`: the first
+    author's surname and the year from the citation, with the study id added
+    where two studies share a label. Empty without a registry, and for an
+    effects CSV, whose printed labels the effect table carries already.
+    """
+    from survmeta.registry.effects_csv import EffectsRegistry
+    from survmeta.registry.summary import author_year_labels
+
+    if registry is None or isinstance(registry, EffectsRegistry) \
+            or not hasattr(registry, "studies"):
+        return {}
+    try:
+        return author_year_labels(registry.studies)
+    except Exception:  # a registry-like object whose studies carry no citation: ids stay
+        return {}
+
+
+def _label(row, labels) -> str:
+    sid = _study_id(row)
+    if labels and sid in labels:
+        return str(labels[sid])
+    v = row.get("label")
+    return sid if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+
+
 def _study_hr_cell(row, printed) -> str:
     from survmeta.plotting.forest import fmt_printed, printed_hr
 
@@ -197,12 +287,14 @@ def _study_hr_cell(row, printed) -> str:
     return fmt_interval(row["hr"], row["hr_lower"], row["hr_upper"])
 
 
-def estimates_table(result, printed: dict | None = None) -> pd.DataFrame:
+def estimates_table(result, printed: dict | None = None, labels: dict | None = None) -> pd.DataFrame:
     """Every pooled estimate: study, comparison, year, n, endpoint, method, HR [CI], weight,
     shrunken HR, notes.
 
-    ``Study`` and ``Comparison`` are the ids the JSON output uses (``study``,
-    ``comparison``). For a reported HR with its CI (method ``hr_ci``) the HR
+    ``Study`` is the study's label: from ``labels`` (study id -> label, see
+    :func:`study_labels`: ``"Heo 2021"``) when given, else the effect table's
+    ``label`` (the study id of a TOML registry). ``Comparison`` is the id the
+    JSON output uses. For a reported HR with its CI (method ``hr_ci``) the HR
     and CI are printed as the paper printed them when ``printed`` (see
     :func:`printed_hrs`) or the row's ``inputs`` hold them.
     """
@@ -223,7 +315,7 @@ def estimates_table(result, printed: dict | None = None) -> pd.DataFrame:
         n = pd.to_numeric(pd.Series([r.get("n")]), errors="coerce").iloc[0]
         year = pd.to_numeric(pd.Series([r.get("year")]), errors="coerce").iloc[0]
         row = {
-            "Study": str(r.get("label", r["study"])),
+            "Study": _label(r, labels),
             "Comparison": str(r.get("comparison", "")),
             "Year": "" if pd.isna(year) else str(int(year)),
             "n": "" if pd.isna(n) else str(int(n)),
@@ -241,13 +333,21 @@ def estimates_table(result, printed: dict | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def not_pooled_table(poolset) -> pd.DataFrame:
-    """Every comparison that was not pooled, and why (PoolSet.skipped and each result.excluded)."""
+def not_pooled_table(poolset, labels: dict | None = None) -> pd.DataFrame:
+    """Every comparison that was not pooled, and why (PoolSet.skipped and each result.excluded).
+
+    ``Study`` is the label from ``labels`` (see :func:`study_labels`) when it
+    has the study, else the study id.
+    """
+    def study(x) -> str:
+        sid = _study_id(x)
+        return str((labels or {}).get(sid, sid))
+
     rows = []
     for r in poolset.values():
         if len(r.excluded):
             for _, x in r.excluded.iterrows():
-                rows.append({"Question": r.id, "Study": _study_id(x),
+                rows.append({"Question": r.id, "Study": study(x),
                              "Comparison": str(x.get("comparison", "")),
                              "Reason": str(x.get("reason", ""))})
     for s in getattr(poolset, "skipped", []) or []:
@@ -255,7 +355,7 @@ def not_pooled_table(poolset) -> pd.DataFrame:
         excluded = s.get("excluded") or []
         if excluded:
             for x in excluded:
-                rows.append({"Question": qid, "Study": _study_id(x),
+                rows.append({"Question": qid, "Study": study(x),
                              "Comparison": str(x.get("comparison", "")),
                              "Reason": str(x.get("reason", ""))})
         else:
@@ -277,10 +377,12 @@ def registry_summary(poolset, registry=None) -> tuple[str, pd.DataFrame]:
     results = dict(poolset.items())
     skipped = {(s.get("id") or s.get("question")): s for s in getattr(poolset, "skipped", []) or []}
     rows = []
+    requested = (getattr(poolset, "meta", None) or {}).get("questions_requested")
     if registry is not None and getattr(registry, "questions", None) is not None:
         n_studies = len(registry.studies)
         n_comp = len(registry.comparisons())
-        for q in registry.questions:
+        listed = [q for q in registry.questions if requested is None or q.id in requested]
+        for q in listed:
             comps = registry.comparisons(q.id)
             r = results.get(q.id)
             rows.append({
@@ -292,6 +394,11 @@ def registry_summary(poolset, registry=None) -> tuple[str, pd.DataFrame]:
         sentence = (f"The registry holds {n_studies} studies with {n_comp} comparisons "
                     f"across {len(registry.questions)} questions; {len(results)} "
                     f"question{'s were' if len(results) != 1 else ' was'} pooled.")
+        if requested is not None:
+            sentence += (f" The report was limited to {len(requested)} "
+                         f"question{'s' if len(requested) != 1 else ''}: "
+                         f"{', '.join(map(str, requested))}; only "
+                         f"{'these are' if len(requested) != 1 else 'this is'} listed.")
     else:
         studies = set()
         for r in results.values():
@@ -390,19 +497,20 @@ def _km_blocks(result, km) -> list[Block]:
     return out
 
 
-def _figure_blocks(result, figures, printed=None, km=None) -> list[Block]:
+def _figure_blocks(result, figures, printed=None, labels=None, km=None) -> list[Block]:
     from survmeta import plotting
 
     rid = result.id
     out = []
     if "forest" in figures:
         out.append(Block("figure", f"Forest plot: {rid}.",
-                         figure=lambda: plotting.plot_forest(result, printed=printed),
+                         figure=lambda: plotting.plot_forest(result, printed=printed,
+                                                             labels=labels or None),
                          name=f"{rid}_forest"))
     if "posterior" in figures:
         out.append(Block("figure", f"Posterior of the pooled HR: {rid}.",
                          figure=lambda: plotting.plot_posterior(result), name=f"{rid}_posterior"))
-    if "tau" in figures:
+    if "tau" in figures and result.k >= 2:  # with one study the tau plot shows only its prior
         out.append(Block("figure", f"Prior and posterior of \u03c4: {rid}.",
                          figure=lambda: plotting.plot_tau(result), name=f"{rid}_tau"))
     if "funnel" in figures and result.k >= 3:
@@ -421,9 +529,13 @@ def _figure_blocks(result, figures, printed=None, km=None) -> list[Block]:
 DEFAULT_FIGURES = ("forest", "posterior", "tau", "funnel", "diagnostics", "km")
 
 
-def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None,
+def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None, *,
+                    collapsible: bool = False, labels: dict | None = None,
                     km: dict | None = None) -> list[Block]:
     """The section of one pooled question: heading, sentences, figures, estimates, diagnostics.
+
+    A question with one study has no tau figure (it would show only the prior)
+    and no funnel plot (k >= 3 only).
 
     Parameters
     ----------
@@ -432,6 +544,12 @@ def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None,
         See :data:`DEFAULT_FIGURES`.
     printed : dict, optional
         From :func:`printed_hrs`.
+    labels : dict, optional
+        Study id -> label for the forest plot and the estimates table (from
+        :func:`study_labels`).
+    collapsible : bool
+        Open the section with a ``"details"`` block (the heading; open when
+        k >= 2) and close it with ``"end_details"``, instead of an ``"h2"``.
     km : dict, optional
         From :func:`km_comparisons`: the comparisons with Kaplan-Meier curves to draw.
 
@@ -442,13 +560,18 @@ def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None,
     out: list[Block] = []
     q = r.question
     lvl = _lvl(r.level)
-    out.append(Block("h2", f"{r.id}: {q.get('title') or ''}".rstrip(": "), name=f"q-{r.id}"))
+    heading = f"{r.id}: {q.get('title') or ''}".rstrip(": ")
+    if collapsible:
+        out.append(Block("details", heading, name=f"q-{r.id}", data={"open": r.k >= 2}))
+    else:
+        out.append(Block("h2", heading, name=f"q-{r.id}"))
     hr, tau = r.stats["hr"], r.stats["tau"]
     out.append(Block("p", (
         f"HR = hazard({q.get('experimental')}) / hazard({q.get('reference')})"
         + (f" for {q.get('outcome')}" if q.get("outcome") else "")
         + f"; HR < 1 favours {q.get('experimental')}. k = {r.k}, participants "
-        f"{fmt_participants(r)}. Pooled HR {fmt_interval(hr['median'], hr['eti'][0], hr['eti'][1])} "
+        f"{fmt_participants(r)}. {'Pooled' if r.k >= 2 else 'Random-effects'} HR "
+        f"{fmt_interval(hr['median'], hr['eti'][0], hr['eti'][1])} "
         f"(posterior median, {lvl} CrI); \u03c4 {tau['median']:.2f} "
         f"[{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]; {fmt_p_statement(r.p_hr_below_1)}. "
         f"Engine: {r.engine}; priors: tau {describe_prior(r.priors.get('tau'), 'tau')}, "
@@ -457,16 +580,18 @@ def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None,
     fs = frequentist_sentence(r)
     if fs:
         out.append(Block("p", fs))
-    out += _figure_blocks(r, figures, printed, km)
+    out += _figure_blocks(r, figures, printed, labels, km)
     out.append(Block("table", f"Pooled estimates of {r.id} and how each was obtained "
                      "(HR [95% CI] as the paper printed it for a reported HR with its CI; "
                      "otherwise from the estimate and its SE).",
-                     table=estimates_table(r, printed), name=f"estimates_{r.id}"))
+                     table=estimates_table(r, printed, labels), name=f"estimates_{r.id}"))
     out.append(Block("h3", "Diagnostics", name=f"diag-{r.id}"))
     out.append(Block("list", items=diagnostics_items(r)))
     if r.notes:
         out.append(Block("h3", "Notes", name=f"notes-{r.id}"))
         out.append(Block("list", items=[str(n) for n in r.notes]))
+    if collapsible:
+        out.append(Block("end_details"))
     return out
 
 
@@ -500,11 +625,13 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
     """
     doc = [Block("h1", title)]
     doc += [Block("h2", "Summary of findings", name="summary-of-findings"),
-            Block("table", "Summary of findings: HR = hazard(experimental) / hazard(reference); "
-                  "HR < 1 favours the experimental arm. Participants: sum of n over the pooled "
-                  "comparisons. Pooled HR: random-effects model; common-effect HR: the same data "
-                  "pooled with \u03c4 = 0.", table=sof_table(poolset), name="sof")]
-    foot = sof_footnote(poolset)
+            Block("table", "Summary of findings, the primary answer per question: HR = "
+                  "hazard(experimental) / hazard(reference); HR < 1 favours the experimental arm. "
+                  "Participants: sum of n over the pooled comparisons. HR: the random-effects "
+                  "pooled HR (posterior median, credible interval) when k >= 2; the study's own "
+                  "HR and confidence interval when k = 1.", table=primary_sof_table(poolset, printed_hrs(registry)),
+                  name="sof")]
+    foot = primary_sof_footnote(poolset)
     if foot:
         doc.append(Block("p", foot))
     doc += hierarchical_blocks(poolset, figures)
@@ -513,7 +640,8 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
             Block("table", "Questions in the registry.", table=qtable, name="questions")]
     printed = printed_hrs(registry)
     km = km_comparisons(registry) if "km" in figures else {}
-    np_table = not_pooled_table(poolset)
+    labels = study_labels(registry)
+    np_table = not_pooled_table(poolset, labels)
     doc.append(Block("h3", "Not pooled", name="not-pooled"))
     if len(np_table):
         doc.append(Block("table", "Comparisons that could not be pooled, and why.", table=np_table,
@@ -521,8 +649,12 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
     else:
         doc.append(Block("p", "Every comparison of the pooled questions was pooled."))
     if question_pages is None:
+        doc += [Block("h2", "Questions", name="questions-sections"),
+                Block("p", "One section per pooled question (collapsed for a question with one "
+                      "study): the figures, every pooled estimate and how it was obtained, and "
+                      "the diagnostics.")]
         for r in poolset.values():
-            doc += question_blocks(r, figures, printed, km)
+            doc += question_blocks(r, figures, printed, collapsible=True, labels=labels, km=km)
     else:
         doc += [Block("h2", "Questions", name="questions-pages"),
                 Block("p", "Each pooled question has its own page: the figures, every pooled "
@@ -536,7 +668,23 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
                 Block("list", items=[REFERENCES[c] for c in cited if c in REFERENCES])]
     stamp = make_stamp(poolset, registry, registry_file, command)
     doc += [Block("h2", "Reproducibility", name="reproducibility"), Block("stamp", data=stamp)]
+    doc.insert(1, toc_block(doc))
     return doc
+
+
+def toc_block(blocks: list[Block]) -> Block:
+    """The table of contents: a ``"toc"`` block of ``(text, "#anchor", depth)`` items.
+
+    Every section heading with an anchor (``"h2"``, depth 1) and every
+    question section (``"details"``, depth 2) is listed, in reading order.
+    """
+    items = []
+    for b in blocks:
+        if b.name and b.kind == "h2":
+            items.append((b.text, f"#{b.name}", 1))
+        elif b.name and b.kind == "details":
+            items.append((b.text, f"#{b.name}", 2))
+    return Block("toc", "Contents", items=items, name="contents")
 
 
 #: Shared variables of the hierarchical fit drawn in its trace and rank plots.
@@ -660,6 +808,7 @@ def stamp_rows(stamp: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = ["Block", "build_document", "question_blocks", "sof_table", "estimates_table",
-           "not_pooled_table", "registry_summary", "diagnostics_items", "stamp_rows",
-           "DEFAULT_FIGURES", "km_comparisons"]
+__all__ = ["Block", "build_document", "question_blocks", "sof_table", "primary_sof_table",
+           "toc_block", "study_labels", "estimates_table", "not_pooled_table",
+           "registry_summary", "diagnostics_items", "stamp_rows", "DEFAULT_FIGURES",
+           "km_comparisons"]

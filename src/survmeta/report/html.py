@@ -1,4 +1,4 @@
-"""Self-contained HTML rendering: inline CSS, figures as base64 PNG, nothing fetched."""
+"""Self-contained HTML rendering: inline CSS, figures as base64 PNG or inline SVG, nothing fetched."""
 
 from __future__ import annotations
 
@@ -19,11 +19,16 @@ caption { caption-side: top; text-align: left; font-style: italic; padding-botto
 th, td { border-bottom: 1px solid #ddd; padding: .25em .6em; text-align: left; vertical-align: top; }
 th { background: #f2f4f8; border-bottom: 2px solid #999; }
 figure { margin: 1em 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figure img, figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-style: italic; font-size: 12.5px; }
 .stamp td:first-child { font-weight: bold; }
 code { font-size: 12px; }
 td.num { white-space: nowrap; }
+nav ul.toc { columns: 2; font-size: 13px; }
+nav ul.toc ul { margin: .1em 0 .3em; }
+details.question > summary { cursor: pointer; }
+details.question > summary > h2 { display: inline; }
+details.question { margin-top: 1.5em; }
 """
 
 #: Cells kept on one line: an estimate with its interval ("0.33 [0.13, 0.81]", "1†"), an
@@ -55,7 +60,46 @@ def _table(df, caption: str = "", css_class: str = "", table_id: str = "") -> st
     return "\n".join(out)
 
 
-def render_html(blocks: list[Block], figure_png: dict[str, bytes], title: str = "survmeta report") -> str:
+def _toc(b: Block) -> str:
+    """The table of contents as nested lists of in-page links."""
+    out = [f'<nav id="{html.escape(b.name)}"><h2>{html.escape(b.text)}</h2><ul class="toc">']
+    nested = False
+    for text, href, depth in b.items:
+        if depth > 1 and not nested:
+            out.append("<ul>")
+            nested = True
+        elif depth == 1 and nested:
+            out.append("</ul></li>")
+            nested = False
+        elif depth == 1 and len(out) > 1:
+            out.append("</li>")
+        link = f'<a href="{html.escape(href)}">{html.escape(str(text))}</a>'
+        out.append(f"<li>{link}" + ("</li>" if depth > 1 else ""))
+    if nested:
+        out.append("</ul>")
+    if b.items:
+        out.append("</li>")
+    out.append("</ul></nav>")
+    return "".join(out)
+
+
+def inline_svg(svg: bytes, prefix: str) -> str:
+    """An SVG file as an element to place in the page.
+
+    The XML prolog and doctype are dropped, and every ``id`` (clip paths,
+    glyphs, markers) and every reference to one gets ``prefix``, so the ids of
+    two figures on one page never collide.
+    """
+    text = svg.decode("utf-8")
+    text = text[text.index("<svg"):]
+    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
+    text = re.sub(r'url\(#([^)]+)\)', lambda m: f"url(#{prefix}{m.group(1)})", text)
+    text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', text)
+    return text.strip()
+
+
+def render_html(blocks: list[Block], figure_png: dict[str, bytes], title: str = "survmeta report",
+                figure_format: str = "png") -> str:
     """The page as one string.
 
     Parameters
@@ -63,9 +107,12 @@ def render_html(blocks: list[Block], figure_png: dict[str, bytes], title: str = 
     blocks : list of Block
         From :func:`survmeta.report.content.build_document`.
     figure_png : dict
-        PNG bytes of each figure block, keyed by the block's ``name``.
+        Image bytes of each figure block, keyed by the block's ``name``.
     title : str
         ``<title>`` of the page.
+    figure_format : {"png", "svg"}
+        PNG figures are embedded as base64 data URIs in ``<img>``; SVG ones
+        inline (:func:`inline_svg`), with the caption as their ``aria-label``.
 
     Returns
     -------
@@ -77,6 +124,14 @@ def render_html(blocks: list[Block], figure_png: dict[str, bytes], title: str = 
         if b.kind in ("h1", "h2", "h3"):
             anchor = f' id="{html.escape(b.name)}"' if b.name else ""
             body.append(f"<{b.kind}{anchor}>{html.escape(b.text)}</{b.kind}>")
+        elif b.kind == "toc":
+            body.append(_toc(b))
+        elif b.kind == "details":
+            is_open = " open" if b.data.get("open") else ""
+            body.append(f'<details class="question"{is_open}><summary><h2 id="{html.escape(b.name)}">'
+                        f"{html.escape(b.text)}</h2></summary>")
+        elif b.kind == "end_details":
+            body.append("</details>")
         elif b.kind == "p":
             body.append(f"<p>{html.escape(b.text)}</p>")
         elif b.kind == "list":
@@ -90,6 +145,12 @@ def render_html(blocks: list[Block], figure_png: dict[str, bytes], title: str = 
         elif b.kind == "figure":
             png = figure_png.get(b.name)
             if png is None:
+                continue
+            if figure_format == "svg":
+                svg = inline_svg(png, f"{b.name}-").replace(
+                    "<svg", f'<svg role="img" aria-label="{html.escape(b.text)}"', 1)
+                body.append(f'<figure id="fig-{html.escape(b.name)}">{svg}<figcaption>'
+                            f"{html.escape(b.text)}</figcaption></figure>")
                 continue
             data = base64.b64encode(png).decode("ascii")
             body.append(

@@ -1,4 +1,4 @@
-"""Markdown rendering: pipe tables, figures linked as PNG files next to the page.
+"""Markdown rendering: pipe tables, figures as PNG, SVG or PDF files next to the page.
 
 Every text of the report is escaped (:func:`_esc`) so that it prints as
 written, as the HTML page escapes it with :func:`html.escape`: a quote, a
@@ -7,6 +7,8 @@ citation or an arm label holding ``<script>``, ``[x](javascript:...)``,
 """
 
 from __future__ import annotations
+
+import html
 
 from survmeta.report.content import Block, stamp_rows
 
@@ -86,6 +88,15 @@ def md_table(df, caption: str = "") -> str:
     return "\n".join(lines)
 
 
+def _anchor(name: str) -> str:
+    """An empty HTML anchor a table-of-contents link can point to (the names are survmeta's own).
+
+    Markdown renderers derive heading ids each in their own way; an explicit
+    anchor works in all that pass inline HTML.
+    """
+    return f'<a id="{html.escape(name)}"></a>'
+
+
 def render_markdown(blocks: list[Block], figure_files: dict[str, str]) -> str:
     """The report as Markdown.
 
@@ -94,7 +105,8 @@ def render_markdown(blocks: list[Block], figure_files: dict[str, str]) -> str:
     blocks : list of Block
         From :func:`survmeta.report.content.build_document`.
     figure_files : dict
-        Relative path of each figure's PNG, keyed by the block's ``name``.
+        Relative path of each figure's file (PNG or SVG, shown as an image;
+        PDF, linked), keyed by the block's ``name``.
 
     Returns
     -------
@@ -102,9 +114,14 @@ def render_markdown(blocks: list[Block], figure_files: dict[str, str]) -> str:
     """
     out = []
     for b in blocks:
-        if b.kind == "h1":
+        if b.kind in ("h2", "details") and b.name:  # the targets of the table of contents
+            out.append(_anchor(b.name))
+        if b.kind == "toc":
+            out.append(f"## {_esc(b.text, block=True)}\n\n" + "\n".join(
+                f"{'  ' * (depth - 1)}- [{_esc(text)}]({href})" for text, href, depth in b.items))
+        elif b.kind == "h1":
             out.append(f"# {_esc(b.text, block=True)}")
-        elif b.kind == "h2":
+        elif b.kind in ("h2", "details"):
             out.append(f"## {_esc(b.text, block=True)}")
         elif b.kind == "h3":
             out.append(f"### {_esc(b.text, block=True)}")
@@ -119,7 +136,9 @@ def render_markdown(blocks: list[Block], figure_files: dict[str, str]) -> str:
             out.append(md_table(b.table, b.text))
         elif b.kind == "figure":
             rel = figure_files.get(b.name)
-            if rel:
+            if rel and rel.endswith(".pdf"):  # not shown as an image: a link to the file
+                out.append(f"[Figure (PDF): {_esc(b.text)}]({rel})")
+            elif rel:
                 out.append(f"![{_esc(b.text)}]({rel})\n\n*{_esc(b.text)}*")
         elif b.kind == "stamp":
             out.append(md_table(stamp_rows(b.data), "Reproducibility stamp."))
