@@ -102,7 +102,7 @@ def test_above_the_threshold_the_report_is_paged_with_working_links(
 def test_each_question_page_holds_its_own_numbers(registry, tmp_path, small_threshold):
     from survmeta.pool import pool
     from survmeta.registry import load_registry
-    from survmeta.report.content import study_labels
+    from survmeta.report.content import author_year_study_labels
 
     reg = load_registry(registry)
     results = pool(reg, hierarchical=False)
@@ -113,7 +113,7 @@ def test_each_question_page_holds_its_own_numbers(registry, tmp_path, small_thre
         assert f"## {qid}: Question {qid}" in body
         # both studies of the question, by their labels, and no study of another question
         i = QUESTIONS.index(qid)
-        lab = study_labels(reg)
+        lab = author_year_study_labels(reg)
         assert lab[f"s{i}0"] == f"s{i}0 2010"  # "Author 00." is no author list: id and year
         assert f"| {lab[f's{i}0']} |" in body and f"| {lab[f's{i}1']} |" in body
         assert all(f"| {lab[f's{j}0']} |" not in body for j in range(3) if j != i)

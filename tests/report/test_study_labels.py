@@ -10,7 +10,7 @@ from survmeta import plotting
 from survmeta.pool import pool
 from survmeta.registry import load_registry
 from survmeta.registry.summary import author_year, author_year_labels
-from survmeta.report.content import build_document, estimates_table, study_labels
+from survmeta.report.content import build_document, estimates_table, author_year_study_labels
 
 TOML = textwrap.dedent('''
     schema_version = 1
@@ -114,11 +114,11 @@ def test_labels_from_the_citation(registry):
     assert author_year(by_id["topic2019"]) == "topic2019"  # a title, not an author; year in the id
     # the same first author and year: each gets its id
     assert author_year_labels(registry) == EXPECTED
-    assert study_labels(registry) == EXPECTED
+    assert author_year_study_labels(registry) == EXPECTED
 
 
 def test_forest_rows_are_labelled(registry, result):
-    fig = plotting.plot_forest(result, labels=study_labels(registry))
+    fig = plotting.plot_forest(result, labels=author_year_study_labels(registry))
     texts = {t.get_text() for t in fig.findobj(Text)}
     for sid in result.effects["study"]:
         assert EXPECTED[sid] in texts
@@ -126,7 +126,7 @@ def test_forest_rows_are_labelled(registry, result):
 
 
 def test_estimates_table_labels_and_numbers(registry, result):
-    table = estimates_table(result, labels=study_labels(registry))
+    table = estimates_table(result, labels=author_year_study_labels(registry))
     assert list(table["Study"]) == [EXPECTED[s] for s in result.effects["study"]]
     # each labelled row keeps its own study's numbers
     hrs = dict(zip(table["Study"], table["HR [95% CI]"]))

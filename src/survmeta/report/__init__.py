@@ -42,7 +42,7 @@ from survmeta.report.content import (
     printed_hrs,
     question_blocks,
     sof_table,
-    study_labels,
+    author_year_study_labels,
 )
 
 #: Output formats and the page's file name.
@@ -308,7 +308,7 @@ def _write_question_pages(poolset, registry, out: Path, fmt: str, figures, dpi: 
              for r in poolset.values()}
     printed = printed_hrs(registry)
     km = km_comparisons(registry) if "km" in figures else {}
-    labels = study_labels(registry)
+    labels = author_year_study_labels(registry)
     index = f"../{FORMATS[fmt]}"
     for i, r in enumerate(poolset.values()):
         blocks = [Block("h1", f"{title}: {r.id}"),

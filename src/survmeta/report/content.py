@@ -250,7 +250,7 @@ def printed_hrs(registry) -> dict:
     return out
 
 
-def study_labels(registry) -> dict:
+def author_year_study_labels(registry) -> dict:
     """Study id -> the author-year label the report prints (``"Heo 2021"``).
 
     From :func:`survmeta.registry.summary.author_year_labels`: the first
@@ -292,7 +292,7 @@ def estimates_table(result, printed: dict | None = None, labels: dict | None = N
     shrunken HR, notes.
 
     ``Study`` is the study's label: from ``labels`` (study id -> label, see
-    :func:`study_labels`: ``"Heo 2021"``) when given, else the effect table's
+    :func:`author_year_study_labels`: ``"Heo 2021"``) when given, else the effect table's
     ``label`` (the study id of a TOML registry). ``Comparison`` is the id the
     JSON output uses. For a reported HR with its CI (method ``hr_ci``) the HR
     and CI are printed as the paper printed them when ``printed`` (see
@@ -336,7 +336,7 @@ def estimates_table(result, printed: dict | None = None, labels: dict | None = N
 def not_pooled_table(poolset, labels: dict | None = None) -> pd.DataFrame:
     """Every comparison that was not pooled, and why (PoolSet.skipped and each result.excluded).
 
-    ``Study`` is the label from ``labels`` (see :func:`study_labels`) when it
+    ``Study`` is the label from ``labels`` (see :func:`author_year_study_labels`) when it
     has the study, else the study id.
     """
     def study(x) -> str:
@@ -546,7 +546,7 @@ def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None, *,
         From :func:`printed_hrs`.
     labels : dict, optional
         Study id -> label for the forest plot and the estimates table (from
-        :func:`study_labels`).
+        :func:`author_year_study_labels`).
     collapsible : bool
         Open the section with a ``"details"`` block (the heading; open when
         k >= 2) and close it with ``"end_details"``, instead of an ``"h2"``.
@@ -640,7 +640,7 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
             Block("table", "Questions in the registry.", table=qtable, name="questions")]
     printed = printed_hrs(registry)
     km = km_comparisons(registry) if "km" in figures else {}
-    labels = study_labels(registry)
+    labels = author_year_study_labels(registry)
     np_table = not_pooled_table(poolset, labels)
     doc.append(Block("h3", "Not pooled", name="not-pooled"))
     if len(np_table):
@@ -809,6 +809,6 @@ def stamp_rows(stamp: dict) -> pd.DataFrame:
 
 
 __all__ = ["Block", "build_document", "question_blocks", "sof_table", "primary_sof_table",
-           "toc_block", "study_labels", "estimates_table", "not_pooled_table",
+           "toc_block", "author_year_study_labels", "estimates_table", "not_pooled_table",
            "registry_summary", "diagnostics_items", "stamp_rows", "DEFAULT_FIGURES",
            "km_comparisons"]
