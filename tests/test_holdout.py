@@ -171,7 +171,7 @@ def test_interval_checks_closed_form():
 def test_scores_with_the_shipped_calibration(result):
     """Every row is reconstructed with the reported HR hidden, by an approximate method, with
     the extra SD calibration.json gives that method."""
-    from survmeta.reconstruct.calibration import load_calibration
+    from survmeta.reconstruction.calibration import load_calibration
 
     cal = load_calibration()
     assert result["best"], "no held-out row reconstructed"

@@ -12,11 +12,11 @@ import pytest
 CORE = [
     "survmeta",
     "survmeta.registry",
-    "survmeta.reconstruct",
+    "survmeta.reconstruction",
     "survmeta.priors",
     "survmeta.exact",
     "survmeta.results",
-    "survmeta.pool",
+    "survmeta.pooling",
 ]
 
 
@@ -38,11 +38,20 @@ def test_public_api_names_resolve():
         assert callable(getattr(survmeta, name)), name
 
 
-def test_pool_and_reconstruct_stay_callable_after_submodule_import(tmp_path):
-    """`import survmeta.pool` rebinds survmeta.pool to the module; it must still pool."""
+def test_pool_and_reconstruct_are_functions_with_their_signatures(tmp_path):
+    """Importing the implementing modules leaves ``sm.pool`` / ``sm.reconstruct`` plain functions."""
+    import inspect
+    import types
+
     import survmeta
-    import survmeta.pool  # noqa: F401
-    import survmeta.reconstruct  # noqa: F401
+    import survmeta.pooling  # noqa: F401
+    import survmeta.reconstruction  # noqa: F401
+
+    for name in ("pool", "reconstruct"):
+        assert isinstance(getattr(survmeta, name), types.FunctionType), name
+    assert "source" in inspect.signature(survmeta.pool).parameters
+    assert "question" in inspect.signature(survmeta.pool).parameters
+    assert not any(isinstance(v, types.ModuleType) and callable(v) for v in vars(survmeta).values())
 
     csv = tmp_path / "e.csv"
     csv.write_text("study,estimate,se\na,-0.5,0.2\nb,-0.1,0.3\n")

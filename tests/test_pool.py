@@ -14,7 +14,7 @@ import pytest
 
 from survmeta.cli import main
 from survmeta.exact import bayesmeta
-from survmeta.pool import pool
+from survmeta.pooling import pool
 from survmeta.registry import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,7 +147,7 @@ def test_common_effect_companion_of_one_study_is_its_own_estimate(tmp_path):
 
 
 def test_subgroup_of_an_unpoolable_parent_says_so():
-    from survmeta.pool import select_rows
+    from survmeta.pooling import select_rows
 
     import pandas as pd
 

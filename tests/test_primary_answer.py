@@ -15,7 +15,7 @@ from scipy.stats import norm
 
 from survmeta.cli import main
 from survmeta.errors import SurvmetaError
-from survmeta.pool import hierarchical_links, pool
+from survmeta.pooling import hierarchical_links, pool
 
 REGISTRY = Path(__file__).resolve().parents[1] / "studies.toml"
 EXACT = 1e-12

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from survmeta.pool import select_rows
+from survmeta.pooling import select_rows
 from survmeta.results import shortest_interval, summarize_draws
 
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "validation" / "comparisons.csv"
 HOLDOUT = ROOT / "data" / "validation" / "holdout.csv"
 SCRIPT = ROOT / "validation" / "validate_reconstruction.py"
-CALIBRATION = ROOT / "src" / "survmeta" / "reconstruct" / "calibration.json"
+CALIBRATION = ROOT / "src" / "survmeta" / "reconstruction" / "calibration.json"
 
 with DATA.open(newline="", encoding="utf-8") as _f:
     ROWS = list(csv.DictReader(_f))
@@ -228,7 +228,7 @@ def test_docs_results_block_is_the_script_output(computed):
 
 def test_calibration_is_one_value_per_family():
     """Methods sharing a point estimate share the extra SD (and the rows behind it)."""
-    from survmeta.reconstruct.methods import FAMILIES
+    from survmeta.reconstruction.methods import FAMILIES
 
     shipped = json.loads(CALIBRATION.read_text(encoding="utf-8"))["methods"]
     for family, members in FAMILIES.items():
@@ -241,9 +241,9 @@ def test_calibration_is_one_value_per_family():
 
 def test_best_available_uses_what_the_package_applies():
     """The script's in-sample extra SD per best-available row is the selector's, with the
-    calibration read through survmeta.reconstruct.calibration."""
-    from survmeta.reconstruct.calibration import load_calibration
-    from survmeta.reconstruct.select import estimate_comparison
+    calibration read through survmeta.reconstruction.calibration."""
+    from survmeta.reconstruction.calibration import load_calibration
+    from survmeta.reconstruction.select import estimate_comparison
 
     mod = _script()
     result = mod.compute(DATA, applied_calibration=load_calibration(CALIBRATION))

@@ -1,4 +1,4 @@
-"""Calibrate and score the joint reconstruction (:mod:`survmeta.reconstruct.joint`).
+"""Calibrate and score the joint reconstruction (:mod:`survmeta.reconstruction.joint`).
 
 Used by ``validate_reconstruction.py`` (fit on ``comparisons.csv``, written to
 ``calibration.json`` under ``"joint"``, scored leave-one-out) and by
@@ -37,8 +37,8 @@ from scipy.optimize import minimize_scalar
 from scipy.special import ndtr
 
 from survmeta.errors import SurvmetaError
-from survmeta.reconstruct import methods as M
-from survmeta.reconstruct.joint import (
+from survmeta.reconstruction import methods as M
+from survmeta.reconstruction.joint import (
     ROUTES,
     JointCalibration,
     VRoute,
@@ -46,7 +46,7 @@ from survmeta.reconstruct.joint import (
     _z_observation,
     joint,
 )
-from survmeta.reconstruct.select import estimate_comparison
+from survmeta.reconstruction.select import estimate_comparison
 
 #: A route to V needs this many calibration rows to be used.
 MIN_ROUTE_ROWS = 5

@@ -8,7 +8,7 @@ written and never used to fit it. The trials are disjoint from the
 calibration set; this script refuses to run otherwise.
 
 For every row the reported HR is hidden, the selector
-(:func:`survmeta.reconstruct.select.estimate_comparison`, default order)
+(:func:`survmeta.reconstruction.select.estimate_comparison`, default order)
 reconstructs the log HR with exactly the calibration the package ships, and
 the result is compared with the reported log HR, ``d = est - reported``. The
 analysis was fixed before the data were scored:
@@ -53,10 +53,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import joint_fit as J  # noqa: E402
 import validate_reconstruction as V  # noqa: E402
 
-from survmeta.reconstruct import methods as M  # noqa: E402
-from survmeta.reconstruct.calibration import load_calibration  # noqa: E402
-from survmeta.reconstruct.joint import load_joint_calibration  # noqa: E402
-from survmeta.reconstruct.select import estimate_comparison  # noqa: E402
+from survmeta.reconstruction import methods as M  # noqa: E402
+from survmeta.reconstruction.calibration import load_calibration  # noqa: E402
+from survmeta.reconstruction.joint import load_joint_calibration  # noqa: E402
+from survmeta.reconstruction.select import estimate_comparison  # noqa: E402
 
 ROOT = V.ROOT
 HOLDOUT = ROOT / "data" / "validation" / "holdout.csv"

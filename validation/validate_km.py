@@ -20,14 +20,14 @@ Each simulated trial has known truth and true patient data:
 Each trial is reconstructed four ways: with or without the at-risk tables,
 with or without the total events. The error is the reconstructed Cox log HR
 minus the Cox log HR of the true data (both fitted by
-:func:`survmeta.reconstruct.cox.cox_fit`, Efron ties); coverage is that of the
+:func:`survmeta.reconstruction.cox.cox_fit`, Efron ties); coverage is that of the
 95% interval ``log HR +- 1.96 sqrt(se^2 + extra^2)`` for the true
 (generating) log HR, with ``extra`` the calibrated
-:data:`survmeta.reconstruct.km_effect.EXTRA_SD`.
+:data:`survmeta.reconstruction.km_effect.EXTRA_SD`.
 
 ``--calibrate`` prints the extra SD per case instead (1.4826 x the median
 absolute error, a robust SD, from the calibration seed 20120, 300 trials);
-those numbers are pinned in :data:`~survmeta.reconstruct.km_effect.EXTRA_SD`.
+those numbers are pinned in :data:`~survmeta.reconstruction.km_effect.EXTRA_SD`.
 The report in docs/validation.md (*Kaplan-Meier reconstruction*) is the run
 ``--seed 2012 --trials 300``; ``tests/km/test_validation_doc.py`` checks the
 quick run ``--seed 7 --trials 6`` printed there too.
@@ -47,8 +47,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from survmeta.reconstruct.km import reconstruct_arm
-from survmeta.reconstruct.km_effect import EXTRA_SD, cox_log_hr
+from survmeta.reconstruction.km import reconstruct_arm
+from survmeta.reconstruction.km_effect import EXTRA_SD, cox_log_hr
 from survmeta.registry.km import clean_points
 
 CASES = ((True, True), (True, False), (False, True), (False, False))

@@ -4,7 +4,7 @@ For every comparison in ``data/validation/comparisons.csv`` (published
 oncology trials outside lung cancer that print both a HR with its CI and the
 summaries the approximate methods use), the reported HR is hidden, the log HR
 is reconstructed with every approximate method of
-:mod:`survmeta.reconstruct.methods` that the row's data allow, and with the
+:mod:`survmeta.reconstruction.methods` that the row's data allow, and with the
 selector's best available method; each reconstruction is compared with the
 reported log HR.
 
@@ -34,7 +34,7 @@ Families and the extra error SD
 -------------------------------
 The extra error belongs to the point estimate, not to the SE formula. Methods
 that share a point estimate form a family
-(:data:`survmeta.reconstruct.methods.FAMILIES`): the three median ratios
+(:data:`survmeta.reconstruction.methods.FAMILIES`): the three median ratios
 share ``log(median_r / median_e)``, ``chisq`` and ``p_events`` share
 ``sign z / sqrt(V)`` with V from events per arm. Per family, write
 ``d_i = est_i - reported_i`` for every row giving the family's point estimate
@@ -77,10 +77,10 @@ Usage::
     python validation/validate_reconstruction.py [--write-calibration] [--rows] [--data PATH]
 
 With ``--write-calibration`` the family values are written to
-``src/survmeta/reconstruct/calibration.json`` under each member method id
+``src/survmeta/reconstruction/calibration.json`` under each member method id
 (with the family id in ``family``). The "best available" coverage uses the
 selector with exactly the calibration the package applies (read through
-:mod:`survmeta.reconstruct.calibration`; after writing, re-read from the file).
+:mod:`survmeta.reconstruction.calibration`; after writing, re-read from the file).
 """
 
 from __future__ import annotations
@@ -103,16 +103,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import joint_fit as J  # noqa: E402
 
 from survmeta.errors import SurvmetaError  # noqa: E402
-from survmeta.reconstruct import methods as M  # noqa: E402
-from survmeta.reconstruct.calibration import load_calibration, parse_calibration  # noqa: E402
-from survmeta.reconstruct.select import estimate_comparison  # noqa: E402
+from survmeta.reconstruction import methods as M  # noqa: E402
+from survmeta.reconstruction.calibration import load_calibration, parse_calibration  # noqa: E402
+from survmeta.reconstruction.select import estimate_comparison  # noqa: E402
 from survmeta.registry.records import NR, Arm, Comparison, FollowUp, PValue  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "validation" / "comparisons.csv"
-CALIBRATION = ROOT / "src" / "survmeta" / "reconstruct" / "calibration.json"
+CALIBRATION = ROOT / "src" / "survmeta" / "reconstruction" / "calibration.json"
 
-#: Approximate methods validated here (the method ids of survmeta.reconstruct.methods).
+#: Approximate methods validated here (the method ids of survmeta.reconstruction.methods).
 VALIDATED = (
     "p_events",
     "p_total_events",
@@ -364,7 +364,7 @@ def family_results(rows: list[Row], by_method: dict[str, list[Result]]) -> dict[
     """Per family, one result per row: the family's shared point estimate vs the reported log HR.
 
     The median-ratio family uses every row with both medians
-    (:func:`survmeta.reconstruct.methods.median_log_ratio`), whatever SE
+    (:func:`survmeta.reconstruction.methods.median_log_ratio`), whatever SE
     method applies; its ``se`` (for the Hausman comparison only) is the
     first member's in family order that applies. Other families use the first
     member that applies on the row.
@@ -627,7 +627,7 @@ def compute(path: Path = DATA, applied_calibration: dict | None = None) -> dict:
     ``applied_calibration`` (parsed entries, as :func:`load_calibration`
     returns) is what the coverage after calibration uses; by default the
     entries this run computes, read through
-    :func:`survmeta.reconstruct.calibration.parse_calibration`, i.e. exactly
+    :func:`survmeta.reconstruction.calibration.parse_calibration`, i.e. exactly
     what the package applies once they are written.
     """
     rows = load_rows(path)
@@ -868,7 +868,7 @@ def dilution_check(results: list[Result]) -> dict:
     smaller. The estimate's own SE is unstable (a median ratio's SE from a
     large p), so the independence bound uses the trial-size floor
     ``se_floor = sqrt(1/n_e + 1/n_r)`` that no estimate's SE can go below
-    (:func:`survmeta.reconstruct.methods.se_floor`): under independence
+    (:func:`survmeta.reconstruction.methods.se_floor`): under independence
     ``E d^2 >= mean(se_floor^2 + se_rep^2)``. Returns the slope with
     intercept, the slope corrected as if the errors were independent, the
     mean square of ``d`` (all rows and the rows with both group sizes), and

@@ -74,7 +74,7 @@ def test_pool_and_sensitivity_survive_identical_estimates(tmp_path):
     """The front doors that used to stop with ZeroDivisionError: the Knapp-Hartung
     interval of the REML companion is metafor's zero-width one."""
     from survmeta.living import sensitivity
-    from survmeta.pool import pool
+    from survmeta.pooling import pool
 
     path = tmp_path / "ident.csv"
     path.write_text("study,estimate,se,year\n" + "".join(

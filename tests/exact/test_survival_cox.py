@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from _rref import rdata, rref
-from survmeta.reconstruct.cox import NotConverged, cox_fit, logrank, ph_test
+from survmeta.reconstruction.cox import NotConverged, cox_fit, logrank, ph_test
 
 R = rref("survival_cox")
 DATA = rdata("survival_cox")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from survmeta.reconstruct.km import kaplan_meier
+from survmeta.reconstruction.km import kaplan_meier
 
 
 def km_of(time, event):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from survmeta.reconstruct import reconstruct
+from survmeta.reconstruction import reconstruct
 from survmeta.registry import load_registry
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "km" / "studies.toml"

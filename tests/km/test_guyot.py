@@ -1,4 +1,4 @@
-"""The Guyot et al. (2012) reconstruction (:mod:`survmeta.reconstruct.km`).
+"""The Guyot et al. (2012) reconstruction (:mod:`survmeta.reconstruction.km`).
 
 Values come from closed forms (a curve without censoring digitised at every step
 is the data itself; the RMST of uncensored data is the mean of min(T, tau), with
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from survmeta.reconstruct.km import kaplan_meier, reconstruct_arm, rmst
+from survmeta.reconstruction.km import kaplan_meier, reconstruct_arm, rmst
 
 #: Largest |log HR| difference tolerated between reconstructed and true-data Cox with at-risk
 #: tables, for one simulated trial of 300 per arm digitised at every step (the issue's target
@@ -80,7 +80,7 @@ def test_total_events_alone_are_met():
 
 
 def test_cox_of_the_reconstruction_is_close_to_the_true_data():
-    from survmeta.reconstruct.km_effect import cox_log_hr
+    from survmeta.reconstruction.km_effect import cox_log_hr
 
     (te, ee), (tr, er) = _trial(5)
     truth, _ = cox_log_hr(te, ee, tr, er)

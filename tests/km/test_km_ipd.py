@@ -1,7 +1,7 @@
 """Method ``km_ipd``: chosen before every median- or p-based method, with its PH check and RMST.
 
 Data: seeded simulated trials (tests/km/kmdata.py); the reference values are the
-fits of the simulated patient data themselves (survmeta.reconstruct.cox, checked
+fits of the simulated patient data themselves (survmeta.reconstruction.cox, checked
 against R's survival in tests/exact/test_survival_cox.py).
 """
 
@@ -14,8 +14,8 @@ import sys
 import numpy as np
 import pytest
 
-from survmeta.reconstruct import DEFAULT_ORDER, METHODS, reconstruct
-from survmeta.reconstruct.km_effect import EXTRA_SD, PH_ALPHA, cox_log_hr
+from survmeta.reconstruction import DEFAULT_ORDER, METHODS, reconstruct
+from survmeta.reconstruction.km_effect import EXTRA_SD, PH_ALPHA, cox_log_hr
 from survmeta.registry import load_registry_text
 
 from .kmdata import registry_text, simulate
@@ -44,8 +44,8 @@ def test_km_ipd_is_chosen_and_the_others_stay_alternatives():
 
 
 def test_log_rank_ph_check_and_rmst_are_kept(tmp_path):
-    from survmeta.reconstruct import estimate_comparison
-    from survmeta.reconstruct.cox import logrank
+    from survmeta.reconstruction import estimate_comparison
+    from survmeta.reconstruction.cox import logrank
 
     arms = simulate(22)
     text = registry_text(arms, extra="rmst_horizon = 12\n")
@@ -57,7 +57,7 @@ def test_log_rank_ph_check_and_rmst_are_kept(tmp_path):
     rmst = est.inputs["rmst"]
     assert rmst["horizon"] == 12
     # closed form: RMST of the true data's KM; the reconstruction within 0.1 month
-    from survmeta.reconstruct.km import rmst as rmst_fn
+    from survmeta.reconstruction.km import rmst as rmst_fn
 
     from .kmdata import km_of
 
@@ -68,7 +68,7 @@ def test_log_rank_ph_check_and_rmst_are_kept(tmp_path):
 
 
 def test_crossing_hazards_are_flagged_non_proportional():
-    from survmeta.reconstruct.cox import cox_fit, ph_test
+    from survmeta.reconstruction.cox import cox_fit, ph_test
 
     arms = simulate(23, n=300, crossing=True)
     row = reconstruct(load_registry_text(registry_text(arms))).iloc[0]
@@ -90,7 +90,7 @@ def test_without_at_risk_tables_the_flag_and_the_larger_extra_sd():
 
 def test_km_effect_does_not_import_lifelines():
     """lifelines caps pandas below 3 and is no dependency: nothing may import it again."""
-    from survmeta.reconstruct import cox, km_effect
+    from survmeta.reconstruction import cox, km_effect
 
     for module in (km_effect, cox):
         source = inspect.getsource(module)
@@ -109,7 +109,7 @@ def test_km_ipd_works_with_lifelines_unimportable(monkeypatch):
 
 
 def test_importing_the_core_does_not_import_lifelines():
-    code = ("import survmeta, survmeta.registry, survmeta.reconstruct, sys; "
+    code = ("import survmeta, survmeta.registry, survmeta.reconstruction, sys; "
             "print('lifelines' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -121,7 +121,7 @@ SWAP_KM = 1e-9
 
 
 def test_swapping_arms_negates_the_km_ipd_estimate():
-    from survmeta.reconstruct import estimate_comparison
+    from survmeta.reconstruction import estimate_comparison
 
     arms = simulate(25)
     a = estimate_comparison(load_registry_text(registry_text(arms)).comparison("sim/os")).chosen

@@ -34,7 +34,7 @@ def test_quick_block_is_the_script_output():
 
 
 def test_the_main_table_uses_the_shipped_extra_sd():
-    from survmeta.reconstruct.km_effect import EXTRA_SD
+    from survmeta.reconstruction.km_effect import EXTRA_SD
 
     rows = [line for line in _block("km-validation").splitlines() if line.startswith("| with")]
     assert [float(r.split("|")[5]) for r in rows] == [EXTRA_SD[c] for c in _script().CASES]

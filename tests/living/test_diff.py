@@ -11,7 +11,7 @@ import pytest
 from survmeta.cli import main
 from survmeta.errors import SurvmetaError
 from survmeta.living import add_study, describe_changes, diff_results, diff_since
-from survmeta.pool import pool
+from survmeta.pooling import pool
 from survmeta.registry import load_registry
 
 from conftest import REPO
@@ -228,7 +228,7 @@ def test_a_question_with_nothing_to_pool_before_is_not_called_new():
 
 def test_saved_engine_priors_level_seed_and_draws_are_reused(registry, tmp_path, monkeypatch):
     """What the saved file records is what the registry is re-pooled with (wiring, no sampling)."""
-    import survmeta.pool as pool_module
+    import survmeta.pooling as pool_module
 
     saved = pool(load_registry(registry), question="oligo_vs_systemic", tau_prior="halfnormal(1)",
                  mu_prior="normal(0, 2)", level=0.9, seed=7).to_dict()

@@ -13,7 +13,7 @@ import pytest
 from survmeta.cli import main
 from survmeta.errors import SurvmetaError
 from survmeta.living import PRIOR_GRID_MU, PRIOR_GRID_TAU, Progress, sensitivity
-from survmeta.pool import pool_question, select_rows, effect_table
+from survmeta.pooling import pool_question, select_rows, effect_table
 
 from conftest import REPO
 

@@ -45,7 +45,7 @@ def real_poolset():
     """The bundled registry pooled with the exact engine."""
     if not REGISTRY.exists():
         pytest.skip("bundled studies.toml not present")
-    from survmeta.pool import pool
+    from survmeta.pooling import pool
 
     return pool(REGISTRY)
 

@@ -1,5 +1,5 @@
 # survival on two groups: coxph (Efron ties), survdiff (log-rank) and cox.zph
-# (Grambsch-Therneau score test), the references of survmeta.reconstruct.cox.
+# (Grambsch-Therneau score test), the references of survmeta.reconstruction.cox.
 # Data: lung (time, status, sex as the group, female = 1) and two small data sets
 # written here: heavy ties, and a group with no events after month 4.
 # Run: Rscript tests/reference/survival_cox.R > tests/reference/survival_cox.Rout 2>&1

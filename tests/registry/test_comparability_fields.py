@@ -44,7 +44,7 @@ def test_slips_are_located(new, field, message):
 
 def test_effect_table_columns_and_subsets():
     from survmeta.living.sweep import _subset_mask
-    from survmeta.reconstruct import reconstruct
+    from survmeta.reconstruction import reconstruct
 
     reg = load_registry_text(edit(BASE, ANCHOR, ANCHOR + "\n" + FIELDS), "r.toml")
     df = reconstruct(reg).set_index("key")

@@ -177,7 +177,7 @@ def test_an_hr_level_of_one_half_or_an_alpha_is_not_accepted_silently(write, run
 
 def test_an_alpha_typed_as_the_level_changes_the_se_as_the_warning_says(write):
     # SE from a "5% CI": log(0.9 / 0.4) / (2 z_0.525) = 6.466, 31.3 times the 95% SE 0.2069.
-    from survmeta.reconstruct import reconstruct
+    from survmeta.reconstruction import reconstruct
     from survmeta.registry import load_registry
 
     path = write(edit(S1_HR, "hr = { estimate = 0.60, ci = [0.40, 0.90], level = 0.05 }"))

@@ -34,7 +34,7 @@ def nasty_registry(write):
 
 def test_every_figure_text_is_plain_and_draws(nasty_registry):
     from survmeta.plotting import figure_bytes
-    from survmeta.pool import pool
+    from survmeta.pooling import pool
 
     result = pool(nasty_registry, hierarchical=False)["q1"]
     for fig in (result.plot_forest(), result.plot_posterior(), result.plot_tau()):
@@ -105,7 +105,7 @@ def test_newlines_become_spaces():
 
 def test_drawing_into_a_callers_axes_leaves_the_callers_texts_alone(nasty_registry):
     from survmeta.plotting._style import new_figure
-    from survmeta.pool import pool
+    from survmeta.pooling import pool
 
     result = pool(nasty_registry, hierarchical=False)["q1"]
     fig = new_figure(8, 3)

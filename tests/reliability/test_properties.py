@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from survmeta.cli import main
-from survmeta.reconstruct import reconstruct
+from survmeta.reconstruction import reconstruct
 from survmeta.registry import load_registry_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -151,7 +151,7 @@ def test_exact_pooling_does_not_depend_on_study_order(data, seed):
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.one_of(effects, effects_with_ties))
 def test_valid_effects_pool_to_finite_numbers(data, tmp_path_factory):
-    from survmeta.pool import pool
+    from survmeta.pooling import pool
 
     path = tmp_path_factory.mktemp("csv") / "effects.csv"
     path.write_text("study,estimate,se\n" + "".join(f"s{i},{y!r},{s!r}\n"

@@ -30,7 +30,7 @@ def test_hr_ci_lower_bound_equal_to_estimate_with_nr_upper_is_refused_at_check(w
 
 def test_hr_ci_with_nr_upper_below_estimate_still_pools(write, run):
     # HR 0.60 (0.40-NR): SE = (log 0.60 - log 0.40) / 1.959964 = 0.206871 (one-sided CI).
-    from survmeta.reconstruct import reconstruct
+    from survmeta.reconstruction import reconstruct
     from survmeta.registry import load_registry
 
     path = write(edit(S1_HR, 'hr = { estimate = 0.60, ci = [0.40, "NR"] }'))
@@ -40,7 +40,7 @@ def test_hr_ci_with_nr_upper_below_estimate_still_pools(write, run):
 
 def test_p_bound_of_one_gives_no_estimate(write, run):
     # "<1" holds for every p: no test statistic, so no HR 1.00 with a finite SE.
-    from survmeta.reconstruct import reconstruct
+    from survmeta.reconstruction import reconstruct
     from survmeta.registry import load_registry
 
     path = write(edit(S1_HR, 'p = "<1"\ndirection = "favours experimental"\ntotal_events = 60'))
@@ -75,7 +75,7 @@ def test_direct_effects_outside_the_poolable_range_name_the_study(write, run, ef
 
 def test_tiny_but_plausible_se_still_pools(write):
     # 1e-3 is inside SE_RANGE: pooled, log HR as given.
-    from survmeta.reconstruct import reconstruct
+    from survmeta.reconstruction import reconstruct
     from survmeta.registry import load_registry
 
     path = write(edit(S1_HR, "effect = { log_hr = -0.5, se = 0.001 }"))

@@ -37,6 +37,6 @@ def real_registry():
 
 @pytest.fixture(scope="session")
 def real_poolset(real_registry):
-    from survmeta.pool import pool
+    from survmeta.pooling import pool
 
     return pool(real_registry)

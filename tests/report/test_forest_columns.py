@@ -14,7 +14,7 @@ COLS = ("arm_n", "events", "medians", "p")
 
 @pytest.fixture(scope="module")
 def oligo(real_registry):
-    from survmeta.pool import pool
+    from survmeta.pooling import pool
 
     return pool(real_registry, question=[Q], hierarchical=False)[Q]
 

@@ -100,7 +100,7 @@ def test_above_the_threshold_the_report_is_paged_with_working_links(
 
 
 def test_each_question_page_holds_its_own_numbers(registry, tmp_path, small_threshold):
-    from survmeta.pool import pool
+    from survmeta.pooling import pool
     from survmeta.registry import load_registry
     from survmeta.report.content import author_year_study_labels
 

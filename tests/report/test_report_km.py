@@ -17,7 +17,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "km" / "studies.tom
 
 
 def _example():
-    from survmeta.pool import pool
+    from survmeta.pooling import pool
     from survmeta.registry import load_registry
 
     reg = load_registry(EXAMPLE)

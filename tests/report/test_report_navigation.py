@@ -89,7 +89,7 @@ def test_primary_table_flags_one_study_rows(synthetic_poolset):
 
 
 def test_question_option_limits_the_registry_table(real_registry, tmp_path):
-    from survmeta.pool import pool
+    from survmeta.pooling import pool
 
     ps = pool(real_registry, question=["oligo_vs_systemic"], hierarchical=False)
     doc = build_document(ps, real_registry, figures=())

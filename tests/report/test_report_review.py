@@ -100,7 +100,7 @@ def test_hierarchical_figures_embedded_in_the_page(hier_poolset, tmp_path):
 
 # -- 2. every reconstruction method has a sentence ------------------------------------------
 def test_every_reconstruction_method_has_a_sentence():
-    from survmeta.reconstruct import METHODS
+    from survmeta.reconstruction import METHODS
 
     missing = [m for m in METHODS if m not in METHOD_TEXT]
     assert not missing, f"no methods sentence for {missing}"

@@ -7,7 +7,7 @@ import pytest
 from matplotlib.text import Text
 
 from survmeta import plotting
-from survmeta.pool import pool
+from survmeta.pooling import pool
 from survmeta.registry import load_registry
 from survmeta.registry.summary import author_year, author_year_labels
 from survmeta.report.content import build_document, estimates_table, author_year_study_labels

@@ -57,8 +57,8 @@ def _as_pool_counts(registry, summary: dict) -> None:
     """Count poolable comparisons as ``survmeta pool`` will: reconstructed, one per study and
     question, subgroups left to their parent; list the others that give no estimate."""
     from survmeta.errors import SurvmetaError
-    from survmeta.pool import select_rows
-    from survmeta.reconstruct import reconstruct
+    from survmeta.pooling import select_rows
+    from survmeta.reconstruction import reconstruct
 
     try:
         effects = reconstruct(registry)

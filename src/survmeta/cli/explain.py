@@ -10,7 +10,7 @@ from __future__ import annotations
 
 def add_parser(subparsers) -> None:
     """Register the ``explain`` command."""
-    from survmeta.reconstruct.methods import METHODS
+    from survmeta.reconstruction.methods import METHODS
 
     parser = subparsers.add_parser(
         "explain",
@@ -37,7 +37,7 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     """Print the explanation; return the exit code."""
-    from survmeta.reconstruct import explain
+    from survmeta.reconstruction import explain
     from survmeta.registry import load
 
     from pathlib import Path

@@ -1,7 +1,7 @@
 """``survmeta km export PATH STUDY/COMPARISON``: the patient data reconstructed from the curves.
 
 Writes, as CSV, the event/censoring table of both arms that the Guyot
-reconstruction (:mod:`survmeta.reconstruct.km`) rebuilds from the digitised
+reconstruction (:mod:`survmeta.reconstruction.km`) rebuilds from the digitised
 Kaplan-Meier curves: one row per arm and time with the events, the
 censorings and the patients at risk just before, or with ``--per-patient``
 one row per patient (``arm,label,time,event``), ready for any survival
@@ -42,7 +42,7 @@ def export_frame(registry, key: str, per_patient: bool = False):
     import pandas as pd
 
     from survmeta.errors import SurvmetaError
-    from survmeta.reconstruct.km_effect import arm_ipd
+    from survmeta.reconstruction.km_effect import arm_ipd
 
     try:
         c = registry.comparison(key)

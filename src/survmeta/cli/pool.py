@@ -16,7 +16,7 @@ HELP = "pool every poolable question (exact engine by default)"
 
 
 def add_parser(sub) -> None:
-    from survmeta.pool import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR
+    from survmeta.pooling import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR
 
     p = sub.add_parser(
         "pool",
@@ -80,7 +80,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from survmeta.pool import pool
+    from survmeta.pooling import pool
 
     if args.effects and args.path:
         raise SurvmetaError("give either a registry PATH or --effects CSV, not both")

@@ -24,7 +24,7 @@ SHOWN = ("study", "comparison", "question", "endpoint", "log_hr", "se", "hr", "h
 
 def add_parser(subparsers) -> None:
     """Register the ``reconstruct`` command."""
-    from survmeta.reconstruct.methods import METHODS
+    from survmeta.reconstruction.methods import METHODS
 
     parser = subparsers.add_parser(
         "reconstruct",
@@ -92,7 +92,7 @@ def narrow_frame(df):
 
 def run(args) -> int:
     """Load the registry, reconstruct, print the table; return the exit code."""
-    from survmeta.reconstruct import reconstruct
+    from survmeta.reconstruction import reconstruct
     from survmeta.registry import load
 
     registry = load(args.path)

@@ -14,7 +14,7 @@ HELP = "pool a registry and write a report (HTML page or Markdown with figures)"
 
 
 def add_parser(sub) -> None:
-    from survmeta.pool import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR
+    from survmeta.pooling import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR
 
     p = sub.add_parser(
         "report",
@@ -86,7 +86,7 @@ def _load_registry(path: Path):
 
 
 def run(args) -> int:
-    from survmeta.pool import pool
+    from survmeta.pooling import pool
     from survmeta.report import write_report
 
     source = Path(args.path)

@@ -94,7 +94,7 @@ def run(args) -> int:
                         seed=args.seed, progress=False if args.quiet else None,
                         correct_shrinkage=args.correct_shrinkage, **chosen)
     if args.plot:
-        from survmeta.pool import effect_table
+        from survmeta.pooling import effect_table
 
         _, questions = effect_table(args.path)
         for written in plot_sensitivity(table, args.plot, question=questions.get(args.question)):

@@ -510,7 +510,7 @@ def bayesmeta(y, sigma, tau_prior="flat", mu_prior="flat", labels=None,
     The defaults are those of R's ``bayesmeta()``: an (improper) uniform prior
     on tau (R's ``tau.prior = "uniform"``) and a flat prior on mu (R's
     ``mu.prior.mean = NA``), so code ported from R keeps its priors. With these
-    the posterior is proper only for k >= 3. ``survmeta.pool`` and the command
+    the posterior is proper only for k >= 3. ``survmeta.pooling`` and the command
     line have their own, proper, defaults (``halfnormal(0.5)`` and
     ``normal(0, 4)``; docs/models.md).
 

@@ -584,8 +584,8 @@ def _without_estimate(text: str, name: str, keys: list[str]) -> list[tuple[str, 
     Reconstructed as ``survmeta pool`` would (default method order): a comparison marked not
     poolable, one no method can estimate, a subgroup whose parent stands for it.
     """
-    from survmeta.pool import select_rows
-    from survmeta.reconstruct import reconstruct
+    from survmeta.pooling import select_rows
+    from survmeta.reconstruction import reconstruct
     from survmeta.registry.load import load_registry_text
 
     try:

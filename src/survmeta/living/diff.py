@@ -514,7 +514,7 @@ class DiffReport:
 
 def _saved_settings(q: dict, meta: dict, fallback: dict | None = None) -> dict:
     """Engine, priors, level, seed (and MCMC draws/chains) recorded for a saved question."""
-    from survmeta.pool import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR
+    from survmeta.pooling import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR
 
     base = fallback or {}
     pri = q.get("priors") or {}
@@ -549,7 +549,7 @@ def _pool_saved_like(registry, old: dict, engine: str | None = None,
     (``engine`` overrides the saved engine). Returns the pooled analysis in
     saved form and notes for the reader.
     """
-    from survmeta.pool import ENGINES, effect_table, pool_registry_question, select_rows
+    from survmeta.pooling import ENGINES, effect_table, pool_registry_question, select_rows
 
     meta = old.get("meta") or {}
     saved = {q["id"]: _saved_settings(q, meta) for q in old["questions"]}
@@ -635,7 +635,7 @@ def diff_since(path, since, engine: str | None = None, tau_prior: str | None = N
         With saved results only the questions they cover are compared; the
         others are counted in ``notes``.
     """
-    from survmeta.pool import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR, ENGINES, pool
+    from survmeta.pooling import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR, ENGINES, pool
     from survmeta.registry import load_registry
 
     if engine is not None and engine not in ENGINES:
@@ -668,7 +668,7 @@ def diff_since(path, since, engine: str | None = None, tau_prior: str | None = N
 
 
 def _pool_or_empty(registry, opts: dict, name: str) -> dict:
-    from survmeta.pool import pool
+    from survmeta.pooling import pool
 
     try:
         return pool(registry, **opts).to_dict()

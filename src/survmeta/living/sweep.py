@@ -113,7 +113,7 @@ class _Task:
 # inputs
 # ---------------------------------------------------------------------------
 def _effects_for(source, question: str, correct_shrinkage: bool = False) -> tuple[pd.DataFrame, dict]:
-    from survmeta.pool import effect_table
+    from survmeta.pooling import effect_table
 
     effects, questions = effect_table(source, correct_shrinkage=correct_shrinkage)
     if question not in questions:
@@ -217,7 +217,7 @@ def _alternatives(row) -> list[dict]:
 
 
 def _with_method(rows: pd.DataFrame, i: int, alt: dict) -> pd.DataFrame:
-    from survmeta.reconstruct import APPROXIMATE
+    from survmeta.reconstruction import APPROXIMATE
 
     out = rows.copy()
     idx = out.index[i]
@@ -338,7 +338,7 @@ def _subset_mask(spec, qrows: pd.DataFrame) -> np.ndarray:
 
 def _subsets(effects: pd.DataFrame, qid: str, subsets, tau: str, mu: str,
              pooled: pd.DataFrame) -> list[Variant]:
-    from survmeta.pool import select_rows
+    from survmeta.pooling import select_rows
 
     if isinstance(subsets, str) and subsets == "auto":  # partitions of the primary analysis
         out = []
@@ -385,7 +385,7 @@ def sensitivity_tasks(effects: pd.DataFrame, question: str, *, loo: bool = True,
     list of Variant
         The base analysis first.
     """
-    from survmeta.pool import DEFAULT_MU_PRIOR, DEFAULT_TAU_PRIOR, select_rows
+    from survmeta.pooling import DEFAULT_MU_PRIOR, DEFAULT_TAU_PRIOR, select_rows
 
     tau = tau_prior or DEFAULT_TAU_PRIOR
     mu = mu_prior or DEFAULT_MU_PRIOR
@@ -420,7 +420,7 @@ def _empty_row(v: Variant, engine: str) -> dict:
 
 def run_variant(task: _Task) -> dict:
     """Fit one variant (module level, so process pools and Dask can pickle it)."""
-    from survmeta.pool import pool_question
+    from survmeta.pooling import pool_question
 
     v = task.variant
     row = _empty_row(v, task.engine)
@@ -516,7 +516,7 @@ def sensitivity(source, question: str, loo: bool = True, cumulative: bool = True
     correct_shrinkage : bool
         Reconstruct the primary analysis with the calibrated shrinkage
         correction of approximate estimates
-        (:func:`survmeta.reconstruct.reconstruct`); the ``method`` analysis
+        (:func:`survmeta.reconstruction.reconstruct`); the ``method`` analysis
         then includes the variant without it (and with it, when this is
         False). Only for a registry source: an effect table is already
         reconstructed.
@@ -545,7 +545,7 @@ def sensitivity(source, question: str, loo: bool = True, cumulative: bool = True
     >>> df[df.analysis == "leave-one-out"]                               # doctest: +SKIP
     """
     from survmeta.living.executors import run_tasks
-    from survmeta.pool import DEFAULT_SEED, select_rows
+    from survmeta.pooling import DEFAULT_SEED, select_rows
 
     effects, qdict = _effects_for(source, question, correct_shrinkage)
     other = None

@@ -49,7 +49,7 @@ def plot_km(comparison, *, time_unit: str | None = None, title: str | None = Non
         When an arm has no curve or no group size.
     """
     from survmeta.errors import SurvmetaError
-    from survmeta.reconstruct.km_effect import arm_ipd
+    from survmeta.reconstruction.km_effect import arm_ipd
 
     arms = [("experimental", comparison.experimental), ("reference", comparison.reference)]
     for name, arm in arms:

@@ -340,7 +340,7 @@ def _warn_sided_without_p(where: Where, t: dict) -> None:
 def known_methods() -> tuple[str, ...] | None:
     """Reconstruction method ids, if the reconstruction package defines them."""
     try:
-        from survmeta.reconstruct import METHODS
+        from survmeta.reconstruction import METHODS
     except ImportError:
         return None
     return tuple(METHODS)

@@ -2,7 +2,7 @@
 
 An arm may carry the Kaplan-Meier curve the paper prints, as digitised by the
 reviewer, so that approximate patient data can be reconstructed from it
-(:mod:`survmeta.reconstruct.km`)::
+(:mod:`survmeta.reconstruction.km`)::
 
     [study.comparison.experimental.km]
     points = [[0, 1.0], [1.2, 0.96], [2.5, 0.90]]   # or: csv = "curves/arm_a.csv"

@@ -141,7 +141,7 @@ class EventFraction:
     """A reviewer's range for the share of patients with an event by the analysis.
 
     Replaces the calibrated event-fraction prior of the joint reconstruction
-    (:mod:`survmeta.reconstruct.joint`) for populations unlike the calibration
+    (:mod:`survmeta.reconstruction.joint`) for populations unlike the calibration
     trials. ``low`` and ``high`` are read as a 95% range on the log scale.
     """
 

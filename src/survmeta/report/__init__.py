@@ -225,7 +225,7 @@ def write_report(poolset, registry=None, out_dir="report", fmt: str = "html", *,
     Parameters
     ----------
     poolset : survmeta.results.PoolSet
-        The pooled questions (from :func:`survmeta.pool.pool`).
+        The pooled questions (from :func:`survmeta.pooling.pool`).
     registry : survmeta.registry.records.Registry, optional
         The registry pooled, for the summary of studies and comparisons and the
         hash in the stamp.

@@ -96,7 +96,7 @@ METHOD_TEXT = {
 def method_title(method: str) -> str:
     """One-line description of a reconstruction method (from the reconstruction module when present)."""
     try:
-        from survmeta.reconstruct.methods import METHOD_TITLES
+        from survmeta.reconstruction.methods import METHOD_TITLES
     except ImportError:  # pragma: no cover - reconstruction is part of the package
         METHOD_TITLES = {}
     if method in METHOD_TITLES:
@@ -139,7 +139,7 @@ def methods_used(poolset) -> Counter:
 
 def _shrinkage_sentence(methods: list[str]) -> str:
     """What the shrinkage correction did, with the calibrated factor and where it comes from."""
-    from survmeta.reconstruct.calibration import load_calibration
+    from survmeta.reconstruction.calibration import load_calibration
 
     cal = load_calibration()
     factors = sorted({(cal[m].shrinkage.b, cal[m].shrinkage.n) for m in methods

@@ -18,7 +18,7 @@ extra_sd^2)``. A method without an entry (or no file at all) gets
 
 The extra error belongs to the point estimate, so it is estimated per
 *family* of methods sharing one point estimate
-(:data:`survmeta.reconstruct.methods.FAMILIES`) and written under each member
+(:data:`survmeta.reconstruction.methods.FAMILIES`) and written under each member
 method id with the family's id in ``family`` (optional; older files have
 none). ``n`` is the number of validation rows behind the family value.
 
@@ -26,7 +26,7 @@ none). ``n`` is the number of validation rows behind the family value.
 multiplicative bias of the family's point estimate: in the validation set the
 estimates are shrunk towards the null, ``est ~ b * reported``. It is applied
 only on request (``correct_shrinkage=True`` in
-:func:`survmeta.reconstruct.reconstruct`): :func:`correct_shrinkage` divides
+:func:`survmeta.reconstruction.reconstruct`): :func:`correct_shrinkage` divides
 the log HR and its sampling SE by ``b`` and replaces the extra SD by
 ``shrinkage.extra_sd``, the root mean square of the corrected discrepancies.
 ``log_hr_range`` is the range of reported log HRs ``b`` was fitted on;

@@ -33,8 +33,8 @@ from recbuild import comparison, pval
 from scipy.stats import norm
 
 from survmeta.errors import SurvmetaError
-from survmeta.reconstruct import methods as M
-from survmeta.reconstruct.methods import NotApplicable
+from survmeta.reconstruction import methods as M
+from survmeta.reconstruction.methods import NotApplicable
 from survmeta.registry.records import NR, Arm, DirectEffect, LogRank, ReportedHR
 
 EXACT = 1e-9

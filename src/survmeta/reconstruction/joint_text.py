@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from survmeta.reconstruct.joint import load_joint_calibration
+from survmeta.reconstruction.joint import load_joint_calibration
 
 __all__ = ["joint_choice_text", "joint_paragraph"]
 

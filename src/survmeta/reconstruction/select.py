@@ -11,7 +11,7 @@ Selection rule
    not apply leaves the comparison without an estimate, with the reason: it
    is never silently replaced.
 2. Otherwise the first method, in ``method_order`` (default
-   :data:`~survmeta.reconstruct.methods.DEFAULT_ORDER`: reported HR first,
+   :data:`~survmeta.reconstruction.methods.DEFAULT_ORDER`: reported HR first,
    median ratios last), that applies. ``p_patients`` is not in the default
    order (its SE is a lower bound); list it in ``method_order`` or force it
    to use it.
@@ -22,7 +22,7 @@ Calibration
 -----------
 An approximate estimate's SE gets the calibrated extra error SD of its
 method (``se = sqrt(se_sampling^2 + se_extra^2)``,
-:mod:`survmeta.reconstruct.calibration`). With ``correct_shrinkage=True``
+:mod:`survmeta.reconstruction.calibration`). With ``correct_shrinkage=True``
 an approximate estimate whose method has a calibrated shrinkage ``b`` is
 divided by ``b`` (log HR and sampling SE) and gets the extra SD of corrected
 estimates instead; it is flagged ``shrinkage_corrected``. The correction is
@@ -39,8 +39,8 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from survmeta.errors import SurvmetaError
-from survmeta.reconstruct.calibration import MethodCalibration, correct_shrinkage, load_calibration
-from survmeta.reconstruct.methods import (
+from survmeta.reconstruction.calibration import MethodCalibration, correct_shrinkage, load_calibration
+from survmeta.reconstruction.methods import (
     APPROXIMATE,
     DEFAULT_ORDER,
     METHODS,

@@ -1,4 +1,4 @@
-"""The joint reconstruction (survmeta.reconstruct.joint) against closed forms.
+"""The joint reconstruction (survmeta.reconstruction.joint) against closed forms.
 
 Each test names the closed form it checks. With the error terms of the model made negligible
 (``s_z`` tiny, V known exactly) the joint posterior reduces to quantities that can be written
@@ -15,8 +15,8 @@ import math
 import pytest
 from scipy.stats import norm
 
-from survmeta.reconstruct import methods as M
-from survmeta.reconstruct.joint import (
+from survmeta.reconstruction import methods as M
+from survmeta.reconstruction.joint import (
     JointCalibration,
     VRoute,
     follow_up_v0,
@@ -25,7 +25,7 @@ from survmeta.reconstruct.joint import (
     load_joint_calibration,
     p_interval,
 )
-from survmeta.reconstruct.select import estimate_comparison
+from survmeta.reconstruction.select import estimate_comparison
 from survmeta.registry.records import NR, Arm, EventFraction, FollowUp
 
 from recbuild import comparison, pval

@@ -19,7 +19,7 @@ were found, each through a source named in its test:
    time-to-event data into meta-analysis", Trials 2013;14:391: "the log-rank
    P-value of 0.075 gave a z-score of 1.78". The letter does not quote the
    trial's events, so only the p -> z step (the one all p-value methods
-   share, :func:`~survmeta.reconstruct.methods.z_from_p`) is tested.
+   share, :func:`~survmeta.reconstruction.methods.z_from_p`) is tested.
 
 3. Girling, Parmar et al. 2003 (a textbook by Parmar's and Stewart's group),
    Box 11.8: four one-step estimates exp((O - E)/V) with their printed O - E
@@ -40,7 +40,7 @@ import math
 import pytest
 from recbuild import comparison
 
-from survmeta.reconstruct import methods as M
+from survmeta.reconstruction import methods as M
 from survmeta.registry.records import DirectEffect, LogRank, PValue, ReportedHR
 
 # -- Tierney 2007, bladder cancer trial: HR 0.88, V 128.81, 95% CI 0.74 - 1.05 --

@@ -1,7 +1,7 @@
 """The effect from reconstructed Kaplan-Meier data: method ``km_ipd``.
 
 Both arms' digitised curves are turned into approximate patient data
-(:func:`survmeta.reconstruct.km.reconstruct_arm`, Guyot 2012), and the
+(:func:`survmeta.reconstruction.km.reconstruct_arm`, Guyot 2012), and the
 reconstructed data are analysed as a trial's own data would be:
 
 * a Cox model with the arm as the only covariate gives the log HR and its
@@ -17,12 +17,12 @@ reconstructed data are analysed as a trial's own data would be:
   hazards.
 
 The three tests are written here over numpy and scipy
-(:mod:`survmeta.reconstruct.cox`) and pinned to R's survival package
+(:mod:`survmeta.reconstruction.cox`) and pinned to R's survival package
 (``tests/reference/survival_cox.R``). A survival library was not used:
 lifelines, the one that has all three, requires ``pandas<3.0`` and would hold
 the whole stack to an older pandas. The RMST is the area under the
 Kaplan-Meier step function, computed here in closed form
-(:func:`survmeta.reconstruct.km.rmst`).
+(:func:`survmeta.reconstruction.km.rmst`).
 
 Extra error
 -----------
@@ -41,8 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from survmeta.reconstruct.cox import NotConverged, cox_fit, logrank, ph_test
-from survmeta.reconstruct.km import ArmIPD, reconstruct_arm, rmst
+from survmeta.reconstruction.cox import NotConverged, cox_fit, logrank, ph_test
+from survmeta.reconstruction.km import ArmIPD, reconstruct_arm, rmst
 
 __all__ = ["EXTRA_SD", "PH_ALPHA", "KMEffect", "RMSTDifference", "arm_ipd", "km_effect", "km_ipd"]
 
@@ -115,7 +115,7 @@ def _pooled(experimental: ArmIPD, reference: ArmIPD):
 
 
 def cox_log_hr(experimental_time, experimental_event, reference_time, reference_event):
-    """Cox log HR and SE of two groups of patients (Efron ties, :func:`~survmeta.reconstruct.cox.cox_fit`).
+    """Cox log HR and SE of two groups of patients (Efron ties, :func:`~survmeta.reconstruction.cox.cox_fit`).
 
     Shared with the validation script, which fits the true data the same way.
     """
@@ -140,7 +140,7 @@ def km_effect(experimental: ArmIPD, reference: ArmIPD, horizon: float | None = N
 
     Raises
     ------
-    survmeta.reconstruct.cox.NotConverged
+    survmeta.reconstruction.cox.NotConverged
         If the Cox estimate is infinite (no events in one arm).
     """
     time, event, group = _pooled(experimental, reference)
@@ -182,13 +182,13 @@ def km_ipd(comparison):
 
     Returns
     -------
-    survmeta.reconstruct.methods.Estimate
+    survmeta.reconstruction.methods.Estimate
         With ``se_extra`` from :data:`EXTRA_SD` and the log-rank test, the
         PH check and the RMST difference in ``inputs``.
     """
     from dataclasses import replace
 
-    from survmeta.reconstruct import methods as M
+    from survmeta.reconstruction import methods as M
 
     c = comparison
     arms = {"experimental": c.experimental, "reference": c.reference}

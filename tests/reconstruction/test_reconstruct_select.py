@@ -17,10 +17,10 @@ import pytest
 from recbuild import comparison, pval
 
 from survmeta.errors import SurvmetaError
-from survmeta.reconstruct import COLUMNS, DEFAULT_ORDER, METHODS, estimate_comparison, explain, reconstruct
-from survmeta.reconstruct import calibration as cal_mod
-from survmeta.reconstruct import select as sel_mod
-from survmeta.reconstruct.calibration import MethodCalibration, load_calibration
+from survmeta.reconstruction import COLUMNS, DEFAULT_ORDER, METHODS, estimate_comparison, explain, reconstruct
+from survmeta.reconstruction import calibration as cal_mod
+from survmeta.reconstruction import select as sel_mod
+from survmeta.reconstruction.calibration import MethodCalibration, load_calibration
 from survmeta.registry.records import NR, Arm, Question, Registry, ReportedHR, Study
 
 EXACT = 1e-9
@@ -214,7 +214,7 @@ def test_calibration_file_missing_and_malformed(tmp_path):
 
 
 def test_explain_lists_inputs_candidates_choice_and_paragraph(no_calibration, monkeypatch):
-    monkeypatch.setattr("survmeta.reconstruct.select.load_calibration", lambda: {})
+    monkeypatch.setattr("survmeta.reconstruction.select.load_calibration", lambda: {})
     c = rich(quote="HR 0.70 (95% CI 0.50-0.98)", location="Table 2")
     text = explain(registry(c), "s1/c1")
     assert '"HR 0.70 (95% CI 0.50-0.98)"' in text and "Table 2" in text
@@ -292,15 +292,14 @@ def test_registry_forced_method_reaches_the_table(no_calibration):
     assert reconstruct(registry(c)).iloc[0]["method"] == "median_ratio_events"
 
 
-def test_survmeta_reconstruct_is_callable_even_after_the_subpackage_is_imported(no_calibration):
-    """``import survmeta.reconstruct`` binds the package on ``survmeta``; the
-    documented call ``survmeta.reconstruct(registry)`` must still work."""
+def test_survmeta_reconstruct_is_the_function_after_the_subpackage_is_imported(no_calibration):
+    """``import survmeta.reconstruction`` leaves ``survmeta.reconstruct`` the function."""
     import survmeta
-    import survmeta.reconstruct as pkg
+    import survmeta.reconstruction  # noqa: F401
 
     df = survmeta.reconstruct(registry(rich()))
     assert list(df.columns) == list(COLUMNS)
-    assert pkg(registry(rich())).iloc[0]["method"] == "hr_ci"
+    assert df.iloc[0]["method"] == "hr_ci"
 
 
 # -- short reasons ------------------------------------------------------------------------------
@@ -343,7 +342,7 @@ def test_seed_reasons_are_short():
 
 def test_bundled_calibration_is_per_family():
     cal = load_calibration()
-    from survmeta.reconstruct.methods import FAMILIES
+    from survmeta.reconstruction.methods import FAMILIES
 
     for family, members in FAMILIES.items():
         entries = [cal[m] for m in members if m in cal]

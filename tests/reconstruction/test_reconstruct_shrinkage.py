@@ -19,17 +19,17 @@ import pytest
 from recbuild import comparison, pval
 
 from survmeta.errors import SurvmetaError
-from survmeta.reconstruct import estimate_comparison, explain, reconstruct
-from survmeta.reconstruct import select as sel_mod
+from survmeta.reconstruction import estimate_comparison, explain, reconstruct
+from survmeta.reconstruction import select as sel_mod
 from survmeta.registry import load_registry
-from survmeta.reconstruct.calibration import (
+from survmeta.reconstruction.calibration import (
     MethodCalibration,
     Shrinkage,
     correct_shrinkage,
     load_calibration,
 )
 from survmeta.registry.records import Arm, Question, Registry, ReportedHR, Study
-from survmeta.reconstruct.methods import DEFAULT_ORDER
+from survmeta.reconstruction.methods import DEFAULT_ORDER
 
 #: The single methods in their default order (the joint model aside): these tests are about them.
 SINGLE = tuple(m for m in DEFAULT_ORDER if m != "joint")
@@ -188,7 +188,7 @@ def test_cli_flag_reaches_the_table(capsys):
 def test_correction_on_an_effect_table_is_an_error(tmp_path, capsys):
     """A reconstructed effect table or an effects CSV cannot be corrected: an error, never a no-op."""
     from survmeta.cli import main
-    from survmeta.pool import pool
+    from survmeta.pooling import pool
 
     effects = reconstruct(load_registry(ROOT / "studies.toml"))
     with pytest.raises(SurvmetaError, match="already reconstructed"):
@@ -206,7 +206,7 @@ def test_correction_on_an_effect_table_is_an_error(tmp_path, capsys):
 
 def test_pooled_results_record_and_describe_the_correction():
     """The methods paragraph names the factor applied (the bundled b) and its population."""
-    from survmeta.pool import pool
+    from survmeta.pooling import pool
     from survmeta.report.methods_text import methods_paragraph
 
     reg = load_registry(ROOT / "studies.toml")

@@ -1,7 +1,7 @@
 """The joint reconstruction: one likelihood over everything a comparison printed.
 
 When a paper prints no hazard ratio, the single methods of
-:mod:`survmeta.reconstruct.methods` each use one or two of the printed
+:mod:`survmeta.reconstruction.methods` each use one or two of the printed
 numbers and leave the rest aside: ``median_ratio_p`` takes the size of the
 effect from the medians and only its SE from the p-value, ``p_events`` needs
 events per arm. The p-value and the group sizes together say far more about
@@ -62,7 +62,7 @@ sampling SE of ``h`` about the true log HR averaged over the posterior of V.
 ``se = sqrt(se_sampling^2 + se_extra^2)`` is then the posterior SD of the
 true log HR: ``theta | h, V ~ N(h, 1/V)`` under a flat prior. Without a
 p-value the sampling SE is the median ratio's own (from the median CIs, the
-events or the trial-size floor, as :func:`~survmeta.reconstruct.methods.median_ratio_ci`
+events or the trial-size floor, as :func:`~survmeta.reconstruction.methods.median_ratio_ci`
 computes it), so with only a median ratio the estimate equals today's
 median-ratio estimate with its calibrated extra SD. A posterior that is
 clearly not normal (its 95% equal-tailed interval and mean +- 1.96 SD differ
@@ -316,7 +316,7 @@ def _z_observation(c: Comparison) -> _ZObs | None:
         assumptions.append(f"one-sided p read as the test in the stated direction ({c.direction})")
     if pv.relation == "<":
         if float(pv.value) >= 1.0:
-            from survmeta.reconstruct import methods as M
+            from survmeta.reconstruction import methods as M
 
             raise M.NotApplicable(f"p-value printed as {pv.text!r}: every p-value is below 1, so "
                                   "the bound says nothing about the test statistic")
@@ -388,7 +388,7 @@ def follow_up_v0(c: Comparison) -> tuple[float, dict] | None:
 
 
 def _median_ci_se(c: Comparison) -> float | None:
-    from survmeta.reconstruct import methods as M
+    from survmeta.reconstruction import methods as M
 
     try:
         est = M.median_ratio_ci(c)
@@ -547,12 +547,12 @@ def joint_posterior(c: Comparison, cal: JointCalibration) -> JointPosterior:
 
     Raises
     ------
-    survmeta.reconstruct.methods.NotApplicable
+    survmeta.reconstruction.methods.NotApplicable
         When the printed numbers do not allow the model (no p-value and no
         median ratio; a p-value without any route to V and no medians; no
         direction).
     """
-    from survmeta.reconstruct import methods as M
+    from survmeta.reconstruction import methods as M
 
     assumptions: list[str] = []
     flags: list[str] = []
@@ -771,7 +771,7 @@ def joint_posterior(c: Comparison, cal: JointCalibration) -> JointPosterior:
 def _sampling_without_test(c: Comparison, cal: JointCalibration, assumptions, flags, used,
                            inputs) -> float:
     """Sampling SE when no test statistic was printed: the median ratio's own SE."""
-    from survmeta.reconstruct import methods as M
+    from survmeta.reconstruction import methods as M
 
     for fn in (M.median_ratio_ci, M.median_ratio_events):
         try:
@@ -806,13 +806,13 @@ def _sampling_without_test(c: Comparison, cal: JointCalibration, assumptions, fl
 
 
 def joint(comparison: Comparison, calibration: JointCalibration | None = None):
-    """The joint reconstruction as an :class:`~survmeta.reconstruct.methods.Estimate`.
+    """The joint reconstruction as an :class:`~survmeta.reconstruction.methods.Estimate`.
 
     ``log_hr`` is the posterior mean, ``se`` the sampling SE and ``se_extra``
     the posterior SD (module docstring). Without a calibration (none bundled)
     the method does not apply.
     """
-    from survmeta.reconstruct import methods as M
+    from survmeta.reconstruction import methods as M
 
     cal = load_joint_calibration() if calibration is None else calibration
     if cal is None:

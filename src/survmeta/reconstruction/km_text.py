@@ -1,4 +1,4 @@
-"""The words :func:`survmeta.reconstruct.explain` uses for a ``km_ipd`` estimate."""
+"""The words :func:`survmeta.reconstruction.explain` uses for a ``km_ipd`` estimate."""
 
 from __future__ import annotations
 

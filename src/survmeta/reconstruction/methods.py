@@ -18,12 +18,12 @@ Method ids, in the default selection order (:data:`METHODS`):
 ``observed_expected``     observed and expected events per arm
 ``km_ipd``                Cox model of patient data reconstructed from both
                           arms' digitised Kaplan-Meier curves (Guyot 2012;
-                          :mod:`survmeta.reconstruct.km_effect`)
+                          :mod:`survmeta.reconstruction.km_effect`)
 ``joint``                 one likelihood over everything printed: medians,
                           p-value (its digits as an interval, bounds
                           censored), V from events, total events, follow-up,
                           median CIs or group sizes with an event fraction
-                          (:mod:`survmeta.reconstruct.joint`)
+                          (:mod:`survmeta.reconstruction.joint`)
 ``chisq``                 log-rank chi-square statistic, V from events per arm
 ``p_events``              p-value with events per arm
 ``p_total_events``        p-value with total events (allocation from the
@@ -1234,15 +1234,15 @@ def median_ratio_p(comparison: Comparison) -> Estimate:
 
 
 def _km_ipd(comparison: Comparison) -> Estimate:
-    """Patient data reconstructed from the curves (:func:`survmeta.reconstruct.km_effect.km_ipd`)."""
-    from survmeta.reconstruct.km_effect import km_ipd
+    """Patient data reconstructed from the curves (:func:`survmeta.reconstruction.km_effect.km_ipd`)."""
+    from survmeta.reconstruction.km_effect import km_ipd
 
     return km_ipd(comparison)
 
 
 def _joint(comparison: Comparison) -> Estimate:
-    """The joint model (:func:`survmeta.reconstruct.joint.joint`) with the bundled calibration."""
-    from survmeta.reconstruct.joint import joint
+    """The joint model (:func:`survmeta.reconstruction.joint.joint`) with the bundled calibration."""
+    from survmeta.reconstruction.joint import joint
 
     return joint(comparison)
 

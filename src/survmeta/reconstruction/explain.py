@@ -11,10 +11,10 @@ import difflib
 import math
 
 from survmeta.errors import SurvmetaError
-from survmeta.reconstruct.joint_text import joint_choice_text, joint_paragraph
-from survmeta.reconstruct.km_text import KM_REFERENCES, km_choice_lines, km_paragraph
-from survmeta.reconstruct.methods import APPROXIMATE, METHOD_TITLES, METHODS, Estimate
-from survmeta.reconstruct.select import Z95, estimate_comparison
+from survmeta.reconstruction.joint_text import joint_choice_text, joint_paragraph
+from survmeta.reconstruction.km_text import KM_REFERENCES, km_choice_lines, km_paragraph
+from survmeta.reconstruction.methods import APPROXIMATE, METHOD_TITLES, METHODS, Estimate
+from survmeta.reconstruction.select import Z95, estimate_comparison
 from survmeta.registry.records import Arm, Comparison, PValue, Registry
 from survmeta.registry.summary import short_citation
 
@@ -198,7 +198,7 @@ def explain(registry: Registry, key: str, method_order=None, force: str | None =
     key : str
         ``"study/comparison"``.
     method_order, force : optional
-        As for :func:`survmeta.reconstruct.reconstruct`.
+        As for :func:`survmeta.reconstruction.reconstruct`.
 
     Returns
     -------

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from recbuild import comparison, pval
 
-from survmeta.reconstruct import methods as M
-from survmeta.reconstruct.methods import NotApplicable
+from survmeta.reconstruction import methods as M
+from survmeta.reconstruction.methods import NotApplicable
 from survmeta.registry.records import NR, Arm, Comparison, DirectEffect, LogRank, ReportedHR
 
 SWAP = 1e-9

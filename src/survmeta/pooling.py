@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
-import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,10 +50,10 @@ def effect_table(source, method_order=None, force=None,
     ----------
     source : Registry, str, os.PathLike or pandas.DataFrame
         A validated registry, the path of a ``studies.toml`` or effects CSV,
-        or an effect table (columns as :func:`survmeta.reconstruct.reconstruct`
+        or an effect table (columns as :func:`survmeta.reconstruction.reconstruct`
         returns; at least ``study``, ``log_hr``, ``se``).
     method_order, force, correct_shrinkage
-        Passed to :func:`survmeta.reconstruct.reconstruct`. An effect table
+        Passed to :func:`survmeta.reconstruction.reconstruct`. An effect table
         (or an effects CSV) is already reconstructed: ``correct_shrinkage=True``
         with one raises SurvmetaError.
 
@@ -70,7 +68,7 @@ def effect_table(source, method_order=None, force=None,
         Question id -> ``{"id", "title", "experimental", "reference", "outcome"}``.
     """
     from survmeta.registry import Registry, load
-    from survmeta.reconstruct import reconstruct
+    from survmeta.reconstruction import reconstruct
 
     if isinstance(source, (str, os.PathLike)):
         if correct_shrinkage and Path(source).suffix.lower() == ".csv":
@@ -520,7 +518,7 @@ def pool(
     seed : int
         Seed for all random draws; the same seed gives the same numbers.
     method_order, force, correct_shrinkage
-        Reconstruction options (see :func:`survmeta.reconstruct.reconstruct`);
+        Reconstruction options (see :func:`survmeta.reconstruction.reconstruct`);
         ``correct_shrinkage`` divides median-ratio estimates by their
         calibrated shrinkage towards HR = 1 (off by default).
     hierarchical : bool
@@ -722,17 +720,3 @@ def pool_hierarchical(results: list[PoolResult], level: float = 0.95, seed=DEFAU
         ))
     return PoolSet(out, meta={"engine": "hierarchical", "seed": seed, "level": level})
 
-
-class _CallableModule(types.ModuleType):
-    """``survmeta.pool(source, ...)`` is :func:`pool`.
-
-    Importing the submodule ``survmeta.pool`` binds that name on ``survmeta``
-    to the module, so the module itself must answer a call as the function
-    does (the same arrangement as :mod:`survmeta.reconstruct`).
-    """
-
-    def __call__(self, *args, **kwargs):
-        return pool(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
