@@ -66,8 +66,8 @@ def pytest_configure(config):
     sys.meta_path.insert(0, _GuardOnImport())
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item):
+def _check_sampling(item):
+    """Run one phase of ``item``; fail it if it sampled without the mcmc marker."""
     marked = item.get_closest_marker("mcmc") is not None
     _unmarked["nodeid"], _unmarked["calls"] = (None if marked else item.nodeid), []
     try:
@@ -78,3 +78,14 @@ def pytest_runtest_call(item):
         pytest.fail(f"{item.nodeid} samples ({', '.join(sorted(set(calls)))}) but has no "
                     "mcmc marker: mark it @pytest.mark.mcmc (or avoid the sampling)", pytrace=False)
     return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    # a fixture that samples runs in the setup of the first test that asks for it
+    return (yield from _check_sampling(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    return (yield from _check_sampling(item))
