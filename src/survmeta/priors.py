@@ -46,7 +46,7 @@ Kind = Literal["tau", "mu"]
 TAU_FAMILIES = ("halfnormal", "halfcauchy", "halft", "uniform", "exponential",
                 "lognormal_tau2", "turner", "logt_tau2", "rhodes", "flat", "fixed")
 MU_FAMILIES = ("normal", "flat")
-_ARITY = {"halfnormal": 1, "halfcauchy": 1, "halft": 2, "uniform": 2, "exponential": 1,
+_ARITY: dict[str, int | tuple[int, ...]] = {"halfnormal": 1, "halfcauchy": 1, "halft": 2, "uniform": 2, "exponential": 1,
           "lognormal_tau2": 2, "turner": 2, "logt_tau2": 3, "rhodes": (1, 2, 3), "normal": 2,
           "flat": 0, "fixed": 0}
 
@@ -236,7 +236,8 @@ def parse_prior(spec, kind: Kind = "tau") -> Prior:
     valid = TAU_FAMILIES if kind == "tau" else MU_FAMILIES
     if name not in valid:
         raise _unknown(name, valid, kind)
-    arity = _ARITY[name] if isinstance(_ARITY[name], tuple) else (_ARITY[name],)
+    n_args = _ARITY[name]
+    arity = n_args if isinstance(n_args, tuple) else (n_args,)
     if len(args) not in arity:
         raise SurvmetaError(f"prior {spec!r}: {name} takes "
                             f"{' or '.join(map(str, arity))} argument(s), got {len(args)}")

@@ -255,20 +255,27 @@ class ExactPosterior:
             return i
         raise SurvmetaError(f"no study {key!r}; labels are {', '.join(self._data.labels)}")
 
+    def _normal_mixture(self, param: str) -> NormalMixture:
+        """The (cached) marginal of ``mu`` or ``predict``, a normal mixture by construction."""
+        out = self.marginal(param)
+        assert isinstance(out, NormalMixture)
+        return out
+
     def marginal(self, param: str) -> Marginal:
         """The posterior marginal of ``param`` (see the class docstring)."""
         if param in self._cache:
             return self._cache[param]
+        out: Marginal
         if param == "mu":
             out = self._mu_mixture()
         elif param == "tau":
             out = self._tau_marginal()
         elif param == "hr":
-            out = ExpNormalMixture(self.marginal("mu"))
+            out = ExpNormalMixture(self._normal_mixture("mu"))
         elif param in ("predict", "predict_log_hr"):
             out = self._predict_mixture()
         elif param == "predict_hr":
-            out = ExpNormalMixture(self.marginal("predict"))
+            out = ExpNormalMixture(self._normal_mixture("predict"))
         elif param.startswith("theta[") and param.endswith("]"):
             out = self._theta_mixture(self._study_index(param[6:-1]))
         else:

@@ -278,7 +278,7 @@ def rma(y, sigma, method: str = "REML", test: str = "z", level: float = 0.95) ->
     if not 0.0 < level < 1.0:
         raise SurvmetaError(f"level must be between 0 and 1, got {level}")
     k = y.size
-    notes = ()
+    notes: tuple[str, ...] = ()
     if test == "knha" and k < 2:
         test = "z"
         notes = (_KNHA_K1,)

@@ -34,7 +34,7 @@ for log odds ratios, are closer). They are offered for parity with bayesmeta.
 Accuracy: a log-t density on tau^2 is infinite at tau = 0 and puts prior mass of
 order 1 / (5 |log tau|^5) below any small tau; the exact engine's grid stops at
 tau = 1e-12 times the median standard error, so with these priors its results
-are accurate to about 1e-5 (relative) rather than 1e-9 (tests/test_priors_rhodes.py).
+are accurate to about 1e-5 (relative) rather than 1e-9 (tests/priors/test_priors_rhodes.py).
 """
 
 from __future__ import annotations

@@ -38,7 +38,17 @@ _LAZY = {
     "Progress": "survmeta.living.executors",
 }
 
-__all__ = sorted(_LAZY)
+#: What users call; the other names above stay importable (the CLI uses them).
+__all__ = [
+    "AddResult",
+    "add_study",
+    "describe_changes",
+    "diff_results",
+    "diff_since",
+    "plot_sensitivity",
+    "sensitivity",
+    "template_text",
+]
 
 
 def __getattr__(name: str):

@@ -37,6 +37,7 @@ class SerialExecutor(Executor):
     """Run each task at once, in this process (``concurrent.futures`` interface)."""
 
     def submit(self, fn: Callable, /, *args, **kwargs) -> Future:
+        """Run ``fn(*args, **kwargs)`` now; the returned future is already done."""
         future: Future = Future()
         try:
             future.set_result(fn(*args, **kwargs))

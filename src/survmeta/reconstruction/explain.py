@@ -265,7 +265,8 @@ def explain(registry: Registry, key: str, method_order=None, force: str | None =
         if est is not None:
             out.append(f"  (the selector would use {est.method}: {sel.why})")
     elif est is None:
-        out.append(f"Choice: none. {sel.reason[0].upper() + sel.reason[1:]}.")
+        reason = sel.reason or "no estimate"
+        out.append(f"Choice: none. {reason[0].upper() + reason[1:]}.")
     else:
         out.append(f"Choice: {est.method} ({METHOD_TITLES[est.method]}): {sel.why}.")
         if est.method == "km_ipd":
@@ -273,8 +274,8 @@ def explain(registry: Registry, key: str, method_order=None, force: str | None =
         elif est.se_extra is not None:
             out.append(f"  {joint_choice_text(est)}")
         elif est.method in APPROXIMATE:
-            if sel.calibrated:
-                entry = sel.calibration.get(est.method)
+            entry = sel.calibration.get(est.method) if sel.calibrated else None
+            if entry is not None:
                 family = (f", shared by the {entry.family} family of methods with the same "
                           "point estimate") if entry.family else ""
                 if "shrinkage_corrected" in est.flags:
@@ -316,17 +317,17 @@ def _paragraph(c: Comparison, study, sel) -> tuple[str, list[str]]:
     who = f"{short_citation(study)}, {c.endpoint}, {c.experimental.label} vs {c.reference.label}"
     est = sel.chosen
     if not c.poolable:
-        return f"For {who}, no estimate was pooled: {c.status.removeprefix('not poolable:').strip()}.", []
+        return f"For {who}, no estimate was pooled: {(c.status or '').removeprefix('not poolable:').strip()}.", []
     if est is None:
         return (f"For {who}, no hazard ratio could be reconstructed from the published report "
-                f"({sel.reason.removeprefix('no estimate: ')}); the comparison was not pooled."), []
+                f"({(sel.reason or '').removeprefix('no estimate: ')}); the comparison was not pooled."), []
     if est.method == "joint":
         return joint_paragraph(who, est, sel.se)
     if est.method == "km_ipd":
         return km_paragraph(who, est, sel.se)
     clause, refs = _SENTENCES[est.method]
     level = ""
-    if est.method == "hr_ci":
+    if est.method == "hr_ci" and c.hr is not None:
         level = _pct(c.hr.level)
     allocation = "1:1 assumed, group sizes not reported"
     if est.method == "p_total_events" and est.inputs.get("n"):

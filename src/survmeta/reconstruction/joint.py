@@ -253,6 +253,8 @@ def p_interval(pv: PValue) -> tuple[float, float]:
     ``"0.003"`` -> ``(0.0025, 0.0035)``; ``"0.04"`` -> ``(0.035, 0.045)``;
     ``"1e-5"`` -> ``(5e-6, 1.5e-5)``. Only for an exact p (relation ``"="``).
     """
+    if pv.value is None:
+        raise ValueError(f"p {pv.text!r} has no value (an exact p is needed)")
     p = float(pv.value)
     half = _half_ulp(pv.text, p)
     lo, hi = p - half, min(p + half, 1.0)
@@ -570,7 +572,7 @@ def joint_posterior(c: Comparison, cal: JointCalibration) -> JointPosterior:
             f"median ratio log(m_ref / m_exp) = {y:+.4f} ~ N(log HR, {cal.s_mr:.4f}^2) "
             "(exponential arms; SD calibrated)")
     hr_pt = _hr_point(c)
-    if hr_pt is not None:
+    if hr_pt is not None and c.hr is not None:  # (a point needs a printed HR)
         used.append("hr.estimate")
         inputs["hr"] = float(c.hr.estimate)
         assumptions.append(
@@ -607,7 +609,8 @@ def joint_posterior(c: Comparison, cal: JointCalibration) -> JointPosterior:
     if sign_flag:
         flags.append(sign_flag)
 
-    if zobs is not None:
+    # past this point a z observation always has its V prior (zobs was dropped above otherwise)
+    if zobs is not None and vprior is not None:
         used.append("p" if c.p is not None else "chisq")
         inputs["p"] = zobs.text
         inputs["z_interval"] = [zobs.a, zobs.b]
@@ -638,7 +641,7 @@ def joint_posterior(c: Comparison, cal: JointCalibration) -> JointPosterior:
                 f"{cal.kappa:.2f} (calibrated on the trials that print a bound)")
 
     # log V nodes (a truncated normal), weights
-    if zobs is not None:
+    if zobs is not None and vprior is not None:
         if vprior.log_sd > 0:
             u = np.linspace(-5.0, 5.0, 61)
             logv = vprior.log_mean + vprior.log_sd * u
@@ -762,7 +765,7 @@ def joint_posterior(c: Comparison, cal: JointCalibration) -> JointPosterior:
                        f"[-{H_MAX:g}, {H_MAX:g}]; its posterior SD is the extra SD")
     return JointPosterior(
         grid=grid, density=p, mean=mean, sd=sd, median=median, lower=lower, upper=upper,
-        se_sampling=se_sampling, v_route=None if zobs is None else vprior.route,
+        se_sampling=se_sampling, v_route=None if zobs is None or vprior is None else vprior.route,
         used=tuple(dict.fromkeys(used)), inputs=inputs, assumptions=tuple(assumptions),
         flags=tuple(dict.fromkeys(flags)), warnings=tuple(warnings),
         p_minority=p_minority)
@@ -820,7 +823,7 @@ def joint(comparison: Comparison, calibration: JointCalibration | None = None):
     post = joint_posterior(comparison, cal)
     notes = M._Notes(comparison, assumptions=list(post.assumptions), flags=list(post.flags),
                      warnings=list(post.warnings), used=list(post.used))
-    if comparison.p is not None and comparison.p.relation == "<":
+    if comparison.p is not None and comparison.p.relation == "<" and comparison.p.value is not None:
         notes.p_relation, notes.p_bound = "<", float(comparison.p.value)
     est = notes.finish("joint", post.mean, post.se_sampling, {
         **post.inputs,

@@ -133,7 +133,7 @@ from typing import Callable
 from scipy.stats import norm
 
 from survmeta.errors import SurvmetaError
-from survmeta.registry.records import NR, Arm, Comparison, PValue
+from survmeta.registry.records import NR, Arm, Comparison, PValue, _NotReached
 
 __all__ = [
     "APPROXIMATE",
@@ -447,11 +447,11 @@ def _floor_se(notes: _Notes, se: float, inputs: dict) -> float:
     floor, or a group size not reported) returns ``se`` unchanged.
     """
     c = notes.comparison
-    ne, nr = c.experimental.n, c.reference.n
-    if ne is None or nr is None or not math.isfinite(se):
+    n_e, n_r = c.experimental.n, c.reference.n
+    if n_e is None or n_r is None or not math.isfinite(se):
         return se
-    ne = _positive(c, "experimental.n", ne)
-    nr = _positive(c, "reference.n", nr)
+    ne = _positive(c, "experimental.n", n_e)
+    nr = _positive(c, "reference.n", n_r)
     floor = se_floor(ne, nr)
     if not se < floor:
         return se
@@ -660,7 +660,7 @@ def _direction_sign(notes: _Notes, pv: PValue | None = None) -> tuple[int, str]:
         sign = -1 if c.direction == "favours experimental" else 1
         notes.used.append("direction")
         how = f"direction as stated ({c.direction})"
-        if _against_tested_direction(pv):
+        if pv is not None and pv.value is not None and _against_tested_direction(pv):
             sign = -sign
             how = (
                 f"one-sided p = {pv.value:g} above 0.5 against the tested direction "
@@ -676,7 +676,8 @@ def _direction_sign(notes: _Notes, pv: PValue | None = None) -> tuple[int, str]:
     if from_medians is not None:
         notes.used.extend(["experimental.median", "reference.median"])
         me, mr = c.experimental.median, c.reference.median
-        if me is not NR and mr is not NR and max(me, mr) / min(me, mr) < CLOSE_MEDIANS:
+        if (isinstance(me, (int, float)) and isinstance(mr, (int, float))
+                and max(me, mr) / min(me, mr) < CLOSE_MEDIANS):
             notes.add(
                 "warnings",
                 f"the direction comes from medians less than {CLOSE_MEDIANS - 1:.0%} apart "
@@ -700,9 +701,9 @@ def _median_direction(c: Comparison) -> tuple[int, str] | None:
     me, mr = c.experimental.median, c.reference.median
     if me is None or mr is None or (me is NR and mr is NR):
         return None
-    if me is NR:
+    if isinstance(me, _NotReached):
         return -1, "direction from the medians (experimental median not reached)"
-    if mr is NR:
+    if isinstance(mr, _NotReached):
         return 1, "direction from the medians (reference median not reached)"
     if me == mr:
         return None
@@ -712,12 +713,10 @@ def _median_direction(c: Comparison) -> tuple[int, str] | None:
 
 
 def _events(c: Comparison) -> tuple[float, float]:
-    de, dr = c.experimental.events, c.reference.events
-    if de is None or dr is None:
+    d_e, d_r = c.experimental.events, c.reference.events
+    if d_e is None or d_r is None:
         raise NotApplicable("events per arm not reported", missing=True)
-    de = _positive(c, "experimental.events", de)
-    dr = _positive(c, "reference.events", dr)
-    return de, dr
+    return _positive(c, "experimental.events", d_e), _positive(c, "reference.events", d_r)
 
 
 def _medians(c: Comparison) -> tuple[float, float]:
@@ -1031,10 +1030,10 @@ def p_total_events(comparison: Comparison) -> Estimate:
         raise NotApplicable("total events not reported", missing=True)
     d = _positive(c, "total_events", c.total_events)
     notes = _Notes(c, used=["total_events"])
-    ne, nr = c.experimental.n, c.reference.n
-    if ne is not None and nr is not None:
-        ne = _positive(c, "experimental.n", ne)
-        nr = _positive(c, "reference.n", nr)
+    n_e, n_r = c.experimental.n, c.reference.n
+    if n_e is not None and n_r is not None:
+        ne = _positive(c, "experimental.n", n_e)
+        nr = _positive(c, "reference.n", n_r)
         notes.used.extend(["experimental.n", "reference.n"])
         v = d * ne * nr / (ne + nr) ** 2
         notes.add(
@@ -1067,11 +1066,11 @@ def p_patients(comparison: Comparison) -> Estimate:
     ``se_lower_bound``; never chosen by default.
     """
     c = comparison
-    ne, nr = c.experimental.n, c.reference.n
-    if ne is None or nr is None:
+    n_e, n_r = c.experimental.n, c.reference.n
+    if n_e is None or n_r is None:
         raise NotApplicable("group sizes not reported for both arms", missing=True)
-    ne = _positive(c, "experimental.n", ne)
-    nr = _positive(c, "reference.n", nr)
+    ne = _positive(c, "experimental.n", n_e)
+    nr = _positive(c, "reference.n", n_r)
     notes = _Notes(c, used=["experimental.n", "reference.n"])
     notes.add("flags", "se_lower_bound")
     notes.add(
@@ -1151,8 +1150,8 @@ def median_ratio_ci(comparison: Comparison) -> Estimate:
     se_r = _log_median_se(c, "reference", c.reference, mr, notes)
     inputs = {
         "medians": [me, mr],
-        "ci_experimental": [_show(x) for x in c.experimental.ci],
-        "ci_reference": [_show(x) for x in c.reference.ci],
+        "ci_experimental": [_show(x) for x in c.experimental.ci or ()],  # both read by _log_median_se
+        "ci_reference": [_show(x) for x in c.reference.ci or ()],
         "levels": [c.experimental.ci_level, c.reference.ci_level],
         "se_log_median": [se_e, se_r],
     }

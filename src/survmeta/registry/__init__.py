@@ -26,7 +26,6 @@ from survmeta.registry.records import (
     ReportedHR,
     Study,
 )
-from survmeta.registry.summary import poolable_counts, reported_summary
 
 __all__ = [
     "NR",
@@ -47,6 +46,4 @@ __all__ = [
     "load_effects_csv",
     "load_registry",
     "load_registry_text",
-    "poolable_counts",
-    "reported_summary",
 ]

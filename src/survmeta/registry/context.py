@@ -9,6 +9,7 @@ to a shared list so every problem is collected, never raised one at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Literal, overload
 
 from survmeta.errors import Problem
 from survmeta.registry.lines import LineIndex
@@ -47,7 +48,7 @@ class Where:
 
     def at(self, key: str) -> "Where":
         """The sub-table under ``key`` (``experimental``, ``hr``, ...)."""
-        return replace(self, loc=self.loc + (key,), prefix=self.field(key))
+        return replace(self, loc=self.loc + (key,), prefix=f"{self.prefix}.{key}" if self.prefix else key)
 
     def ids(self, study: str | None = None, comparison: str | None = None) -> "Where":
         """The same table, naming the given study / comparison ids."""
@@ -56,6 +57,11 @@ class Where:
             study=study if study is not None else self.study,
             comparison=comparison if comparison is not None else self.comparison,
         )
+
+    @overload
+    def field(self, key: str) -> str: ...
+    @overload
+    def field(self, key: None) -> str | None: ...
 
     def field(self, key: str | None) -> str | None:
         """Dotted field name of ``key`` in this table (``"hr.ci"``)."""
@@ -76,7 +82,7 @@ class Where:
         """Record a warning about ``key`` of this table."""
         self._add(key, message, "warning")
 
-    def _add(self, key: str | None, message: str, severity: str) -> None:
+    def _add(self, key: str | None, message: str, severity: Literal["error", "warning"]) -> None:
         self.problems.append(
             Problem(
                 message=message,

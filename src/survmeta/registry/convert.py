@@ -11,6 +11,7 @@ registry with errors is never handed out (the loader raises instead).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TypeVar, cast
 
 from survmeta.registry import schema
 from survmeta.registry.context import Where
@@ -40,9 +41,11 @@ from survmeta.registry.records import (
     FollowUp,
     LogRank,
     Question,
+    Direction,
     Registry,
     ReportedHR,
     Study,
+    TimeUnit,
 )
 from survmeta.registry.km import build_km, check_km_arm, check_km_comparison
 from survmeta.registry.plausibility import check_plausibility
@@ -65,6 +68,18 @@ from survmeta.registry.validate import (
 
 __all__ = ["build_registry", "build_question", "build_study", "build_comparison",
            "build_arm", "build_hr", "known_methods"]
+
+_T = TypeVar("_T")
+
+
+def _required(value: _T | None) -> _T:
+    """A required field's value as read, for a record's non-optional field.
+
+    The readers return None only after recording a problem, and a registry
+    with problems is never handed out (the loader raises), so a record that
+    reaches a caller holds the value; until then it may hold None.
+    """
+    return cast(_T, value)
 
 
 def build_registry(doc: dict, root: Where) -> Registry:
@@ -99,7 +114,7 @@ def build_registry(doc: dict, root: Where) -> Registry:
     acknowledged = apply_acknowledgements(comparisons, root.problems,
                                           [(s, w) for (s, _), w in studies])
     return Registry(
-        schema_version=version,
+        schema_version=_required(version),
         questions=tuple(q for q, _ in questions),
         studies=tuple(s for (s, _), _ in studies),
         path=root.path,
@@ -198,11 +213,11 @@ def build_question(where: Where, t: dict) -> Question:
     """One ``[[question]]`` table."""
     check_keys(where, t, schema.QUESTION_REQUIRED, schema.QUESTION_OPTIONAL)
     return Question(
-        id=read_id(where, t),
-        title=read_str(where, t, "title"),
-        experimental=read_str(where, t, "experimental"),
-        reference=read_str(where, t, "reference"),
-        outcome=read_str(where, t, "outcome"),
+        id=_required(read_id(where, t)),
+        title=_required(read_str(where, t, "title")),
+        experimental=_required(read_str(where, t, "experimental")),
+        reference=_required(read_str(where, t, "reference")),
+        outcome=_required(read_str(where, t, "outcome")),
         notes=read_str(where, t, "notes"),
         line=where.line(),
         group=read_id(where, t, "group"),
@@ -231,8 +246,8 @@ def build_study(where: Where, t: dict) -> tuple[Study, list[tuple[Comparison, Wh
     for comp, w in pairs:
         check_arm_totals(w, comp, n)
     study = Study(
-        id=read_id(where, t),
-        citation=read_str(where, t, "citation"),
+        id=_required(read_id(where, t)),
+        citation=_required(read_str(where, t, "citation")),
         year=_read_year(where, t),
         design=read_choice(where, t, "design", schema.DESIGNS),
         population=read_str(where, t, "population"),
@@ -271,12 +286,12 @@ def build_comparison(where: Where, t: dict) -> Comparison:
     rmst_horizon = read_number(where, t, "rmst_horizon", positive=True)
     check_km_comparison(where, experimental, reference, rmst_horizon)
     return Comparison(
-        id=read_id(where, t),
-        study_id=where.study,
-        question=read_id(where, t, "question"),
-        endpoint=read_str(where, t, "endpoint"),
-        quote=read_str(where, t, "quote"),
-        location=read_str(where, t, "location"),
+        id=_required(read_id(where, t)),
+        study_id=_required(where.study),
+        question=_required(read_id(where, t, "question")),
+        endpoint=_required(read_str(where, t, "endpoint")),
+        quote=_required(read_str(where, t, "quote")),
+        location=_required(read_str(where, t, "location")),
         experimental=experimental,
         reference=reference,
         population=read_str(where, t, "population"),
@@ -288,10 +303,10 @@ def build_comparison(where: Where, t: dict) -> Comparison:
         follow_up=_sub(where, t, "follow_up", build_follow_up),
         event_fraction=_sub(where, t, "event_fraction", build_event_fraction),
         effect=_sub(where, t, "effect", build_effect),
-        direction=read_choice(where, t, "direction", schema.DIRECTIONS),
+        direction=cast("Direction | None", read_choice(where, t, "direction", schema.DIRECTIONS)),
         subgroup_of=read_id(where, t, "subgroup_of"),
         status=read_str(where, t, "status"),
-        time_unit=read_choice(where, t, "time_unit", schema.TIME_UNITS) or "months",
+        time_unit=cast("TimeUnit", read_choice(where, t, "time_unit", schema.TIME_UNITS) or "months"),
         derived=read_str_list(where, t, "derived") or (),
         method=_read_method(where, t),
         notes=read_str(where, t, "notes"),
@@ -360,7 +375,7 @@ def build_arm(where: Where, t: dict) -> Arm:
               if "median" in t else None)
     ci = read_ci(where, t)
     arm = Arm(
-        label=read_str(where, t, "label"),
+        label=_required(read_str(where, t, "label")),
         n=read_int(where, t, "n", minimum=1),
         events=read_int(where, t, "events", minimum=1),
         median=median,
@@ -394,7 +409,7 @@ def build_hr(where: Where, t: dict) -> ReportedHR:
         check_hr_p(where, "p", estimate, ci, level, p)
     _warn_sided_without_p(where, t)
     return ReportedHR(
-        estimate=estimate,
+        estimate=_required(estimate),
         ci=ci,
         level=level,
         adjusted=read_bool(where, t, "adjusted"),
@@ -406,8 +421,8 @@ def build_logrank(where: Where, t: dict) -> LogRank:
     """Log-rank ``{ o_minus_e, variance }`` for the experimental arm."""
     check_keys(where, t, schema.LOGRANK_REQUIRED, ())
     logrank = LogRank(
-        o_minus_e=read_number(where, t, "o_minus_e"),
-        variance=read_number(where, t, "variance", positive=True),
+        o_minus_e=_required(read_number(where, t, "o_minus_e")),
+        variance=_required(read_number(where, t, "variance", positive=True)),
     )
     check_logrank_range(where, logrank.o_minus_e, logrank.variance)
     return logrank
@@ -417,8 +432,8 @@ def build_effect(where: Where, t: dict) -> DirectEffect:
     """A log HR given directly: ``effect = { log_hr, se }``."""
     check_keys(where, t, schema.EFFECT_REQUIRED, ())
     effect = DirectEffect(
-        log_hr=read_number(where, t, "log_hr"),
-        se=read_number(where, t, "se", positive=True),
+        log_hr=_required(read_number(where, t, "log_hr")),
+        se=_required(read_number(where, t, "se", positive=True)),
     )
     check_effect_range(where, effect.log_hr, effect.se)
     return effect

@@ -228,8 +228,8 @@ def _comparison(row: _Row, raw: str) -> Comparison | None:
     se = _number(row, "se", positive=True)
     for key, message in effect_range_problems(log_hr, se):
         row.error("estimate" if key == "log_hr" else "se", message)
-    if len(row.problems) > before:
-        return None
+    if len(row.problems) > before or study is None or question is None or log_hr is None or se is None:
+        return None  # the readers return None only after recording a problem
     return Comparison(
         id=question, study_id=study, question=question, endpoint="as given", quote=raw,
         location=f"line {row.line}", experimental=Arm(label="experimental"),

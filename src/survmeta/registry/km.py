@@ -167,7 +167,7 @@ def parse_points_csv(text: str) -> list[tuple[float, float, int]]:
     _PointsError
         With the CSV line of the first row that cannot be read.
     """
-    points = []
+    points: list[tuple[float, float, int]] = []
     rows = list(csv.reader(io.StringIO(text)))
     header_rows = 0
     for lineno, row in enumerate(rows, start=1):

@@ -46,7 +46,7 @@ import math
 from statistics import NormalDist
 
 from survmeta.registry.context import Where
-from survmeta.registry.records import NR, Comparison, PValue
+from survmeta.registry.records import Comparison, PValue, _NotReached
 from survmeta.registry.validate import _printed_decimals, implied_p_range, printed_p_range
 
 __all__ = ["HR_Z_GAP", "MEDIAN_Z_FACTOR", "MEDIAN_Z_MARGIN", "check_p_vs_hr",
@@ -93,12 +93,15 @@ def check_p_vs_hr(where: Where, comp: Comparison) -> None:
     See the module docstring for the rule and its tolerance.
     """
     hr = comp.hr
-    if hr is None or hr.adjusted is True or hr.ci is None or hr.ci[1] is NR:
+    if hr is None or hr.adjusted is True or hr.ci is None:
+        return
+    lo, hi = hr.ci
+    if isinstance(lo, _NotReached) or isinstance(hi, _NotReached):
         return
     printed = _printed_z_range(comp.p)
-    if printed is None or not hr.ci[0] < hr.ci[1]:
+    if printed is None or comp.p is None or not lo < hi:
         return
-    implied = implied_p_range(hr.estimate, hr.ci[0], hr.ci[1], hr.level)
+    implied = implied_p_range(hr.estimate, lo, hi, hr.level)
     if implied is None:
         return
     z_lo, z_hi = z_of_p(implied[1]), z_of_p(implied[0])
@@ -106,7 +109,7 @@ def check_p_vs_hr(where: Where, comp: Comparison) -> None:
     if gap <= HR_Z_GAP:
         return
     where.warn("p", f"p {comp.p.text} (z {_z(printed)}) is far from the HR {hr.estimate:g} "
-                    f"[{hr.ci[0]:g}, {hr.ci[1]:g}] (z = |log HR| / SE, SE from the CI: "
+                    f"[{lo:g}, {hi:g}] (z = |log HR| / SE, SE from the CI: "
                     f"{_z((z_lo, z_hi))} allowing for the rounding): {gap:.2f} apart in z, more "
                     f"than the {HR_Z_GAP:g} a log-rank p and an unadjusted HR's CI differ by; "
                     "check the p, the HR and its CI (an adjusted HR: adjusted = true)" + _how())
@@ -138,13 +141,14 @@ def check_p_vs_medians(where: Where, comp: Comparison) -> None:
     e, r = comp.experimental, comp.reference
     if e is None or r is None:
         return
-    if not all(isinstance(x, (int, float)) and x is not NR and x > 0
-               for x in (e.median, r.median, e.n, r.n)):
-        return
+    m_e, m_r, n_e, n_r = e.median, r.median, e.n, r.n
+    if not (isinstance(m_e, (int, float)) and isinstance(m_r, (int, float))
+            and isinstance(n_e, int) and isinstance(n_r, int) and min(m_e, m_r, n_e, n_r) > 0):
+        return  # a median not reached or not printed, or a group size missing
     printed = _printed_z_range(comp.p)
-    if printed is None:
+    if printed is None or comp.p is None:
         return
-    z_max = median_z_max(e.median, r.median, e.n, r.n)
+    z_max = median_z_max(m_e, m_r, n_e, n_r)
     allowed = MEDIAN_Z_FACTOR * z_max + MEDIAN_Z_MARGIN
     if printed[0] <= allowed:
         return

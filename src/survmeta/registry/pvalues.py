@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Literal
 
 from survmeta.registry.records import PValue
 
 __all__ = ["parse_p", "PValueError"]
 
-_RELATIONS = {"<": "<", "<=": "<", "≤": "<", "=": "=", ">": ">", ">=": ">", "≥": ">", "": "="}
+_RELATIONS: dict[str, Literal["<", "=", ">"]] = {"<": "<", "<=": "<", "≤": "<", "=": "=", ">": ">", ">=": ">", "≥": ">", "": "="}
 _P_TEXT = re.compile(r"^(?:p\s*)?(<=|>=|<|>|≤|≥|=)?\s*((?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)$", re.I)
 _NS = {"ns", "n.s.", "n.s", "not significant"}
 

@@ -47,6 +47,10 @@ NR = _NotReached()
 
 Bound = Union[float, _NotReached]
 
+#: Which way a comparison's printed HR points, and the unit of its times.
+Direction = Literal["favours experimental", "favours reference"]
+TimeUnit = Literal["months", "weeks", "days"]
+
 
 @dataclass(frozen=True)
 class PValue:
@@ -171,10 +175,10 @@ class Comparison:
     follow_up: FollowUp | None = None  # median follow-up (the study's when the comparison has none)
     event_fraction: EventFraction | None = None  # reviewer's event-fraction range for the joint model
     effect: DirectEffect | None = None
-    direction: Literal["favours experimental", "favours reference"] | None = None
+    direction: Direction | None = None
     subgroup_of: str | None = None
     status: str | None = None  # "not poolable: <why>" keeps it out of pooling
-    time_unit: Literal["months", "weeks", "days"] = "months"
+    time_unit: TimeUnit = "months"
     derived: tuple[str, ...] = ()
     method: str | None = None  # forces a reconstruction method
     notes: str | None = None
@@ -218,9 +222,9 @@ class Study:
 
     id: str
     citation: str
-    year: int
-    design: str
-    population: str
+    year: int | None  # None in a registry read from an effects CSV
+    design: str | None
+    population: str | None
     n: int | None = None
     doi: str | None = None
     source: str | None = None  # file name of the source document

@@ -324,9 +324,10 @@ def check_unused_questions(questions: Iterable[tuple[str | None, Where]], used: 
 def check_arm_totals(where: Where, comp: Comparison, study_n: int | None) -> None:
     """Warn when the arms of a comparison hold more patients than the study."""
     arms = (comp.experimental, comp.reference)
-    if study_n is None or any(a is None or a.n is None for a in arms):
+    ns = [a.n for a in arms if a is not None and a.n is not None]
+    if study_n is None or len(ns) < len(arms):
         return
-    total = sum(a.n for a in arms)
+    total = sum(ns)
     if total > study_n:
         where.at("experimental").warn(
             "n", f"the arms hold {total} patients, more than the study's n = {study_n}")
@@ -343,14 +344,16 @@ def check_total_events(where: Where, total_events: int | None, experimental: Arm
     if total_events is None or experimental is None or reference is None:
         return
     arms = (experimental, reference)
-    if all(a.n is not None for a in arms):
-        n = sum(a.n for a in arms)
+    ns = [a.n for a in arms if a.n is not None]
+    if len(ns) == len(arms):
+        n = sum(ns)
         if total_events > n:
             where.error("total_events", f"total events ({total_events}) exceed the patients of "
                                         f"both arms ({experimental.n} + {reference.n} = {n})")
             return
-    if all(a.events is not None for a in arms):
-        d = sum(a.events for a in arms)
+    events = [a.events for a in arms if a.events is not None]
+    if len(events) == len(arms):
+        d = sum(events)
         if d != total_events:
             where.warn("total_events", f"total events ({total_events}) differ from the arms' events "
                                        f"({experimental.events} + {reference.events} = {d})")

@@ -41,7 +41,6 @@ from survmeta.report.content import (
     km_comparisons,
     printed_hrs,
     question_blocks,
-    sof_table,
     author_year_study_labels,
 )
 
@@ -323,6 +322,4 @@ def _write_question_pages(poolset, registry, out: Path, fmt: str, figures, dpi: 
     return links
 
 
-__all__ = ["write_report", "build_document", "sof_table", "is_paged", "FORMATS", "FIGURE_FORMATS",
-           "LAYOUTS",
-           "PAGED_QUESTIONS", "PAGED_ESTIMATES", "QUESTIONS_DIR"]
+__all__ = ["write_report", "is_paged", "FORMATS", "FIGURE_FORMATS", "LAYOUTS"]

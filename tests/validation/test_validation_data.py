@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from scipy.stats import norm
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "validation" / "comparisons.csv"
 HOLDOUT = ROOT / "data" / "validation" / "holdout.csv"
 SCRIPT = ROOT / "validation" / "validate_reconstruction.py"

@@ -17,7 +17,7 @@ from survmeta.exact import bayesmeta
 from survmeta.pooling import pool
 from survmeta.registry import load_registry
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REGISTRY = ROOT / "studies.toml"
 
 # Eight schools (Rubin 1981; Gelman et al., BDA3 Table 5.2).

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "validation" / "score_holdout.py"
 HOLDOUT = ROOT / "data" / "validation" / "holdout.csv"
 DATA = ROOT / "data" / "validation" / "comparisons.csv"

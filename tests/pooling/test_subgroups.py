@@ -25,7 +25,7 @@ from survmeta.errors import SurvmetaError
 from survmeta.exact import bayesmeta
 from survmeta.subgroups import subgroup_analysis
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "exact"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "exact"))
 from _exact_data import bcg_log_rr  # noqa: E402
 from _rref import rref  # noqa: E402
 

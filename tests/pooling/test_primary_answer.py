@@ -17,7 +17,7 @@ from survmeta.cli import main
 from survmeta.errors import SurvmetaError
 from survmeta.pooling import hierarchical_links, pool
 
-REGISTRY = Path(__file__).resolve().parents[1] / "studies.toml"
+REGISTRY = Path(__file__).resolve().parents[2] / "studies.toml"
 EXACT = 1e-12
 
 
