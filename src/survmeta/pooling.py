@@ -289,6 +289,15 @@ def pool_question(
                 f"{e} ({', '.join(keys)})" for e, keys in mixed.items())
             + "; see the subgroup analysis by endpoint (survmeta pool --detail, "
               "PoolResult.subgroups())"]}
+    origins = mixed_time_origins(effects)
+    if origins:
+        unknown = origins.pop("", [])
+        diagnostics = {**diagnostics, "warnings": list(diagnostics.get("warnings", [])) + [
+            "counts survival from different time origins: " + "; ".join(
+                f"{o} ({', '.join(keys)})" for o, keys in origins.items())
+            + (f"; not stated for {', '.join(unknown)}" if unknown else "")
+            + "; HRs from different origins estimate different quantities (time_origin in the "
+              "registry; subgroup analysis: PoolResult.subgroups(by='time_origin'))"]}
     pooled = effects.reset_index(drop=True).copy()
     pooled["theta_mean"] = [theta[k]["mean"] for k in labels]
     pooled["theta_lower"] = [theta[k]["eti"][0] for k in labels]
@@ -330,6 +339,22 @@ def mixed_endpoints(effects: pd.DataFrame) -> dict[str, list[str]]:
             continue
         by.setdefault(str(e).strip(), []).append(str(key))
     if len({e.lower() for e in by}) < 2:
+        return {}
+    return by
+
+
+def mixed_time_origins(effects: pd.DataFrame) -> dict[str, list[str]]:
+    """Time origin -> comparison keys, when the rows state more than one origin (else empty).
+
+    Rows whose origin is not stated are listed under ``""``; they alone never make a mix.
+    """
+    if "time_origin" not in effects.columns:
+        return {}
+    by: dict[str, list[str]] = {}
+    for o, key in zip(effects["time_origin"], effects["key"]):
+        missing = o is None or (isinstance(o, float) and math.isnan(o)) or not str(o).strip()
+        by.setdefault("" if missing else str(o).strip(), []).append(str(key))
+    if len([o for o in by if o]) < 2:
         return {}
     return by
 

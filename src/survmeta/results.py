@@ -315,6 +315,12 @@ class PoolResult:
 
         return plot_forest(self, **kwargs)
 
+    def plot_subgroups(self, by: str = "endpoint", **kwargs):
+        """Subgroup forest plot by ``by``; see :func:`survmeta.plotting.plot_subgroup_forest`."""
+        from survmeta.plotting import plot_subgroup_forest
+
+        return plot_subgroup_forest(self, by=by, **kwargs)
+
     def plot_posterior(self, **kwargs):
         """Posterior of the pooled HR; see :func:`survmeta.plotting.plot_posterior`."""
         from survmeta.plotting import plot_posterior

@@ -42,3 +42,41 @@ def test_bad_draws_are_explained_in_words():
     assert "1 of 600 draws hit the maximum tree depth" in text
     assert "R-hat of mu" in text
     assert "ESS of tau is" in text and "(< 400)" in text
+
+
+def test_rank_uniformity_warning_agrees_with_the_rank_plot_p():
+    """The warning uses the p ArviZ's rank plot prints (arviz-stats mchain_uniformity_test).
+
+    4 x 1000 independent normal draws, one chain shifted by 0.3 SD: R-hat stays near
+    1.01 but the ranks of the shifted chain are far from uniform (p ~ 1e-7); the
+    unshifted variable gets no rank warning.
+    """
+    import arviz_stats  # noqa: F401
+
+    rng = np.random.default_rng(1)
+    mu = rng.normal(size=(4, 1000))
+    mu[3] += 0.3
+    tau = np.abs(rng.normal(size=(4, 1000)))
+    tree = _tree(mu, tau)
+    diag = diagnose(tree)
+    ranks = tree["posterior"].to_dataset().azstats.compute_ranks(dim=["chain", "draw"],
+                                                                 relative=True)
+    p = ranks.azstats.mchain_uniformity_test(dim=["chain", "draw"])[0]
+    assert diag["rank_alpha"] == 0.01
+    assert np.isclose(diag["groups"]["mu"]["rank_p"], float(p["mu"]), rtol=1e-12)
+    assert diag["groups"]["mu"]["rank_p"] < 0.01 <= diag["groups"]["tau"]["rank_p"]
+    rank_warnings = [w for w in diag["warnings"] if w.startswith("rank-uniformity")]
+    assert len(rank_warnings) == 1 and "of mu:" in rank_warnings[0]
+
+
+def test_rank_p_of_a_vector_is_bonferroni_over_its_elements():
+    import arviz_stats  # noqa: F401
+
+    rng = np.random.default_rng(3)
+    theta = rng.normal(size=(4, 1000, 5))
+    post = xr.Dataset({"theta": (("chain", "draw", "q"), theta)})
+    tree = xr.DataTree.from_dict({"posterior": post})
+    ranks = post.azstats.compute_ranks(dim=["chain", "draw"], relative=True)
+    p = np.asarray(ranks.azstats.mchain_uniformity_test(dim=["chain", "draw"])[0]["theta"])
+    diag = diagnose(tree)
+    assert np.isclose(diag["groups"]["theta"]["rank_p"], min(1.0, 5 * p.min()), rtol=1e-12)

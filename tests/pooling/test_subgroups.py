@@ -81,3 +81,31 @@ def test_one_subgroup_is_refused():
         subgroup_analysis(df, by="alloc")
     with pytest.raises(SurvmetaError, match="no column"):
         subgroup_analysis(df, by="nothing")
+
+
+def test_time_origin_mix_is_a_located_warning():
+    """Rows counting survival from progression and from rechallenge: a warning naming both."""
+    import pandas as pd
+
+    from survmeta.pooling import mixed_time_origins
+
+    eff = pd.DataFrame({"key": ["a/os", "b/pfs", "c/os", "d/os"],
+                        "time_origin": ["progression", "rechallenge", None, "progression"]})
+    assert mixed_time_origins(eff) == {"progression": ["a/os", "d/os"],
+                                       "rechallenge": ["b/pfs"], "": ["c/os"]}
+    # one stated origin and unstated rows: no mix
+    assert mixed_time_origins(eff.iloc[[0, 2, 3]]) == {}
+    assert mixed_time_origins(eff.drop(columns="time_origin")) == {}
+
+
+def test_bundled_oligo_question_warns_on_time_origins():
+    from pathlib import Path
+
+    from survmeta.pooling import pool
+
+    res = pool(Path(__file__).resolve().parents[2] / "studies.toml",
+               question="oligo_vs_systemic")
+    (w,) = [w for w in res["oligo_vs_systemic"].diagnostics["warnings"]
+            if w.startswith("counts survival from different time origins")]
+    assert "progression (heo2021/os_oligo_vs_multi)" in w
+    assert "rechallenge (xu2023/pfs_oligo_vs_systemic_after_ar)" in w

@@ -148,6 +148,12 @@ def mcmc_options(args) -> dict:
     return out
 
 
+def _wrap(text: str, first: str = "  ") -> str:
+    from survmeta.cli.pool_text import _wrap as wrap
+
+    return wrap(text, indent=first, first=first)
+
+
 def write_fit_lines(r, out, shared: bool = False) -> None:
     """Sampler diagnostics (MCMC), notes and warnings of one fit."""
     d = r.diagnostics
@@ -158,9 +164,9 @@ def write_fit_lines(r, out, shared: bool = False) -> None:
                   f"{d.get('treedepth_hits', 0)} tree-depth hits\n")
     for n in r.notes:
         if not shared or n.startswith("hierarchical model"):
-            out.write(f"  note: {n}\n")
+            out.write(_wrap(f"note: {n}", first="  "))
     for w in d.get("warnings", []):
-        out.write(f"  WARNING: {w}\n")
+        out.write(_wrap(f"WARNING: {w}", first="  "))
 
 
 def write_overview(results, out) -> None:
@@ -181,17 +187,21 @@ def write_table(results, out) -> None:
     for r in results.values():
         lvl = f"{r.level * 100:g}%"
         hr, tau, pr = r.stats["hr"], r.stats["tau"], r.stats["predict_hr"]
-        out.write(f"\n{r.id}: {r.question.get('title', '')}\n")
-        out.write(f"  HR = hazard({r.question.get('experimental')}) / hazard({r.question.get('reference')})"
-                  f"; k = {r.k}; engine: {r.engine}; priors: mu ~ {r.priors.get('mu')}, "
-                  f"tau ~ {r.priors.get('tau')}\n")
-        out.write(f"  pooled HR {hr['median']:.2f} ({lvl} CrI {hr['eti'][0]:.2f} to {hr['eti'][1]:.2f}; "
-                  f"shortest on the log scale {hr['hdi'][0]:.2f} to {hr['hdi'][1]:.2f}); P(HR < 1) = {r.p_hr_below_1:.3f}\n")
-        out.write(f"  prediction for a new study: HR {pr['eti'][0]:.2f} to {pr['eti'][1]:.2f}; "
-                  f"tau {tau['median']:.2f} ({lvl} CrI {tau['eti'][0]:.2f} to {tau['eti'][1]:.2f}; "
-                  f"shortest {tau['hdi'][0]:.2f} to {tau['hdi'][1]:.2f})\n")
+        out.write("\n" + _wrap(f"{r.id}: {r.question.get('title', '')}", first=""))
+        out.write(_wrap(f"HR = hazard({r.question.get('experimental')}) / "
+                        f"hazard({r.question.get('reference')}); k = {r.k}; engine: {r.engine}; "
+                        f"priors: mu ~ {r.priors.get('mu')}, tau ~ {r.priors.get('tau')}"))
+        out.write(_wrap(f"pooled HR {hr['median']:.2f} ({lvl} CrI {hr['eti'][0]:.2f} to "
+                        f"{hr['eti'][1]:.2f}; shortest on the log scale {hr['hdi'][0]:.2f} to "
+                        f"{hr['hdi'][1]:.2f}); P(HR < 1) = {r.p_hr_below_1:.3f}"))
+        out.write(_wrap(f"prediction for a new study: HR {pr['eti'][0]:.2f} to {pr['eti'][1]:.2f}; "
+                        f"tau {tau['median']:.2f} ({lvl} CrI {tau['eti'][0]:.2f} to "
+                        f"{tau['eti'][1]:.2f}; shortest {tau['hdi'][0]:.2f} to "
+                        f"{tau['hdi'][1]:.2f})"))
         studies = r.study_summary()[["label", "comparison", "method", "hr", "hr_lower", "hr_upper",
-                                     "shrunken_hr", "weight"]].rename(columns={"label": "study"})
+                                     "shrunken_hr", "weight"]].rename(
+            columns={"label": "study", "hr_lower": "lower", "hr_upper": "upper",
+                     "shrunken_hr": "shrunken"})
         emit_frame(studies, "table", out, float_format="{:.2f}")
         if r.common_effect:
             ce = r.common_effect["hr"]
@@ -202,15 +212,16 @@ def write_table(results, out) -> None:
             out.write(f"  REML: HR {f['hr']:.2f} ({f['hr_ci'][0]:.2f} to {f['hr_ci'][1]:.2f}), "
                       f"tau^2 {f['tau2']:.3f}, I^2 {f['I2']:.1f}%, Q {f['Q']:.2f} (p {f['Q_p']:.3f})\n")
         for _, e in r.excluded.iterrows():
-            out.write(f"  not pooled: {e.get('label', e['study'])}/{e['comparison']}: {e['reason']}\n")
+            out.write(_wrap(f"not pooled: {e.get('label', e['study'])}/{e['comparison']}: "
+                            f"{e['reason']}", first="  "))
         if r.engine != "hierarchical":  # the shared fit's lines are written once, above
             write_fit_lines(r, out)
         else:
             for n in r.notes:
                 if not n.startswith("hierarchical model"):
-                    out.write(f"  note: {n}\n")
+                    out.write(_wrap(f"note: {n}", first="  "))
     if results.skipped:
         out.write("\nQuestions with nothing to pool:\n")
         for s in results.skipped:
-            out.write(f"  {s['id']}: " + "; ".join(
-                f"{e['study']}/{e['comparison']}: {e['reason']}" for e in s.get("excluded", [])) + "\n")
+            out.write(_wrap(f"{s['id']}: " + "; ".join(
+                f"{e['study']}/{e['comparison']}: {e['reason']}" for e in s.get("excluded", []))))

@@ -67,7 +67,7 @@ def write_primary(results, out, detail_hint: bool = True) -> None:
                   f"{tau:>5} {ptext:>7}\n")
     out.write("\n")
     _write_notes(results, sof, out)
-    _write_secondary(results, out)
+    _write_secondary(results, out, full=not detail_hint)
     if detail_hint:
         out.write("Details per question (studies, weights, companions): survmeta pool --detail, "
                   "or --question Q.\n")
@@ -78,9 +78,9 @@ def _write_notes(results, sof, out) -> None:
     single = list(sof.loc[sof["basis"] == "one study", "question"])
     if single:
         notes.append(
-            f"One study ({len(single)} of {len(sof)} questions): the HR and interval are the "
-            "study's own. The random-effects fit of such a question adds the heterogeneity the "
-            "tau prior allows, so its interval is wider; it is in the detail view.")
+            f"One study ({len(single)} of {len(sof)} questions): the study's own HR and interval; "
+            "the random-effects fit, wider by the heterogeneity the tau prior allows, is in "
+            "--detail.")
     for r in results.values():
         for w in r.diagnostics.get("warnings", []):
             if w.startswith("pools different endpoints"):
@@ -93,6 +93,14 @@ def _write_notes(results, sof, out) -> None:
                 except SurvmetaError as exc:  # the analysis says why it cannot be done
                     text += f" (no subgroup analysis: {exc})"
                 notes.append(text)
+            elif w.startswith("counts survival from different time origins"):
+                from survmeta.pooling import mixed_time_origins
+
+                origins = mixed_time_origins(r.effects)
+                unknown = len(origins.pop("", []))
+                notes.append(f"WARNING {r.id} counts survival from different time origins ("
+                             + ", ".join(origins) + (f"; {unknown} not stated" if unknown else "")
+                             + "): the HRs estimate different quantities.")
             else:
                 notes.append(f"WARNING {r.id}: {w}")
     n_excluded = sum(len(r.excluded) for r in results.values())
@@ -105,7 +113,7 @@ def _write_notes(results, sof, out) -> None:
         out.write(_wrap(n, indent="  ", first="- "))
 
 
-def _write_secondary(results, out) -> None:
+def _write_secondary(results, out, full: bool = False) -> None:
     links = results.meta.get("hierarchical_links")
     if links is None:
         return
@@ -117,24 +125,25 @@ def _write_secondary(results, out) -> None:
             "of one group ([[question]] group = ...), and no group has two pooled questions.",
             first=""))
         return
-    linked = "; ".join(f"{g} links {len(qs)} questions" for g, qs in fits.items())
-    text = (f"Secondary: hierarchical model (PyMC) within question groups, heterogeneity shared "
-            f"only inside a group: {linked}.")
-    if alone:
-        text += " Not linked: " + ", ".join(f"{q} ({why})" for q, why in alone.items()) + "."
+    linked = ", ".join(f"{g} ({len(qs)} questions)" for g, qs in fits.items())
+    text = (f"Secondary: hierarchical model (PyMC), heterogeneity shared only within question "
+            f"groups: {linked}.")
     hier = results.hierarchical
     if hier is not None:
-        seen = set()
+        diags = {}
         for r in hier.values():
-            fit = r.question.get("hierarchical_fit")
-            if fit in seen:
-                continue
-            seen.add(fit)
-            d = r.diagnostics
-            if "r_hat_max" in d:
-                state = "no warnings" if not d.get("warnings") else f"{len(d['warnings'])} warning(s)"
-                text += (f" {fit}: max R-hat {d['r_hat_max']:.3f}, {d.get('divergences', 0)} "
-                         f"divergences, {state}.")
+            diags.setdefault(r.question.get("hierarchical_fit"), r.diagnostics)
+        diags = {f: d for f, d in diags.items() if "r_hat_max" in d}
+        if diags:
+            n_warn = sum(len(d.get("warnings") or []) for d in diags.values())
+            text += (f" Largest R-hat {max(d['r_hat_max'] for d in diags.values()):.3f}, "
+                     f"{sum(d.get('divergences', 0) for d in diags.values())} divergences, "
+                     + ("no warnings." if not n_warn else f"{n_warn} warning(s) (--detail)."))
+    if alone and full:
+        text += " Not linked: " + ", ".join(f"{q} ({why})" for q, why in alone.items()) + "."
+    elif alone:
+        text += (f" Not linked: {len(alone)} pooled question(s) in no group or alone in theirs "
+                 "(--detail).")
     out.write(_wrap(text, first=""))
 
 

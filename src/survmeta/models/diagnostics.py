@@ -5,7 +5,11 @@ largest rank-normalised split R-hat and the smallest bulk and tail effective
 sample sizes (ArviZ, Vehtari et al. 2021), plus the number of divergent
 transitions and of draws that hit the maximum tree depth. Thresholds follow
 Vehtari et al.: R-hat above 1.01, ESS below 400, any divergence, any tree-depth
-hit.
+hit. It also runs the multiple-chain rank-uniformity test that ArviZ's rank plot
+prints on each panel (``p=...(alpha=0.01)``; arviz-stats' ``mchain_uniformity_test``
+on the fractional ranks, Säilynoja et al. 2022), so the warnings and the rank plot
+agree: a scalar variable is flagged when its p is below alpha, a vector variable
+when its smallest p times its number of elements (Bonferroni) is.
 """
 
 from __future__ import annotations
@@ -56,6 +60,31 @@ def _per_group(idata: xr.DataTree, names: list[str]) -> dict[str, dict[str, floa
     }
 
 
+def rank_alpha() -> float:
+    """Level of the rank-uniformity test, as ArviZ's rank plot uses it (1 - envelope_prob)."""
+    from arviz_base import rcParams
+
+    return round(1.0 - float(rcParams["stats.envelope_prob"]), 10)
+
+
+def _rank_uniformity(idata: xr.DataTree, names: list[str]) -> dict[str, float]:
+    """Per variable, the rank plot's multiple-chain uniformity p, Bonferroni over elements."""
+    import arviz_stats  # noqa: F401  (registers the azstats accessor)
+
+    ds = idata["posterior"].to_dataset()[names]
+    if int(ds.sizes.get("chain", 1)) < 2:
+        return {}
+    ranks = ds.azstats.compute_ranks(dim=["chain", "draw"], relative=True)
+    p = ranks.azstats.mchain_uniformity_test(dim=["chain", "draw"])[0]
+    out = {}
+    for v in names:
+        vals = np.asarray(p[v].values, dtype=float).ravel()
+        vals = vals[np.isfinite(vals)]
+        if vals.size:
+            out[v] = float(min(1.0, vals.min() * vals.size))
+    return out
+
+
 def _as_dataset(obj) -> xr.Dataset:
     """ArviZ returns a DataTree for DataTree input; take its dataset."""
     if isinstance(obj, xr.DataTree):
@@ -81,7 +110,8 @@ def _tau_names(names: list[str]) -> list[str]:
     return found or names[:1]
 
 
-def _warnings(groups, divergences: int, treedepth: int, n_draws: int) -> list[str]:
+def _warnings(groups, divergences: int, treedepth: int, n_draws: int,
+              alpha: float = 0.01) -> list[str]:
     """Plain-language warnings for every threshold crossed."""
     out = []
     if divergences:
@@ -110,6 +140,13 @@ def _warnings(groups, divergences: int, treedepth: int, n_draws: int) -> list[st
                 f"{'mean and median' if which == 'bulk' else 'interval limits'} are imprecise; "
                 "increase draws"
             )
+        p = g.get("rank_p")
+        if p is not None and np.isfinite(p) and p < alpha:
+            out.append(
+                f"rank-uniformity test of {name}: p = {p:.3f} (< {alpha:g}; the p the rank plot "
+                "prints): the chains do not sample the same distribution; run longer or more "
+                "chains"
+            )
     return out
 
 
@@ -129,12 +166,17 @@ def diagnose(idata: xr.DataTree, var_names: Sequence[str] | None = None) -> dict
     -------
     dict
         ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min`` (over all checked
-        variables), ``groups`` (``{variable: {"r_hat", "ess_bulk", "ess_tail"}}``),
+        variables), ``groups`` (``{variable: {"r_hat", "ess_bulk", "ess_tail", "rank_p"}}``,
+        ``rank_p`` the rank plot's uniformity p, Bonferroni over a vector's elements),
+        ``rank_alpha`` (its level),
         ``divergences``, ``treedepth_hits``, ``chains``, ``draws`` and
         ``warnings`` (list of sentences; empty when all is well).
     """
     names = _variables(idata, var_names)
     groups = _per_group(idata, names) if names else {}
+    alpha = rank_alpha()
+    for v, p in (_rank_uniformity(idata, names) if names else {}).items():
+        groups[v]["rank_p"] = p
     post = idata["posterior"]
     chains, draws = int(post.sizes["chain"]), int(post.sizes["draw"])
     divergences = _stat_sum(idata, "diverging")
@@ -153,5 +195,6 @@ def diagnose(idata: xr.DataTree, var_names: Sequence[str] | None = None) -> dict
         "treedepth_hits": treedepth,
         "chains": chains,
         "draws": draws,
-        "warnings": _warnings(groups, divergences, treedepth, chains * draws),
+        "rank_alpha": alpha,
+        "warnings": _warnings(groups, divergences, treedepth, chains * draws, alpha),
     }

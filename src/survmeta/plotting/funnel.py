@@ -38,8 +38,9 @@ def plot_funnel(result, *, ax=None, label_points: bool | None = None, title: str
     ax : matplotlib.axes.Axes, optional
         Axes to draw in; default a new figure.
     label_points : bool, optional
-        Write the study id next to each point; default when there are at most
-        15 studies.
+        Write the study label next to each point, where it overlaps no other label
+        (a label with no free place is left out, and the figure says how many);
+        default when there are at most 30 studies.
     title : str, optional
         Default: "Funnel plot: <question>".
 
@@ -77,11 +78,10 @@ def plot_funnel(result, *, ax=None, label_points: bool | None = None, title: str
                    edgecolors=COLOR_STUDY, zorder=3, label="reconstructed (approximate)",
                    gid="funnel-points")
     if label_points is None:
-        label_points = k <= 15
+        label_points = k <= 30
     set_hr_axis(ax, xmin, xmax)
     ax.set_ylim(se_max, 0)
-    if label_points:
-        _label_points(ax, e, y, se, xmin, xmax, se_max)
+    skipped = _label_points(ax, e, y, se, xmin, xmax, se_max) if label_points else 0
     ax.set_ylabel("Standard error of the log HR", fontsize=FONT_SIZE)
     ax.tick_params(labelsize=FONT_SIZE)
     for side in ("right", "top"):
@@ -91,30 +91,72 @@ def plot_funnel(result, *, ax=None, label_points: bool | None = None, title: str
     q = getattr(result, "question", {}) or {}
     t = title if title is not None else f"Funnel plot: {q.get('title') or q.get('id')}"
     set_title(ax, t)
+    foot = []
     if k < 10:
-        ax.text(0.99, 0.01, f"k = {k}: too few studies\nto judge asymmetry", transform=ax.transAxes,
+        foot.append(f"k = {k}: too few studies\nto judge asymmetry")
+    if skipped:
+        foot.append(f"{skipped} label(s) left out\n(no free place)")
+    if foot:
+        ax.text(0.99, 0.01, "\n".join(foot), transform=ax.transAxes,
                 ha="right", va="bottom", fontsize=FONT_SIZE - 2, color="#555555")
     return fig
 
 
-def _label_points(ax, e, y, se, xmin, xmax, se_max):
-    """Study ids beside the points; a label that would collide goes to the other side or lower."""
-    span = math.log(xmax) - math.log(xmin)
-    placed: list[tuple[float, float, str]] = []  # (x, y) in axes fractions, side
+#: Offsets (points) tried for a label, in order: right, left, above-right, below-right,
+#: above-left, below-left, then further out.
+_OFFSETS = [(5, 2, "left"), (-5, 2, "right"), (5, 9, "left"), (5, -7, "left"), (-5, 9, "right"),
+            (-5, -7, "right"), (5, 16, "left"), (5, -14, "left"), (-5, 16, "right"),
+            (-5, -14, "right")]
+
+
+def _renderer(fig):
+    canvas = fig.canvas
+    if not hasattr(canvas, "get_renderer"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = FigureCanvasAgg(fig)
+    return canvas.get_renderer()
+
+
+def _label_points(ax, e, y, se, xmin, xmax, se_max) -> int:
+    """Study labels beside the points, none overlapping another or leaving the axes.
+
+    Each label (most precise study first) tries the offsets of :data:`_OFFSETS` and takes
+    the first whose drawn box overlaps no label already placed and no other study's
+    marker, and stays inside the axes; a label with no free place is left out. Returns
+    the number left out.
+    """
+    fig = ax.figure
+    renderer = _renderer(fig)
+    frame = ax.get_window_extent(renderer)
+    from matplotlib.transforms import Bbox
+
+    ok = np.isfinite(y) & np.isfinite(se)
+    pts = ax.transData.transform(np.column_stack([np.exp(np.where(ok, y, 0.0)), np.where(ok, se, 0.0)]))
+    half = 3.5 * fig.dpi / 72.0  # half the marker side (s=30 points^2), in pixels
+    marks = [Bbox.from_extents(px - half, py - half, px + half, py + half) if ok[j] else None
+             for j, (px, py) in enumerate(pts)]
+    boxes: list = []
+    skipped = 0
+    col = "label" if "label" in e else "study"
     for i in np.argsort(se):
         if not (np.isfinite(y[i]) and np.isfinite(se[i])):
             continue
-        fx = (y[i] - math.log(xmin)) / span
-        fy = 1 - se[i] / se_max
-        side, dy = "right", 0.0
-        for px, py, pside in placed:
-            if abs(px - fx) < 0.14 and abs(py - (fy + dy)) < 0.04 and pside == side:
-                side = "left" if side == "right" else "right"
-                if any(abs(qx - fx) < 0.14 and abs(qy - fy) < 0.04 and qs == side
-                       for qx, qy, qs in placed):
-                    dy -= 0.04
-        placed.append((fx, fy + dy, side))
-        off = (5, 2 + dy * 200) if side == "right" else (-5, 2 + dy * 200)
-        ax.annotate(str(e.at[i, "label" if "label" in e else "study"]), (math.exp(y[i]), se[i]), xytext=off,
-                    textcoords="offset points", ha="left" if side == "right" else "right",
-                    fontsize=FONT_SIZE - 2, color="#333333")
+        placed = False
+        for dx, dy, ha_side in _OFFSETS:
+            ann = ax.annotate(str(e.at[i, col]), (math.exp(y[i]), se[i]), xytext=(dx, dy),
+                              textcoords="offset points",
+                              ha="left" if ha_side == "left" else "right", va="center",
+                              fontsize=FONT_SIZE - 2, color="#333333", gid="funnel-label")
+            box = ann.get_window_extent(renderer).expanded(1.04, 1.1)
+            inside = (box.x0 >= frame.x0 - 2 and box.x1 <= frame.x1 + 2
+                      and box.y0 >= frame.y0 - 2 and box.y1 <= frame.y1 + 2)
+            hits_point = any(m is not None and j != i and box.overlaps(m)
+                             for j, m in enumerate(marks))
+            if inside and not hits_point and not any(box.overlaps(b) for b in boxes):
+                boxes.append(box)
+                placed = True
+                break
+            ann.remove()
+        skipped += not placed
+    return skipped

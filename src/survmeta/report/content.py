@@ -421,12 +421,14 @@ def diagnostics_items(result) -> list[str]:
     labels = {"method": "method", "r_hat_max": "largest R-hat", "ess_bulk_min": "smallest bulk ESS",
               "ess_tail_min": "smallest tail ESS", "divergences": "divergent transitions",
               "treedepth_hits": "draws at maximum tree depth", "chains": "chains",
-              "draws": "draws per chain"}
+              "draws": "draws per chain",
+              "rank_alpha": "level of the rank-uniformity test (the p on each rank-plot panel)"}
     for key, label in labels.items():
         if key in d and d[key] is not None:
             v = d[key]
             if isinstance(v, float):
-                v = f"{v:.3f}" if key == "r_hat_max" else f"{v:.0f}"
+                v = (f"{v:.3f}" if key == "r_hat_max" else f"{v:g}" if key == "rank_alpha"
+                     else f"{v:.0f}")
             items.append(f"{label}: {v}")
     for key, v in d.items():
         if key in labels or key in ("warnings", "groups") or isinstance(v, (dict, list)):
@@ -499,6 +501,7 @@ def _km_blocks(result, km) -> list[Block]:
 
 def _figure_blocks(result, figures, printed=None, labels=None, km=None) -> list[Block]:
     from survmeta import plotting
+    from survmeta.pooling import mixed_endpoints
 
     rid = result.id
     out = []
@@ -507,7 +510,13 @@ def _figure_blocks(result, figures, printed=None, labels=None, km=None) -> list[
                          figure=lambda: plotting.plot_forest(result, printed=printed,
                                                              labels=labels or None),
                          name=f"{rid}_forest"))
-    if "posterior" in figures:
+    if "subgroups" in figures and mixed_endpoints(result.effects):
+        out.append(Block("figure", f"Subgroups by endpoint: {rid} (it pools different "
+                         "endpoints; test for subgroup differences under the plot).",
+                         figure=lambda: plotting.plot_subgroup_forest(result,
+                                                                      labels=labels or None),
+                         name=f"{rid}_subgroups"))
+    if "posterior" in figures and result.k >= 2:  # with one study the primary answer is its own HR
         out.append(Block("figure", f"Posterior of the pooled HR: {rid}.",
                          figure=lambda: plotting.plot_posterior(result), name=f"{rid}_posterior"))
     if "tau" in figures and result.k >= 2:  # with one study the tau plot shows only its prior
@@ -519,14 +528,20 @@ def _figure_blocks(result, figures, printed=None, labels=None, km=None) -> list[
     if "diagnostics" in figures and result.engine != "exact" and result.posterior is not None:
         out.append(Block("figure", f"MCMC trace: {rid}.", figure=lambda: plotting.plot_trace(result),
                          name=f"{rid}_trace"))
-        out.append(Block("figure", f"MCMC rank plot: {rid}.", figure=lambda: plotting.plot_rank(result),
+        out.append(Block("figure", f"MCMC rank plot: {rid}. {RANK_NOTE}", figure=lambda: plotting.plot_rank(result),
                          name=f"{rid}_rank"))
     if "km" in figures:
         out += _km_blocks(result, km)
     return out
 
 
-DEFAULT_FIGURES = ("forest", "posterior", "tau", "funnel", "diagnostics", "km")
+#: What the p on each rank-plot panel means, and how the diagnostics list uses it.
+RANK_NOTE = ("Each panel prints ArviZ's multiple-chain rank-uniformity test, p=...(\u03b1=...); "
+             "curves that wander apart and a p below \u03b1 mean the chains disagree. The "
+             "diagnostics list warns on the same test (for a variable with several elements, "
+             "on its smallest p times the number of elements).")
+
+DEFAULT_FIGURES = ("forest", "subgroups", "posterior", "tau", "funnel", "diagnostics", "km")
 
 
 def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None, *,
@@ -534,8 +549,11 @@ def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None, *,
                     km: dict | None = None) -> list[Block]:
     """The section of one pooled question: heading, sentences, figures, estimates, diagnostics.
 
-    A question with one study has no tau figure (it would show only the prior)
-    and no funnel plot (k >= 3 only).
+    A question with one study is compact: its primary answer is the study's own HR, so it
+    has no posterior figure (that of the random-effects fit, wider than the study's own
+    interval, would contradict it) and no tau figure (it would show only the prior); the
+    funnel plot needs k >= 3. A question that pools different endpoints gets a subgroup
+    forest plot by endpoint.
 
     Parameters
     ----------
@@ -774,7 +792,7 @@ def _hierarchical_diagnostic_figures(hier, tag: str = "") -> list[Block]:
               figure=lambda: plotting.plot_trace(first, var_names=var_names, coords=coords,
                                                  title="MCMC trace: hierarchical model" + suffix),
               name=f"hierarchical_trace{tag}"),
-        Block("figure", f"Hierarchical model, MCMC rank plot: {what}{caption_q}.",
+        Block("figure", f"Hierarchical model, MCMC rank plot: {what}{caption_q}. {RANK_NOTE}",
               figure=lambda: plotting.plot_rank(first, var_names=var_names, coords=coords,
                                                 title="MCMC rank plot: hierarchical model" + suffix),
               name=f"hierarchical_rank{tag}"),
