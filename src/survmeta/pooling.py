@@ -219,6 +219,7 @@ def pool_question(
     excluded: pd.DataFrame | None = None,
     notes: list[str] | None = None,
     mcmc_options: dict | None = None,
+    tau2_method: str | None = None,
 ) -> PoolResult:
     """Pool the given rows of one question.
 
@@ -239,6 +240,10 @@ def pool_question(
         Posterior draws kept in ``PoolResult.posterior`` (exact engine).
     mcmc_options : dict, optional
         Extra arguments for :func:`survmeta.models.fit_random_effects`.
+    tau2_method : str, optional
+        A further tau^2 estimator for the frequentist companion (one of
+        :data:`survmeta.exact.frequentist.METHODS` but ``FE``), fitted with a normal
+        and a Knapp-Hartung interval next to the REML and DL ones.
 
     Returns
     -------
@@ -252,6 +257,7 @@ def pool_question(
         raise SurvmetaError(f"question {question['id']}: no poolable comparison")
     if not 0 < level < 1:
         raise SurvmetaError(f"level must be in (0, 1), got {level}")
+    tau2_method = _check_tau2_method(tau2_method)
     tau_p = parse_prior(tau_prior, "tau") if isinstance(tau_prior, str) else tau_prior
     mu_p = parse_prior(mu_prior, "mu") if isinstance(mu_prior, str) else mu_prior
     if engine == "mcmc" and not tau_p.proper:
@@ -315,7 +321,7 @@ def pool_question(
         posterior=posterior,
         diagnostics=diagnostics,
         excluded=excluded if excluded is not None else pd.DataFrame(),
-        frequentist=_frequentist(y, s, level),
+        frequentist=_frequentist(y, s, level, tau2_method),
         level=level,
         seed=seed,
         notes=notes,
@@ -477,14 +483,33 @@ def _prob_key(threshold: float) -> str:
     return "p_hr_below_" + (f"{threshold:g}")
 
 
-def _frequentist(y, s, level) -> dict | None:
-    """REML and DL companions with Knapp-Hartung interval (None for k < 2)."""
+def _check_tau2_method(method: str | None) -> str | None:
+    """The canonical name of a companion tau^2 estimator (``None`` for none)."""
+    if method is None:
+        return None
+    from survmeta.exact.frequentist import METHODS
+
+    name = str(method).upper()
+    allowed = [m for m in METHODS if m != "FE"]
+    if name not in allowed:
+        raise SurvmetaError(f"unknown tau^2 method {method!r} for the frequentist companion; "
+                            f"use one of {', '.join(allowed)}")
+    return name
+
+
+def _frequentist(y, s, level, tau2_method: str | None = None) -> dict | None:
+    """REML and DL companions with Knapp-Hartung interval (None for k < 2).
+
+    ``tau2_method`` adds that estimator's fit (with its Knapp-Hartung interval) under its
+    name, unless it is REML or DL.
+    """
     if len(y) < 2:
         return None
     from survmeta.exact import rma
 
     out = {}
-    for method in ("REML", "DL"):
+    extra = [tau2_method] if tau2_method and tau2_method not in ("REML", "DL") else []
+    for method in ["REML", "DL", *extra]:
         r = rma(y, s, method=method, level=level)
         out[method] = {
             "estimate": r.estimate,
@@ -502,6 +527,10 @@ def _frequentist(y, s, level) -> dict | None:
     kh = rma(y, s, method="REML", test="knha", level=level)
     out["REML"]["knha_ci"] = [kh.ci_lower, kh.ci_upper]
     out["REML"]["knha_hr_ci"] = [float(np.exp(kh.ci_lower)), float(np.exp(kh.ci_upper))]
+    for method in extra:
+        kh = rma(y, s, method=method, test="knha", level=level)
+        out[method]["knha_ci"] = [kh.ci_lower, kh.ci_upper]
+        out[method]["knha_hr_ci"] = [float(np.exp(kh.ci_lower)), float(np.exp(kh.ci_upper))]
     return out
 
 
@@ -524,6 +553,7 @@ def pool(
     hierarchical_mu_prior=None,
     correct_shrinkage: bool = False,
     link_groups: list[str] | None = None,
+    tau2_method: str | None = None,
 ) -> PoolSet:
     """Pool every poolable question of a registry (or the ones named).
 
@@ -553,6 +583,9 @@ def pool(
     link_groups : list of str, optional
         Groups to fit as one hierarchical model (their questions share
         heterogeneity across the groups named).
+    tau2_method : str, optional
+        A further tau^2 estimator for the frequentist companion, e.g. ``"PM"``
+        (see :func:`pool_question`); by default REML and DL only.
     draws : int
         Posterior draws kept per result with the exact engine.
     mcmc_options : dict, optional
@@ -567,6 +600,7 @@ def pool(
     -------
     PoolSet
     """
+    tau2_method = _check_tau2_method(tau2_method)
     effects, questions = effect_table(source, method_order=method_order, force=force,
                                       correct_shrinkage=correct_shrinkage)
     wanted = _wanted_questions(question, questions)
@@ -574,7 +608,8 @@ def pool(
     for qid in wanted:
         result, skip = pool_registry_question(
             effects, questions[qid], engine=engine, tau_prior=tau_prior, mu_prior=mu_prior,
-            level=level, seed=seed, draws=draws, mcmc_options=mcmc_options)
+            level=level, seed=seed, draws=draws, mcmc_options=mcmc_options,
+            tau2_method=tau2_method)
         if result is None:
             skipped.append(skip)
         else:

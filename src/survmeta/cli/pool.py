@@ -65,6 +65,11 @@ def add_parser(sub) -> None:
                    help="fit these question groups as one hierarchical model (by default each "
                         "group is fitted alone and questions in no group are not linked)")
     p.add_argument("--level", type=float, default=0.95, help="interval level (default: 0.95)")
+    p.add_argument("--tau2-method", metavar="M", type=str.upper,
+                   choices=("REML", "DL", "PM", "ML", "HE", "SJ", "HS", "EB"),
+                   help="also fit the frequentist companion with this tau^2 estimator (as "
+                        "metafor's rma(method=M)), next to REML and DL: REML, DL, PM, ML, HE, "
+                        "SJ, HS or EB (default: REML and DL only)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})")
     p.add_argument("--method-order", metavar="M1,M2,...",
                    help="reconstruction method preference order")
@@ -92,7 +97,7 @@ def run(args) -> int:
                    tau_prior=args.tau_prior, mu_prior=args.mu_prior, level=args.level,
                    seed=args.seed, method_order=order, hierarchical=args.hierarchical,
                    correct_shrinkage=args.correct_shrinkage,
-                   mcmc_options=mcmc_options(args),
+                   mcmc_options=mcmc_options(args), tau2_method=args.tau2_method,
                    link_groups=args.link_groups.split(",") if args.link_groups else None)
     data = results.to_dict()
     if args.save:
@@ -211,6 +216,7 @@ def write_table(results, out) -> None:
             f = r.frequentist["REML"]
             out.write(f"  REML: HR {f['hr']:.2f} ({f['hr_ci'][0]:.2f} to {f['hr_ci'][1]:.2f}), "
                       f"tau^2 {f['tau2']:.3f}, I^2 {f['I2']:.1f}%, Q {f['Q']:.2f} (p {f['Q_p']:.3f})\n")
+            write_extra_companions(r.frequentist, out)
         for _, e in r.excluded.iterrows():
             out.write(_wrap(f"not pooled: {e.get('label', e['study'])}/{e['comparison']}: "
                             f"{e['reason']}", first="  "))
@@ -225,3 +231,14 @@ def write_table(results, out) -> None:
         for s in results.skipped:
             out.write(_wrap(f"{s['id']}: " + "; ".join(
                 f"{e['study']}/{e['comparison']}: {e['reason']}" for e in s.get("excluded", []))))
+
+
+
+def write_extra_companions(frequentist: dict, out) -> None:
+    """A line per companion asked for with ``--tau2-method`` (other than REML and DL)."""
+    for name, f in frequentist.items():
+        if name in ("REML", "DL"):
+            continue
+        out.write(_wrap(f"{name}: HR {f['hr']:.2f} ({f['hr_ci'][0]:.2f} to {f['hr_ci'][1]:.2f}; "
+                        f"Knapp-Hartung {f['knha_hr_ci'][0]:.2f} to {f['knha_hr_ci'][1]:.2f}), "
+                        f"tau^2 {f['tau2']:.3f}, I^2 {f['I2']:.1f}%"))

@@ -143,7 +143,7 @@ class ExactPosterior:
     new study, log scale), ``"predict_hr"`` (its exp) and ``"theta[<label>]"``
     (shrunken study effects; an integer index also works) are accepted by
     :meth:`marginal`, :meth:`pdf`, :meth:`cdf`, :meth:`quantile`, :meth:`mean`,
-    :meth:`median`, :meth:`sd`, :meth:`eti` and :meth:`hdi`.
+    :meth:`median`, :meth:`sd`, :meth:`eti`, :meth:`hdi` and :meth:`interval`.
 
     Build it with :func:`bayesmeta` or :func:`common_effect`.
     """
@@ -324,8 +324,50 @@ class ExactPosterior:
         return self.marginal(param).eti(self.level if level is None else level)
 
     def hdi(self, param: str, level: float | None = None) -> tuple[float, float]:
-        """Shortest credible (or prediction) interval."""
+        """Shortest credible (or prediction) interval (HR scale: see :meth:`interval`)."""
         return self.marginal(param).hdi(self.level if level is None else level)
+
+    def interval(self, param: str, level: float | None = None, kind: str = "eti"
+                 ) -> tuple[float, float]:
+        """Credible (or prediction) interval of ``param``, of either kind.
+
+        Computed from the exact marginal density and CDF (no draws).
+
+        Parameters
+        ----------
+        param : str
+            ``"mu"``, ``"tau"``, ``"hr"``, ``"predict"``, ``"predict_hr"`` or
+            ``"theta[<label>]"`` (see the class docstring).
+        level : float, optional
+            Posterior probability of the interval; the posterior's ``level`` by default.
+        kind : {"eti", "hdi"}
+            ``"eti"`` (also ``"central"``): equal-tailed, from the quantiles at
+            ``(1 - level)/2`` and ``(1 + level)/2``. ``"hdi"`` (also ``"shortest"``):
+            the shortest interval holding ``level``, with equal density at both ends,
+            or starting at the lower end of the support when the density is highest
+            there; for tau with its mode at 0 (e.g. a half-normal or half-Cauchy
+            prior) it starts at 0, as bayesmeta prints it.
+
+        Returns
+        -------
+        tuple of float
+            ``(lower, upper)``.
+
+        Notes
+        -----
+        For ``"hr"`` and ``"predict_hr"`` the shortest interval is computed on the log
+        scale (of ``mu`` or ``predict``) and exponentiated: it holds the same posterior
+        probability, does not depend on the scale the ratio is printed on, and never
+        starts at 0 (the density of the ratio itself can be unbounded at 0). The
+        equal-tailed interval is the same on either scale.
+        """
+        kinds = {"eti": "eti", "central": "eti", "hdi": "hdi", "shortest": "hdi"}
+        if kind not in kinds:
+            raise SurvmetaError(f"unknown interval kind {kind!r}; use 'eti' (central) or "
+                                f"'hdi' (shortest)")
+        if kinds[kind] == "hdi":
+            return self.hdi(param, level)
+        return self.eti(param, level)
 
     def mode(self, param: str) -> float:
         """Mode of the marginal posterior of ``param`` (``tau``, ``mu``, ``predict``, ``theta[..]``).
