@@ -1,5 +1,6 @@
 """The Python examples of docs/coming-from-r.md run as written and give the
-numbers the page quotes (metafor 3.8-1 on dat.bcg, tests/reference/metafor_bcg.Rout)."""
+numbers the page quotes (metafor 3.8-1 on dat.bcg, tests/reference/metafor_bcg.Rout and
+metafor_influence.Rout)."""
 
 import re
 from pathlib import Path
@@ -14,7 +15,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "coming-from-r.md"
 @pytest.fixture(scope="module")
 def ns():
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     namespace: dict = {}
     exec(compile("\n".join(blocks), str(DOC), "exec"), namespace)
     return namespace
@@ -29,6 +30,19 @@ def test_metafor_examples_give_metafors_numbers(ns):
     assert len(ns["loo"]) == len(ns["cum"]) == 13
     text = DOC.read_text(encoding="utf-8")
     for printed in ("0.3132", "0.1664", "-0.7145", "0.1808", "0.3286", "0.2071"):
+        assert printed in text
+
+
+def test_influence_examples_give_metafors_numbers(ns):
+    R = rref("metafor_influence")
+    assert ns["ci"].tau2_lower == pytest.approx(R["ci.REML.tight.tau2.lb"], rel=1e-9)
+    assert ns["ci"].tau2_upper == pytest.approx(R["ci.REML.tight.tau2.ub"], rel=1e-9)
+    assert list(ns["inf"]["cook.d"]) == pytest.approx([R[f"inf.REML.{i}.cook.d"] for i in range(1, 14)],
+                                                      rel=1e-5)
+    assert [int(lab) for lab, f in zip(ns["ee"].labels, ns["ee"].influential) if f] == [4, 6, 8]
+    assert list(ns["b"].x) == pytest.approx([R[f"baujat.EE.{i}.x"] for i in range(1, 14)], rel=1e-10)
+    text = DOC.read_text(encoding="utf-8")
+    for printed in ("0.3132 [0.1197, 1.1115]", "0.11971836"):
         assert printed in text
 
 

@@ -25,6 +25,7 @@ COMMANDS = (
     "pool",
     "report",
     "sensitivity",
+    "influence",
     "template",
     "add",
     "diff",

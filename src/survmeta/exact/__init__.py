@@ -2,6 +2,8 @@
 
 from survmeta.exact.engine import ExactPosterior, bayesmeta, common_effect
 from survmeta.exact.frequentist import FrequentistResult, cumul, leave1out, rma
+from survmeta.exact.influence import Baujat, Influence, Tau2Interval, baujat, confint_tau2, influence
 
 __all__ = ["ExactPosterior", "bayesmeta", "common_effect", "FrequentistResult", "rma",
-           "leave1out", "cumul"]
+           "leave1out", "cumul", "Tau2Interval", "confint_tau2", "Influence",
+           "influence", "Baujat", "baujat"]

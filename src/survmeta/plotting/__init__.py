@@ -10,6 +10,7 @@ global state is kept; any backend works). PyMC is never imported here.
 ``plot_posterior``        posterior density of the pooled HR, P(HR < 1) shaded
 ``plot_tau``              prior vs posterior of the heterogeneity SD tau
 ``plot_funnel``           funnel plot, log HR against its SE
+``plot_baujat``           Baujat plot: contribution to Q against influence
 ``plot_cumulative``       cumulative (by year) forest plot of sensitivity rows
 ``plot_leave1out``        leave-one-out forest plot of sensitivity rows
 ``plot_trace``            MCMC trace and densities per chain (ArviZ)
@@ -21,6 +22,7 @@ global state is kept; any backend works). PyMC is never imported here.
 from __future__ import annotations
 
 from survmeta.plotting._style import figure_bytes, save_figure
+from survmeta.plotting.baujat import plot_baujat
 from survmeta.plotting.diagnostics import plot_rank, plot_trace
 from survmeta.plotting.forest import plot_cumulative, plot_forest, plot_leave1out, plot_variants
 from survmeta.plotting.funnel import plot_funnel
@@ -34,6 +36,7 @@ __all__ = [
     "plot_posterior",
     "plot_tau",
     "plot_funnel",
+    "plot_baujat",
     "plot_cumulative",
     "plot_leave1out",
     "plot_variants",
