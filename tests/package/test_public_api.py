@@ -34,7 +34,9 @@ PUBLIC_API = {
         "Selection", "estimate_comparison", "explain", "reconstruct",
     ],
     "survmeta.exact": [
-        "ExactPosterior", "FrequentistResult", "bayesmeta", "common_effect", "cumul", "leave1out", "rma",
+        "ExactPosterior", "FrequentistResult", "RanktestResult", "RegtestResult", "SmallStudyTests",
+        "TrimfillResult", "bayesmeta", "common_effect", "cumul", "leave1out", "ranktest", "regtest",
+        "rma", "small_study_tests", "trimfill",
     ],
     "survmeta.living": [
         "AddResult", "add_study", "describe_changes", "diff_results", "diff_since",

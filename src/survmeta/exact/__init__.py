@@ -2,6 +2,17 @@
 
 from survmeta.exact.engine import ExactPosterior, bayesmeta, common_effect
 from survmeta.exact.frequentist import FrequentistResult, cumul, leave1out, rma
+from survmeta.exact.smallstudy import (
+    RanktestResult,
+    RegtestResult,
+    SmallStudyTests,
+    TrimfillResult,
+    ranktest,
+    regtest,
+    small_study_tests,
+    trimfill,
+)
 
 __all__ = ["ExactPosterior", "bayesmeta", "common_effect", "FrequentistResult", "rma",
-           "leave1out", "cumul"]
+           "leave1out", "cumul", "RegtestResult", "RanktestResult", "TrimfillResult",
+           "SmallStudyTests", "regtest", "ranktest", "trimfill", "small_study_tests"]
