@@ -4,17 +4,18 @@ One ``plot_*`` function per figure, each returning a
 :class:`matplotlib.figure.Figure` built without pyplot (nothing is shown and no
 global state is kept; any backend works). PyMC is never imported here.
 
-=====================  ====================================================
-``plot_forest``        forest plot of one pooled question
-``plot_posterior``     posterior density of the pooled HR, P(HR < 1) shaded
-``plot_tau``           prior vs posterior of the heterogeneity SD tau
-``plot_funnel``        funnel plot, log HR against its SE
-``plot_cumulative``    cumulative (by year) forest plot of sensitivity rows
-``plot_leave1out``     leave-one-out forest plot of sensitivity rows
-``plot_trace``         MCMC trace and densities per chain (ArviZ)
-``plot_rank``          MCMC rank plots per chain (ArviZ)
-``plot_km``            digitised Kaplan-Meier points and the reconstructed curves
-=====================  ====================================================
+======================  ====================================================
+``plot_forest``         forest plot of one pooled question
+``plot_posterior``      posterior density of the pooled HR, P(HR < 1) shaded
+``plot_tau``            prior vs posterior of the heterogeneity SD tau
+``plot_funnel``         funnel plot, log HR against its SE
+``plot_funnel_contour`` contour-enhanced funnel plot (p < 0.01, 0.05, 0.10 shaded)
+``plot_cumulative``     cumulative (by year) forest plot of sensitivity rows
+``plot_leave1out``      leave-one-out forest plot of sensitivity rows
+``plot_trace``          MCMC trace and densities per chain (ArviZ)
+``plot_rank``           MCMC rank plots per chain (ArviZ)
+``plot_km``             digitised Kaplan-Meier points and the reconstructed curves
+======================  ====================================================
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from survmeta.plotting._style import figure_bytes, save_figure
 from survmeta.plotting.diagnostics import plot_rank, plot_trace
 from survmeta.plotting.forest import plot_cumulative, plot_forest, plot_leave1out, plot_variants
 from survmeta.plotting.funnel import plot_funnel
+from survmeta.plotting.funnel_contour import plot_funnel_contour
 from survmeta.plotting.km import plot_km
 from survmeta.plotting.posterior import plot_posterior, plot_tau
 
@@ -31,6 +33,7 @@ __all__ = [
     "plot_posterior",
     "plot_tau",
     "plot_funnel",
+    "plot_funnel_contour",
     "plot_cumulative",
     "plot_leave1out",
     "plot_variants",
