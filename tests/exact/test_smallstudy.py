@@ -148,6 +148,8 @@ def test_policy_refuses_below_ten_studies():
     forced = small_study_tests(y[:9], s[:9], force=True)
     assert forced.ran and forced.reason is None and "low power" in forced.caveat
     assert forced.regtest.k == forced.ranktest.k == forced.trimfill.k == 9
+    two = small_study_tests(y[:2], s[:2], force=True)
+    assert not two.ran and "at least three" in two.reason and two.regtest is None
 
 
 def test_policy_runs_from_ten_studies():

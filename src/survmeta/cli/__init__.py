@@ -28,6 +28,7 @@ COMMANDS = (
     "template",
     "add",
     "diff",
+    "bias",
 )
 
 

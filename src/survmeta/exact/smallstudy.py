@@ -521,6 +521,7 @@ def small_study_tests(y, sigma, force: bool = False, method: str = "REML") -> Sm
     With fewer than ``MIN_K`` (10) studies the tests have too little power to
     be interpreted (Sterne et al. 2011), so they are not run and the result
     says why; ``force=True`` runs them anyway and attaches a low-power caveat.
+    With fewer than three studies they cannot be run, forced or not.
 
     Parameters
     ----------
@@ -537,11 +538,14 @@ def small_study_tests(y, sigma, force: bool = False, method: str = "REML") -> Sm
     """
     y, v = _check(y, sigma)
     k = y.size
-    if k < MIN_K and not force:
-        return SmallStudyTests(k=k, ran=False,
-                               reason=f"k = {k} < {MIN_K}: too few studies, the small-study "
-                                      "tests have low power (pass force=True to run them)",
-                               caveat=None, regtest=None, ranktest=None, trimfill=None)
+    reason = None
+    if k < 3:
+        reason = f"k = {k}: the small-study tests need at least three studies"
+    elif k < MIN_K and not force:
+        reason = f"k = {k} < {MIN_K}: too few studies, the small-study tests have low power"
+    if reason is not None:
+        return SmallStudyTests(k=k, ran=False, reason=reason, caveat=None, regtest=None,
+                               ranktest=None, trimfill=None)
     sigma = np.sqrt(v)
     return SmallStudyTests(k=k, ran=True, reason=None, caveat=LOW_POWER if k < MIN_K else None,
                            regtest=regtest(y, sigma, method=method),
