@@ -80,9 +80,15 @@ def test_regtest_other_estimators_and_predictor(method, predictor, key):
     assert (r.ci_lower, r.ci_upper) == pytest.approx((R[pre + "ci.lb"], R[pre + "ci.ub"]), abs=tol)
 
 
-def test_regtest_knha_is_t_on_k_minus_2():
+def test_regtest_knha_matches_metafor():
+    """``regtest(rma(yi, vi, test = "knha"))`` on hackshaw: t = 2.2640, df = 35, p = 0.0299,
+    b = 0.0216 (CI: -0.1701, 0.2133)."""
     r = regtest(*_data("hackshaw"), test="knha")
-    assert r.test == "t" and r.df == 35 and 0 < r.pval < 1
+    pre = "hackshaw.regtest.rma.knha."
+    assert r.test == "t" and r.df == int(R[pre + "dfs"]) == 35
+    for got, key in ((r.statistic, "zval"), (r.pval, "pval"), (r.estimate, "est"),
+                     (r.ci_lower, "ci.lb"), (r.ci_upper, "ci.ub"), (r.tau2, "tau2")):
+        assert got == pytest.approx(R[pre + key], abs=PRINTED)
 
 
 @pytest.mark.parametrize("name", DATASETS)

@@ -50,3 +50,6 @@ t <- regtest(r); print(t); ref("hackshaw.regtest.rma.DL", c(reg(t), tau2 = t$fit
 r <- rma(yi, vi, data = dat.hackshaw1998, method = "ML")
 t <- regtest(r); print(t); ref("hackshaw.regtest.rma.ML", c(reg(t), tau2 = t$fit$tau2))
 t <- regtest(r, predictor = "vi"); print(t); ref("hackshaw.regtest.rma.ML.vi", c(reg(t), tau2 = t$fit$tau2))
+# Knapp-Hartung in the meta-regression: t test on k - 2 df.
+r <- rma(yi, vi, data = dat.hackshaw1998, test = "knha")
+t <- regtest(r); print(t); ref("hackshaw.regtest.rma.knha", c(reg(t), tau2 = t$fit$tau2))
