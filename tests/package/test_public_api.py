@@ -34,8 +34,10 @@ PUBLIC_API = {
         "Selection", "estimate_comparison", "explain", "reconstruct",
     ],
     "survmeta.exact": [
-        "Baujat", "ExactPosterior", "FrequentistResult", "Influence", "Tau2Interval", "baujat",
-        "bayesmeta", "common_effect", "confint_tau2", "cumul", "influence", "leave1out", "rma",
+        "Baujat", "ExactPosterior", "FrequentistResult", "Influence", "RanktestResult",
+        "RegtestResult", "SmallStudyTests", "Tau2Interval", "TrimfillResult", "baujat",
+        "bayesmeta", "common_effect", "confint_tau2", "cumul", "influence", "leave1out",
+        "ranktest", "regtest", "rma", "small_study_tests", "trimfill",
     ],
     "survmeta.living": [
         "AddResult", "add_study", "describe_changes", "diff_results", "diff_since",
@@ -43,9 +45,9 @@ PUBLIC_API = {
     ],
     "survmeta.report": ["FIGURE_FORMATS", "FORMATS", "LAYOUTS", "is_paged", "write_report"],
     "survmeta.plotting": [
-        "figure_bytes", "plot_baujat", "plot_cumulative", "plot_forest", "plot_funnel", "plot_km",
-        "plot_leave1out", "plot_posterior", "plot_rank", "plot_subgroup_forest", "plot_tau",
-        "plot_trace", "plot_variants", "save_figure",
+        "figure_bytes", "plot_baujat", "plot_cumulative", "plot_forest", "plot_funnel",
+        "plot_funnel_contour", "plot_km", "plot_leave1out", "plot_posterior", "plot_rank",
+        "plot_subgroup_forest", "plot_tau", "plot_trace", "plot_variants", "save_figure",
     ],
     "survmeta.models": [
         "UnsupportedPriorError", "build_random_effects_model", "diagnose", "fit_hierarchical",

@@ -29,6 +29,7 @@ COMMANDS = (
     "template",
     "add",
     "diff",
+    "bias",
 )
 
 

@@ -3,7 +3,18 @@
 from survmeta.exact.engine import ExactPosterior, bayesmeta, common_effect
 from survmeta.exact.frequentist import FrequentistResult, cumul, leave1out, rma
 from survmeta.exact.influence import Baujat, Influence, Tau2Interval, baujat, confint_tau2, influence
+from survmeta.exact.smallstudy import (
+    RanktestResult,
+    RegtestResult,
+    SmallStudyTests,
+    TrimfillResult,
+    ranktest,
+    regtest,
+    small_study_tests,
+    trimfill,
+)
 
 __all__ = ["ExactPosterior", "bayesmeta", "common_effect", "FrequentistResult", "rma",
            "leave1out", "cumul", "Tau2Interval", "confint_tau2", "Influence",
-           "influence", "Baujat", "baujat"]
+           "influence", "Baujat", "baujat", "RegtestResult", "RanktestResult", "TrimfillResult",
+           "SmallStudyTests", "regtest", "ranktest", "trimfill", "small_study_tests"]

@@ -10,6 +10,7 @@ global state is kept; any backend works). PyMC is never imported here.
 ``plot_posterior``        posterior density of the pooled HR, P(HR < 1) shaded
 ``plot_tau``              prior vs posterior of the heterogeneity SD tau
 ``plot_funnel``           funnel plot, log HR against its SE
+``plot_funnel_contour``   contour-enhanced funnel plot (p < 0.01, 0.05, 0.10 shaded)
 ``plot_baujat``           Baujat plot: contribution to Q against influence
 ``plot_cumulative``       cumulative (by year) forest plot of sensitivity rows
 ``plot_leave1out``        leave-one-out forest plot of sensitivity rows
@@ -26,6 +27,7 @@ from survmeta.plotting.baujat import plot_baujat
 from survmeta.plotting.diagnostics import plot_rank, plot_trace
 from survmeta.plotting.forest import plot_cumulative, plot_forest, plot_leave1out, plot_variants
 from survmeta.plotting.funnel import plot_funnel
+from survmeta.plotting.funnel_contour import plot_funnel_contour
 from survmeta.plotting.km import plot_km
 from survmeta.plotting.posterior import plot_posterior, plot_tau
 from survmeta.plotting.subgroups import plot_subgroup_forest
@@ -37,6 +39,7 @@ __all__ = [
     "plot_tau",
     "plot_funnel",
     "plot_baujat",
+    "plot_funnel_contour",
     "plot_cumulative",
     "plot_leave1out",
     "plot_variants",
