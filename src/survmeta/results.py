@@ -404,7 +404,7 @@ class PoolSet(Mapping):
             groups.setdefault(r.question.get("hierarchical_fit") or "", []).append(r)
         return {name: PoolSet(rs, meta=self.meta) for name, rs in groups.items()}
 
-    def summary_of_findings(self) -> pd.DataFrame:
+    def summary_of_findings(self, interval: str = "eti") -> pd.DataFrame:
         """The primary answer per question, one row each (what ``survmeta pool`` prints first).
 
         A question with several studies: the pooled HR (posterior median) with its credible
@@ -414,14 +414,24 @@ class PoolSet(Mapping):
         random-effects fit, whose interval adds the heterogeneity the tau prior allows, stays in
         the result.
 
+        Parameters
+        ----------
+        interval : {"eti", "hdi"}
+            Kind of the pooled HR's and the prediction's interval: equal-tailed (central,
+            the default) or shortest (bayesmeta's default print). HR-scale shortest
+            intervals are the shortest intervals of the log HR, exponentiated, so none
+            starts at 0. A one-study row's interval is the study's own symmetric CI.
+
         Returns
         -------
         pandas.DataFrame
             ``question, group, k, n, basis, engine, hr, hr_lower, hr_upper, predict_lower,
-            predict_upper, tau, p_hr_below_1, endpoints, warnings``.
+            predict_upper, tau, p_hr_below_1, endpoints, warnings, interval`` (the kind).
         """
         from scipy.stats import norm
 
+        if interval not in ("eti", "hdi"):
+            raise ValueError(f"interval must be 'eti' or 'hdi', not {interval!r}")
         rows = []
         for r in self._results.values():
             e = r.effects
@@ -440,13 +450,15 @@ class PoolSet(Mapping):
                            p_hr_below_1=float(norm.cdf(-y / se)))
             else:
                 hr, tau, pr = r.stats["hr"], r.stats["tau"], r.stats["predict_hr"]
-                row.update(basis="pooled", hr=hr["median"], hr_lower=hr["eti"][0],
-                           hr_upper=hr["eti"][1], predict_lower=pr["eti"][0],
-                           predict_upper=pr["eti"][1], tau=tau["median"],
+                row.update(basis="pooled", hr=hr["median"], hr_lower=hr[interval][0],
+                           hr_upper=hr[interval][1], predict_lower=pr[interval][0],
+                           predict_upper=pr[interval][1], tau=tau["median"],
                            p_hr_below_1=r.p_hr_below_1)
+            row["interval"] = interval
             rows.append(row)
         cols = ["question", "group", "k", "n", "basis", "engine", "hr", "hr_lower", "hr_upper",
-                "predict_lower", "predict_upper", "tau", "p_hr_below_1", "endpoints", "warnings"]
+                "predict_lower", "predict_upper", "tau", "p_hr_below_1", "endpoints", "warnings",
+                "interval"]
         return pd.DataFrame(rows, columns=cols)
 
     def to_dict(self) -> dict:

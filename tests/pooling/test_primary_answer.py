@@ -106,3 +106,29 @@ def test_first_screen_is_short_narrow_and_names_the_primary_analysis(capsys, res
     assert f"{sof['hr']:.2f} [{sof['hr_lower']:.2f}, {sof['hr_upper']:.2f}]" in row
     assert "one study" in row
     assert "WARNING oligo_vs_systemic pools different endpoints" in out.replace("\n    ", " ")
+
+
+def test_interval_kind_leads_the_first_screen(results, capsys):
+    """--interval hdi: the pooled rows show the shortest intervals of the result (stats['hr']
+    ['hdi'], the log-HR shortest interval exponentiated), and the headers name the kind."""
+    sof_e = results.summary_of_findings()
+    sof_h = results.summary_of_findings(interval="hdi")
+    assert set(sof_e["interval"]) == {"eti"} and set(sof_h["interval"]) == {"hdi"}
+    r = results["oligo_vs_systemic"]
+    row = sof_h[sof_h["question"] == "oligo_vs_systemic"].iloc[0]
+    assert math.isclose(row["hr_lower"], r.stats["hr"]["hdi"][0], rel_tol=EXACT)
+    assert math.isclose(row["predict_upper"], r.stats["predict_hr"]["hdi"][1], rel_tol=EXACT)
+    assert math.exp(r.stats["mu"]["hdi"][0]) == pytest.approx(row["hr_lower"], rel=EXACT)
+    one = sof_h[sof_h["basis"] == "one study"].iloc[0]  # its own CI, whatever the kind
+    same = sof_e[sof_e["question"] == one["question"]].iloc[0]
+    assert (one["hr_lower"], one["hr_upper"]) == (same["hr_lower"], same["hr_upper"])
+    with pytest.raises(ValueError, match="'eti' or 'hdi'"):
+        results.summary_of_findings(interval="shortest")
+
+    assert main(["pool", str(REGISTRY), "--no-hierarchical", "--interval", "hdi"]) == 0
+    out = capsys.readouterr().out
+    assert "95% shortest intervals" in out and "CrI (HDI)" in out and "PI (HDI)" in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("oligo_vs_systemic "))
+    assert f"[{row['hr_lower']:.2f}, {row['hr_upper']:.2f}]" in line
+    assert main(["pool", str(REGISTRY), "--no-hierarchical"]) == 0
+    assert "CrI (ETI)" in capsys.readouterr().out

@@ -65,6 +65,11 @@ def add_parser(sub) -> None:
                    help="fit these question groups as one hierarchical model (by default each "
                         "group is fitted alone and questions in no group are not linked)")
     p.add_argument("--level", type=float, default=0.95, help="interval level (default: 0.95)")
+    p.add_argument("--interval", choices=("eti", "hdi"), default="eti",
+                   help="kind of the pooled intervals the first screen leads with: eti "
+                        "(equal-tailed, central; default) or hdi (shortest, as bayesmeta prints; "
+                        "for HRs the shortest interval of the log HR, exponentiated). Both kinds "
+                        "are in --detail and in the JSON output (keys 'eti' and 'hdi')")
     p.add_argument("--tau2-method", metavar="M", type=str.upper,
                    choices=("REML", "DL", "PM", "ML", "HE", "SJ", "HS", "EB"),
                    help="also fit the frequentist companion with this tau^2 estimator (as "
@@ -115,7 +120,7 @@ def run(args) -> int:
         from survmeta.cli.pool_text import write_primary
 
         detail = args.detail or bool(args.question)
-        write_primary(results, sys.stdout, detail_hint=not detail)
+        write_primary(results, sys.stdout, detail_hint=not detail, interval=args.interval)
         if detail:
             write_table(results, sys.stdout)
             write_hierarchical(results.hierarchical, sys.stdout)

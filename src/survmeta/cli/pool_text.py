@@ -33,24 +33,35 @@ def _num(x, fmt: str = "{:.2f}") -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
 
 
-def write_primary(results, out, detail_hint: bool = True) -> None:
-    """The summary-of-findings table with the primary analysis named above it."""
+#: How each interval kind is named in the first screen.
+INTERVAL_WORDS = {"eti": "equal-tailed", "hdi": "shortest"}
+
+
+def write_primary(results, out, detail_hint: bool = True, interval: str = "eti") -> None:
+    """The summary-of-findings table with the primary analysis named above it.
+
+    ``interval`` ("eti" or "hdi") is the kind of the pooled rows' intervals, named in the
+    line above the table and in its headers ("CrI (ETI)" equal-tailed, "CrI (HDI)" shortest).
+    """
     if not len(results):
         out.write("No question has a poolable comparison.\n")
         _write_skipped(results, out)
         return
-    sof = results.summary_of_findings()
+    sof = results.summary_of_findings(interval=interval)
     first = next(iter(results.values()))
     pct = f"{first.level * 100:g}%"
     engine = _ENGINE_WORDS.get(first.engine, first.engine)
     out.write(_wrap(
         f"Primary analysis: {engine}; priors mu ~ {first.priors.get('mu')}, tau ~ "
-        f"{first.priors.get('tau')}; {pct} equal-tailed intervals. A question with one study is "
-        "reported as that study's own estimate.", first=""))
+        f"{first.priors.get('tau')}; {pct} {INTERVAL_WORDS[interval]} intervals"
+        + ("" if interval == "eti" else " (for the HR: of the log HR, exponentiated)")
+        + ". A question with one study is reported as that study's own estimate (its CI).",
+        first=""))
     out.write("\n")
     qw = min(max(len("question"), *(len(q) for q in sof["question"])), 40)
-    head = (f"{'question':<{qw}} {'k':>2} {'n':>5}  {'HR':>5} {pct + ' CrI':<13} "
-            f"{pct + ' PI':<12} {'tau':>5} {'P(HR<1)':>7}")
+    tag = interval.upper()
+    head = (f"{'question':<{qw}} {'k':>2} {'n':>5}  {'HR':>5} {pct + ' CrI (' + tag + ')':<13} "
+            f"{pct + ' PI (' + tag + ')':<12} {'tau':>5} {'P(HR<1)':>7}")
     out.write(head + "\n")
     for _, row in sof.iterrows():
         q = row["question"] if len(row["question"]) <= qw else row["question"][: qw - 1] + "~"
