@@ -39,3 +39,11 @@ def test_funnel_labels_off_above_30():
     res = synthetic.synthetic_result(31, seed=5)
     ax = plot_funnel(res).axes[0]
     assert not [t for t in ax.texts if t.get_gid() == "funnel-label"]
+
+
+def test_funnel_takes_the_forest_plot_labels():
+    res = synthetic.synthetic_result(5, seed=2)
+    study = str(res.effects["study"].iloc[0])
+    ax = plot_funnel(res, labels={study: "Smith 2019"}).axes[0]
+    texts = {t.get_text() for t in ax.texts if t.get_gid() == "funnel-label"}
+    assert "Smith 2019" in texts and study not in texts

@@ -24,7 +24,8 @@ _Z = 1.959963984540054
 
 
 @plain_text_figure
-def plot_funnel(result, *, ax=None, label_points: bool | None = None, title: str | None = None):
+def plot_funnel(result, *, ax=None, label_points: bool | None = None, title: str | None = None,
+                labels=None):
     """Funnel plot: HR (log scale) against its standard error, SE axis inverted.
 
     The pooled HR (posterior median) is a vertical line, and the pseudo 95%
@@ -43,6 +44,10 @@ def plot_funnel(result, *, ax=None, label_points: bool | None = None, title: str
         default when there are at most 30 studies.
     title : str, optional
         Default: "Funnel plot: <question>".
+    labels : mapping or callable, optional
+        Point labels, as the forest plot's (:func:`survmeta.plotting.plot_forest`): a
+        mapping from ``"study/comparison"`` or study id to a label, or
+        ``f(study, comparison)``; default the effect table's ``label`` or study id.
 
     Returns
     -------
@@ -54,6 +59,10 @@ def plot_funnel(result, *, ax=None, label_points: bool | None = None, title: str
     else:
         fig = ax.figure
     e = result.effects.reset_index(drop=True)
+    if labels is not None and "study" in e:
+        from survmeta.plotting.forest import _row_labels
+
+        e = e.assign(label=_row_labels(e, labels))
     y = clean_series(e["log_hr"])
     se = clean_series(e["se"])
     k = len(e)

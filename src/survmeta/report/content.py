@@ -523,7 +523,7 @@ def _figure_blocks(result, figures, printed=None, labels=None, km=None) -> list[
         out.append(Block("figure", f"Prior and posterior of \u03c4: {rid}.",
                          figure=lambda: plotting.plot_tau(result), name=f"{rid}_tau"))
     if "funnel" in figures and result.k >= 3:
-        out.append(Block("figure", f"Funnel plot: {rid}.", figure=lambda: plotting.plot_funnel(result),
+        out.append(Block("figure", f"Funnel plot: {rid}.", figure=lambda: plotting.plot_funnel(result, labels=labels or None),
                          name=f"{rid}_funnel"))
     if "diagnostics" in figures and result.engine != "exact" and result.posterior is not None:
         out.append(Block("figure", f"MCMC trace: {rid}.", figure=lambda: plotting.plot_trace(result),
