@@ -87,7 +87,7 @@ def test_sof_rows_equal_questions(html_page):
             assert (s.hr, s.hr_lower, s.hr_upper) == pytest.approx(
                 (e["hr"], e["hr_lower"], e["hr_upper"]))
             assert row[header.index("Basis")].startswith("one study")
-            assert row[header.index("95% prediction interval")] == ""
+            assert row[header.index("95% prediction interval (equal-tailed)")] == ""
         n = r.effects["n"].sum(skipna=True)
         assert row[header.index("Participants")].startswith(str(int(n)))
 

@@ -123,7 +123,7 @@ def test_p_total_events_sentence():
 # -- 3. single-study rows: marker, note and the common-effect HR -----------------------------
 def test_sof_flags_single_study_and_shows_common_effect(synthetic_poolset):
     df = sof_table(synthetic_poolset)
-    col = "Common-effect HR (\u03c4 = 0) [95% CrI]"
+    col = "Common-effect HR (\u03c4 = 0) [95% CrI, equal-tailed]"
     assert col in df.columns
     for (_, row), r in zip(df.iterrows(), synthetic_poolset.values()):
         ce = r.common_effect["hr"]

@@ -112,15 +112,15 @@ def sof_table(poolset) -> pd.DataFrame:
             "Comparison": f"{q.get('experimental')} vs {q.get('reference')}",
             "k": str(r.k) + (ONE_STUDY_MARK if r.k == 1 else ""),
             "Participants": fmt_participants(r),
-            f"Pooled HR [{lvl} CrI]": fmt_interval(hr["median"], hr["eti"][0], hr["eti"][1]),
+            f"Pooled HR [{lvl} CrI, equal-tailed]": fmt_interval(hr["median"], hr["eti"][0], hr["eti"][1]),
         }
         if with_ce:
             ce = _common_effect_hr(r)
-            row[f"Common-effect HR (\u03c4 = 0) [{lvl} CrI]"] = (
+            row[f"Common-effect HR (\u03c4 = 0) [{lvl} CrI, equal-tailed]"] = (
                 fmt_interval(ce["median"], ce["eti"][0], ce["eti"][1]) if ce else "")
         row.update({
-            f"{lvl} prediction interval": f"[{fmt_num(pr['eti'][0])}, {fmt_num(pr['eti'][1])}]",
-            f"\u03c4 [{lvl} CrI]": f"{tau['median']:.2f} [{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]",
+            f"{lvl} prediction interval (equal-tailed)": f"[{fmt_num(pr['eti'][0])}, {fmt_num(pr['eti'][1])}]",
+            f"\u03c4 [{lvl} CrI, equal-tailed]": f"{tau['median']:.2f} [{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]",
             "P(HR < 1)": fmt_prob(r.p_hr_below_1),
             "Engine": r.engine,
         })
@@ -162,10 +162,10 @@ def primary_sof_table(poolset, printed: dict | None = None) -> pd.DataFrame:
             "k": str(int(s.k)) + (ONE_STUDY_MARK if one else ""),
             "Participants": fmt_participants(r),
             f"HR [{lvl} interval]": hr_cell,
-            "Basis": "one study (its own CI)" if one else "pooled (random effects, CrI)",
-            f"{lvl} prediction interval": "" if one else
+            "Basis": "one study (its own CI)" if one else "pooled (random effects, equal-tailed CrI)",
+            f"{lvl} prediction interval (equal-tailed)": "" if one else
             f"[{fmt_num(s.predict_lower)}, {fmt_num(s.predict_upper)}]",
-            f"\u03c4 [{lvl} CrI]": "" if one else
+            f"\u03c4 [{lvl} CrI, equal-tailed]": "" if one else
             f"{s.tau:.2f} [{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]",
             "P(HR < 1)": fmt_prob(s.p_hr_below_1),
             "Engine": s.engine,
@@ -325,7 +325,7 @@ def estimates_table(result, printed: dict | None = None, labels: dict | None = N
             "Weight": _cell(r.get("weight"), "{:.1f}%"),
         }
         if {"theta_mean", "theta_lower", "theta_upper"} <= set(e.columns):
-            row[f"Shrunken HR [{lvl} CrI]"] = fmt_interval(
+            row[f"Shrunken HR [{lvl} CrI, equal-tailed]"] = fmt_interval(
                 math.exp(r["theta_mean"]), math.exp(r["theta_lower"]), math.exp(r["theta_upper"])
             )
         row["Notes"] = "; ".join(notes)
