@@ -425,7 +425,7 @@ def _exact(y, s, labels, tau_p, mu_p, level, seed, draws):
     theta = {lab: _stats_row(table.loc[f"theta[{lab}]"]) for lab in labels}
     probabilities = {_prob_key(t): float(post.prob_below(t, scale="hr")) for t in THRESHOLDS}
     posterior = post.sample(draws=draws, seed=seed) if draws else None
-    bayes_factors = {}
+    bayes_factors: dict[str, float | str | None] = {}
     for hyp in ("mu=0", "tau=0"):
         try:
             bayes_factors[hyp] = float(post.bayes_factor(hyp))

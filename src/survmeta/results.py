@@ -462,7 +462,8 @@ class PoolSet(Mapping):
         return pd.DataFrame(rows, columns=cols)
 
     def to_dict(self) -> dict:
-        out = {"questions": [r.to_dict() for r in self._results.values()], "skipped": self.skipped}
+        out: dict[str, Any] = {"questions": [r.to_dict() for r in self._results.values()],
+                               "skipped": self.skipped}
         if self.hierarchical is not None:
             out["hierarchical"] = self.hierarchical.to_dict()
         out.update({"meta": self.meta})

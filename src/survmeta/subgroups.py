@@ -141,7 +141,8 @@ def subgroup_analysis(effects: pd.DataFrame, by: str = "endpoint", *, tau_prior=
     names = list(dict.fromkeys(labels))
     if len(names) < 2:
         raise SurvmetaError(f"subgroups by {by}: only one subgroup ({names[0] if names else '-'})")
-    groups, samples = [], []
+    groups: list[SubgroupEstimate] = []
+    samples: list[np.ndarray] = []
     a = (1.0 - level) / 2.0
     for name in names:
         rows = effects[labels == name]

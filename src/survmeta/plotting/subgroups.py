@@ -8,6 +8,7 @@ last diamond, and the test for subgroup differences printed under the plot.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +68,7 @@ def plot_subgroup_forest(result, *, by: str = "endpoint", analysis=None, labels=
     eff = result.effects.reset_index(drop=True)
     row_label = dict(zip(map(str, eff["key"]), _row_labels(eff, labels)))
     by_key = {str(k): i for i, k in enumerate(eff["key"])}
-    rows: list[tuple[str, object]] = []  # (kind, payload) from top to bottom
+    rows: list[tuple[str, Any]] = []  # (kind, payload) from top to bottom
     for g in sub.groups:
         rows.append(("heading", g))
         rows.extend(("study", by_key[str(k)]) for k in g.keys)
@@ -126,17 +127,18 @@ def plot_subgroup_forest(result, *, by: str = "endpoint", analysis=None, labels=
     ax.plot([1, 1], [y_top + 0.2, y_bottom - 0.2], color="#555555", lw=0.8, zorder=1)
     for y, (kind, obj) in enumerate(rows):
         if kind == "study":
-            i = int(obj)  # type: ignore[call-overload]
+            i = int(obj)
             _clip_interval(ax, y, lo[i], hi[i], xmin, xmax, COLOR_STUDY, 1.1)
             if xmin <= hr[i] <= xmax:
                 ax.scatter([hr[i]], [y], s=30, marker="s", color=COLOR_STUDY, zorder=3,
                            gid="study-point")
         elif kind == "subtotal":
-            _diamond(ax, y, *obj.hr, xmin, xmax, half_height=0.3, color=COLOR_SUBTOTAL,
+            est, lo_g, hi_g = obj.hr
+            _diamond(ax, y, est, lo_g, hi_g, xmin, xmax, half_height=0.3, color=COLOR_SUBTOTAL,
                      gid="subgroup-diamond")
         elif kind == "overall":
             layout.hrule(y - 0.5, lw=0.5)
-            _diamond(ax, y, *ov, xmin, xmax, gid="pooled-diamond")
+            _diamond(ax, y, ov[0], ov[1], ov[2], xmin, xmax, gid="pooled-diamond")
             if math.isfinite(ov[0]):
                 ax.plot([ov[0], ov[0]], [y_top + 0.2, y_bottom - 0.2], color=COLOR_POOLED,
                         lw=0.6, ls=":", zorder=1)
