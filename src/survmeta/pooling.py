@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from survmeta.errors import SurvmetaError
 from survmeta.results import PoolResult, PoolSet, summarize_draws
@@ -305,6 +306,10 @@ def pool_question(
             + "; HRs from different origins estimate different quantities (time_origin in the "
               "registry; subgroup analysis: PoolResult.subgroups(by='time_origin'))"]}
     pooled = effects.reset_index(drop=True).copy()
+    # each study's own interval at the level asked for (the effect table holds 95% ones)
+    z = float(norm.ppf(0.5 + level / 2.0))
+    pooled["hr_lower"] = np.exp(pooled["log_hr"].to_numpy(float) - z * s)
+    pooled["hr_upper"] = np.exp(pooled["log_hr"].to_numpy(float) + z * s)
     pooled["theta_mean"] = [theta[k]["mean"] for k in labels]
     pooled["theta_lower"] = [theta[k]["eti"][0] for k in labels]
     pooled["theta_upper"] = [theta[k]["eti"][1] for k in labels]

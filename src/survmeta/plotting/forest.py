@@ -435,7 +435,8 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
                                 for i in range(k)}, "right"))
     hr_cells = {}
     for i in range(k):
-        shown = printed_hr(e.iloc[i], printed)
+        # the CI as the paper printed it (95%) only when the plot is at 95%
+        shown = printed_hr(e.iloc[i], printed) if abs(level - 0.95) < 1e-9 else None
         hr_cells[i] = fmt_printed(*shown) if shown else fmt_interval(hr[i], lo[i], hi[i])
     hr_cells[y_pool] = fmt_interval(hr_s["median"], hr_s["eti"][0], hr_s["eti"][1])
     if show_ce:

@@ -278,10 +278,10 @@ def _label(row, labels) -> str:
     return sid if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
 
 
-def _study_hr_cell(row, printed) -> str:
+def _study_hr_cell(row, printed, level: float = 0.95) -> str:
     from survmeta.plotting.forest import fmt_printed, printed_hr
 
-    shown = printed_hr(row, printed)
+    shown = printed_hr(row, printed) if abs(level - 0.95) < 1e-9 else None  # printed: 95%
     if shown:
         return fmt_printed(*shown)
     return fmt_interval(row["hr"], row["hr_lower"], row["hr_upper"])
@@ -321,7 +321,7 @@ def estimates_table(result, printed: dict | None = None, labels: dict | None = N
             "n": "" if pd.isna(n) else str(int(n)),
             "Endpoint": _cell(r.get("endpoint")),
             "Method": f"{r['method']}: {method_title(str(r['method']))}",
-            "HR [95% CI]": _study_hr_cell(r, printed),
+            f"HR [{lvl} CI]": _study_hr_cell(r, printed, result.level),
             "Weight": _cell(r.get("weight"), "{:.1f}%"),
         }
         if {"theta_mean", "theta_lower", "theta_upper"} <= set(e.columns):
