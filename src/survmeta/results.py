@@ -348,6 +348,49 @@ class PoolResult:
             f"P(HR<1)={self.p_hr_below_1:.3f}>"
         )
 
+    def summary_text(self) -> str:
+        """A readable block: the pooled HR, tau, the prediction, the studies, the companion.
+
+        Both interval kinds are named (equal-tailed and shortest; the HR's shortest is that of
+        the log HR, exponentiated). The REML companion is printed as metafor's ``print.rma``.
+        """
+        pct = f"{self.level * 100:g}%"
+        hr, tau, pr = self.stats["hr"], self.stats["tau"], self.stats["predict_hr"]
+        q = self.question
+        lines = [
+            f"{self.id}: {q.get('title') or ''}".rstrip(": "),
+            f"HR = hazard({q.get('experimental')}) / hazard({q.get('reference')}); k = {self.k}; "
+            f"engine: {self.engine}; priors mu ~ {self.priors.get('mu')}, "
+            f"tau ~ {self.priors.get('tau')}",
+            f"pooled HR {hr['median']:.2f}  {pct} equal-tailed [{hr['eti'][0]:.2f}, "
+            f"{hr['eti'][1]:.2f}]  shortest [{hr['hdi'][0]:.2f}, {hr['hdi'][1]:.2f}]  "
+            f"P(HR < 1) = {self.p_hr_below_1:.3f}",
+            f"tau {tau['median']:.2f}  equal-tailed [{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]  "
+            f"shortest [{tau['hdi'][0]:.2f}, {tau['hdi'][1]:.2f}]",
+            f"prediction (new study) HR equal-tailed [{pr['eti'][0]:.2f}, {pr['eti'][1]:.2f}]",
+            "",
+            self._study_text(),
+        ]
+        if self.k >= 2:
+            from survmeta.exact.frequentist import rma
+
+            f = rma(self.effects["log_hr"].to_numpy(float), self.effects["se"].to_numpy(float),
+                    method="REML", level=self.level)
+            lines += ["", "Frequentist companion (log HR scale), as metafor prints rma():", "",
+                      str(f)]
+        return "\n".join(lines).rstrip("\n") + "\n"
+
+    def _study_text(self) -> str:
+        t = self.study_summary()
+        if (t["label"].astype(str) == t["study"].astype(str)).all():
+            t = t.drop(columns="label")
+        t = t.drop(columns=[c for c in ("log_hr", "se") if c in t])
+        return t.to_string(index=False, float_format=lambda x: f"{x:.2f}")
+
+    def print_summary(self) -> None:
+        """Print :meth:`summary_text`."""
+        print(self.summary_text(), end="")
+
 
 class PoolSet(Mapping):
     """Pooled results of several questions, keyed by question id, in registry order."""
@@ -367,6 +410,30 @@ class PoolSet(Mapping):
 
     def __len__(self) -> int:
         return len(self._results)
+
+    def __repr__(self) -> str:
+        engines = sorted({r.engine for r in self._results.values()})
+        level = next(iter(self._results.values())).level if self._results else None
+        hier = "; hierarchical fit attached" if self.hierarchical is not None else ""
+        return (f"<PoolSet: {len(self)} pooled question(s), engine {', '.join(engines) or '-'}, "
+                f"level {level}; {len(self.skipped)} with nothing to pool{hier}>")
+
+    def print_summary(self, interval: str = "eti") -> None:
+        """Print the summary of findings (:meth:`summary_of_findings`), one row per question."""
+        sof = self.summary_of_findings(interval=interval)
+        cols = ["question", "k", "n", "basis", "hr", "hr_lower", "hr_upper", "predict_lower",
+                "predict_upper", "tau", "p_hr_below_1"]
+        print(f"Summary of findings ({interval.upper()} intervals; one-study rows: the study's "
+              "own CI)")
+        def prob(p: float) -> str:
+            return ">0.999" if p > 0.999 else "<0.001" if p < 0.001 else f"{p:.3f}"
+
+        def num(x: float) -> str:
+            return "-" if not np.isfinite(x) else f"{x:.2f}"
+
+        fmt: dict[str, Any] = {c: num for c in cols[4:-1]}
+        fmt.update(p_hr_below_1=prob, n=lambda x: "-" if not np.isfinite(x) else f"{x:.0f}")
+        print(sof[cols].to_string(index=False, formatters=fmt, na_rep="-"))
 
     def summary(self) -> pd.DataFrame:
         """One row per question: k, engine, pooled HR with intervals, tau, prediction, P(HR<1)."""

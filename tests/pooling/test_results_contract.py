@@ -66,3 +66,29 @@ def test_select_rows_keeps_one_comparison_per_study_and_drops_subgroups():
     assert "subgroup of a/overall" in reasons["a/pdl1_pos"]
     assert "share patients" in reasons["a/second_arm"]
     assert len(notes) == 1
+
+
+def test_printouts_are_readable_and_carry_the_numbers():
+    """print_summary / repr: the numbers they show are the result's own, at 2 or 3 decimals;
+    probabilities beyond 0.999 print as ">0.999", never as 1."""
+    import contextlib
+    import io
+    from pathlib import Path
+
+    from survmeta.pooling import pool
+
+    res = pool(Path(__file__).resolve().parents[2] / "studies.toml")
+    assert repr(res).startswith(f"<PoolSet: {len(res)} pooled question(s), engine exact")
+    r = res["oligo_vs_systemic"]
+    text = r.summary_text()
+    hr = r.stats["hr"]
+    assert f"equal-tailed [{hr['eti'][0]:.2f}, {hr['eti'][1]:.2f}]" in text
+    assert f"shortest [{hr['hdi'][0]:.2f}, {hr['hdi'][1]:.2f}]" in text
+    assert "Random-Effects Model (k = 4; tau^2 estimator: REML)" in text
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        res.print_summary()
+    out = buf.getvalue()
+    line = next(ln for ln in out.splitlines() if ln.strip().startswith("local_treatment_oligo_os"))
+    assert line.rstrip().endswith(">0.999")
+    assert "NaN" not in out

@@ -98,6 +98,13 @@ class FrequentistResult:
     pi_upper: float | None
     notes: tuple[str, ...] = ()
 
+    def __str__(self) -> str:
+        return format_rma(self)
+
+    def print_summary(self, digits: int = 4) -> None:
+        """Print the result as metafor's ``print.rma.uni`` does (see :func:`format_rma`)."""
+        print(format_rma(self, digits))
+
     def to_dict(self) -> dict:
         """JSON-ready dictionary."""
         out = asdict(self)
@@ -392,3 +399,61 @@ def cumul(y, sigma, order=None, method: str = "REML", test: str = "z", level: fl
     rows = [rma(y[idx[:n]], np.sqrt(v[idx[:n]]), method, test, level)
             for n in range(1, y.size + 1)]
     return _table(rows, pd.Index([names[i] for i in idx], name="added"))
+
+
+def _fmt_p(p: float, digits: int) -> str:
+    """metafor's p-value format: ``<.0001`` below 10^-digits, else ``digits`` decimals."""
+    return f"<.{'0' * (digits - 1)}1" if p < 10.0**-digits else f"{p:.{digits}f}"
+
+
+def _stars(p: float) -> str:
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else "." if p < 0.1 else ""
+
+
+def format_rma(res: FrequentistResult, digits: int = 4) -> str:
+    """The text metafor's ``print.rma.uni`` prints for a model without moderators.
+
+    The heading, the heterogeneity block (tau^2 with its SE, tau, I^2, H^2; the
+    common-effect model prints only I^2 and H^2), the Q test and the "Model Results"
+    table with significance stars, laid out column for column as R prints them, so a
+    printout can be compared with metafor's line by line
+    (``tests/exact/test_print_rma.py`` does so on dat.bcg).
+    """
+    d = digits
+    lines = []
+    if res.method == "FE":
+        lines.append(f"Equal-Effects Model (k = {res.k})")
+    else:
+        lines.append(f"Random-Effects Model (k = {res.k}; tau^2 estimator: {res.method})")
+    lines.append("")
+    if res.method != "FE":
+        se = f" (SE = {res.tau2_se:.{d}f})" if res.tau2_se is not None else ""
+        lines.append(f"tau^2 (estimated amount of total heterogeneity): {res.tau2:.{d}f}{se}")
+        lines.append(f"tau (square root of estimated tau^2 value):      {res.tau:.{d}f}")
+    lines.append(f"I^2 (total heterogeneity / total variability):   {res.I2:.2f}%")
+    lines.append(f"H^2 (total variability / sampling variability):  {res.H2:.2f}")
+    lines.append("")
+    qp = _fmt_p(res.Q_p, d)
+    lines.append("Test for Heterogeneity:")
+    lines.append(f"Q(df = {res.Q_df}) = {res.Q:.{d}f}, p-val {'<' if qp.startswith('<') else '='} "
+                 f"{qp.lstrip('<')}")
+    lines.append("")
+    lines.append("Model Results:")
+    lines.append("")
+    cols = [("estimate", f"{res.estimate:.{d}f}"), ("se", f"{res.se:.{d}f}"),
+            (f"{res.stat_name}val", f"{res.stat:.{d}f}")]
+    if res.df is not None:
+        cols.append(("df", str(res.df)))
+    cols += [("pval", _fmt_p(res.pval, d)), ("ci.lb", f"{res.ci_lower:.{d}f}"),
+             ("ci.ub", f"{res.ci_upper:.{d}f}"), ("", _stars(res.pval))]
+    widths = [max(len(h), len(v)) for h, v in cols]
+    lines.append("  ".join(h.rjust(w) for (h, _), w in zip(cols, widths)) + " ")
+    lines.append(" " * (widths[0] - len(cols[0][1])) + cols[0][1] + "  "
+                 + "  ".join(v.rjust(w) if h else v.ljust(w)
+                             for (h, v), w in zip(cols[1:], widths[1:])) + " ")
+    lines += ["", "---",
+              "Signif. codes:  0 \u2018***\u2019 0.001 \u2018**\u2019 0.01 \u2018*\u2019 0.05 "
+              "\u2018.\u2019 0.1 \u2018 \u2019 1"]
+    for n in res.notes:
+        lines.append(f"Note: {n}")
+    return "\n".join(lines) + "\n"
