@@ -30,6 +30,7 @@ COMMANDS = (
     "add",
     "diff",
     "bias",
+    "export",
 )
 
 
