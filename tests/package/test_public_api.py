@@ -34,9 +34,11 @@ PUBLIC_API = {
         "Selection", "estimate_comparison", "explain", "reconstruct",
     ],
     "survmeta.exact": [
-        "Baujat", "ExactPosterior", "FrequentistResult", "Influence", "RanktestResult",
+        "Baujat", "ExactPosterior", "FrequentistResult", "Influence", "LogMedianPool",
+        "MedianOfMedians", "MedianPool", "MedianStudy", "RanktestResult",
         "RegtestResult", "SmallStudyTests", "Tau2Interval", "TrimfillResult", "baujat",
         "bayesmeta", "common_effect", "confint_tau2", "cumul", "influence", "leave1out",
+        "median_of_medians", "pool_medians",
         "ranktest", "regtest", "rma", "small_study_tests", "trimfill",
     ],
     "survmeta.living": [

@@ -3,6 +3,14 @@
 from survmeta.exact.engine import ExactPosterior, bayesmeta, common_effect
 from survmeta.exact.frequentist import FrequentistResult, cumul, leave1out, rma
 from survmeta.exact.influence import Baujat, Influence, Tau2Interval, baujat, confint_tau2, influence
+from survmeta.exact.medians import (
+    LogMedianPool,
+    MedianOfMedians,
+    MedianPool,
+    MedianStudy,
+    median_of_medians,
+    pool_medians,
+)
 from survmeta.exact.smallstudy import (
     RanktestResult,
     RegtestResult,
@@ -17,4 +25,6 @@ from survmeta.exact.smallstudy import (
 __all__ = ["ExactPosterior", "bayesmeta", "common_effect", "FrequentistResult", "rma",
            "leave1out", "cumul", "Tau2Interval", "confint_tau2", "Influence",
            "influence", "Baujat", "baujat", "RegtestResult", "RanktestResult", "TrimfillResult",
-           "SmallStudyTests", "regtest", "ranktest", "trimfill", "small_study_tests"]
+           "SmallStudyTests", "regtest", "ranktest", "trimfill", "small_study_tests",
+           "MedianPool", "MedianStudy", "LogMedianPool", "MedianOfMedians", "pool_medians",
+           "median_of_medians"]
