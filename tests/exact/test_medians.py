@@ -174,6 +174,14 @@ def test_without_n_no_wm_and_missing_ci_kept_in_mm():
     assert r.excluded == ("2: excluded: no usable confidence interval for the median",)
 
 
+def test_registry_nr_and_other_spellings_are_not_reached():
+    from survmeta.registry import NR
+
+    for nr in (NR, None, float("nan"), math.inf, "nr"):
+        r = pool_medians([nr, 3.0], [None, 2.0], [None, 4.0])
+        assert r.excluded == ("1: excluded: median not reached",)
+
+
 def test_lower_limit_missing_uses_upper_half():
     z = stats.norm.ppf(0.975)
     r = pool_medians([3.0, 4.0], [None, 3.0], [5.0, 6.0], tau_prior="fixed")

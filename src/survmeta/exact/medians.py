@@ -23,7 +23,10 @@ Two families of estimators, each named in the output:
     with the confidence interval from inverting the sign test by its normal
     approximation, as the R package metamedian's ``pool.med(yi, wi,
     norm.approx = TRUE)`` computes it: the ``1/2 -+ p`` quantiles of the study
-    medians with ``p = min(1/2, z / (2 sqrt(k)))``. MM uses R's default
+    medians with ``p = min(1/2, z / (2 sqrt(k)))``, ``z = qnorm(0.975)`` at the
+    95% level (``pool.med``'s; at another ``level`` z is the normal quantile at
+    ``(1 + level) / 2``). The sign test's exact-binomial interval
+    (``norm.approx = FALSE``) is not implemented. MM uses R's default
     (type 7) sample quantile; WM the weighted quantile of Hmisc's
     ``wtd.quantile`` (the type 7 quantile of the medians each repeated ``n``
     times, for integer ``n``).
