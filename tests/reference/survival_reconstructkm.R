@@ -4,7 +4,8 @@
 # re-simulated here, not copied): 200 patients, set.seed(2), exponential
 # event times (mean 5 placebo, 7 treatment; two competing causes combined),
 # exponential censoring with mean 5. Base R and survival only.
-library(survival)
+suppressPackageStartupMessages(library(survival))
+cat("survival", as.character(packageVersion("survival")), "\n")
 suppressWarnings(RNGversion("3.5.0"))  # the vignette (2019) was knitted with the pre-3.6 sampler
 set.seed(2)
 n <- 200
