@@ -111,7 +111,7 @@ def test_every_reference_script_has_its_output():
     scripts = sorted(p.stem for p in REFERENCE.glob("*.R"))
     assert scripts == ["metafor_bcg", "metafor_edge_cases", "metafor_export", "metafor_influence",
                        "metafor_medians", "metafor_smallstudy", "metafor_subgroups",
-                       "survival_cox"]
+                       "survival_cox", "survival_reconstructkm"]
     first = {"metafor": "metafor 3.8.1", "survival": "survival 3.5.3"}
     for stem in scripts:
         text = (REFERENCE / f"{stem}.Rout").read_text(encoding="utf-8")
