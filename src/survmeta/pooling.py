@@ -85,6 +85,7 @@ def effect_table(source, method_order=None, force=None,
                               correct_shrinkage=correct_shrinkage)
         labels = study_labels(source)
         effects["label"] = [labels.get(s, s) for s in effects["study"]]
+        effects["events"] = [_reported_events(source, key) for key in effects["key"]]
         questions = {q.id: _question_dict(q) for q in source.questions}
         return effects, questions
     if isinstance(source, pd.DataFrame):
@@ -101,6 +102,21 @@ def effect_table(source, method_order=None, force=None,
     )
 
 
+def _reported_events(registry, key: str) -> float:
+    """Events of a comparison as the registry gives them (``total_events``, else both arms'
+    ``events`` added up); NaN when it gives neither."""
+    try:
+        c = registry.comparison(key)
+    except KeyError:
+        return math.nan
+    if c.total_events is not None:
+        return float(c.total_events)
+    arms = (c.experimental, c.reference)
+    if all(a is not None and a.events is not None for a in arms):
+        return float(sum(a.events for a in arms))
+    return math.nan
+
+
 def _question_dict(q) -> dict:
     return {
         "id": q.id,
@@ -109,6 +125,9 @@ def _question_dict(q) -> dict:
         "reference": q.reference,
         "outcome": q.outcome,
         "group": q.group,
+        "certainty": None if q.certainty is None else {
+            "rating": q.certainty.rating, "reasons": list(q.certainty.reasons),
+            "indirectness": q.certainty.indirectness},
     }
 
 

@@ -493,7 +493,9 @@ class PoolSet(Mapping):
         -------
         pandas.DataFrame
             ``question, group, k, n, basis, engine, hr, hr_lower, hr_upper, predict_lower,
-            predict_upper, tau, p_hr_below_1, endpoints, warnings, interval`` (the kind).
+            predict_upper, tau, p_hr_below_1, endpoints, warnings, interval`` (the kind),
+            ``certainty``: the rater's GRADE rating recorded in the registry
+            (``[[question]] certainty``), or ``"not rated"``; never computed.
         """
         from scipy.stats import norm
 
@@ -522,10 +524,11 @@ class PoolSet(Mapping):
                            predict_upper=pr[interval][1], tau=tau["median"],
                            p_hr_below_1=r.p_hr_below_1)
             row["interval"] = interval
+            row["certainty"] = certainty_rating(r.question)
             rows.append(row)
         cols = ["question", "group", "k", "n", "basis", "engine", "hr", "hr_lower", "hr_upper",
                 "predict_lower", "predict_upper", "tau", "p_hr_below_1", "endpoints", "warnings",
-                "interval"]
+                "interval", "certainty"]
         return pd.DataFrame(rows, columns=cols)
 
     def to_dict(self) -> dict:
@@ -535,6 +538,12 @@ class PoolSet(Mapping):
             out["hierarchical"] = self.hierarchical.to_dict()
         out.update({"meta": self.meta})
         return out
+
+
+def certainty_rating(question: dict) -> str:
+    """The rater's GRADE rating of a question (``question["certainty"]``), or "not rated"."""
+    cert = question.get("certainty") or {}
+    return cert.get("rating") or "not rated"
 
 
 def _plain(x):

@@ -17,6 +17,7 @@ CORE = [
     "survmeta.exact",
     "survmeta.results",
     "survmeta.pooling",
+    "survmeta.grade",
 ]
 
 

@@ -82,6 +82,21 @@ def add_parser(sub) -> None:
                    help="divide approximate estimates with a calibrated shrinkage towards HR = 1 "
                         "(the median ratios; p_patients when forced) by it (docs/validation.md, "
                         "Bias); off by default")
+    p.add_argument("--bias", action="store_true",
+                   help="also run the small-study-effect tests (Egger, Begg, trim-and-fill) of each "
+                        "question, printed after the table; not run with fewer than 10 studies "
+                        "unless --force is given")
+    p.add_argument("--grade", action="store_true",
+                   help="also print the GRADE inputs of each question (risk of bias, inconsistency, "
+                        "indirectness, imprecision, publication bias, the share of weight from "
+                        "reconstructed estimates) and the rating recorded in the registry; "
+                        "survmeta never rates certainty itself")
+    p.add_argument("--threshold", type=float, metavar="HR",
+                   help="with --grade: an HR of clinical importance; the imprecision input says "
+                        "whether the interval crosses it")
+    p.add_argument("--force", action="store_true",
+                   help="with --bias or --grade: run the small-study tests with fewer than 10 "
+                        "studies (low power; the output says so)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="output format (default: table)")
     p.add_argument("--save", type=nonempty_path, metavar="FILE",
@@ -97,6 +112,13 @@ def run(args) -> int:
     source = Path(args.effects or args.path or "studies.toml")
     if not source.exists():
         raise SurvmetaError(f"{source}: no such file")
+    if args.force and not (args.bias or args.grade):
+        raise SurvmetaError("--force applies to the small-study tests: give it with --bias or --grade")
+    if args.threshold is not None:
+        if not args.grade:
+            raise SurvmetaError("--threshold applies to the GRADE inputs: give it with --grade")
+        if not (args.threshold > 0 and args.threshold != float("inf")):
+            raise SurvmetaError(f"--threshold must be a positive hazard ratio, got {args.threshold:g}")
     order = args.method_order.split(",") if args.method_order else None
     results = pool(source, question=args.question, engine=args.engine,
                    tau_prior=args.tau_prior, mu_prior=args.mu_prior, level=args.level,
@@ -109,13 +131,36 @@ def run(args) -> int:
         from survmeta._io import atomic_write_text
 
         atomic_write_text(args.save, dumps_json(data) + "\n")
+    bias = small_study_results(results, args.force) if args.bias else None
+    grade = grade_results(results, args.threshold, args.force) if args.grade else None
     if args.format == "json":
+        if bias is not None:
+            data = {**data, "small_study": [{"question": q, **res.to_dict()} for q, res in bias]}
+        if grade is not None:
+            data = {**data, "grade": [g.to_dict() for g in grade]}
         sys.stdout.write(dumps_json(data) + "\n")
     elif args.format == "csv":
         frames = [results.summary()]
         if results.hierarchical is not None:
             frames.append(results.hierarchical.summary())
-        emit_frame(pd.concat(frames, ignore_index=True), "csv")
+        frame = pd.concat(frames, ignore_index=True)
+        if bias is not None:
+            from survmeta.cli.bias import _flat
+
+            extra = pd.DataFrame([_flat(q, res) for q, res in bias]).drop(columns="k")
+            extra["trimfill_k0"] = extra["trimfill_k0"].astype("Int64")
+            frame = frame.merge(extra.rename(columns={"ran": "bias_ran", "note": "bias_note"}),
+                                on="question", how="left")
+        if grade is not None:
+            extra = pd.DataFrame([g.flat() for g in grade])
+            extra = extra.drop(columns=["k", "level", "hr", "hr_lower", "hr_upper", "tau",
+                                        "tau_lower", "tau_upper", "predict_lower", "predict_upper"])
+            for col in ("events", "events_not_reported", "ois_events", "approximate_k",
+                        "rob_not_assessed"):
+                extra[col] = extra[col].astype("Int64")
+            frame = frame.merge(extra.add_prefix("grade_").rename(
+                columns={"grade_question": "question"}), on="question", how="left")
+        emit_frame(frame, "csv")
     else:
         from survmeta.cli.pool_text import write_primary
 
@@ -124,7 +169,53 @@ def run(args) -> int:
         if detail:
             write_table(results, sys.stdout)
             write_hierarchical(results.hierarchical, sys.stdout)
+        if bias is not None:
+            write_bias(bias, sys.stdout)
+        if grade is not None:
+            write_grade(grade, sys.stdout)
     return 0
+
+
+def small_study_results(results, force: bool) -> list:
+    """``(question, SmallStudyTests)`` per pooled question, on the rows it pooled."""
+    from survmeta.exact import small_study_tests
+
+    return [(r.id, small_study_tests(r.effects["log_hr"].to_numpy(float),
+                                     r.effects["se"].to_numpy(float), force=force))
+            for r in results.values()]
+
+
+def grade_results(results, threshold, force: bool) -> list:
+    """The GRADE inputs (:func:`survmeta.grade.grade_inputs`) of each pooled question."""
+    from survmeta.grade import grade_inputs
+
+    return [grade_inputs(r, threshold=threshold, force=force) for r in results.values()]
+
+
+def write_bias(bias, out) -> None:
+    """The small-study tests per question, as ``survmeta bias`` prints them."""
+    from survmeta.cli.bias import _text
+
+    out.write("\nSmall-study effects (Egger's regression test, Begg's rank correlation, "
+              "trim-and-fill)\n")
+    for qid, res in bias:
+        head, *rest = _text(qid, res).split("\n")
+        out.write(_wrap(head, first=""))
+        for line in rest:
+            out.write(_wrap(line.strip(), first="  "))
+
+
+def write_grade(grade, out) -> None:
+    """The GRADE inputs per question, a line per domain; the rating is the rater's."""
+    from survmeta.grade import OIS_RULE
+
+    out.write("\n" + _wrap("GRADE inputs, for a rater (survmeta does not rate certainty; the "
+                           "rating is the one recorded in the registry)", first=""))
+    for g in grade:
+        out.write(f"{g.question} (k = {g.k})\n")
+        for domain, text in g.domains():
+            out.write(_wrap(f"{domain}: {text}", first="  "))
+    out.write(_wrap(f"Events: {OIS_RULE}.", first=""))
 
 
 def write_hierarchical(hier, out) -> None:

@@ -58,10 +58,10 @@ def write_primary(results, out, detail_hint: bool = True, interval: str = "eti")
         + ". A question with one study is reported as that study's own estimate (its CI).",
         first=""))
     out.write("\n")
-    qw = min(max(len("question"), *(len(q) for q in sof["question"])), 40)
+    qw = min(max(len("question"), *(len(q) for q in sof["question"])), 31)
     tag = interval.upper()
     head = (f"{'question':<{qw}} {'k':>2} {'n':>5}  {'HR':>5} {pct + ' CrI (' + tag + ')':<13} "
-            f"{pct + ' PI (' + tag + ')':<12} {'tau':>5} {'P(HR<1)':>7}")
+            f"{pct + ' PI (' + tag + ')':<12} {'tau':>5} {'P(HR<1)':>7} {'Certainty':<9}")
     out.write(head + "\n")
     for _, row in sof.iterrows():
         q = row["question"] if len(row["question"]) <= qw else row["question"][: qw - 1] + "~"
@@ -75,9 +75,11 @@ def write_primary(results, out, detail_hint: bool = True, interval: str = "eti")
         ptext = ">0.999" if p > 0.999 else ("<0.001" if p < 0.001 else f"{p:.3f}")
         n = _num(row["n"], "{:.0f}")
         out.write(f"{q:<{qw}} {row['k']:>2} {n:>5}  {row['hr']:>5.2f} {interval:<13} {pi:<12} "
-                  f"{tau:>5} {ptext:>7}\n")
+                  f"{tau:>5} {ptext:>7} {row['certainty']:<9}".rstrip() + "\n")
     out.write("\n")
     _write_notes(results, sof, out)
+    out.write("- Certainty: the rater's GRADE rating from the registry, never computed; inputs: "
+              "--grade.\n")
     _write_secondary(results, out, full=not detail_hint)
     if detail_hint:
         out.write("Details per question (studies, weights, companions): survmeta pool --detail, "

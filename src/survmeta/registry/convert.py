@@ -37,6 +37,7 @@ from survmeta.registry.records import (
     Arm,
     Comparison,
     DirectEffect,
+    Certainty,
     EventFraction,
     FollowUp,
     LogRank,
@@ -221,7 +222,23 @@ def build_question(where: Where, t: dict) -> Question:
         notes=read_str(where, t, "notes"),
         line=where.line(),
         group=read_id(where, t, "group"),
+        certainty=_sub(where, t, "certainty", build_certainty),
     )
+
+
+def build_certainty(where: Where, t: dict) -> Certainty | None:
+    """The rater's GRADE judgement ``certainty = { rating, reasons, indirectness }``.
+
+    ``rating`` is one of :data:`~survmeta.registry.schema.CERTAINTY_RATINGS` (a misspelt
+    one gets the closest suggested); ``reasons`` an array of strings; ``indirectness`` a note.
+    """
+    check_keys(where, t, schema.CERTAINTY_REQUIRED, schema.CERTAINTY_OPTIONAL)
+    rating = read_choice(where, t, "rating", schema.CERTAINTY_RATINGS)
+    reasons = read_str_list(where, t, "reasons")
+    indirectness = read_str(where, t, "indirectness")
+    if rating is None:
+        return None
+    return Certainty(rating=rating, reasons=reasons or (), indirectness=indirectness)
 
 
 def build_study(where: Where, t: dict) -> tuple[Study, list[tuple[Comparison, Where]]]:

@@ -203,6 +203,27 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class Certainty:
+    """The rater's GRADE judgement of a question's evidence, as recorded in the registry.
+
+    survmeta never rates certainty: this is the reviewer's judgement, shown next to the
+    GRADE inputs (:mod:`survmeta.grade`) that inform it.
+
+    Attributes
+    ----------
+    rating : {"high", "moderate", "low", "very low"}
+    reasons : tuple of str
+        Why the rating (e.g. "downgraded for imprecision: CrI crosses 1").
+    indirectness : str or None
+        The rater's note on indirectness (population, intervention, outcome).
+    """
+
+    rating: str
+    reasons: tuple[str, ...] = ()
+    indirectness: str | None = None
+
+
+@dataclass(frozen=True)
 class Question:
     """A clinical question; fixes the orientation of every HR under it."""
 
@@ -214,6 +235,7 @@ class Question:
     notes: str | None = None
     line: int | None = None
     group: str | None = None  # related questions share heterogeneity in the hierarchical model
+    certainty: Certainty | None = None  # the rater's GRADE judgement (never computed)
 
 
 @dataclass(frozen=True)

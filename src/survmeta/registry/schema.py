@@ -30,6 +30,9 @@ __all__ = [
     "FOLLOW_UP_KINDS",
     "EVENT_FRACTION_REQUIRED",
     "EFFECT_REQUIRED",
+    "CERTAINTY_REQUIRED",
+    "CERTAINTY_OPTIONAL",
+    "CERTAINTY_RATINGS",
     "ACKNOWLEDGEABLE",
     "STUDY_ACKNOWLEDGEABLE",
     "DESIGNS",
@@ -54,7 +57,7 @@ SCHEMA_VERSION = 1
 TOP_KEYS = ("schema_version", "question", "study")
 
 QUESTION_REQUIRED = ("id", "title", "experimental", "reference", "outcome")
-QUESTION_OPTIONAL = ("notes", "group")
+QUESTION_OPTIONAL = ("notes", "group", "certainty")
 
 STUDY_REQUIRED = ("id", "citation", "year", "design", "population")
 STUDY_OPTIONAL = ("n", "doi", "source", "notes", "definitions", "follow_up", "comparison",
@@ -112,6 +115,13 @@ FOLLOW_UP_KINDS = ("reverse KM", "survivors", "all patients")
 
 EVENT_FRACTION_REQUIRED = ("low", "high", "reason")
 EFFECT_REQUIRED = ("log_hr", "se")
+
+#: A question's ``certainty = { rating, reasons, indirectness }``: the rater's GRADE judgement,
+#: recorded as given (survmeta never rates certainty itself).
+CERTAINTY_REQUIRED = ("rating",)
+CERTAINTY_OPTIONAL = ("reasons", "indirectness")
+#: The four GRADE levels of certainty of the evidence.
+CERTAINTY_RATINGS = ("high", "moderate", "low", "very low")
 
 #: Field paths of a comparison that ``acknowledged`` may name: every field a
 #: warning can be about (``hr.p``, ``hr.ci``, ``total_events``, ``experimental.n``, ...).

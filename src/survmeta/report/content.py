@@ -169,8 +169,76 @@ def primary_sof_table(poolset, printed: dict | None = None) -> pd.DataFrame:
             f"{s.tau:.2f} [{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]",
             "P(HR < 1)": fmt_prob(s.p_hr_below_1),
             "Engine": s.engine,
+            "Certainty (GRADE)": s.certainty,
         })
     return pd.DataFrame(rows)
+
+
+def small_study_table(poolset) -> pd.DataFrame:
+    """The small-study-effect tests per question, cells as printed, or why they were not run.
+
+    Columns: Question, k, Egger's test, Begg's test, Trim-and-fill. The tests
+    (:func:`survmeta.exact.small_study_tests`, on the log HRs each question pools) run only
+    with k >= 10; otherwise the row says why, in the Egger column, and the others are empty.
+    """
+    from survmeta.exact import small_study_tests
+
+    rows = []
+    for r in poolset.values():
+        res = small_study_tests(r.effects["log_hr"].to_numpy(float),
+                                r.effects["se"].to_numpy(float))
+        row = {"Question": r.id, "k": str(r.k)}
+        if not res.ran:
+            row.update({"Egger's test": f"not run: {res.reason}", "Begg's test": "",
+                        "Trim-and-fill": ""})
+        else:
+            e, b, t = res.regtest, res.ranktest, res.trimfill
+            row.update({
+                "Egger's test": f"z = {e.statistic:.2f}, p = {e.pval:.3f}",
+                "Begg's test": f"Kendall's \u03c4 = {b.tau:.3f}, p = {b.pval:.3f}",
+                "Trim-and-fill": f"{t.estimator}: {t.k0} missing on the {t.side}; HR "
+                                 + fmt_interval(math.exp(t.fit.estimate), math.exp(t.fit.ci_lower),
+                                                math.exp(t.fit.ci_upper)),
+            })
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["Question", "k", "Egger's test", "Begg's test",
+                                       "Trim-and-fill"])
+
+
+def small_study_blocks(poolset) -> list[Block]:
+    """The "Small-study effects" section: what was tested, and the table."""
+    return [
+        Block("h2", "Small-study effects", name="small-study-effects"),
+        Block("p", "Egger's regression test (the log HR regressed on its SE in a random-effects "
+              "meta-regression, as metafor's regtest), Begg and Mazumdar's rank correlation "
+              "(ranktest) and Duval and Tweedie's trim-and-fill (L0 estimator, REML) on the log "
+              "HRs each question pools. They are run only when a question pools at least 10 "
+              "studies: with fewer they have too little power to be interpreted (Sterne et al. "
+              "2011), and the row says so."),
+        Block("table", "Small-study-effect tests per question (HR of trim-and-fill with the "
+              "filled studies, 95% CI).", table=small_study_table(poolset), name="small_study"),
+    ]
+
+
+def certainty_table(result, printed: dict | None = None) -> pd.DataFrame:
+    """The GRADE inputs of one question (:func:`survmeta.grade.grade_inputs`), a row per domain.
+
+    With one study at the 95% level, the imprecision row uses the CI as the paper printed it
+    (``printed``, as in the summary of findings) when it is known.
+    """
+    from dataclasses import replace
+
+    from survmeta.grade import grade_inputs
+    from survmeta.plotting.forest import printed_hr
+
+    g = grade_inputs(result)
+    if g.basis == "one study" and abs(result.level - 0.95) < 1e-9:
+        shown = printed_hr(result.effects.iloc[0], printed)
+        if shown:
+            lo, hi = float(shown[1]), float(shown[2])
+            g = replace(g, hr=float(shown[0]), hr_lower=lo, hr_upper=hi,
+                        interval_crosses_1=bool(lo < 1 < hi))
+    return pd.DataFrame(g.domains(), columns=["Domain", "Input"])
 
 
 def primary_sof_footnote(poolset) -> str | None:
@@ -603,6 +671,13 @@ def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None, *,
                      "(HR [95% CI] as the paper printed it for a reported HR with its CI; "
                      "otherwise from the estimate and its SE).",
                      table=estimates_table(r, printed, labels), name=f"estimates_{r.id}"))
+    from survmeta.grade import OIS_RULE
+
+    out.append(Block("h3", "Certainty inputs", name=f"certainty-{r.id}"))
+    out.append(Block("table", f"GRADE inputs of {r.id}, for the rater: survmeta does not rate "
+                     "certainty; the rating is the one recorded in the registry ([[question]] "
+                     f"certainty). Events: {OIS_RULE}.", table=certainty_table(r, printed),
+                     name=f"certainty_{r.id}"))
     out.append(Block("h3", "Diagnostics", name=f"diag-{r.id}"))
     out.append(Block("list", items=diagnostics_items(r)))
     if r.notes:
@@ -652,6 +727,7 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
     foot = primary_sof_footnote(poolset)
     if foot:
         doc.append(Block("p", foot))
+    doc += small_study_blocks(poolset)
     doc += hierarchical_blocks(poolset, figures)
     sentence, qtable = registry_summary(poolset, registry)
     doc += [Block("h2", "Registry", name="registry"), Block("p", sentence),
