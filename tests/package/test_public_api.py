@@ -25,7 +25,7 @@ PUBLIC_API = {
         "parse_prior", "pool", "pool_question", "reconstruct", "rma", "sensitivity", "write_report",
     ],
     "survmeta.registry": [
-        "Arm", "Comparison", "DirectEffect", "LogRank", "NR", "PValue", "Problem", "Question",
+        "Arm", "Comparison", "DirectEffect", "LogRank", "NR", "Outcome", "PValue", "Problem", "Question",
         "Registry", "RegistryError", "ReportedHR", "Study", "check", "check_text", "load",
         "load_effects_csv", "load_registry", "load_registry_text",
     ],
