@@ -34,10 +34,12 @@ PUBLIC_API = {
         "Selection", "estimate_comparison", "explain", "reconstruct",
     ],
     "survmeta.exact": [
-        "Baujat", "ExactPosterior", "FrequentistResult", "Influence", "RanktestResult",
+        "Baujat", "ExactPosterior", "FrequentistResult", "Influence", "ProportionFrequentist",
+        "ProportionPool", "RanktestResult",
         "RegtestResult", "SmallStudyTests", "Tau2Interval", "TrimfillResult", "baujat",
         "bayesmeta", "common_effect", "confint_tau2", "cumul", "influence", "leave1out",
-        "ranktest", "regtest", "rma", "small_study_tests", "trimfill",
+        "pool_proportions", "ranktest", "regtest", "rma", "rma_glmm_proportions",
+        "rma_proportions", "small_study_tests", "trimfill",
     ],
     "survmeta.living": [
         "AddResult", "add_study", "describe_changes", "diff_results", "diff_since",

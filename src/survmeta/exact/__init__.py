@@ -2,6 +2,13 @@
 
 from survmeta.exact.engine import ExactPosterior, bayesmeta, common_effect
 from survmeta.exact.frequentist import FrequentistResult, cumul, leave1out, rma
+from survmeta.exact.proportions import (
+    ProportionFrequentist,
+    ProportionPool,
+    pool_proportions,
+    rma_glmm_proportions,
+    rma_proportions,
+)
 from survmeta.exact.influence import Baujat, Influence, Tau2Interval, baujat, confint_tau2, influence
 from survmeta.exact.smallstudy import (
     RanktestResult,
@@ -17,4 +24,6 @@ from survmeta.exact.smallstudy import (
 __all__ = ["ExactPosterior", "bayesmeta", "common_effect", "FrequentistResult", "rma",
            "leave1out", "cumul", "Tau2Interval", "confint_tau2", "Influence",
            "influence", "Baujat", "baujat", "RegtestResult", "RanktestResult", "TrimfillResult",
-           "SmallStudyTests", "regtest", "ranktest", "trimfill", "small_study_tests"]
+           "SmallStudyTests", "regtest", "ranktest", "trimfill", "small_study_tests",
+           "ProportionPool", "ProportionFrequentist", "pool_proportions", "rma_glmm_proportions",
+           "rma_proportions"]
