@@ -250,3 +250,13 @@ def test_bad_input(events, n, message):
 def test_unknown_measure():
     with pytest.raises(SurvmetaError, match="unknown measure"):
         rma_proportions([1], [2], "PAS")
+
+
+def test_no_events_anywhere_has_no_ml_estimate_but_a_posterior():
+    with pytest.raises(SurvmetaError, match="no study has an event"):
+        rma_glmm_proportions([0, 0, 0], [5, 5, 5])
+    post = pool_proportions([0, 0, 0], [5, 5, 5])
+    assert [c.model for c in post.companions] == ["inverse variance", "inverse variance"]
+    assert post.notes and "GLMM companion not fitted" in post.notes[0]
+    assert post.notes[0] in post.summary() and post.to_dict()["notes"] == list(post.notes)
+    assert 0 < post.proportion_ci[0] < post.proportion < post.proportion_ci[1] < 0.5

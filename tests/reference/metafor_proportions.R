@@ -1,8 +1,8 @@
 # metafor on dat.pritz1997 (14 series of patients, events xi of ni, two with 100%): pooled
 # proportions as the binomial-normal GLMM by ML (rma.glmm, measure "PLO"), the inverse-variance
 # logit (escalc "PLO", rma REML and DL, back-transformed with transf.ilogit) and the
-# Freeman-Tukey double arcsine (escalc "PFT" with add = 0 as in metafor's example for the data,
-# rma REML, DL and FE, back-transformed with transf.ipft.hm: the inverse with the harmonic mean
+# Freeman-Tukey double arcsine (escalc "PFT" with add = 0, which gives the same values as
+# escalc's default: it adds nothing for "PFT"; rma REML, DL and FE, back-transformed with transf.ipft.hm: the inverse with the harmonic mean
 # of ni).
 # Run: Rscript tests/reference/metafor_proportions.R > tests/reference/metafor_proportions.Rout 2>&1
 # Lines "REF <key> <value>" are read by the tests (tests/exact/_rref.py).

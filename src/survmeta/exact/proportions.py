@@ -196,8 +196,8 @@ def escalc_proportions(events, n, measure: str = "PLO", add: float | None = None
         ``1 / (4 n + 2)``.
     add : float, optional
         Added to ``x`` and ``n - x`` of the studies with 0 or ``n`` events (metafor's
-        ``to = "only0"``). Default 1/2 for ``"PLO"`` (escalc's default) and 0 for
-        ``"PFT"`` (which needs none; metafor's example for the transform sets ``add = 0``).
+        ``to = "only0"``). Default 1/2 for ``"PLO"`` and 0 for ``"PFT"``, which needs
+        none (both what escalc does by default: its ``add = 1/2`` leaves ``"PFT"`` alone).
 
     Returns
     -------
@@ -362,6 +362,10 @@ def rma_glmm_proportions(events, n, level: float = 0.95, nagq: int = GLMM_NAGQ
     x, m = _check(events, n)
     if not 0.0 < level < 1.0:
         raise SurvmetaError(f"level must be between 0 and 1, got {level}")
+    if np.all(x == 0) or np.all(x == m):
+        which = "no study has an event" if np.all(x == 0) else "every patient has the event"
+        raise SurvmetaError(f"the maximum-likelihood estimate does not exist: {which} "
+                            "(the pooled logit runs off to infinity)")
     yi, vi = escalc_proportions(x, m, "PLO")
     start = np.array([float(np.average(yi, weights=1.0 / vi)), max(float(np.std(yi)), 0.1)])
     res = optimize.minimize(_negloglik, start, args=(x, m, nagq), method="L-BFGS-B",
@@ -439,6 +443,9 @@ class ProportionPool:
         Equal-tailed prediction interval of a new study's proportion ``expit(theta_new)``.
     companions : tuple of ProportionFrequentist
         GLMM by ML, inverse-variance logit (REML) and Freeman-Tukey (REML), when asked for.
+    notes : tuple of str
+        Companions that could not be fitted and why (the GLMM's ML estimate does not exist
+        when no study has an event, or when every patient of every study has it).
     """
 
     labels: tuple[str, ...]
@@ -459,6 +466,7 @@ class ProportionPool:
     proportion_ci: tuple[float, float]
     proportion_pi: tuple[float, float]
     companions: tuple[ProportionFrequentist, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def k(self) -> int:
@@ -476,14 +484,16 @@ class ProportionPool:
             f"to {self.tau_ci[1]:.3f}); priors mu ~ {self.mu_prior}, tau ~ {self.tau_prior}",
         ]
         lines += [c.summary() for c in self.companions]
+        lines += list(self.notes)
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary."""
         out = {key: (list(v) if isinstance(v, tuple) else v)
-               for key, v in asdict(self).items() if key != "companions"}
+               for key, v in asdict(self).items() if key not in ("companions", "notes")}
         out["k"] = self.k
         out["companions"] = [c.to_dict() for c in self.companions]
+        out["notes"] = list(self.notes)
         return out
 
 
@@ -622,11 +632,16 @@ def pool_proportions(events, n, *, labels=None, mu_prior=DEFAULT_PROPORTION_MU_P
     else:
         pi_lo = _mixture_quantile(mus, taus, w, a)
         pi_hi = _mixture_quantile(mus, taus, w, 1 - a)
-    comps: tuple[ProportionFrequentist, ...] = ()
+    comps: list[ProportionFrequentist] = []
+    notes: list[str] = []
     if companions:
-        comps = (rma_glmm_proportions(x, m, level),
-                 rma_proportions(x, m, "PLO", "REML", level),
-                 rma_proportions(x, m, "PFT", "REML", level))
+        for fit in (lambda: rma_glmm_proportions(x, m, level),
+                    lambda: rma_proportions(x, m, "PLO", "REML", level),
+                    lambda: rma_proportions(x, m, "PFT", "REML", level)):
+            try:
+                comps.append(fit())
+            except SurvmetaError as exc:
+                notes.append(f"GLMM companion not fitted: {exc}")
     return ProportionPool(
         labels=lab, events=tuple(int(v) for v in x), n=tuple(int(v) for v in m), level=level,
         mu_prior=mu_p.spec, tau_prior=tau_p.spec, mu_mean=mu_mean, mu_sd=mu_sd,
@@ -635,4 +650,4 @@ def pool_proportions(events, n, *, labels=None, mu_prior=DEFAULT_PROPORTION_MU_P
         proportion_mean=float(np.sum(wm * f_mu * special.expit(mus))),
         proportion_ci=(float(special.expit(mu_lo)), float(special.expit(mu_hi))),
         proportion_pi=(float(special.expit(pi_lo)), float(special.expit(pi_hi))),
-        companions=comps)
+        companions=tuple(comps), notes=tuple(notes))
