@@ -25,7 +25,7 @@ PUBLIC_API = {
         "parse_prior", "pool", "pool_question", "reconstruct", "rma", "sensitivity", "write_report",
     ],
     "survmeta.registry": [
-        "Arm", "Comparison", "DirectEffect", "LogRank", "NR", "PValue", "Problem", "Question",
+        "Arm", "Comparison", "DirectEffect", "LogRank", "NR", "Outcome", "PValue", "Problem", "Question",
         "Registry", "RegistryError", "ReportedHR", "Study", "check", "check_text", "load",
         "load_effects_csv", "load_registry", "load_registry_text",
     ],
@@ -35,11 +35,12 @@ PUBLIC_API = {
     ],
     "survmeta.exact": [
         "Baujat", "ExactPosterior", "FrequentistResult", "Influence", "LogMedianPool",
-        "MedianOfMedians", "MedianPool", "MedianStudy", "RanktestResult",
+        "MedianOfMedians", "MedianPool", "MedianStudy", "ProportionFrequentist",
+        "ProportionPool", "RanktestResult",
         "RegtestResult", "SmallStudyTests", "Tau2Interval", "TrimfillResult", "baujat",
         "bayesmeta", "common_effect", "confint_tau2", "cumul", "influence", "leave1out",
-        "median_of_medians", "pool_medians",
-        "ranktest", "regtest", "rma", "small_study_tests", "trimfill",
+        "median_of_medians", "pool_medians", "pool_proportions", "ranktest", "regtest", "rma",
+        "rma_glmm_proportions", "rma_proportions", "small_study_tests", "trimfill",
     ],
     "survmeta.living": [
         "AddResult", "add_study", "describe_changes", "diff_results", "diff_since",

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Regenerate every R reference output the tests read (tests/exact/_rref.py).
-# Needs R with metafor, survival and Hmisc (Debian: apt-get install r-base-core r-cran-metafor
-# r-cran-survival r-cran-hmisc); CI never runs it.
-# The outputs were made with R 4.2.2, metafor 3.8-1, survival 3.5-3 and Hmisc 4.8-0; bayesmeta
-# is not used (not packaged for Debian), the exact engine is checked against brute-force quadrature instead.
+# Needs R with metafor, lme4, survival and Hmisc (Debian: apt-get install r-base-core
+# r-cran-metafor r-cran-lme4 r-cran-survival r-cran-hmisc); CI never runs it.
+# The outputs were made with R 4.2.2, metafor 3.8-1, lme4 1.1-31 (metafor_proportions.R:
+# rma.glmm), survival 3.5-3 and Hmisc 4.8-0; bayesmeta is not used (not packaged for Debian),
+# the exact engine is checked against brute-force quadrature instead.
 # Scripts: metafor_bcg.R, metafor_edge_cases.R, metafor_subgroups.R, metafor_influence.R,
-# metafor_smallstudy.R, metafor_export.R, metafor_medians.R,
+# metafor_smallstudy.R, metafor_export.R, metafor_medians.R, metafor_proportions.R,
 # survival_cox.R, survival_reconstructkm.R (every metafor_*.R and survival_*.R here).
 # metafor_export.R reads metafor_export.csv; after a registry change rewrite it first with
 #   survmeta export studies.toml --format metafor -o tests/reference/metafor_export.csv

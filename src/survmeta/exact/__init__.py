@@ -2,6 +2,13 @@
 
 from survmeta.exact.engine import ExactPosterior, bayesmeta, common_effect
 from survmeta.exact.frequentist import FrequentistResult, cumul, leave1out, rma
+from survmeta.exact.proportions import (
+    ProportionFrequentist,
+    ProportionPool,
+    pool_proportions,
+    rma_glmm_proportions,
+    rma_proportions,
+)
 from survmeta.exact.influence import Baujat, Influence, Tau2Interval, baujat, confint_tau2, influence
 from survmeta.exact.medians import (
     LogMedianPool,
@@ -27,4 +34,6 @@ __all__ = ["ExactPosterior", "bayesmeta", "common_effect", "FrequentistResult", 
            "influence", "Baujat", "baujat", "RegtestResult", "RanktestResult", "TrimfillResult",
            "SmallStudyTests", "regtest", "ranktest", "trimfill", "small_study_tests",
            "MedianPool", "MedianStudy", "LogMedianPool", "MedianOfMedians", "pool_medians",
-           "median_of_medians"]
+           "median_of_medians",
+           "ProportionPool", "ProportionFrequentist", "pool_proportions", "rma_glmm_proportions",
+           "rma_proportions"]

@@ -11,7 +11,7 @@ registry with errors is never handed out (the loader raises instead).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TypeVar, cast
+from typing import Literal, TypeVar, cast
 
 from survmeta.registry import schema
 from survmeta.registry.context import Where
@@ -41,6 +41,8 @@ from survmeta.registry.records import (
     EventFraction,
     FollowUp,
     LogRank,
+    Measure,
+    Outcome,
     Question,
     Direction,
     Registry,
@@ -58,6 +60,8 @@ from survmeta.registry.validate import (
     check_effect_range,
     check_logrank_range,
     check_events,
+    check_measures,
+    check_outcome_events,
     check_hr_centring,
     check_hr_p,
     check_one_sided_hr_ci,
@@ -68,7 +72,7 @@ from survmeta.registry.validate import (
 )
 
 __all__ = ["build_registry", "build_question", "build_study", "build_comparison",
-           "build_arm", "build_hr", "known_methods"]
+           "build_arm", "build_hr", "build_outcome", "known_methods"]
 
 _T = TypeVar("_T")
 
@@ -103,13 +107,21 @@ def build_registry(doc: dict, root: Where) -> Registry:
     questions = [(build_question(w, t), w) for w, t in _tables(root, doc, "question")]
     studies = [(build_study(w, t), w) for w, t in _tables(root, doc, "study")]
     comparisons = [pair for (_, pairs), _ in studies for pair in pairs]
+    outcomes = [(o, _entry_where(w, "outcome", i, {})) for (s, _), w in studies
+                for i, o in enumerate(s.outcomes)]
 
     check_duplicate_ids(((q.id, w) for q, w in questions), "question")
     check_duplicate_ids(((s.id, w) for (s, _), w in studies), "study")
     question_ids = {q.id for q, _ in questions if q.id is not None}
     check_question_refs(comparisons, question_ids)
+    check_question_refs(outcomes, question_ids)
+    # A question whose measure could not be read is left out (its error is reported once).
+    check_measures([q for q, w in questions if q.id is not None
+                    and _raw_at(doc, w.loc).get("measure", "hr") in schema.MEASURES],
+                   comparisons, outcomes)
     check_unused_questions(((q.id, w) for q, w in questions),
-                           {c.question for c, _ in comparisons if c.question is not None})
+                           {c.question for c, _ in comparisons if c.question is not None}
+                           | {o.question for o, _ in outcomes if o.question is not None})
     check_plausibility([q for q, _ in questions], [(s, w) for (s, _), w in studies], comparisons,
                        {id(c): _raw_at(doc, w.loc) for c, w in comparisons})
     acknowledged = apply_acknowledgements(comparisons, root.problems,
@@ -197,7 +209,8 @@ def _entry_where(parent: Where, key: str, i: int, table: dict) -> Where:
     """Where of the ``i``-th ``[[key]]`` entry.
 
     Studies and comparisons are named by their id (``#i`` when it has none);
-    the fields of a question are prefixed ``question.``.
+    the fields of a question are prefixed ``question.``, those of a
+    single-group outcome ``outcome.`` (within its study).
     """
     raw = table.get("id")
     name = raw if isinstance(raw, str) and raw.strip() else f"#{i + 1}"
@@ -207,22 +220,42 @@ def _entry_where(parent: Where, key: str, i: int, table: dict) -> Where:
         return where.ids(study=name)
     if key == "comparison":
         return where.ids(comparison=name)
+    if key == "outcome":
+        # Fields of a single-group outcome read "outcome.events"; the line tells which one.
+        return replace(where, prefix=key)
     return Where(where.problems, where.index, where.path, loc=where.loc, prefix=key)
 
 
 def build_question(where: Where, t: dict) -> Question:
-    """One ``[[question]]`` table."""
+    """One ``[[question]]`` table.
+
+    ``experimental`` and ``reference`` are required for a hazard-ratio
+    question (``measure = "hr"``, the default) and may be left out of a
+    single-group one (stored as ``""``).
+    """
     check_keys(where, t, schema.QUESTION_REQUIRED, schema.QUESTION_OPTIONAL)
+    measure = cast("Measure", read_choice(where, t, "measure", schema.MEASURES) or "hr")
+    groups = {}
+    for key in ("experimental", "reference"):
+        if key in t:
+            groups[key] = read_str(where, t, key)
+        elif measure == "hr" and "measure" not in t:
+            where.error(key, "missing required field (a hazard-ratio question needs both groups; "
+                             'set measure = "proportion" or "median" for a single-group question)')
+            groups[key] = None
+        else:
+            groups[key] = ""
     return Question(
         id=_required(read_id(where, t)),
         title=_required(read_str(where, t, "title")),
-        experimental=_required(read_str(where, t, "experimental")),
-        reference=_required(read_str(where, t, "reference")),
+        experimental=_required(groups["experimental"]),
+        reference=_required(groups["reference"]),
         outcome=_required(read_str(where, t, "outcome")),
         notes=read_str(where, t, "notes"),
         line=where.line(),
         group=read_id(where, t, "group"),
         certainty=_sub(where, t, "certainty", build_certainty),
+        measure=measure,
     )
 
 
@@ -259,6 +292,8 @@ def build_study(where: Where, t: dict) -> tuple[Study, list[tuple[Comparison, Wh
         pairs = [(c if c.follow_up is not None else replace(c, follow_up=follow_up), w)
                  for c, w in pairs]
     check_duplicate_ids(((c.id, w) for c, w in pairs), "comparison")
+    outcome_pairs = [(build_outcome(w, o), w) for w, o in _tables(where, t, "outcome")]
+    check_duplicate_ids(((o.id, w) for o, w in outcome_pairs), "outcome")
     check_subgroups(pairs)
     for comp, w in pairs:
         check_arm_totals(w, comp, n)
@@ -277,6 +312,7 @@ def build_study(where: Where, t: dict) -> tuple[Study, list[tuple[Comparison, Wh
         comparisons=tuple(c for c, _ in pairs),
         line=where.line(),
         acknowledged=_read_acknowledged(where, t, schema.STUDY_ACKNOWLEDGEABLE, "study"),
+        outcomes=tuple(o for o, _ in outcome_pairs),
     )
     return study, pairs
 
@@ -335,6 +371,57 @@ def build_comparison(where: Where, t: dict) -> Comparison:
         therapy_line=read_int(where, t, "line", minimum=1),
         rmst_horizon=rmst_horizon,
     )
+
+
+#: Keys of ``[[study.outcome]]`` each kind requires, and the keys it may not have.
+_OUTCOME_KEYS = {
+    "proportion": (("events", "n"), ("median", "ci", "level", "unit")),
+    "median": (("median",), ("events",)),
+}
+
+
+def build_outcome(where: Where, t: dict) -> Outcome:
+    """One ``[[study.outcome]]`` table: a proportion or a median of one group.
+
+    A proportion needs ``events`` (0 allowed) and ``n``; a median needs
+    ``median`` (a number or ``"NR"``), optionally ``ci`` (its upper bound may
+    be ``"NR"``), ``level``, ``n`` and ``unit``.
+    """
+    check_keys(where, t, schema.OUTCOME_REQUIRED, schema.OUTCOME_OPTIONAL)
+    kind = read_choice(where, t, "kind", schema.OUTCOME_KINDS)
+    if kind is not None:
+        needed, foreign = _OUTCOME_KEYS[kind]
+        for key in needed:
+            if key not in t:
+                where.error(key, f'missing required field (a {kind} outcome needs '
+                                 f'{" and ".join(needed)})')
+        for key in foreign:
+            if key in t:
+                where.error(key, f'is not a field of a {kind} outcome')
+    events = read_int(where, t, "events", minimum=0)
+    n = read_int(where, t, "n", minimum=1)
+    median = read_bound(where, "median", t["median"], allow_nr=True) if "median" in t else None
+    ci = read_ci(where, t)
+    outcome = Outcome(
+        study_id=_required(where.study),
+        question=_required(read_id(where, t, "question")),
+        kind=_required(cast("Literal['proportion', 'median'] | None", kind)),
+        quote=_required(read_str(where, t, "quote")),
+        location=_required(read_str(where, t, "location")),
+        id=read_id(where, t) if "id" in t else None,
+        group=read_str(where, t, "group"),
+        events=events,
+        n=n,
+        median=median,
+        ci=ci,
+        ci_level=_level_or_default(where, t),
+        unit=cast("TimeUnit", read_choice(where, t, "unit", schema.TIME_UNITS) or "months"),
+        notes=read_str(where, t, "notes"),
+        line=where.line(),
+    )
+    check_ci(where, "ci", ci, median, "median", allow_equal_bounds=True)
+    check_outcome_events(where, events, n)
+    return outcome
 
 
 def _read_acknowledged(where: Where, t: dict, known=schema.ACKNOWLEDGEABLE,

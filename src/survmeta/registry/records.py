@@ -224,8 +224,54 @@ class Certainty:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """A single-group result (``[[study.outcome]]``): a proportion or a median time.
+
+    Attributes
+    ----------
+    study_id, question : str
+        The study it comes from and the question it answers.
+    kind : {"proportion", "median"}
+        ``"proportion"``: ``events`` of ``n`` patients; ``"median"``: ``median``
+        (or :data:`NR`) with ``ci`` at ``ci_level`` in ``unit``.
+    quote, location : str
+        The sentence the numbers come from and where it is in the paper.
+    id : str or None
+        Optional id, unique among the outcomes of a study.
+    group : str or None
+        The group the result is for, as the paper names it.
+    line : int or None
+        Line of the ``[[study.outcome]]`` header.
+    """
+
+    study_id: str
+    question: str
+    kind: Literal["proportion", "median"]
+    quote: str
+    location: str
+    id: str | None = None
+    group: str | None = None
+    events: int | None = None
+    n: int | None = None
+    median: Bound | None = None
+    ci: tuple[Bound, Bound] | None = None
+    ci_level: float = 0.95
+    unit: TimeUnit = "months"
+    notes: str | None = None
+    line: int | None = None
+
+
+#: What a question pools (``measure``).
+Measure = Literal["hr", "proportion", "median"]
+
+
+@dataclass(frozen=True)
 class Question:
-    """A clinical question; fixes the orientation of every HR under it."""
+    """A clinical question; fixes the orientation of every HR under it.
+
+    ``experimental`` and ``reference`` are empty for a single-group question
+    (``measure`` ``"proportion"`` or ``"median"``), which has no second group.
+    """
 
     id: str
     title: str
@@ -236,6 +282,7 @@ class Question:
     line: int | None = None
     group: str | None = None  # related questions share heterogeneity in the hierarchical model
     certainty: Certainty | None = None  # the rater's GRADE judgement (never computed)
+    measure: Measure = "hr"  # what it pools: hazard ratios, proportions or median times
 
 
 @dataclass(frozen=True)
@@ -256,6 +303,7 @@ class Study:
     comparisons: tuple[Comparison, ...] = ()
     line: int | None = None
     acknowledged: tuple[str, ...] = ()  # study fields whose warnings are known (doi, citation)
+    outcomes: tuple[Outcome, ...] = ()  # single-group results ([[study.outcome]])
 
 
 @dataclass(frozen=True)
@@ -278,6 +326,15 @@ class Registry:
             for s in self.studies
             for c in s.comparisons
             if question is None or c.question == question
+        ]
+
+    def outcomes(self, question: str | None = None) -> list[Outcome]:
+        """All single-group outcomes in file order, optionally for one question."""
+        return [
+            o
+            for s in self.studies
+            for o in s.outcomes
+            if question is None or o.question == question
         ]
 
     def question(self, qid: str) -> Question:

@@ -19,6 +19,10 @@ __all__ = [
     "STUDY_OPTIONAL",
     "COMPARISON_REQUIRED",
     "COMPARISON_OPTIONAL",
+    "OUTCOME_REQUIRED",
+    "OUTCOME_OPTIONAL",
+    "OUTCOME_KINDS",
+    "MEASURES",
     "ARM_REQUIRED",
     "ARM_OPTIONAL",
     "HR_REQUIRED",
@@ -56,12 +60,22 @@ SCHEMA_VERSION = 1
 
 TOP_KEYS = ("schema_version", "question", "study")
 
-QUESTION_REQUIRED = ("id", "title", "experimental", "reference", "outcome")
-QUESTION_OPTIONAL = ("notes", "group", "certainty")
+QUESTION_REQUIRED = ("id", "title", "outcome")
+QUESTION_OPTIONAL = ("notes", "group", "measure", "certainty", "experimental", "reference")
+#: What a question pools: two-arm hazard ratios (the default), single-group proportions or
+#: single-group median survival times. ``experimental`` and ``reference`` are required for "hr".
+MEASURES = ("hr", "proportion", "median")
 
 STUDY_REQUIRED = ("id", "citation", "year", "design", "population")
 STUDY_OPTIONAL = ("n", "doi", "source", "notes", "definitions", "follow_up", "comparison",
-                  "acknowledged")
+                  "outcome", "acknowledged")
+
+#: A single-group outcome ``[[study.outcome]]``; the keys each kind needs are checked by kind.
+OUTCOME_REQUIRED = ("question", "kind", "quote", "location")
+OUTCOME_OPTIONAL = ("id", "group", "events", "n", "median", "ci", "level", "unit", "notes")
+#: ``kind`` of a single-group outcome: ``"proportion"`` (events of n) under a proportion
+#: question, ``"median"`` (a median time with its CI) under a median question.
+OUTCOME_KINDS = ("proportion", "median")
 
 COMPARISON_REQUIRED = (
     "id",

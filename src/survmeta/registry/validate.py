@@ -51,7 +51,7 @@ from statistics import NormalDist
 from typing import Iterable
 
 from survmeta.registry.context import Where
-from survmeta.registry.records import NR, Arm, Comparison, PValue
+from survmeta.registry.records import NR, Arm, Comparison, Outcome, PValue, Question
 from survmeta.registry.schema import LOG_HR_LIMIT, SE_RANGE, did_you_mean
 
 __all__ = [
@@ -67,6 +67,8 @@ __all__ = [
     "implied_p_range",
     "printed_p_range",
     "check_events",
+    "check_outcome_events",
+    "check_measures",
     "check_arm_labels",
     "check_duplicate_ids",
     "check_question_refs",
@@ -244,6 +246,37 @@ def check_events(where: Where, arm: Arm) -> None:
         where.error("events", f"events ({arm.events}) exceed n ({arm.n})")
 
 
+def check_outcome_events(where: Where, events: int | None, n: int | None) -> None:
+    """The events of a single-group proportion cannot exceed its n."""
+    if events is not None and n is not None and events > n:
+        where.error("events", f"events ({events}) exceed n ({n})")
+
+
+def check_measures(questions: Iterable[Question], comparisons: Iterable[tuple[Comparison, Where]],
+                   outcomes: Iterable[tuple[Outcome, Where]]) -> None:
+    """Each entry must suit its question's ``measure``.
+
+    A comparison (two arms, a hazard ratio) belongs under an ``"hr"``
+    question; a proportion outcome under a ``"proportion"`` question and a
+    median outcome under a ``"median"`` one. Unknown questions are reported
+    by :func:`check_question_refs`.
+    """
+    measure = {q.id: q.measure for q in questions}
+    for comp, where in comparisons:
+        m = measure.get(comp.question)
+        if m is not None and m != "hr":
+            where.error("question", f'question "{comp.question}" pools {m}s (measure = "{m}"): '
+                                    "a two-arm comparison belongs under a hazard-ratio question; "
+                                    "write a single-group result as [[study.outcome]]")
+    for out, where in outcomes:
+        m = measure.get(out.question)
+        if m is None or out.kind is None or m == out.kind:
+            continue
+        wanted = "hazard ratios" if m == "hr" else f"{m}s"
+        where.error("question", f'a {out.kind} outcome under question "{out.question}", which '
+                                f'pools {wanted} (measure = "{m}")')
+
+
 def check_arm_labels(where: Where, experimental: Arm | None, reference: Arm | None) -> None:
     """The two arms of a comparison must be different groups."""
     if experimental is None or reference is None:
@@ -278,8 +311,9 @@ def check_duplicate_ids(entries: Iterable[tuple[str | None, Where]], kind: str) 
             first[ident] = where
 
 
-def check_question_refs(comparisons: Iterable[tuple[Comparison, Where]], question_ids: set[str]) -> None:
-    """Each comparison must name a question defined in the registry."""
+def check_question_refs(comparisons: Iterable[tuple[Comparison | Outcome, Where]],
+                        question_ids: set[str]) -> None:
+    """Each comparison (or single-group outcome) must name a question defined in the registry."""
     for comp, where in comparisons:
         if comp.question is not None and comp.question not in question_ids:
             where.error("question", f'unknown question "{comp.question}"'
