@@ -58,7 +58,7 @@ QUESTION_OPTIONAL = ("notes", "group")
 
 STUDY_REQUIRED = ("id", "citation", "year", "design", "population")
 STUDY_OPTIONAL = ("n", "doi", "source", "notes", "definitions", "follow_up", "comparison",
-                  "acknowledged")
+                  "acknowledged", "risk_of_bias")
 
 COMPARISON_REQUIRED = (
     "id",
@@ -93,6 +93,7 @@ COMPARISON_OPTIONAL = (
     "time_origin",
     "line",
     "rmst_horizon",
+    "risk_of_bias",
 )
 
 ARM_REQUIRED = ("label",)
@@ -113,12 +114,15 @@ FOLLOW_UP_KINDS = ("reverse KM", "survivors", "all patients")
 EVENT_FRACTION_REQUIRED = ("low", "high", "reason")
 EFFECT_REQUIRED = ("log_hr", "se")
 
+RISK_OF_BIAS_REQUIRED = ("tool", "domains", "overall")
+RISK_OF_BIAS_OPTIONAL = ("notes",)
+
 #: Field paths of a comparison that ``acknowledged`` may name: every field a
 #: warning can be about (``hr.p``, ``hr.ci``, ``total_events``, ``experimental.n``, ...).
 ACKNOWLEDGEABLE = tuple(
     [k for k in COMPARISON_REQUIRED + COMPARISON_OPTIONAL
      if k not in ("id", "acknowledged", "notes", "experimental", "reference", "hr", "logrank",
-                  "effect", "event_fraction")]
+                  "effect", "event_fraction", "risk_of_bias")]
     + [f"hr.{k}" for k in HR_REQUIRED + HR_OPTIONAL]
     + [f"{arm}.{k}" for arm in ("experimental", "reference") for k in ARM_REQUIRED + ARM_OPTIONAL]
     + [f"logrank.{k}" for k in LOGRANK_REQUIRED]
