@@ -24,6 +24,7 @@ from survmeta.registry.records import (
     Question,
     Registry,
     ReportedHR,
+    RiskOfBias,
     Study,
 )
 
@@ -39,6 +40,7 @@ __all__ = [
     "Registry",
     "RegistryError",
     "ReportedHR",
+    "RiskOfBias",
     "Study",
     "check",
     "check_text",
