@@ -87,7 +87,7 @@ class RobTool:
 
 
 def _domains(*rows: tuple[str, str] | tuple[str, str, int]) -> tuple[Domain, ...]:
-    return tuple(Domain(row[0], f"D{i}", row[1], row[2] if len(row) == 3 else None)  # type: ignore[misc]
+    return tuple(Domain(row[0], f"D{i}", row[1], row[2] if len(row) == 3 else None)
                  for i, row in enumerate(rows, start=1))
 
 
