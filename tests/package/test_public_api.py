@@ -26,7 +26,7 @@ PUBLIC_API = {
     ],
     "survmeta.registry": [
         "Arm", "Comparison", "DirectEffect", "LogRank", "NR", "Outcome", "PValue", "Problem", "Question",
-        "Registry", "RegistryError", "ReportedHR", "Study", "check", "check_text", "load",
+        "Registry", "RegistryError", "ReportedHR", "RiskOfBias", "Study", "check", "check_text", "load",
         "load_effects_csv", "load_registry", "load_registry_text",
     ],
     "survmeta.reconstruction": [
@@ -50,7 +50,7 @@ PUBLIC_API = {
     "survmeta.plotting": [
         "figure_bytes", "plot_baujat", "plot_cumulative", "plot_forest", "plot_funnel",
         "plot_funnel_contour", "plot_km", "plot_leave1out", "plot_posterior", "plot_rank",
-        "plot_subgroup_forest", "plot_tau", "plot_trace", "plot_variants", "save_figure",
+        "plot_rob_summary", "plot_subgroup_forest", "plot_tau", "plot_trace", "plot_variants", "save_figure",
     ],
     "survmeta.models": [
         "UnsupportedPriorError", "build_random_effects_model", "diagnose", "fit_hierarchical",

@@ -17,6 +17,7 @@ global state is kept; any backend works). PyMC is never imported here.
 ``plot_trace``            MCMC trace and densities per chain (ArviZ)
 ``plot_rank``             MCMC rank plots per chain (ArviZ)
 ``plot_km``               digitised Kaplan-Meier points and the reconstructed curves
+``plot_rob_summary``      risk-of-bias summary: share of studies per judgement per domain
 ========================  =================================================
 """
 
@@ -30,6 +31,7 @@ from survmeta.plotting.funnel import plot_funnel
 from survmeta.plotting.funnel_contour import plot_funnel_contour
 from survmeta.plotting.km import plot_km
 from survmeta.plotting.posterior import plot_posterior, plot_tau
+from survmeta.plotting.rob import plot_rob_summary
 from survmeta.plotting.subgroups import plot_subgroup_forest
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "plot_trace",
     "plot_rank",
     "plot_km",
+    "plot_rob_summary",
     "save_figure",
     "figure_bytes",
 ]

@@ -280,7 +280,7 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
                 weights: bool = True, sort: str | None = None, xlim=None, title=None,
                 plot_width: float = 3.4, max_label_width: float = 3.0,
                 common_effect: bool = True, printed: Mapping | None = None,
-                reported: Mapping | None = None):
+                reported: Mapping | None = None, risk_of_bias: Mapping | None = None):
     """Forest plot of one pooled question.
 
     Parameters
@@ -340,6 +340,15 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
         :func:`survmeta.registry.summary.printed_arms` gives it, for the
         ``"medians"``, ``"arm_n"``, ``"events"`` and ``"p"`` columns ("-"
         for a row it does not hold).
+    risk_of_bias : mapping, optional
+        ``"study/comparison"`` (or study id) ->
+        :class:`~survmeta.registry.records.RiskOfBias`. When any row has an
+        entry, traffic-light columns are drawn right of the weights as robvis
+        draws them: one dot per domain of the tool most rows use and one for
+        the overall judgement (:mod:`survmeta.plotting.rob`), with the domain
+        names under the plot. A row assessed with another tool shows its
+        overall dot only; a row without an entry, or a domain its entry does
+        not judge, stays blank.
 
     Returns
     -------
@@ -449,6 +458,9 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
         wc[y_pool] = "100.0%"
         right.append(Column("Weight", wc, "right", bold_rows=bold))
 
+    rob_rows, rob_tool, rob_cols = _rob_columns(e, k, risk_of_bias)
+    right.extend(rob_cols)
+
     het_text = None
     if heterogeneity and tau_s is not None:
         het_text = (
@@ -468,6 +480,8 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
         title_h = 0.4
     has_favours = bool(q.get("experimental") or q.get("reference"))
     bottom = 0.62 + (0.42 if has_favours else 0.0) + 0.42
+    rob_legend_h = _rob_legend_height(rob_tool)
+    bottom += rob_legend_h
     layout = ForestLayout(left, right, y_top, y_bottom, row_h, plot_width,
                           top=0.38 + title_h, bottom=bottom, min_width=min_width)
     fig, ax = layout.fig, layout.ax
@@ -556,9 +570,86 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
     ncol = 2 if layout.width < 7.5 else 3
     ncol = min(ncol, len(handles))
     fig.legend(handles=handles, loc="lower left", ncol=ncol, frameon=False, fontsize=FONT_SIZE - 1,
-               bbox_to_anchor=(MARGIN / layout.width, 0.03 / layout.height), borderaxespad=0.0,
-               handlelength=1.6, columnspacing=1.2)
+               bbox_to_anchor=(MARGIN / layout.width, (0.03 + rob_legend_h) / layout.height),
+               borderaxespad=0.0, handlelength=1.6, columnspacing=1.2)
+    if rob_tool is not None:
+        _draw_rob(layout, rob_rows, rob_tool, rob_cols)
     return fig
+
+
+#: Diameter of a traffic-light dot, points.
+ROB_DOT_PT = 11.0
+_ROB_COL_WIDTH = 0.2  # inches: at least the dot
+_ROB_LINE_H = 0.16  # inches per line of the domain legend
+
+
+def _rob_columns(e: pd.DataFrame, k: int, risk_of_bias: Mapping | None):
+    """Entries per row, the main tool and the (empty-celled) dot columns."""
+    from survmeta.plotting.rob import main_tool
+
+    if not risk_of_bias or not k:
+        return [], None, []
+    rows = []
+    for i in range(k):
+        row = e.iloc[i]
+        rows.append(risk_of_bias.get(_row_key(row), risk_of_bias.get(str(row.get("study")))))
+    tool = main_tool(rows)
+    if tool is None:
+        return rows, None, []
+    cols = [_DotColumn(d.label, {}, "center") for d in tool.domains]
+    cols.append(_DotColumn("Overall", {}, "center"))
+    return rows, tool, cols
+
+
+class _DotColumn(Column):
+    """A column of traffic-light dots: no text, at least as wide as a dot."""
+
+    def measure(self, size: float) -> None:
+        super().measure(size)
+        self.width = max(self.width, _ROB_COL_WIDTH)
+
+
+def _rob_legend_height(tool) -> float:
+    if tool is None:
+        return 0.0
+    return _ROB_LINE_H * (len(tool.domains) + 2) + 0.08
+
+
+def _draw_rob(layout: ForestLayout, rows, tool, cols) -> None:
+    """The traffic-light dots (``gid`` ``rob-<label>-<row>``) and the domain legend."""
+    from survmeta.plotting.rob import ROB_SYMBOLS, ROB_COLORS, _levels, rob_cell
+
+    fig = layout.fig
+    keys: list[str | None] = [d.key for d in tool.domains] + [None]
+    for i, rob in enumerate(rows):
+        if rob is None:
+            continue
+        for col, key in zip(cols, keys):
+            if key is not None and rob.tool != tool.name:
+                continue
+            cell = rob_cell(rob, key)
+            if cell is None:
+                continue
+            color, symbol = cell
+            x = col.x0 + col.width / 2
+            fig.add_artist(Line2D([x], [i], transform=layout.trans, ls="none", marker="o",
+                                  markersize=ROB_DOT_PT, markerfacecolor=color,
+                                  markeredgecolor="#333333", markeredgewidth=0.5,
+                                  gid=f"rob-{col.header}-{i}"))
+            dark = color in (ROB_COLORS[2], ROB_COLORS[3])
+            layout.text(x, i, symbol, ha="center", fontsize=FONT_SIZE - 2, fontweight="bold",
+                        color="white" if dark else "black")
+    # legend: the domains, then the judgements
+    H = layout.height
+    lines = [f"{d.label}: {d.name}" for d in tool.domains]
+    levels = "   ".join(f"{ROB_SYMBOLS[lvl]} {text}" for lvl, text in _levels(tool))
+    if tool.name == "NOS":
+        levels = "stars: green good, yellow fair, red poor (AHRQ thresholds); overall: " + levels
+    lines = [f"Risk of bias ({tool.name}):"] + lines + [levels]
+    for j, t in enumerate(lines):
+        y = 0.04 + _ROB_LINE_H * (len(lines) - 1 - j)
+        fig.text(MARGIN / layout.width, y / H, t, ha="left", va="bottom", fontsize=FONT_SIZE - 1.5,
+                 fontweight="bold" if j == 0 else "normal")
 
 
 def _variant_frame(df: pd.DataFrame) -> pd.DataFrame:

@@ -84,6 +84,8 @@ COLUMNS: tuple[str, ...] = (
     "oligo_max_sites",
     "time_origin",
     "line",
+    "rob_tool",
+    "rob_overall",
 )
 
 _P_PATIENTS_NOTE = (
@@ -419,6 +421,7 @@ def estimate_comparison(
 def _row(study, comparison: Comparison, sel: Selection) -> dict:
     ne, nr = comparison.experimental.n, comparison.reference.n
     n = float(ne + nr) if ne is not None and nr is not None else math.nan
+    rob = getattr(comparison, "risk_of_bias", None)
     row = {
         "study": study.id,
         "comparison": comparison.id,
@@ -451,6 +454,9 @@ def _row(study, comparison: Comparison, sel: Selection) -> dict:
         "oligo_max_sites": getattr(comparison, "oligo_max_sites", None),
         "time_origin": getattr(comparison, "time_origin", None),
         "line": getattr(comparison, "therapy_line", None),
+        # Risk of bias (registry; the domain judgements are on comparison.risk_of_bias):
+        "rob_tool": rob.tool if rob is not None else None,
+        "rob_overall": rob.overall if rob is not None else None,
     }
     if not comparison.poolable:
         # The registry keeps it out of pooling; show everything that could be computed.

@@ -25,6 +25,7 @@ from survmeta.registry.records import (
     Question,
     Registry,
     ReportedHR,
+    RiskOfBias,
     Study,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "Registry",
     "RegistryError",
     "ReportedHR",
+    "RiskOfBias",
     "Study",
     "check",
     "check_text",

@@ -47,9 +47,11 @@ from survmeta.registry.records import (
     Direction,
     Registry,
     ReportedHR,
+    RiskOfBias,
     Study,
     TimeUnit,
 )
+from survmeta.registry.rob_tools import ROB_TOOLS
 from survmeta.registry.km import build_km, check_km_arm, check_km_comparison
 from survmeta.registry.plausibility import check_plausibility
 from survmeta.registry.validate import (
@@ -72,7 +74,7 @@ from survmeta.registry.validate import (
 )
 
 __all__ = ["build_registry", "build_question", "build_study", "build_comparison",
-           "build_arm", "build_hr", "build_outcome", "known_methods"]
+           "build_arm", "build_hr", "build_outcome", "build_risk_of_bias", "known_methods"]
 
 _T = TypeVar("_T")
 
@@ -287,6 +289,11 @@ def build_study(where: Where, t: dict) -> tuple[Study, list[tuple[Comparison, Wh
     n = read_int(where, t, "n", minimum=1)
     follow_up = _sub(where, t, "follow_up", build_follow_up)
     pairs = [(build_comparison(w, c), w) for w, c in _tables(where, t, "comparison")]
+    risk_of_bias = _sub(where, t, "risk_of_bias", build_risk_of_bias)
+    if risk_of_bias is not None:
+        # A comparison without its own assessment shares the study's.
+        pairs = [(c if c.risk_of_bias is not None else replace(c, risk_of_bias=risk_of_bias), w)
+                 for c, w in pairs]
     if follow_up is not None:
         # A comparison without its own follow-up shares the study's.
         pairs = [(c if c.follow_up is not None else replace(c, follow_up=follow_up), w)
@@ -313,6 +320,7 @@ def build_study(where: Where, t: dict) -> tuple[Study, list[tuple[Comparison, Wh
         line=where.line(),
         acknowledged=_read_acknowledged(where, t, schema.STUDY_ACKNOWLEDGEABLE, "study"),
         outcomes=tuple(o for o, _ in outcome_pairs),
+        risk_of_bias=risk_of_bias,
     )
     return study, pairs
 
@@ -370,6 +378,7 @@ def build_comparison(where: Where, t: dict) -> Comparison:
         time_origin=read_choice(where, t, "time_origin", schema.TIME_ORIGINS),
         therapy_line=read_int(where, t, "line", minimum=1),
         rmst_horizon=rmst_horizon,
+        risk_of_bias=_sub(where, t, "risk_of_bias", build_risk_of_bias),
     )
 
 
@@ -576,3 +585,53 @@ def build_event_fraction(where: Where, t: dict) -> EventFraction | None:
     if not ok or low is None or high is None or reason is None:
         return None
     return EventFraction(low=low, high=high, reason=reason)
+
+
+def build_risk_of_bias(where: Where, t: dict) -> RiskOfBias | None:
+    """A risk-of-bias assessment ``risk_of_bias = { tool, domains, overall, notes }``.
+
+    The tool, each domain key and each judgement must come from the tool's
+    vocabulary (:mod:`survmeta.registry.rob_tools`), with the closest match
+    suggested on a miss; a Newcastle-Ottawa domain is a star count from 0 to
+    its maximum. A domain left out is a warning (the assessment is
+    incomplete), an unknown one an error.
+    """
+    check_keys(where, t, schema.RISK_OF_BIAS_REQUIRED, schema.RISK_OF_BIAS_OPTIONAL)
+    name = read_choice(where, t, "tool", ROB_TOOLS)
+    notes = read_str(where, t, "notes")
+    table = read_table(where, t, "domains")
+    if name is None:
+        return None
+    tool = ROB_TOOLS[name]
+    overall = read_choice(where, t, "overall", tool.overall)
+    domains: list[tuple[str, str | int]] = []
+    ok = overall is not None or "overall" not in t
+    if table is not None:
+        dw = where.at("domains")
+        for key in table:
+            if key not in tool.keys:
+                listed = ", ".join(f'"{k}"' for k in tool.keys)
+                dw.error(key, f'"{key}" is not a {tool.name} domain (one of {listed})'
+                              f"{did_you_mean(key, tool.keys)}")
+                ok = False
+        for domain in tool.domains:
+            if domain.key not in table:
+                dw.warn(domain.key, f'{tool.name} domain "{domain.key}" ({domain.name}) is not '
+                                    "judged")
+                continue
+            value: str | int | None
+            if domain.max_stars is not None:
+                value = read_int(dw, table, domain.key, minimum=0)
+                if value is not None and value > domain.max_stars:
+                    dw.error(domain.key, f"{tool.name} {domain.name} scores 0 to "
+                                         f"{domain.max_stars} stars, got {value}")
+                    value = None
+            else:
+                value = read_choice(dw, table, domain.key, tool.judgements)
+            if value is None:
+                ok = False
+            else:
+                domains.append((domain.key, value))
+    if not ok or overall is None:
+        return None
+    return RiskOfBias(tool=name, domains=tuple(domains), overall=overall, notes=notes)

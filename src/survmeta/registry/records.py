@@ -155,6 +155,25 @@ class EventFraction:
 
 
 @dataclass(frozen=True)
+class RiskOfBias:
+    """A risk-of-bias assessment ``risk_of_bias = { tool, domains, overall, notes }``.
+
+    ``domains`` holds ``(key, judgement)`` pairs in the tool's order (see
+    :mod:`survmeta.registry.rob_tools`); a Newcastle-Ottawa judgement is a
+    star count (int). Domains the registry leaves out are absent.
+    """
+
+    tool: str
+    domains: tuple[tuple[str, str | int], ...] = ()
+    overall: str | None = None
+    notes: str | None = None
+
+    def judgement(self, key: str) -> str | int | None:
+        """The judgement of domain ``key``, None when not given."""
+        return dict(self.domains).get(key)
+
+
+@dataclass(frozen=True)
 class Comparison:
     """One comparison of two groups on one time-to-event endpoint."""
 
@@ -190,6 +209,7 @@ class Comparison:
     time_origin: str | None = None  # survival counted from: one of schema.TIME_ORIGINS
     therapy_line: int | None = None  # line of therapy of the initial ICI (registry key `line`)
     rmst_horizon: float | None = None  # horizon of the RMST difference from Kaplan-Meier curves
+    risk_of_bias: RiskOfBias | None = None  # the comparison's own or its study's assessment
 
     @property
     def key(self) -> str:
@@ -304,6 +324,7 @@ class Study:
     line: int | None = None
     acknowledged: tuple[str, ...] = ()  # study fields whose warnings are known (doi, citation)
     outcomes: tuple[Outcome, ...] = ()  # single-group results ([[study.outcome]])
+    risk_of_bias: RiskOfBias | None = None  # applies to comparisons without their own
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ MEASURES = ("hr", "proportion", "median")
 
 STUDY_REQUIRED = ("id", "citation", "year", "design", "population")
 STUDY_OPTIONAL = ("n", "doi", "source", "notes", "definitions", "follow_up", "comparison",
-                  "outcome", "acknowledged")
+                  "outcome", "acknowledged", "risk_of_bias")
 
 #: A single-group outcome ``[[study.outcome]]``; the keys each kind needs are checked by kind.
 OUTCOME_REQUIRED = ("question", "kind", "quote", "location")
@@ -110,6 +110,7 @@ COMPARISON_OPTIONAL = (
     "time_origin",
     "line",
     "rmst_horizon",
+    "risk_of_bias",
 )
 
 ARM_REQUIRED = ("label",)
@@ -136,13 +137,15 @@ CERTAINTY_REQUIRED = ("rating",)
 CERTAINTY_OPTIONAL = ("reasons", "indirectness")
 #: The four GRADE levels of certainty of the evidence.
 CERTAINTY_RATINGS = ("high", "moderate", "low", "very low")
+RISK_OF_BIAS_REQUIRED = ("tool", "domains", "overall")
+RISK_OF_BIAS_OPTIONAL = ("notes",)
 
 #: Field paths of a comparison that ``acknowledged`` may name: every field a
 #: warning can be about (``hr.p``, ``hr.ci``, ``total_events``, ``experimental.n``, ...).
 ACKNOWLEDGEABLE = tuple(
     [k for k in COMPARISON_REQUIRED + COMPARISON_OPTIONAL
      if k not in ("id", "acknowledged", "notes", "experimental", "reference", "hr", "logrank",
-                  "effect", "event_fraction")]
+                  "effect", "event_fraction", "risk_of_bias")]
     + [f"hr.{k}" for k in HR_REQUIRED + HR_OPTIONAL]
     + [f"{arm}.{k}" for arm in ("experimental", "reference") for k in ARM_REQUIRED + ARM_OPTIONAL]
     + [f"logrank.{k}" for k in LOGRANK_REQUIRED]

@@ -40,6 +40,7 @@ from survmeta.report.content import (
     build_document,
     km_comparisons,
     printed_hrs,
+    risk_of_bias_entries,
     question_blocks,
     author_year_study_labels,
 )
@@ -239,7 +240,10 @@ def write_report(poolset, registry=None, out_dir="report", fmt: str = "html", *,
     command : str, optional
         The command line that produced the report, for the stamp.
     figures : sequence of str
-        Figures per question, from ``"forest"``, ``"posterior"``, ``"tau"``,
+        Figures per question, from ``"forest"`` (with risk-of-bias columns when
+        the registry has entries), ``"rob"`` (the risk-of-bias summary,
+        :func:`~survmeta.plotting.plot_rob_summary`, when the question has
+        entries), ``"posterior"``, ``"tau"``,
         ``"funnel"`` (k >= 3), ``"diagnostics"`` (MCMC only) and ``"km"`` (the
         Kaplan-Meier reconstruction of every pooled comparison whose arms carry
         digitised curves, :func:`~survmeta.plotting.plot_km`; needs ``registry``).
@@ -312,7 +316,8 @@ def _write_question_pages(poolset, registry, out: Path, fmt: str, figures, dpi: 
     for i, r in enumerate(poolset.values()):
         blocks = [Block("h1", f"{title}: {r.id}"),
                   Block("links", items=[("Back to the summary of findings", index)])]
-        blocks += question_blocks(r, figures, printed, labels=labels, km=km)
+        blocks += question_blocks(r, figures, printed, labels=labels, km=km,
+                                  risk_of_bias=risk_of_bias_entries(registry))
         pngs, blocks = _render_figures(blocks, dpi, taken, figure_format)
         _write_page(out / links[r.id], fmt, blocks, pngs, f"{title}: {r.id}", out / "figures",
                     "../figures/", figure_format)

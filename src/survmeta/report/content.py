@@ -318,6 +318,19 @@ def printed_hrs(registry) -> dict:
     return out
 
 
+def risk_of_bias_entries(registry) -> dict:
+    """``"study/comparison"`` -> its :class:`~survmeta.registry.records.RiskOfBias`, where it has one.
+
+    Empty without a registry (an effects CSV carries none).
+    """
+    try:
+        comparisons = registry.comparisons()
+    except Exception:  # no registry, or one without comparisons
+        return {}
+    return {str(c.key): c.risk_of_bias for c in comparisons
+            if getattr(c, "risk_of_bias", None) is not None}
+
+
 def author_year_study_labels(registry) -> dict:
     """Study id -> the author-year label the report prints (``"Heo 2021"``).
 
@@ -567,17 +580,29 @@ def _km_blocks(result, km) -> list[Block]:
     return out
 
 
-def _figure_blocks(result, figures, printed=None, labels=None, km=None) -> list[Block]:
+def _figure_blocks(result, figures, printed=None, labels=None, km=None,
+                   risk_of_bias=None) -> list[Block]:
     from survmeta import plotting
     from survmeta.pooling import mixed_endpoints
 
     rid = result.id
     out = []
+    keys = [str(k) for k in result.effects["key"]] if "key" in result.effects else []
+    rob = {k: risk_of_bias[k] for k in keys if k in (risk_of_bias or {})}
     if "forest" in figures:
-        out.append(Block("figure", f"Forest plot: {rid}.",
+        out.append(Block("figure", f"Forest plot: {rid}"
+                         + (" (risk-of-bias judgements from the registry; domains in the legend "
+                            "under the plot)." if rob else "."),
                          figure=lambda: plotting.plot_forest(result, printed=printed,
-                                                             labels=labels or None),
+                                                             labels=labels or None,
+                                                             risk_of_bias=rob or None),
                          name=f"{rid}_forest"))
+    if "rob" in figures and rob:
+        w = dict(zip(keys, result.effects["weight"])) if "weight" in result.effects else None
+        out.append(Block("figure", f"Risk-of-bias summary: {rid} (share of pooling weight per "
+                         "judgement, per domain).",
+                         figure=lambda: plotting.plot_rob_summary(rob, weights=w, title=None),
+                         name=f"{rid}_rob_summary"))
     if "subgroups" in figures and mixed_endpoints(result.effects):
         out.append(Block("figure", f"Subgroups by endpoint: {rid} (it pools different "
                          "endpoints; test for subgroup differences under the plot).",
@@ -609,12 +634,13 @@ RANK_NOTE = ("Each panel prints ArviZ's multiple-chain rank-uniformity test, p=.
              "diagnostics list warns on the same test (for a variable with several elements, "
              "on its smallest p times the number of elements).")
 
-DEFAULT_FIGURES = ("forest", "subgroups", "posterior", "tau", "funnel", "diagnostics", "km")
+DEFAULT_FIGURES = ("forest", "rob", "subgroups", "posterior", "tau", "funnel", "diagnostics",
+                   "km")
 
 
 def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None, *,
                     collapsible: bool = False, labels: dict | None = None,
-                    km: dict | None = None) -> list[Block]:
+                    km: dict | None = None, risk_of_bias: dict | None = None) -> list[Block]:
     """The section of one pooled question: heading, sentences, figures, estimates, diagnostics.
 
     A question with one study is compact: its primary answer is the study's own HR, so it
@@ -638,6 +664,10 @@ def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None, *,
         k >= 2) and close it with ``"end_details"``, instead of an ``"h2"``.
     km : dict, optional
         From :func:`km_comparisons`: the comparisons with Kaplan-Meier curves to draw.
+    risk_of_bias : dict, optional
+        From :func:`risk_of_bias_entries`: the forest plot gets traffic-light
+        columns and, with ``"rob"`` in ``figures``, a risk-of-bias summary
+        figure follows it, when any of the question's rows has an entry.
 
     Returns
     -------
@@ -666,7 +696,7 @@ def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None, *,
     fs = frequentist_sentence(r)
     if fs:
         out.append(Block("p", fs))
-    out += _figure_blocks(r, figures, printed, labels, km)
+    out += _figure_blocks(r, figures, printed, labels, km, risk_of_bias)
     out.append(Block("table", f"Pooled estimates of {r.id} and how each was obtained "
                      "(HR [95% CI] as the paper printed it for a reported HR with its CI; "
                      "otherwise from the estimate and its SE).",
@@ -733,6 +763,7 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
     doc += [Block("h2", "Registry", name="registry"), Block("p", sentence),
             Block("table", "Questions in the registry.", table=qtable, name="questions")]
     printed = printed_hrs(registry)
+    rob = risk_of_bias_entries(registry)
     km = km_comparisons(registry) if "km" in figures else {}
     labels = author_year_study_labels(registry)
     np_table = not_pooled_table(poolset, labels)
@@ -748,7 +779,8 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
                       "study): the figures, every pooled estimate and how it was obtained, and "
                       "the diagnostics.")]
         for r in poolset.values():
-            doc += question_blocks(r, figures, printed, collapsible=True, labels=labels, km=km)
+            doc += question_blocks(r, figures, printed, collapsible=True, labels=labels, km=km,
+                                   risk_of_bias=rob)
     else:
         doc += [Block("h2", "Questions", name="questions-pages"),
                 Block("p", "Each pooled question has its own page: the figures, every pooled "
