@@ -251,8 +251,7 @@ def _methods(rows: pd.DataFrame, tau: str, mu: str) -> list[Variant]:
                            f"{method} used for {len(uses)} comparisons ({keys})",
                            changed.reset_index(drop=True), tau, mu))
     if "approximate" in rows:
-        approx = rows["approximate"].astype(object).where(rows["approximate"].notna(), False)
-        approx = approx.astype(bool).to_numpy()
+        approx = rows["approximate"].to_numpy(dtype=bool)
     else:
         approx = np.zeros(len(rows), dtype=bool)
     kept = rows[~approx].reset_index(drop=True)
