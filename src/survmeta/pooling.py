@@ -290,11 +290,6 @@ def pool_question(
             f"question {question['id']}: the MCMC engine needs a proper prior on tau, not "
             f"{tau_p.spec}; use the exact engine (--engine exact) for an improper prior"
         )
-    if engine == "mcmc" and tau_p.family == "logt_tau2":
-        raise SurvmetaError(
-            f"question {question['id']}: the MCMC engine has no log-t prior on tau^2 "
-            f"({tau_p.spec}); use the exact engine (--engine exact)"
-        )
     y = effects["log_hr"].to_numpy(dtype=float)
     s = effects["se"].to_numpy(dtype=float)
     labels = list(effects["key"])
