@@ -39,6 +39,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from survmeta._format import fmt_hr
 from survmeta.errors import SurvmetaError
 
 __all__ = [
@@ -135,7 +136,7 @@ def _is_registry(source) -> bool:
 
 
 def _fmt_hr(log_hr: float) -> str:
-    return f"{math.exp(log_hr):.2f}"
+    return fmt_hr(math.exp(log_hr))
 
 
 # ---------------------------------------------------------------------------
