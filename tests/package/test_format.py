@@ -41,8 +41,11 @@ def test_cli_pool_table_never_prints_certainty(capsys, tmp_path):
     studies = Path(__file__).resolve().parents[2] / "studies.toml"
     strong = tmp_path / "strong.csv"
     strong.write_text("study,estimate,se\na,-1.6,0.15\nb,-1.4,0.2\nc,-1.5,0.2\n")
-    for args in ([str(studies), "--no-hierarchical"], ["--effects", str(strong)]):
+    for args in ([str(studies), "--no-hierarchical"], ["--effects", str(strong)],
+                 ["--effects", str(strong), "--detail"]):
         assert main(["pool", *args]) == 0
         out = capsys.readouterr().out
-        assert not re.search(r"(?<![\d.])(1\.000|0\.000)(?!\d)", out), out
+        # the table's last column, and every "P(HR<1)=" / "P(HR < 1) =" in the details
+        assert not re.search(r"\s(1\.000|0\.000)\s*$", out, flags=re.M), out
+        assert not re.search(r"P\(HR ?< ?1\)\D{0,3}(1\.000|0\.000)", out), out
     assert ">0.999" in out
