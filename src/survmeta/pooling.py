@@ -131,6 +131,29 @@ def _question_dict(q) -> dict:
     }
 
 
+def as_bool_column(values: pd.Series, name: str) -> pd.Series:
+    """A boolean column from booleans, 0/1 or the words true/false (as a CSV gives them).
+
+    Missing values are False. Anything else raises :class:`SurvmetaError` naming the column.
+    """
+    words = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
+             "": False, "nan": False, "none": False}
+
+    def one(v):
+        if v is None or (isinstance(v, float) and v != v):
+            return False
+        if isinstance(v, (bool, np.bool_)):
+            return bool(v)
+        if isinstance(v, (int, float, np.integer, np.floating)) and v in (0, 1):
+            return bool(v)
+        key = str(v).strip().lower()
+        if key in words:
+            return words[key]
+        raise SurvmetaError(f"effect table column {name!r}: {v!r} is not true or false")
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype=bool)
+
+
 def _normalise_effects_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     missing = {"study", "log_hr", "se"} - set(df.columns)
     if missing:
@@ -154,6 +177,7 @@ def _normalise_effects_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     for col, val in defaults.items():
         if col not in out:
             out[col] = val
+    out["approximate"] = as_bool_column(out["approximate"], "approximate")
     if "se_sampling" not in out:
         out["se_sampling"] = out["se"]
     if "label" not in out:
@@ -284,11 +308,6 @@ def pool_question(
         raise SurvmetaError(
             f"question {question['id']}: the MCMC engine needs a proper prior on tau, not "
             f"{tau_p.spec}; use the exact engine (--engine exact) for an improper prior"
-        )
-    if engine == "mcmc" and tau_p.family == "logt_tau2":
-        raise SurvmetaError(
-            f"question {question['id']}: the MCMC engine has no log-t prior on tau^2 "
-            f"({tau_p.spec}); use the exact engine (--engine exact)"
         )
     y = effects["log_hr"].to_numpy(dtype=float)
     s = effects["se"].to_numpy(dtype=float)

@@ -8,7 +8,7 @@ spec                               family / params       density
 ``halfnormal(0.5)``                halfnormal: scale     half-normal on tau
 ``halfcauchy(25)``                 halfcauchy: scale     half-Cauchy on tau
 ``halft(3, 0.5)``                  halft: df, scale      half-Student-t on tau
-``uniform(0, 2)``                  uniform: lower, upper uniform on tau (or mu)
+``uniform(0, 2)``                  uniform: lower, upper uniform on tau
 ``exponential(2)``                 exponential: rate     exponential on tau
 ``lognormal_tau2(-2.56, 1.74)``    lognormal_tau2:       log(tau^2) ~ Normal(mu, sigma)
                                    mu, sigma
@@ -25,7 +25,9 @@ pharma-vs-placebo[, area])``,      location, scale, df   A.3.1/A.3.2 for area re
 =================================  ====================  ========================================
 
 The ``family`` and ``params`` names above are the contract used by other
-engines to translate a prior; densities here are numpy/scipy only.
+engines to translate a prior; densities here are numpy/scipy only. :data:`PRIOR_FAMILIES`
+is the one table both engines read (the PyMC translation in :mod:`survmeta.models.priors`
+raises for any family outside it).
 """
 
 from __future__ import annotations
@@ -43,12 +45,100 @@ from survmeta.errors import SurvmetaError
 
 Kind = Literal["tau", "mu"]
 
-TAU_FAMILIES = ("halfnormal", "halfcauchy", "halft", "uniform", "exponential",
-                "lognormal_tau2", "turner", "logt_tau2", "rhodes", "flat", "fixed")
-MU_FAMILIES = ("normal", "flat")
-_ARITY: dict[str, int | tuple[int, ...]] = {"halfnormal": 1, "halfcauchy": 1, "halft": 2, "uniform": 2, "exponential": 1,
-          "lognormal_tau2": 2, "turner": 2, "logt_tau2": 3, "rhodes": (1, 2, 3), "normal": 2,
-          "flat": 0, "fixed": 0}
+@dataclass(frozen=True)
+class PriorFamily:
+    """One row of the prior-family table shared by the exact and the PyMC engines.
+
+    Attributes
+    ----------
+    name : str
+        Name as written in a spec, e.g. ``"turner"``.
+    family : str
+        ``Prior.family`` of the parsed prior (``turner`` gives ``lognormal_tau2``).
+    params : tuple of str
+        Spec arguments in order.
+    kinds : tuple of str
+        Parameters the family can be a prior for (``"tau"``, ``"mu"``).
+    support : str
+        Support in words.
+    density : str
+        The density (numpy/scipy, used by the exact engine).
+    pymc : str
+        The PyMC constructor used by :mod:`survmeta.models.priors`.
+    """
+
+    name: str
+    family: str
+    params: tuple[str, ...]
+    kinds: tuple[str, ...]
+    support: str
+    density: str
+    pymc: str
+
+
+#: The prior families: both engines accept exactly these (and the ``custom`` densities of
+#: :meth:`Prior.from_density`, exact engine only). A uniform prior on ``mu`` is not in the
+#: table: the exact engine integrates ``mu`` in closed form, which needs a normal or flat prior.
+PRIOR_FAMILIES: tuple[PriorFamily, ...] = (
+    PriorFamily("halfnormal", "halfnormal", ("scale",), ("tau",), "tau >= 0",
+                "scipy.stats.halfnorm(scale)", "pm.HalfNormal(sigma=scale)"),
+    PriorFamily("halfcauchy", "halfcauchy", ("scale",), ("tau",), "tau >= 0",
+                "scipy.stats.halfcauchy(scale)", "pm.HalfCauchy(beta=scale)"),
+    PriorFamily("halft", "halft", ("df", "scale"), ("tau",), "tau >= 0",
+                "2 scipy.stats.t(df, scale)", "pm.HalfStudentT(nu=df, sigma=scale)"),
+    PriorFamily("uniform", "uniform", ("lower", "upper"), ("tau",), "lower <= tau <= upper",
+                "1 / (upper - lower)", "pm.Uniform(lower, upper)"),
+    PriorFamily("exponential", "exponential", ("rate",), ("tau",), "tau >= 0",
+                "rate exp(-rate tau)", "pm.Exponential(lam=rate)"),
+    PriorFamily("lognormal_tau2", "lognormal_tau2", ("mu", "sigma"), ("tau",), "tau > 0",
+                "log(tau^2) ~ Normal(mu, sigma)", "pm.LogNormal(mu / 2, sigma / 2)"),
+    PriorFamily("turner", "lognormal_tau2", ("outcome", "comparison"), ("tau",), "tau > 0",
+                "lognormal_tau2 from Turner et al. (2015) Table IV",
+                "pm.LogNormal(mu / 2, sigma / 2)"),
+    PriorFamily("logt_tau2", "logt_tau2", ("location", "scale", "df"), ("tau",), "tau > 0",
+                "log(tau^2) ~ Student-t(df, location, scale)",
+                "pm.CustomDist(exp(pm.StudentT(df, location / 2, scale / 2)))"),
+    PriorFamily("rhodes", "logt_tau2", ("outcome", "comparison", "area"), ("tau",), "tau > 0",
+                "logt_tau2 from Rhodes et al. (2015) Table 3",
+                "pm.CustomDist(exp(pm.StudentT(df, location / 2, scale / 2)))"),
+    PriorFamily("normal", "normal", ("mean", "sd"), ("mu",), "real line",
+                "scipy.stats.norm(mean, sd)", "pm.Normal(mu=mean, sigma=sd)"),
+    PriorFamily("flat", "flat", (), ("tau", "mu"), "tau >= 0 or real line",
+                "improper constant", "pm.HalfFlat() / pm.Flat()"),
+    PriorFamily("fixed", "fixed", (), ("tau",), "tau = 0", "point mass at 0",
+                "pm.Deterministic(0)"),
+)
+
+TAU_FAMILIES = tuple(f.name for f in PRIOR_FAMILIES if "tau" in f.kinds)
+MU_FAMILIES = tuple(f.name for f in PRIOR_FAMILIES if "mu" in f.kinds)
+_ARITY: dict[str, int | tuple[int, ...]] = {f.name: len(f.params) for f in PRIOR_FAMILIES}
+_ARITY["rhodes"] = (1, 2, 3)
+
+
+def families(kind: Kind) -> tuple[str, ...]:
+    """Family names (as parsed ``Prior.family``) accepted for ``kind`` by both engines."""
+    return tuple(dict.fromkeys(f.family for f in PRIOR_FAMILIES if kind in f.kinds))
+
+
+def check_family(prior, kind: Kind) -> None:
+    """Reject a prior whose family is not in :data:`PRIOR_FAMILIES` for ``kind``.
+
+    Parameters
+    ----------
+    prior : Prior-like
+        Object with a ``family`` attribute; ``"custom"`` passes (the PyMC engine rejects it
+        with its own message).
+    kind : {"tau", "mu"}
+
+    Raises
+    ------
+    SurvmetaError
+        The one message both engines give for a family outside the table.
+    """
+    fam = getattr(prior, "family", None)
+    if fam == "custom" or fam in families(kind):
+        return
+    raise _unknown(str(fam), TAU_FAMILIES if kind == "tau" else MU_FAMILIES, kind)
 
 
 @dataclass(frozen=True)
@@ -194,6 +284,12 @@ def _split(spec: str) -> tuple[str, list[str]]:
 
 
 def _unknown(name: str, valid: tuple[str, ...], kind: str) -> SurvmetaError:
+    """The one message of both engines for a family outside the table for ``kind``."""
+    if any(f.name == name or f.family == name for f in PRIOR_FAMILIES):
+        what = "a heterogeneity prior (tau)" if kind == "tau" else "a prior for mu"
+        why = (" (the exact engine integrates mu in closed form, which needs a normal or flat "
+               "prior)" if kind == "mu" else "")
+        return SurvmetaError(f"{name!r} is not {what}{why}; valid families: {', '.join(valid)}")
     close = difflib.get_close_matches(name, valid, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return SurvmetaError(f"unknown {kind} prior family {name!r}{hint}; "

@@ -289,6 +289,36 @@ class PoolResult:
         out["p_hr_below_1"] = self.common_effect["p_hr_below_1"]
         return out
 
+    def leave1out(self):
+        """Re-pool without each comparison in turn (same engine, priors, level, seed).
+
+        As metafor's ``leave1out``; see :func:`survmeta.living.reanalysis.leave1out`.
+
+        Returns
+        -------
+        survmeta.living.reanalysis.Reanalysis
+        """
+        from survmeta.living.reanalysis import leave1out
+
+        return leave1out(self)
+
+    def cumul(self, order="year"):
+        """Re-pool adding comparisons one at a time, by year unless ``order`` is given.
+
+        As metafor's ``cumul``; see :func:`survmeta.living.reanalysis.cumul`.
+
+        Parameters
+        ----------
+        order : "year", a column name, or a sequence of keys / studies / labels
+
+        Returns
+        -------
+        survmeta.living.reanalysis.Reanalysis
+        """
+        from survmeta.living.reanalysis import cumul
+
+        return cumul(self, order=order)
+
     def to_netcdf(self, path) -> None:
         """Write the posterior DataTree to a netCDF file."""
         if self.posterior is None:
@@ -425,8 +455,7 @@ class PoolSet(Mapping):
                 "predict_upper", "tau", "p_hr_below_1"]
         print(f"Summary of findings ({interval.upper()} intervals; one-study rows: the study's "
               "own CI)")
-        def prob(p: float) -> str:
-            return ">0.999" if p > 0.999 else "<0.001" if p < 0.001 else f"{p:.3f}"
+        from survmeta._format import fmt_prob as prob
 
         def num(x: float) -> str:
             return "-" if not np.isfinite(x) else f"{x:.2f}"

@@ -433,3 +433,22 @@ def test_forced_median_ratio_p_with_only_the_adjusted_hr_p_is_refused(no_calibra
             "is reported (hr.p = 0.04), a test of an adjusted Cox model") in text
     row = reconstruct(reg, force="median_ratio_p").set_index("key").loc["zhou2023/pfs1_pdl1_high"]
     assert not row["poolable"] and "hr.p = 0.04" in row["reason"]
+
+
+def test_approximate_is_a_boolean_column():
+    """``effects.approximate`` is a bool column: False for rows without an estimate, and an
+    effects CSV's words (true/false, 1/0) become booleans."""
+    import pandas as pd
+
+    from survmeta.pooling import effect_table
+
+    effects, _ = effect_table(Path(__file__).resolve().parents[2] / "studies.toml")
+    assert effects["approximate"].dtype == bool
+    assert not effects.loc[effects["log_hr"].isna(), "approximate"].any()
+    given = pd.DataFrame({"study": ["a", "b", "c"], "log_hr": [0.1, -0.2, 0.0],
+                          "se": [0.2, 0.3, 0.25], "approximate": ["True", "false", None]})
+    table, _ = effect_table(given)
+    assert table["approximate"].dtype == bool
+    assert table["approximate"].tolist() == [True, False, False]
+    with pytest.raises(SurvmetaError, match="'approximate'"):
+        effect_table(given.assign(approximate=["maybe", "no", "yes"]))

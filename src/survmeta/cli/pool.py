@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from survmeta._format import fmt_prob
 from survmeta.cli._args import nonempty_path
 from survmeta.cli._output import dumps_json, emit_frame
 from survmeta.errors import SurvmetaError
@@ -280,7 +281,7 @@ def write_overview(results, out) -> None:
     for r in results.values():
         hr = r.stats["hr"]
         out.write(f"  {r.id:<{width}}  k={r.k:<2} HR {hr['median']:5.2f} "
-                  f"[{hr['eti'][0]:.2f}, {hr['eti'][1]:.2f}]  P(HR<1)={r.p_hr_below_1:.3f}\n")
+                  f"[{hr['eti'][0]:.2f}, {hr['eti'][1]:.2f}]  P(HR<1)={fmt_prob(r.p_hr_below_1)}\n")
 
 
 def write_table(results, out) -> None:
@@ -294,7 +295,7 @@ def write_table(results, out) -> None:
                         f"priors: mu ~ {r.priors.get('mu')}, tau ~ {r.priors.get('tau')}"))
         out.write(_wrap(f"pooled HR {hr['median']:.2f} ({lvl} CrI {hr['eti'][0]:.2f} to "
                         f"{hr['eti'][1]:.2f}; shortest on the log scale {hr['hdi'][0]:.2f} to "
-                        f"{hr['hdi'][1]:.2f}); P(HR < 1) = {r.p_hr_below_1:.3f}"))
+                        f"{hr['hdi'][1]:.2f}); P(HR < 1) {_eq(fmt_prob(r.p_hr_below_1))}"))
         out.write(_wrap(f"prediction for a new study: HR {pr['eti'][0]:.2f} to {pr['eti'][1]:.2f}; "
                         f"tau {tau['median']:.2f} ({lvl} CrI {tau['eti'][0]:.2f} to "
                         f"{tau['eti'][1]:.2f}; shortest {tau['hdi'][0]:.2f} to "
@@ -338,3 +339,8 @@ def write_extra_companions(frequentist: dict, out) -> None:
         out.write(_wrap(f"{name}: HR {f['hr']:.2f} ({f['hr_ci'][0]:.2f} to {f['hr_ci'][1]:.2f}; "
                         f"Knapp-Hartung {f['knha_hr_ci'][0]:.2f} to {f['knha_hr_ci'][1]:.2f}), "
                         f"tau^2 {f['tau2']:.3f}, I^2 {f['I2']:.1f}%"))
+
+
+def _eq(text: str) -> str:
+    """``"= 0.973"``, but ``"> 0.999"`` / ``"< 0.001"`` for a bound."""
+    return f"{text[0]} {text[1:]}" if text[0] in "<>" else f"= {text}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import textwrap
 
+from survmeta._format import fmt_prob
 from survmeta.errors import SurvmetaError
 
 __all__ = ["WIDTH", "write_primary"]
@@ -72,7 +73,7 @@ def write_primary(results, out, detail_hint: bool = True, interval: str = "eti")
             pi = f"{_num(row['predict_lower'])}-{_num(row['predict_upper'])}"
             tau = _num(row["tau"])
         p = row["p_hr_below_1"]
-        ptext = ">0.999" if p > 0.999 else ("<0.001" if p < 0.001 else f"{p:.3f}")
+        ptext = fmt_prob(p)
         n = _num(row["n"], "{:.0f}")
         out.write(f"{q:<{qw}} {row['k']:>2} {n:>5}  {row['hr']:>5.2f} {interval:<13} {pi:<12} "
                   f"{tau:>5} {ptext:>7} {row['certainty']:<9}".rstrip() + "\n")

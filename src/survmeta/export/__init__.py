@@ -197,7 +197,7 @@ def to_revman(source, questions=None) -> pd.DataFrame:
     notes = []
     for method, approx in zip(_column(rows, "method"), _column(rows, "approximate")):
         note = f"log HR by survmeta method {method}" if isinstance(method, str) and method else ""
-        if note and approx is True:
+        if note and approx is not None and bool(approx):
             note += " (approximate)"
         notes.append(note)
     out = pd.DataFrame({

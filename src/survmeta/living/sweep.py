@@ -39,6 +39,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from survmeta._format import fmt_hr
 from survmeta.errors import SurvmetaError
 
 __all__ = [
@@ -135,7 +136,7 @@ def _is_registry(source) -> bool:
 
 
 def _fmt_hr(log_hr: float) -> str:
-    return f"{math.exp(log_hr):.2f}"
+    return fmt_hr(math.exp(log_hr))
 
 
 # ---------------------------------------------------------------------------
@@ -251,8 +252,7 @@ def _methods(rows: pd.DataFrame, tau: str, mu: str) -> list[Variant]:
                            f"{method} used for {len(uses)} comparisons ({keys})",
                            changed.reset_index(drop=True), tau, mu))
     if "approximate" in rows:
-        approx = rows["approximate"].astype(object).where(rows["approximate"].notna(), False)
-        approx = approx.astype(bool).to_numpy()
+        approx = rows["approximate"].to_numpy(dtype=bool)
     else:
         approx = np.zeros(len(rows), dtype=bool)
     kept = rows[~approx].reset_index(drop=True)

@@ -140,8 +140,7 @@ def _indicator(df: pd.DataFrame, name: str) -> dict[str, np.ndarray]:
     if name == "endpoint_os":
         return {name: np.array([is_overall_survival(e) for e in df["endpoint"]], dtype=float)}
     if name == "approximate":
-        flags = [bool(v) and v == v for v in df["approximate"]]  # NaN/None -> False
-        return {name: np.asarray(flags, dtype=float)}
+        return {name: df["approximate"].to_numpy(dtype=bool).astype(float)}
     for column in ("design", "method"):
         if name == column:  # one indicator per level except the most common
             levels = df[column].astype(str).value_counts().index[1:]

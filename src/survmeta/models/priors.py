@@ -11,10 +11,15 @@ heterogeneity ``tau``
     ``uniform(lower, upper)``, ``exponential(rate)``, ``lognormal_tau2(mu, sigma)``
     (log-normal on tau^2, the form of Turner et al. 2015; since
     ``log tau = log(tau^2) / 2`` it is exactly ``tau ~ LogNormal(mu / 2, sigma / 2)``),
-    ``flat`` (improper, uniform on tau > 0) and ``fixed`` (tau = 0, the
-    common-effect model).
+    ``logt_tau2(location, scale, df)`` (and ``rhodes(...)``: tau is
+    ``exp(StudentT(df, location / 2, scale / 2))``, a ``pm.CustomDist`` whose log density
+    PyMC derives with the Jacobian), ``flat`` (improper, uniform on tau > 0) and
+    ``fixed`` (tau = 0, the common-effect model).
 overall effect ``mu``
-    ``normal(mean, sd)``, ``uniform(lower, upper)`` and ``flat``.
+    ``normal(mean, sd)`` and ``flat``.
+
+These are the rows of :data:`survmeta.priors.PRIOR_FAMILIES`, the one table the
+exact engine reads too; a family outside it is rejected with the same message.
 
 Sampling transform
 ------------------
@@ -38,7 +43,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from survmeta.errors import SurvmetaError
-from survmeta.priors import parse_prior
+from survmeta.priors import check_family, families, parse_prior
 
 __all__ = [
     "DEFAULT_MU_PRIOR",
@@ -52,10 +57,8 @@ __all__ = [
 ]
 
 
-TAU_FAMILIES = frozenset(
-    {"halfnormal", "halfcauchy", "halft", "uniform", "exponential", "lognormal_tau2", "flat", "fixed"}
-)
-MU_FAMILIES = frozenset({"normal", "uniform", "flat"})
+TAU_FAMILIES = frozenset(families("tau"))
+MU_FAMILIES = frozenset(families("mu"))
 #: Unconstrained transform of tau for light-tailed priors (see the module docstring).
 SOFTPLUS = pm.distributions.transforms.log_exp_m1
 
@@ -149,6 +152,20 @@ def _custom_error(kind: str) -> UnsupportedPriorError:
     )
 
 
+def _check(prior, kind: str) -> None:
+    """Reject a family outside :data:`survmeta.priors.PRIOR_FAMILIES` (the exact engine's message)."""
+    try:
+        check_family(prior, kind)  # type: ignore[arg-type]
+    except UnsupportedPriorError:
+        raise
+    except SurvmetaError as exc:
+        raise UnsupportedPriorError(str(exc)) from None
+
+
+def _exp_student_t(location, scale, df, size):
+    return pt.exp(pm.StudentT.dist(nu=df, mu=location, sigma=scale, size=size))
+
+
 def tau_rv(name: str, prior, **kwargs):
     """Create the heterogeneity random variable in the current model.
 
@@ -169,6 +186,7 @@ def tau_rv(name: str, prior, **kwargs):
     fam = prior.family
     if fam == "custom":
         raise _custom_error("tau")
+    _check(prior, "tau")
     if fam == "halfnormal":
         return pm.HalfNormal(name, sigma=_p(prior, "scale"), default_transform=SOFTPLUS, **kwargs)
     if fam == "halfcauchy":
@@ -185,6 +203,11 @@ def tau_rv(name: str, prior, **kwargs):
     if fam == "lognormal_tau2":
         # log(tau) = log(tau^2) / 2, so tau is log-normal with halved parameters.
         return pm.LogNormal(name, mu=_p(prior, "mu") / 2.0, sigma=_p(prior, "sigma") / 2.0, **kwargs)
+    if fam == "logt_tau2":
+        # log(tau) = log(tau^2) / 2 ~ t_df(location / 2, scale / 2); PyMC adds the Jacobian.
+        return pm.CustomDist(name, _p(prior, "location") / 2.0, _p(prior, "scale") / 2.0,
+                             _p(prior, "df"), dist=_exp_student_t,
+                             transform=pm.distributions.transforms.log, **kwargs)
     if fam == "flat":
         return pm.HalfFlat(name, **kwargs)
     if fam == "fixed":
@@ -214,10 +237,9 @@ def mu_rv(name: str, prior, **kwargs):
     fam = prior.family
     if fam == "custom":
         raise _custom_error("mu")
+    _check(prior, "mu")
     if fam == "normal":
         return pm.Normal(name, mu=_p(prior, "mean", "mu"), sigma=_p(prior, "sd", "sigma"), **kwargs)
-    if fam == "uniform":
-        return pm.Uniform(name, lower=_p(prior, "lower"), upper=_p(prior, "upper"), **kwargs)
     if fam == "flat":
         return pm.Flat(name, **kwargs)
     raise UnsupportedPriorError(f"{fam!r} is not a prior for mu; use one of {sorted(MU_FAMILIES)}")

@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 
+from survmeta._format import fmt_prob as _fmt_prob
 from survmeta._io import atomic_write_bytes
 
 #: Base font size (points) of every survmeta figure.
@@ -103,14 +104,7 @@ def fmt_interval(est: float, lower: float, upper: float) -> str:
 
 def fmt_prob(p: float) -> str:
     """A probability with 3 decimals, ``">0.999"``/``"<0.001"`` at the extremes."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "NA"
-    p = float(p)
-    if p > 0.999:
-        return ">0.999"
-    if p < 0.001:
-        return "<0.001"
-    return f"{p:.3f}"
+    return _fmt_prob(p)
 
 
 def fmt_tick(x: float) -> str:

@@ -20,6 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
 
 from survmeta.plotting._layout import Column, ForestLayout, MARGIN
+from survmeta._format import fmt_level
 from survmeta.plotting._style import (
     COLOR_POOLED,
     COLOR_PREDICT,
@@ -55,8 +56,7 @@ def is_approximate(row) -> bool:
 
 
 def _level_pct(level: float) -> str:
-    pct = level * 100
-    return f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:g}%"
+    return fmt_level(level)
 
 
 def _i2_percent(freq: Mapping | None) -> float | None:

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from survmeta._format import fmt_level
 from survmeta.plotting._style import (
     COLOR_POOLED,
     COLOR_PREDICT,
@@ -83,9 +84,8 @@ def _exact_quantiles(result, name: str, probs) -> list[float] | None:
     return q if all(math.isfinite(v) for v in q) else None
 
 
-def _level_pct(level):
-    pct = level * 100
-    return f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:g}%"
+def _level_pct(level: float) -> str:
+    return fmt_level(level)
 
 
 def _new_ax(ax, size=(6.0, 3.4)):

@@ -440,7 +440,7 @@ def _row(study, comparison: Comparison, sel: Selection) -> dict:
         "hr_lower": math.nan,
         "hr_upper": math.nan,
         "method": None,
-        "approximate": None,
+        "approximate": False,
         "flags": (),
         "p_relation": None,
         "p_bound": math.nan,
@@ -602,6 +602,8 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
             data[col] = pd.Series(values, dtype=float)
         elif col == "poolable":
             data[col] = pd.Series(values, dtype=bool)
+        elif col == "approximate":  # no estimate: not approximate
+            data[col] = pd.Series([v is not None and bool(v) for v in values], dtype=bool)
         elif col in ("year", "oligo_max_lesions", "oligo_max_sites", "line"):
             data[col] = pd.Series(values, dtype="Int64")  # nullable: effects CSVs carry no year
         else:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from survmeta._format import fmt_level
 from survmeta.plotting._style import fmt_interval, fmt_num, fmt_p_statement, fmt_prob
 from survmeta.report.methods_text import (
     REFERENCES,
@@ -63,8 +64,7 @@ class Block:
 
 
 def _lvl(level: float) -> str:
-    pct = level * 100
-    return f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:g}%"
+    return fmt_level(level)
 
 
 def participants(result) -> tuple[int, int]:
