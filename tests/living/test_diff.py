@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 import json
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ from survmeta.living import add_study, describe_changes, diff_results, diff_sinc
 from survmeta.pooling import pool
 from survmeta.registry import load_registry
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parents[2]
 
 GIT = shutil.which("git")
 

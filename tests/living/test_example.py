@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parents[2]
 
 SCRIPT = REPO / "examples" / "sensitivity_script.py"
 

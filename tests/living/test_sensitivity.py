@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 import io
 import json
 import math
@@ -15,7 +16,7 @@ from survmeta.errors import SurvmetaError
 from survmeta.living import PRIOR_GRID_MU, PRIOR_GRID_TAU, Progress, sensitivity
 from survmeta.pooling import pool_question, select_rows, effect_table
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parents[2]
 
 #: dat.bcg (metafor; Colditz et al. 1994): author, year, tpos, tneg, cpos, cneg.
 BCG = (
