@@ -163,15 +163,16 @@ def _figure(labels: dict, right: list[Column], n_rows_y: float, notes: list[str]
         ax.tick_params(axis="y", left=False)
         for side in ("left", "right", "top"):
             ax.spines[side].set_visible(False)
+        # one column right of the axes (the caller leaves room for it): the cells of
+        # every column joined
         trans = ax.get_yaxis_transform()
-        x = 1.03
-        for col in right:
-            ax.text(x, y_top - 0.2, col.header, transform=trans, ha="left", va="center",
-                    fontsize=FONT_SIZE, fontweight="bold", clip_on=False)
-            for y, s in col.cells.items():
-                ax.text(x, y, s, transform=trans, ha="left", va="center", fontsize=FONT_SIZE,
-                        fontweight="bold" if y in col.bold_rows else "normal", clip_on=False)
-            x += 0.45
+        header = "  ".join(c.header for c in right)
+        ax.text(1.05, y_top - 0.2, header, transform=trans, ha="left", va="center",
+                fontsize=FONT_SIZE, fontweight="bold", clip_on=False)
+        for y in sorted({y for c in right for y in c.cells}):
+            s = "  ".join(c.cells[y] for c in right if c.cells.get(y))
+            ax.text(1.05, y, s, transform=trans, ha="left", va="center", fontsize=FONT_SIZE,
+                    fontweight="bold" if y in bold else "normal", clip_on=False)
         if title:
             ax.set_title(title, fontsize=FONT_SIZE + 1, loc="left")
         return ax.figure, ax, None
@@ -223,8 +224,9 @@ def plot_proportion_forest(result, *, level: float = DEFAULT_LEVEL, labels=None,
         Row labels: one per study, or a mapping from ``result.labels`` to labels.
         Default ``result.labels``.
     ax : matplotlib.axes.Axes, optional
-        Draw the panel into this axes (labels as y tick labels, the numbers right of it);
-        by default a new figure with the table layout of :func:`plot_forest`.
+        Draw the panel into this axes (labels as y tick labels, the numbers in one column
+        right of it: leave room for them; the note under the axis is left out); by default
+        a new figure with the table layout of :func:`plot_forest`.
     title : str, optional
     xlim : (float, float), optional
         Axis limits in percent; default the estimates and intervals snapped outward to
@@ -265,7 +267,8 @@ def plot_proportion_forest(result, *, level: float = DEFAULT_LEVEL, labels=None,
         est[y_pred] = f"[{_pct(result.proportion_pi[0])}, {_pct(result.proportion_pi[1])}]"
     bold = {y_pool}
     right = [Column("Events/n", ev, "right", bold_rows=bold),
-             Column(f"% [{lvl} CI]", est, "right", bold_rows=bold)]
+             Column(f"% [{lvl} CI]" if lvl == plvl else "% [interval]", est, "right",
+                    bold_rows=bold)]
     notes = [f"Studies: proportion with its exact (Clopper-Pearson) {lvl} CI; square area "
              "proportional to n.",
              f"Pooled: binomial-normal random-effects model (logit scale), exact Bayesian; "
@@ -339,7 +342,8 @@ def plot_median_forest(result, *, labels=None, ax=None, log: bool = False,
         Row labels: one per study, or a mapping from the study labels. Default the
         study labels.
     ax : matplotlib.axes.Axes, optional
-        Draw into this axes (labels as y tick labels, the numbers right of it).
+        Draw into this axes (labels as y tick labels, the numbers in one column right of
+        it: leave room for them; the note under the axis is left out).
     log : bool
         Log time axis (default linear from 0).
     title : str, optional
