@@ -217,3 +217,35 @@ def test_labels_mapping_and_length(props):
     assert "Heo 2021" in [t.get_text() for t in fig.findobj(Text)]
     with pytest.raises(ValueError, match="labels"):
         plot_proportion_forest(props, labels=["x"])
+
+
+def test_medians_without_a_pooled_estimate():
+    """No study with a usable interval: studies drawn, no diamond, every study listed as excluded."""
+    res = pool_medians([3.0, "NR", 5.0], [None, None, None], [None, "NR", None],
+                       labels=["a", "b", "c"])
+    assert res.log_median is None
+    fig = plot_median_forest(res)
+    ax = fig.axes[0]
+    assert not [p for p in ax.patches if p.get_gid() == "pooled-diamond"]
+    assert study_lines(ax) == {}  # no interval was printed
+    (bound,) = by_gid(ax, "nr-bound")
+    assert list(bound.get_xdata()) == pytest.approx([0.0, ax.get_xlim()[1]])
+    (sq,) = by_gid(ax, "study-squares")
+    assert sorted(sq.get_offsets()[:, 0]) == [3.0, 5.0]
+    assert ax.get_xlim()[1] > 5.0
+    texts = [t.get_text() for t in fig.findobj(Text)]
+    assert "3 (no CI)" in texts and "NR" in texts
+    assert sum(t.startswith("Excluded: ") for t in texts) == 3
+    assert_no_overlap(fig)
+
+
+def test_proportions_with_no_events():
+    res = pool_proportions([0, 0, 0], [13, 20, 8], companions=False)
+    fig = plot_proportion_forest(res)
+    ax = fig.axes[0]
+    lines = study_lines(ax)
+    for i, n in enumerate([13, 20, 8]):
+        assert lines[i] == pytest.approx((0.0, 100 * stats.beta.ppf(0.975, 1, n)), abs=DRAWN)
+    assert diamond_x(ax)[1] == pytest.approx(100 * res.proportion, abs=DRAWN)
+    assert ax.get_xlim()[0] == 0.0
+    assert_no_overlap(fig)

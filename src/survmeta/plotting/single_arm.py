@@ -380,6 +380,8 @@ def plot_median_forest(result, *, labels=None, ax=None, log: bool = False,
         cells[i] = f"{_t(s.median)} [{_t(s.lower) if s.lower is not None else '-'}, {_t(s.upper)}]"
         if s.median is None and s.lower is None:
             cells[i] = "NR"
+        elif s.lower is None and s.upper is None:
+            cells[i] = f"{_t(s.median)} (no CI)"
     if lm is not None:
         cells[y_pool] = f"{fmt_num(lm.median)} [{fmt_num(lm.lower)}, {fmt_num(lm.upper)}]"
     if show_pred:
@@ -413,7 +415,7 @@ def plot_median_forest(result, *, labels=None, ax=None, log: bool = False,
         # room right of a bound not reached, so its arrow reads as one
         bounds = [s.lower for s in studies if (s.median is None or s.upper is None)
                   and s.lower is not None]
-        vals += [1.2 * b for b in bounds]
+        vals += [1.2 * b for b in bounds] + [1.1 * v for v in meds]
         xmin, xmax = _time_limits(vals, log)
     else:
         xmin, xmax = float(xlim[0]), float(xlim[1])
@@ -442,6 +444,8 @@ def plot_median_forest(result, *, labels=None, ax=None, log: bool = False,
             if s.lower is not None and s.lower >= xmin:
                 pax.plot([start], [i], marker="|", color=COLOR_STUDY, markersize=8, zorder=3,
                          gid="nr-lower")
+            continue
+        if s.lower is None and s.upper is None:  # no interval printed: the square alone
             continue
         a = s.lower if s.lower is not None and s.lower > 0 else (s.median if log else 0.0)
         b = s.upper if s.upper is not None else math.inf
