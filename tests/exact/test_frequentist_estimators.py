@@ -111,8 +111,9 @@ def test_every_reference_script_has_its_output():
     scripts = sorted(p.stem for p in REFERENCE.glob("*.R"))
     assert scripts == ["metafor_bcg", "metafor_edge_cases", "metafor_export", "metafor_influence",
                        "metafor_medians", "metafor_proportions", "metafor_smallstudy",
-                       "metafor_subgroups", "survival_cox", "survival_reconstructkm"]
-    first = {"metafor": "metafor 3.8.1", "survival": "survival 3.5.3"}
+                       "metafor_subgroups", "stats_binomtest", "survival_cox",
+                       "survival_reconstructkm"]
+    first = {"metafor": "metafor 3.8.1", "survival": "survival 3.5.3", "stats": "R 4.2.2"}
     for stem in scripts:
         text = (REFERENCE / f"{stem}.Rout").read_text(encoding="utf-8")
         assert text.startswith(first[stem.split("_")[0]]) and "Error" not in text

@@ -49,8 +49,10 @@ PUBLIC_API = {
     "survmeta.report": ["FIGURE_FORMATS", "FORMATS", "LAYOUTS", "is_paged", "write_report"],
     "survmeta.plotting": [
         "figure_bytes", "plot_baujat", "plot_cumulative", "plot_forest", "plot_funnel",
-        "plot_funnel_contour", "plot_km", "plot_leave1out", "plot_posterior", "plot_rank",
-        "plot_rob_summary", "plot_subgroup_forest", "plot_tau", "plot_trace", "plot_variants", "save_figure",
+        "plot_funnel_contour", "plot_km", "plot_leave1out", "plot_median_forest", "plot_posterior",
+        "plot_proportion_forest", "plot_rank",
+        "plot_rob_summary",
+        "plot_subgroup_forest", "plot_tau", "plot_trace", "plot_variants", "save_figure",
     ],
     "survmeta.models": [
         "UnsupportedPriorError", "build_random_effects_model", "diagnose", "fit_hierarchical",

@@ -7,13 +7,14 @@
 # the exact engine is checked against brute-force quadrature instead.
 # Scripts: metafor_bcg.R, metafor_edge_cases.R, metafor_subgroups.R, metafor_influence.R,
 # metafor_smallstudy.R, metafor_export.R, metafor_medians.R, metafor_proportions.R,
-# survival_cox.R, survival_reconstructkm.R (every metafor_*.R and survival_*.R here).
+# survival_cox.R, survival_reconstructkm.R, stats_binomtest.R (every metafor_*.R, survival_*.R
+# and stats_*.R here).
 # metafor_export.R reads metafor_export.csv; after a registry change rewrite it first with
 #   survmeta export studies.toml --format metafor -o tests/reference/metafor_export.csv
 # Usage: sh tests/reference/regenerate.sh   (from anywhere), then `git diff tests/reference`.
 set -eu
 cd "$(dirname "$0")"
-for script in metafor_*.R survival_*.R; do
+for script in metafor_*.R survival_*.R stats_*.R; do
     out="${script%.R}.Rout"
     Rscript --vanilla "$script" > "$out" 2>&1
     echo "wrote tests/reference/$out ($(grep -c '^REF ' "$out") reference values)"

@@ -246,6 +246,15 @@ class MedianPool:
             return pd.DataFrame(columns=cols, index=pd.Index([], name="method"))
         return pd.DataFrame(rows).set_index("method")[cols]
 
+    def plot(self, **kwargs):
+        """Forest plot on a time axis; see :func:`survmeta.plotting.plot_median_forest`.
+
+        matplotlib is imported only here, so this module does not need it.
+        """
+        from survmeta.plotting.single_arm import plot_median_forest
+
+        return plot_median_forest(self, **kwargs)
+
     def to_dict(self) -> dict:
         """JSON-ready dictionary."""
         return {"studies": [asdict(s) for s in self.studies],

@@ -487,6 +487,15 @@ class ProportionPool:
         lines += list(self.notes)
         return "\n".join(lines)
 
+    def plot(self, **kwargs):
+        """Forest plot on a percent axis; see :func:`survmeta.plotting.plot_proportion_forest`.
+
+        matplotlib is imported only here, so this module does not need it.
+        """
+        from survmeta.plotting.single_arm import plot_proportion_forest
+
+        return plot_proportion_forest(self, **kwargs)
+
     def to_dict(self) -> dict:
         """JSON-ready dictionary."""
         out = {key: (list(v) if isinstance(v, tuple) else v)
