@@ -55,8 +55,8 @@ PUBLIC_API = {
         "plot_subgroup_forest", "plot_tau", "plot_trace", "plot_variants", "save_figure",
     ],
     "survmeta.models": [
-        "UnsupportedPriorError", "build_random_effects_model", "diagnose", "fit_hierarchical",
-        "fit_random_effects",
+        "SingleArmFit", "SingleArmSummary", "UnsupportedPriorError", "build_random_effects_model",
+        "diagnose", "fit_hierarchical", "fit_log_medians", "fit_proportions", "fit_random_effects",
     ],
 }
 
