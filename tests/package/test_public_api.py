@@ -34,10 +34,11 @@ PUBLIC_API = {
         "Selection", "estimate_comparison", "explain", "reconstruct",
     ],
     "survmeta.exact": [
-        "Baujat", "ExactPosterior", "FrequentistResult", "Influence", "RanktestResult",
-        "RegtestResult", "SmallStudyTests", "Tau2Interval", "TrimfillResult", "baujat",
-        "bayesmeta", "common_effect", "confint_tau2", "cumul", "influence", "leave1out",
-        "ranktest", "regtest", "rma", "small_study_tests", "trimfill",
+        "Baujat", "Coefficient", "ExactPosterior", "FrequentistResult", "Influence",
+        "MetaRegression", "RanktestResult", "RegtestResult", "SmallStudyTests", "Tau2Interval",
+        "TrimfillResult", "baujat", "bayesmeta", "common_effect", "confint_tau2", "cumul",
+        "influence", "leave1out", "moderator_matrix", "ranktest", "regtest", "rma", "rma_mods",
+        "small_study_tests", "trimfill",
     ],
     "survmeta.living": [
         "AddResult", "add_study", "describe_changes", "diff_results", "diff_since",

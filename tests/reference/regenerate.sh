@@ -5,7 +5,7 @@
 # The outputs were made with R 4.2.2, metafor 3.8-1 and survival 3.5-3; bayesmeta is not used
 # (not packaged for Debian), the exact engine is checked against brute-force quadrature instead.
 # Scripts: metafor_bcg.R, metafor_edge_cases.R, metafor_subgroups.R, metafor_influence.R,
-# metafor_smallstudy.R, metafor_export.R,
+# metafor_smallstudy.R, metafor_export.R, metafor_metareg.R,
 # survival_cox.R (every metafor_*.R and survival_*.R here).
 # metafor_export.R reads metafor_export.csv; after a registry change rewrite it first with
 #   survmeta export studies.toml --format metafor -o tests/reference/metafor_export.csv

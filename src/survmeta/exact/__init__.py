@@ -3,6 +3,7 @@
 from survmeta.exact.engine import ExactPosterior, bayesmeta, common_effect
 from survmeta.exact.frequentist import FrequentistResult, cumul, leave1out, rma
 from survmeta.exact.influence import Baujat, Influence, Tau2Interval, baujat, confint_tau2, influence
+from survmeta.exact.metareg import Coefficient, MetaRegression, moderator_matrix, rma_mods
 from survmeta.exact.smallstudy import (
     RanktestResult,
     RegtestResult,
@@ -17,4 +18,5 @@ from survmeta.exact.smallstudy import (
 __all__ = ["ExactPosterior", "bayesmeta", "common_effect", "FrequentistResult", "rma",
            "leave1out", "cumul", "Tau2Interval", "confint_tau2", "Influence",
            "influence", "Baujat", "baujat", "RegtestResult", "RanktestResult", "TrimfillResult",
-           "SmallStudyTests", "regtest", "ranktest", "trimfill", "small_study_tests"]
+           "SmallStudyTests", "regtest", "ranktest", "trimfill", "small_study_tests",
+           "Coefficient", "MetaRegression", "rma_mods", "moderator_matrix"]
