@@ -34,9 +34,9 @@ PUBLIC_API = {
         "Selection", "estimate_comparison", "explain", "reconstruct",
     ],
     "survmeta.exact": [
-        "Baujat", "Coefficient", "ExactPosterior", "FrequentistResult", "Influence",
-        "MetaRegression", "RanktestResult", "RegtestResult", "SmallStudyTests", "Tau2Interval",
-        "TrimfillResult", "baujat", "bayesmeta", "common_effect", "confint_tau2", "cumul",
+        "BayesMetaRegression", "Baujat", "Coefficient", "ExactPosterior", "FrequentistResult", "Influence",
+        "MetaRegression", "PosteriorSummary", "RanktestResult", "RegtestResult", "SmallStudyTests", "Tau2Interval",
+        "TrimfillResult", "baujat", "bayesmeta", "bmr", "common_effect", "confint_tau2", "cumul",
         "influence", "leave1out", "moderator_matrix", "ranktest", "regtest", "rma", "rma_mods",
         "small_study_tests", "trimfill",
     ],

@@ -1,5 +1,6 @@
 """Exact engine (quadrature over tau) and frequentist companions; numpy/scipy only."""
 
+from survmeta.exact.bmr import BayesMetaRegression, PosteriorSummary, bmr
 from survmeta.exact.engine import ExactPosterior, bayesmeta, common_effect
 from survmeta.exact.frequentist import FrequentistResult, cumul, leave1out, rma
 from survmeta.exact.influence import Baujat, Influence, Tau2Interval, baujat, confint_tau2, influence
@@ -19,4 +20,5 @@ __all__ = ["ExactPosterior", "bayesmeta", "common_effect", "FrequentistResult", 
            "leave1out", "cumul", "Tau2Interval", "confint_tau2", "Influence",
            "influence", "Baujat", "baujat", "RegtestResult", "RanktestResult", "TrimfillResult",
            "SmallStudyTests", "regtest", "ranktest", "trimfill", "small_study_tests",
-           "Coefficient", "MetaRegression", "rma_mods", "moderator_matrix"]
+           "Coefficient", "MetaRegression", "rma_mods", "moderator_matrix",
+           "BayesMetaRegression", "PosteriorSummary", "bmr"]
