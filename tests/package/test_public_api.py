@@ -46,7 +46,7 @@ PUBLIC_API = {
     ],
     "survmeta.report": ["FIGURE_FORMATS", "FORMATS", "LAYOUTS", "is_paged", "write_report"],
     "survmeta.plotting": [
-        "figure_bytes", "plot_baujat", "plot_cumulative", "plot_forest", "plot_funnel",
+        "figure_bytes", "plot_baujat", "plot_bubble", "plot_cumulative", "plot_forest", "plot_funnel",
         "plot_funnel_contour", "plot_km", "plot_leave1out", "plot_posterior", "plot_rank",
         "plot_subgroup_forest", "plot_tau", "plot_trace", "plot_variants", "save_figure",
     ],
