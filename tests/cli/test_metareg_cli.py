@@ -90,3 +90,11 @@ def test_missing_file_and_help(tmp_path, capsys):
         main(["metareg", "--help"])
     assert exc.value.code == 0
     assert "--mods" in capsys.readouterr().out
+
+
+def test_plot_writes_a_png(effects_csv, tmp_path, capsys):
+    out = tmp_path / "bubble.png"
+    assert main(["metareg", str(effects_csv), "--question", "bcg", "--mods", "year",
+                 "--plot", str(out), "--format", "json"]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "wrote" in capsys.readouterr().err

@@ -12,6 +12,7 @@ MODERATORS = ("year", "n", "oligo_max_lesions", "oligo_max_sites", "time_origin"
 
 
 def add_parser(sub) -> None:
+    from survmeta.cli._args import nonempty_path
     from survmeta.cli._output import add_format_option
     from survmeta.exact.metareg import METHODS_MODS
 
@@ -35,6 +36,8 @@ def add_parser(sub) -> None:
     p.add_argument("--test", default="z", choices=["z", "knha"],
                    help="z-test or Knapp-Hartung (default: z)")
     p.add_argument("--level", type=float, default=0.95, help="interval level (default: 0.95)")
+    p.add_argument("--plot", type=nonempty_path, metavar="FILE",
+                   help="save the bubble plot (one numeric moderator; .png, .svg or .pdf)")
     add_format_option(p)
     p.set_defaults(func=run)
 
@@ -96,8 +99,20 @@ def run(args) -> int:
 
     from survmeta.cli._output import dumps_json, emit_frame
 
-    q, rows, _, r = analyse(args.path, args.question, args.mods, args.method, args.test,
-                            args.level)
+    q, rows, columns, r = analyse(args.path, args.question, args.mods, args.method, args.test,
+                                  args.level)
+    if args.plot:
+        import sys
+
+        from survmeta.errors import SurvmetaError
+        from survmeta.plotting import plot_bubble, save_figure
+
+        (name, values), = columns.items() if len(columns) == 1 else ((None, None),)
+        if name is None or r.p != 2:
+            raise SurvmetaError("--plot: a bubble plot needs one numeric moderator")
+        fig = plot_bubble(rows["log_hr"].to_numpy(float), rows["se"].to_numpy(float), values, r,
+                          labels=[str(v) for v in rows["label"]], title=f"{q}: log HR on {name}")
+        print(f"wrote {save_figure(fig, args.plot)}", file=sys.stderr)
     table = pd.DataFrame([c.__dict__ for c in r.coefficients]).rename(
         columns={"name": "term", "stat": r.stat_name + "val"})
     if args.format == "json":

@@ -82,6 +82,10 @@ def plot_bubble(y, sigma, x, result, *, labels=None, xlabel: str | None = None, 
     set_hr_axis(ax, ylo, yhi, label="Hazard ratio (log scale)", axis="y")
     pad = 0.05 * (x.max() - x.min() or 1.0)
     ax.set_xlim(x.min() - pad, x.max() + pad)
+    if np.all(x == np.round(x)):
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, counts of lesions
     ax.set_xlabel(xlabel if xlabel is not None else name, fontsize=FONT_SIZE)
     ax.tick_params(labelsize=FONT_SIZE)
     ax.grid(color="#dddddd", lw=0.6, zorder=0)
