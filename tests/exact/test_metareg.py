@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from _exact_data import BCG_ABLAT, BCG_ALLOC, BCG_YEAR, bcg_log_rr
-from _rref import rdata, rref
+from _rref import REFERENCE, rdata, rref
 from survmeta.errors import SurvmetaError
 from survmeta.exact import moderator_matrix, rma_mods
 
@@ -62,10 +62,10 @@ def test_matches_metafor(bcg, mods, method, test):
             _close(getattr(c, attr), ref[f"{pre}.{name}"])
     _close(r.tau2, ref[f"{key}.tau2"])
     if method == "EE":
-        assert r.tau2_se is None and r.R2 is None
+        assert r.tau2_se is None
     else:
         _close(r.tau2_se, ref[f"{key}.se.tau2"])
-        _close(r.R2, ref[f"{key}.R2"], tol=1e-5)
+    _close(r.R2, ref[f"{key}.R2"], tol=1e-5)
     _close(r.QE, ref[f"{key}.QE"], tol=1e-10)
     _close(r.QE_p, ref[f"{key}.QEp"])
     _close(r.QM, ref[f"{key}.QM"])
@@ -132,3 +132,19 @@ def test_bad_input(bcg, kwargs, match):
 def test_too_few_studies():
     with pytest.raises(SurvmetaError, match="more than 2 studies"):
         rma_mods([0.1, 0.2], [0.1, 0.2], [1.0, 2.0])
+
+
+@pytest.mark.parametrize("mods,method,test", [c for c in CASES if c[0] != "alloc"])
+def test_print_matches_metafor_line_for_line(bcg, mods, method, test):
+    """``print(rma(yi, vi, mods = ..., ...))`` as metafor_metareg.Rout shows it, down to the
+    significance codes (factor terms are named ``alloc[random]`` here, R's
+    ``factor(alloc)random``, so the factor model is left out)."""
+    import re
+
+    rout = (REFERENCE / "metafor_metareg.Rout").read_text(encoding="utf-8")
+    blocks = re.split(r"\n(?=(?:Mixed-Effects|Fixed-Effects))", rout)[1:]
+    r_order = [(m, meth, t) for m in MODS for meth, t in
+               [("REML", "z"), ("ML", "z"), ("DL", "z"), ("EE", "z"), ("REML", "knha")]]
+    want = blocks[r_order.index((mods, method, test))].split("\n---")[0].rstrip("\n")
+    got = str(rma_mods(*bcg, MODS[mods](), method=method, test=test)).split("\n---")[0]
+    assert got.rstrip("\n") == want

@@ -13,8 +13,9 @@ estimated tau^2, untruncated as metafor's default); I^2 = tau^2 / (tau^2 + s^2)
 and H^2 = (tau^2 + s^2) / s^2 with s^2 = (k - p) / tr(P) (inverse-variance P),
 for the common-effect model I^2 = (QE - (k - p)) / QE and H^2 = QE / (k - p);
 pseudo-R^2 = max(0, 100 (tau0^2 - tau^2) / tau0^2) with tau0^2 from the
-intercept-only model with the same estimator (0 when tau0^2 = 0, None for the
-common-effect model). The SE of tau^2 is the inverse Fisher information for ML
+intercept-only model with the same estimator (0 when tau0^2 = 0); for the
+common-effect model metafor's max(0, 100 (H0^2 - H^2) / H0^2) with H0^2 = Q / (k - 1)
+of the model without moderators. The SE of tau^2 is the inverse Fisher information for ML
 and REML and metafor's delta-method formula for DL.
 """
 
@@ -28,7 +29,7 @@ import numpy as np
 from scipy import linalg, optimize, stats
 
 from survmeta.errors import SurvmetaError
-from survmeta.exact.frequentist import _check
+from survmeta.exact.frequentist import _check, _fmt_p, _stars
 from survmeta.exact.frequentist import _tau2 as _tau2_null
 
 METHODS_MODS = ("REML", "ML", "DL", "FE")
@@ -75,8 +76,8 @@ class MetaRegression:
     QM_df2 : int or None
     I2, H2 : float
         Residual I^2 (percent) and H^2.
-    R2 : float or None
-        Pseudo-R^2 in percent (None for the common-effect model).
+    R2 : float
+        Pseudo-R^2 in percent (for the common-effect model from H^2, as metafor).
     cov : tuple of tuple of float
         Covariance matrix of the coefficients (scaled under Knapp-Hartung).
     """
@@ -101,7 +102,7 @@ class MetaRegression:
     QM_p: float
     I2: float
     H2: float
-    R2: float | None
+    R2: float
     cov: tuple[tuple[float, ...], ...]
 
     @property
@@ -125,6 +126,9 @@ class MetaRegression:
         b = np.array([c.estimate for c in self.coefficients])
         V = np.array(self.cov)
         return X @ b, np.sqrt(np.einsum("ij,jk,ik->i", X, V, X))
+
+    def __str__(self) -> str:
+        return format_rma_mods(self)
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary."""
@@ -169,6 +173,13 @@ def moderator_matrix(columns: Mapping[str, Sequence]) -> tuple[np.ndarray, tuple
     if not cols:
         raise SurvmetaError("no moderators given")
     return np.column_stack(cols), tuple(names)
+
+
+def _heterogeneity_null(y, v) -> float:
+    """H^2 = Q / (k - 1) of the common-effect model without moderators."""
+    w = 1.0 / v
+    mu = float(np.sum(w * y) / w.sum())
+    return float(np.sum(w * (y - mu) ** 2)) / (y.size - 1)
 
 
 def _proj(X, w):
@@ -312,8 +323,11 @@ def rma_mods(y, sigma, mods, names: Sequence[str] | None = None, method: str = "
     else:
         i2 = float(100.0 * tau2 / (tau2 + s2))
         h2 = float((tau2 + s2) / s2)
-    r2: float | None = None
-    if method != "FE":
+    if method == "FE":
+        # metafor: R^2 = (H2_0 - H2) / H2_0 with H2_0 = Q / (k - 1) of the intercept-only model
+        h2_0 = float(_heterogeneity_null(y, v))
+        r2 = max(0.0, 100.0 * (h2_0 - h2) / h2_0) if h2_0 > 0 else 0.0
+    else:
         tau2_0 = _tau2_null(y, v, method)
         r2 = max(0.0, 100.0 * (tau2_0 - tau2) / tau2_0) if tau2_0 > 0 else 0.0
     return MetaRegression(
@@ -323,3 +337,62 @@ def rma_mods(y, sigma, mods, names: Sequence[str] | None = None, method: str = "
         QE_p=float(stats.chi2.sf(qe, k - p)), QM=qm, QM_df=m, QM_df2=df, QM_p=qm_p,
         I2=i2, H2=h2, R2=r2,
         cov=tuple(tuple(float(x) for x in row) for row in V))
+
+
+def format_rma_mods(res: MetaRegression, digits: int = 4) -> str:
+    """The text metafor's ``print.rma.uni`` prints for a model with moderators.
+
+    Heading, residual heterogeneity (tau^2 with its SE, tau, I^2, H^2, R^2; the
+    common-effect model prints none of these), the test for residual
+    heterogeneity, the test of moderators and the "Model Results" table with
+    significance stars, laid out as R prints them.
+    """
+    d = digits
+    fe = res.method == "FE"
+    lines = [f"Fixed-Effects with Moderators Model (k = {res.k})" if fe else
+             f"Mixed-Effects Model (k = {res.k}; tau^2 estimator: {res.method})", ""]
+    if not fe:
+        se = f" (SE = {res.tau2_se:.{d}f})" if res.tau2_se is not None else ""
+        lines += [
+            f"tau^2 (estimated amount of residual heterogeneity):     {res.tau2:.{d}f}{se}",
+            f"tau (square root of estimated tau^2 value):             {res.tau:.{d}f}"]
+    lines += [f"I^2 (residual heterogeneity / unaccounted variability): {res.I2:.2f}%",
+              f"H^2 (unaccounted variability / sampling variability):   {res.H2:.2f}",
+              f"R^2 (amount of heterogeneity accounted for):            {res.R2:.2f}%", ""]
+
+    def pv(p: float) -> str:
+        s = _fmt_p(p, d)
+        return f"< {s[1:]}" if s.startswith("<") else f"= {s}"
+
+    lines += ["Test for Residual Heterogeneity:",
+              f"QE(df = {res.QE_df}) = {res.QE:.{d}f}, p-val {pv(res.QE_p)}", ""]
+    which = f"coefficient{'s' if res.QM_df > 1 else ''} " + (
+        f"2:{res.p}" if res.QM_df > 1 else "2")
+    lines.append(f"Test of Moderators ({which}):")
+    if res.QM_df2 is None:
+        lines.append(f"QM(df = {res.QM_df}) = {res.QM:.{d}f}, p-val {pv(res.QM_p)}")
+    else:
+        lines.append(f"F(df1 = {res.QM_df}, df2 = {res.QM_df2}) = {res.QM:.{d}f}, "
+                     f"p-val {pv(res.QM_p)}")
+    lines += ["", "Model Results:", ""]
+    heads = ["estimate", "se", f"{res.stat_name}val"] + (["df"] if res.df is not None else []) \
+        + ["pval", "ci.lb", "ci.ub"]
+    body = []
+    for c in res.coefficients:
+        row = [f"{c.estimate:.{d}f}", f"{c.se:.{d}f}", f"{c.stat:.{d}f}"]
+        if res.df is not None:
+            row.append(str(res.df))
+        row += [_fmt_p(c.pval, d), f"{c.ci_lower:.{d}f}", f"{c.ci_upper:.{d}f}"]
+        body.append((c.name, row, _stars(c.pval)))
+    nw = max(len(n) for n, _, _ in body)
+    widths = [max(len(h), *(len(r[j]) for _, r, _ in body)) for j, h in enumerate(heads)]
+    sw = max(len(s) for _, _, s in body)
+    lines.append(" " * nw + "  " + "  ".join(h.rjust(w) for h, w in zip(heads, widths))
+                 + "  " + " " * sw + " ")
+    for name, row, star in body:
+        lines.append(name.ljust(nw) + "  " + "  ".join(v.rjust(w) for v, w in zip(row, widths))
+                     + "  " + star.ljust(sw) + " ")
+    lines += ["", "---",
+              "Signif. codes:  0 \u2018***\u2019 0.001 \u2018**\u2019 0.01 \u2018*\u2019 0.05 "
+              "\u2018.\u2019 0.1 \u2018 \u2019 1"]
+    return "\n".join(lines) + "\n"
