@@ -38,6 +38,9 @@ BCG_CNEG = np.array([128, 274, 209, 12619, 5761, 1079, 619, 87892, 7232, 1600, 2
                      17825], dtype=float)
 BCG_YEAR = np.array([1948, 1949, 1960, 1977, 1973, 1953, 1973, 1980, 1968, 1961, 1974, 1969,
                      1976])
+BCG_ABLAT = np.array([44, 55, 42, 52, 13, 44, 19, 13, 27, 42, 18, 33, 33], dtype=float)
+BCG_ALLOC = ["random", "random", "random", "random", "alternate", "alternate", "random",
+             "random", "random", "systematic", "systematic", "systematic", "systematic"]
 
 
 def bcg_log_rr():

@@ -15,7 +15,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "coming-from-r.md"
 @pytest.fixture(scope="module")
 def ns():
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
-    assert len(blocks) == 4
+    assert len(blocks) == 5
     namespace: dict = {}
     exec(compile("\n".join(blocks), str(DOC), "exec"), namespace)
     return namespace
@@ -53,3 +53,16 @@ def test_bayesmeta_examples_use_the_named_priors(ns):
     assert ns["tu"].tau_prior.family == "lognormal_tau2"
     lo, hi = ns["tau_shortest"]
     assert lo <= ns["tau_central"][0] and hi - lo <= ns["tau_central"][1] - ns["tau_central"][0]
+
+
+def test_metareg_example_gives_metafors_numbers(ns):
+    R = rref("metafor_metareg")
+    assert ns["mr"].tau2 == pytest.approx(R["mr.ablat.REML.tau2"], rel=1e-6)
+    assert ns["mr"].coef("ablat").estimate == pytest.approx(R["mr.ablat.REML.b1.b"], rel=1e-6)
+    assert ns["bmr_fit"].names == ("intrcpt", "ablat")
+    text = DOC.read_text(encoding="utf-8")
+    for printed in ("0.0763", "-0.0291", "0.0072"):
+        assert printed in text
+    assert f"{R['mr.ablat.REML.tau2']:.4f}" == "0.0763"
+    assert f"{R['mr.ablat.REML.b1.b']:.4f}" == "-0.0291"
+    assert f"{R['mr.ablat.REML.b1.se']:.4f}" == "0.0072"

@@ -6,9 +6,9 @@
 # rma.glmm), survival 3.5-3 and Hmisc 4.8-0; bayesmeta is not used (not packaged for Debian),
 # the exact engine is checked against brute-force quadrature instead.
 # Scripts: metafor_bcg.R, metafor_edge_cases.R, metafor_subgroups.R, metafor_influence.R,
-# metafor_smallstudy.R, metafor_export.R, metafor_medians.R, metafor_proportions.R,
-# survival_cox.R, survival_reconstructkm.R, stats_binomtest.R (every metafor_*.R, survival_*.R
-# and stats_*.R here).
+# metafor_smallstudy.R, metafor_export.R, metafor_medians.R, metafor_metareg.R,
+# metafor_proportions.R, survival_cox.R, survival_reconstructkm.R, stats_binomtest.R (every
+# metafor_*.R, survival_*.R and stats_*.R here).
 # metafor_export.R reads metafor_export.csv; after a registry change rewrite it first with
 #   survmeta export studies.toml --format metafor -o tests/reference/metafor_export.csv
 # Usage: sh tests/reference/regenerate.sh   (from anywhere), then `git diff tests/reference`.

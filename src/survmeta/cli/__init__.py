@@ -26,6 +26,7 @@ COMMANDS = (
     "report",
     "sensitivity",
     "influence",
+    "metareg",
     "template",
     "add",
     "diff",

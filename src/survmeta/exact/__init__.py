@@ -1,5 +1,6 @@
 """Exact engine (quadrature over tau) and frequentist companions; numpy/scipy only."""
 
+from survmeta.exact.bmr import BayesMetaRegression, PosteriorSummary, bmr
 from survmeta.exact.engine import ExactPosterior, bayesmeta, common_effect
 from survmeta.exact.frequentist import FrequentistResult, cumul, leave1out, rma
 from survmeta.exact.proportions import (
@@ -18,6 +19,7 @@ from survmeta.exact.medians import (
     median_of_medians,
     pool_medians,
 )
+from survmeta.exact.metareg import Coefficient, MetaRegression, moderator_matrix, rma_mods
 from survmeta.exact.smallstudy import (
     RanktestResult,
     RegtestResult,
@@ -36,4 +38,6 @@ __all__ = ["ExactPosterior", "bayesmeta", "common_effect", "FrequentistResult", 
            "MedianPool", "MedianStudy", "LogMedianPool", "MedianOfMedians", "pool_medians",
            "median_of_medians",
            "ProportionPool", "ProportionFrequentist", "pool_proportions", "rma_glmm_proportions",
-           "rma_proportions"]
+           "rma_proportions",
+           "Coefficient", "MetaRegression", "rma_mods", "moderator_matrix",
+           "BayesMetaRegression", "PosteriorSummary", "bmr"]

@@ -136,6 +136,50 @@ class _TauFit:
     grid_g: np.ndarray
 
 
+def _tau_quadrature(log_joint, tau_prior: Prior, c: float) -> _TauFit:
+    """Quadrature of a tau posterior given ``log_joint(tau)`` = log prior + log likelihood.
+
+    ``c`` is the scale of the grid transformation ``x = tau / (tau + c)``.
+    """
+    lo, hi = tau_prior.support
+    x_lo = lo / (lo + c)
+    x_hi = hi / (hi + c) if math.isfinite(hi) else 1.0
+    if math.isfinite(hi):
+        coarse = np.linspace(x_lo, x_hi, _N_COARSE)
+    else:
+        top = 1.0 - 1e-3
+        coarse = np.concatenate([np.linspace(x_lo, top, _N_COARSE),
+                                 1.0 - np.geomspace(1e-3, 1e-13, 80)[1:]])
+
+    def log_g(x):
+        tau = c * x / (1.0 - x)
+        return log_joint(tau) + math.log(c) - 2.0 * np.log1p(-x)
+
+    lg = log_g(coarse)
+    if not np.any(np.isfinite(lg)):
+        raise SurvmetaError("the posterior of tau is zero everywhere; check the tau prior")
+    peak = np.nanmax(lg)
+    keep = np.flatnonzero(lg > peak - _DROP)
+    ia, ib = max(keep[0] - 1, 0), min(keep[-1] + 1, coarse.size - 1)
+    a, b = float(coarse[ia]), float(coarse[ib])
+    if not tau_prior.proper and ib == coarse.size - 1 and not math.isfinite(hi):
+        raise SurvmetaError("the posterior of tau is improper with this prior and these "
+                            "data; use a proper tau prior")
+    # Gauss-Legendre nodes for moments and mixtures
+    xq, wq = _gauss_legendre(a, b)
+    lq = log_g(xq)
+    shift = float(np.max(lq))
+    gq = np.exp(lq - shift) * wq
+    norm = float(gq.sum())
+    # fine grid for the CDF of tau
+    xf = _mixed_points(a, b, _N_FINE)
+    gf = np.exp(log_g(xf) - shift)
+    tau_q = c * xq / (1.0 - xq)
+    probs = gq / norm
+    log_norm = shift + math.log(norm)
+    return _TauFit(c, log_norm, tau_q, probs, xf, gf)
+
+
 class ExactPosterior:
     """Posterior of the normal-normal random-effects model, computed exactly.
 
@@ -179,43 +223,7 @@ class ExactPosterior:
 
     def _integrate_tau(self) -> _TauFit:
         c = float(np.median(np.sqrt(self._data.s2)))
-        lo, hi = self.tau_prior.support
-        x_lo = lo / (lo + c)
-        x_hi = hi / (hi + c) if math.isfinite(hi) else 1.0
-        if math.isfinite(hi):
-            coarse = np.linspace(x_lo, x_hi, _N_COARSE)
-        else:
-            top = 1.0 - 1e-3
-            coarse = np.concatenate([np.linspace(x_lo, top, _N_COARSE),
-                                     1.0 - np.geomspace(1e-3, 1e-13, 80)[1:]])
-
-        def log_g(x):
-            tau = c * x / (1.0 - x)
-            return self._log_joint(tau) + math.log(c) - 2.0 * np.log1p(-x)
-
-        lg = log_g(coarse)
-        if not np.any(np.isfinite(lg)):
-            raise SurvmetaError("the posterior of tau is zero everywhere; check the tau prior")
-        peak = np.nanmax(lg)
-        keep = np.flatnonzero(lg > peak - _DROP)
-        ia, ib = max(keep[0] - 1, 0), min(keep[-1] + 1, coarse.size - 1)
-        a, b = float(coarse[ia]), float(coarse[ib])
-        if not self.tau_prior.proper and ib == coarse.size - 1 and not math.isfinite(hi):
-            raise SurvmetaError("the posterior of tau is improper with this prior and these "
-                                "data; use a proper tau prior")
-        # Gauss-Legendre nodes for moments and mixtures
-        xq, wq = _gauss_legendre(a, b)
-        lq = log_g(xq)
-        shift = float(np.max(lq))
-        gq = np.exp(lq - shift) * wq
-        norm = float(gq.sum())
-        # fine grid for the CDF of tau
-        xf = _mixed_points(a, b, _N_FINE)
-        gf = np.exp(log_g(xf) - shift)
-        tau_q = c * xq / (1.0 - xq)
-        probs = gq / norm
-        log_norm = shift + math.log(norm)
-        return _TauFit(c, log_norm, tau_q, probs, xf, gf)
+        return _tau_quadrature(self._log_joint, self.tau_prior, c)
 
     def _tau_marginal(self) -> Marginal:
         if self._fit is None:

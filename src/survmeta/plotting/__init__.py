@@ -11,6 +11,7 @@ global state is kept; any backend works). PyMC is never imported here.
 ``plot_funnel``           funnel plot, log HR against its SE
 ``plot_funnel_contour``   contour-enhanced funnel plot (p < 0.01, 0.05, 0.10 shaded)
 ``plot_baujat``           Baujat plot: contribution to Q against influence
+``plot_bubble``           bubble plot: HR against a moderator, fitted meta-regression line
 ``plot_cumulative``       cumulative (by year) forest plot of sensitivity rows
 ``plot_leave1out``        leave-one-out forest plot of sensitivity rows
 ``plot_trace``            MCMC trace and densities per chain (ArviZ)
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 from survmeta.plotting._style import figure_bytes, save_figure
 from survmeta.plotting.baujat import plot_baujat
+from survmeta.plotting.bubble import plot_bubble
 from survmeta.plotting.diagnostics import plot_rank, plot_trace
 from survmeta.plotting.forest import plot_cumulative, plot_forest, plot_leave1out, plot_variants
 from survmeta.plotting.funnel import plot_funnel
@@ -59,6 +61,7 @@ __all__ = [
     "plot_tau",
     "plot_funnel",
     "plot_baujat",
+    "plot_bubble",
     "plot_funnel_contour",
     "plot_cumulative",
     "plot_leave1out",

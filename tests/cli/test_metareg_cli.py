@@ -1,0 +1,100 @@
+"""``survmeta metareg``: the command against the API on dat.bcg (moderator: year)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+
+from survmeta.cli import main
+from survmeta.exact import rma_mods
+
+#: dat.bcg (metafor): tpos, tneg, cpos, cneg and year; log risk ratios as escalc(measure="RR").
+BCG = ((4, 119, 11, 128, 1948), (6, 300, 29, 274, 1949), (3, 228, 11, 209, 1960),
+       (62, 13536, 248, 12619, 1977), (33, 5036, 47, 5761, 1973), (180, 1361, 372, 1079, 1953),
+       (8, 2537, 10, 619, 1973), (505, 87886, 499, 87892, 1980), (29, 7470, 45, 7232, 1968),
+       (17, 1699, 65, 1600, 1961), (186, 50448, 141, 27197, 1974), (5, 2493, 3, 2338, 1969),
+       (27, 16886, 29, 17825, 1976))
+
+
+def _bcg():
+    y = np.array([math.log((a / (a + b)) / (c / (c + d))) for a, b, c, d, _ in BCG])
+    s = np.sqrt([1 / a - 1 / (a + b) + 1 / c - 1 / (c + d) for a, b, c, d, _ in BCG])
+    return y, s, np.array([r[4] for r in BCG], dtype=float)
+
+
+@pytest.fixture
+def effects_csv(tmp_path):
+    y, s, year = _bcg()
+    path = tmp_path / "effects.csv"
+    lines = ["study,estimate,se,question,year"]
+    lines += [f"trial{i + 1},{float(a)!r},{float(b)!r},bcg,{int(t)}"
+              for i, (a, b, t) in enumerate(zip(y, s, year))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("method,test", [("REML", "z"), ("DL", "knha"), ("EE", "z")])
+def test_json_equals_the_api(effects_csv, capsys, method, test):
+    assert main(["metareg", str(effects_csv), "--question", "bcg", "--mods", "year",
+                 "--method", method, "--test", test, "--format", "json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    y, s, year = _bcg()
+    want = rma_mods(y, s, {"year": year}, method=method, test=test)
+    assert got["question"] == "bcg" and got["k"] == 13
+    assert [c["name"] for c in got["coefficients"]] == ["intrcpt", "year"]
+    for c, w in zip(got["coefficients"], want.coefficients):
+        assert c["estimate"] == pytest.approx(w.estimate, rel=1e-9)
+        assert c["se"] == pytest.approx(w.se, rel=1e-9)
+    assert got["tau2"] == pytest.approx(want.tau2, rel=1e-9, abs=1e-12)
+    assert got["QM"] == pytest.approx(want.QM, rel=1e-9)
+
+
+def test_csv_and_text(effects_csv, capsys):
+    assert main(["metareg", str(effects_csv), "--question", "bcg", "--mods", "year",
+                 "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["term"] for r in rows] == ["intrcpt", "year"] and rows[0]["question"] == "bcg"
+    assert main(["metareg", str(effects_csv), "--question", "bcg", "--mods", "year"]) == 0
+    out = capsys.readouterr().out
+    assert "QE(df = 11)" in out and "QM(df = 1)" in out and "year" in out
+
+
+def test_knha_prints_f(effects_csv, capsys):
+    assert main(["metareg", str(effects_csv), "--question", "bcg", "--mods", "year",
+                 "--test", "knha"]) == 0
+    assert "F(df1 = 1, df2 = 11)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--mods", "yaer"], "unknown moderator 'yaer' (did you mean 'year'?); available: year"),
+    (["--mods", "n"], "moderator 'n': no value for trial1"),
+    (["--mods", ","], "name at least one moderator"),
+    (["--mods", "year", "--question", "nope"], "unknown question 'nope'"),
+])
+def test_bad_input_exit_2(effects_csv, capsys, argv, message):
+    base = ["metareg", str(effects_csv), "--question", "bcg"]
+    assert main(base + argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_missing_file_and_help(tmp_path, capsys):
+    assert main(["metareg", str(tmp_path / "none.toml"), "--question", "q", "--mods", "year"]) == 2
+    assert "no such file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["metareg", "--help"])
+    assert exc.value.code == 0
+    assert "--mods" in capsys.readouterr().out
+
+
+def test_plot_writes_a_png(effects_csv, tmp_path, capsys):
+    out = tmp_path / "bubble.png"
+    assert main(["metareg", str(effects_csv), "--question", "bcg", "--mods", "year",
+                 "--plot", str(out), "--format", "json"]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "wrote" in capsys.readouterr().err
