@@ -4,39 +4,24 @@ One ``plot_*`` function per figure, each returning a
 :class:`matplotlib.figure.Figure` built without pyplot (nothing is shown and no
 global state is kept; any backend works). PyMC is never imported here.
 
-``plot_forest``           forest plot of one pooled question
-``plot_subgroup_forest``  forest plot grouped by a field, a diamond per subgroup
-``plot_posterior``        posterior density of the pooled HR, P(HR < 1) shaded
-``plot_tau``              prior vs posterior of the heterogeneity SD tau
-``plot_funnel``           funnel plot, log HR against its SE
-``plot_funnel_contour``   contour-enhanced funnel plot (p < 0.01, 0.05, 0.10 shaded)
-``plot_baujat``           Baujat plot: contribution to Q against influence
-``plot_bubble``           bubble plot: HR against a moderator, fitted meta-regression line
-``plot_cumulative``       cumulative (by year) forest plot of sensitivity rows
-``plot_leave1out``        leave-one-out forest plot of sensitivity rows
-``plot_trace``            MCMC trace and densities per chain (ArviZ)
-``plot_rank``             MCMC rank plots per chain (ArviZ)
-``plot_km``               digitised Kaplan-Meier points and the reconstructed curves
-``plot_rob_summary``      risk-of-bias summary: share of studies per judgement per domain
-========================  =================================================
-=======
-============================  =================================================
-``plot_forest``               forest plot of one pooled question
-``plot_subgroup_forest``      forest plot grouped by a field, a diamond per subgroup
-``plot_posterior``            posterior density of the pooled HR, P(HR < 1) shaded
-``plot_tau``                  prior vs posterior of the heterogeneity SD tau
-``plot_funnel``               funnel plot, log HR against its SE
-``plot_funnel_contour``       contour-enhanced funnel plot (p < 0.01, 0.05, 0.10 shaded)
-``plot_baujat``               Baujat plot: contribution to Q against influence
-``plot_cumulative``           cumulative (by year) forest plot of sensitivity rows
-``plot_leave1out``            leave-one-out forest plot of sensitivity rows
-``plot_trace``                MCMC trace and densities per chain (ArviZ)
-``plot_rank``                 MCMC rank plots per chain (ArviZ)
-``plot_km``                   digitised Kaplan-Meier points and the reconstructed curves
-``plot_proportion_forest``    forest plot of pooled single-group proportions (percent axis)
-``plot_median_forest``        forest plot of pooled single-group medians (time axis)
-``plot_rob_summary``          risk-of-bias summary: share of studies per judgement per domain
-============================  =================================================
+==========================  ==================================================================
+``plot_forest``             forest plot of one pooled question
+``plot_subgroup_forest``    forest plot grouped by a field, a diamond per subgroup
+``plot_posterior``          posterior density of the pooled HR, P(HR < 1) shaded
+``plot_tau``                prior vs posterior of the heterogeneity SD tau
+``plot_funnel``             funnel plot, log HR against its SE
+``plot_funnel_contour``     contour-enhanced funnel plot (p < 0.01, 0.05, 0.10 shaded)
+``plot_baujat``             Baujat plot: contribution to Q against influence
+``plot_bubble``             bubble plot: HR against a moderator, fitted meta-regression line
+``plot_cumulative``         cumulative (by year) forest plot of sensitivity rows
+``plot_leave1out``          leave-one-out forest plot of sensitivity rows
+``plot_trace``              MCMC trace and densities per chain (ArviZ)
+``plot_rank``               MCMC rank plots per chain (ArviZ)
+``plot_km``                 digitised Kaplan-Meier points and the reconstructed curves
+``plot_proportion_forest``  forest plot of pooled single-group proportions (percent axis)
+``plot_median_forest``      forest plot of pooled single-group medians (time axis)
+``plot_rob_summary``        risk-of-bias summary: share of studies per judgement per domain
+==========================  ==================================================================
 """
 
 from __future__ import annotations
