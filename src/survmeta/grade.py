@@ -269,9 +269,10 @@ def grade_inputs(result, threshold: float | None = None, force: bool = False) ->
     if "rob_overall" in e:
         judged = [str(x).strip().lower() if isinstance(x, str) and x.strip() else None
                   for x in e["rob_overall"]]
-        high = np.array([j in ROB_SERIOUS for j in judged], dtype=bool)
-        rob_high = 100.0 * float(w[high].sum()) / total
-        rob_missing = sum(j is None for j in judged)
+        if any(j is not None for j in judged):  # the column exists; "not recorded" if all empty
+            high = np.array([j in ROB_SERIOUS for j in judged], dtype=bool)
+            rob_high = 100.0 * float(w[high].sum()) / total
+            rob_missing = sum(j is None for j in judged)
 
     events, missing, below = None, k, None
     if "events" in e:
