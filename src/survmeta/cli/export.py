@@ -2,7 +2,7 @@
 
 ``metafor`` writes a tidy CSV with ``yi``, ``vi`` and ``sei`` columns for R
 (``rma(yi, vi, data = read.csv(FILE), subset = question == "...")``);
-``revman`` writes RevMan generic inverse-variance rows (log HR as ``GIV Mean``,
+``revman`` writes generic inverse-variance rows in RevMan's analysis-data layout (log HR as ``GIV Mean``,
 its SE as ``GIV SE``, one analysis per question). The rows are those
 ``survmeta pool`` pools (:func:`survmeta.export.pooled_rows`).
 """
@@ -24,7 +24,7 @@ def add_parser(sub) -> None:
             "--format metafor: one row per comparison with yi (log HR), vi (SE squared), sei, "
             "study, comparison, question, endpoint, year, method, approximate, the arm sizes "
             "and the comparability fields, for rma(yi, vi, data = read.csv(FILE)) in R. "
-            "--format revman: RevMan generic inverse-variance data rows (GIV Mean = log HR, "
+            "--format revman: generic inverse-variance rows in RevMan's analysis-data layout (GIV Mean = log HR, "
             "GIV SE), one analysis per question. Without -o the CSV goes to standard output."
         ),
     )

@@ -3,9 +3,10 @@
 * :func:`to_metafor` gives a tidy table with metafor's ``yi``, ``vi`` (the
   squared SE) and ``sei`` columns, so that in R
   ``rma(yi, vi, data = read.csv("effects.csv"))`` pools a question's rows.
-* :func:`to_revman` gives RevMan's generic inverse-variance data: one row per
-  study, the log HR as ``GIV Mean`` and its SE as ``GIV SE``, one analysis per
-  question (see ``docs/review.md`` for the layout and where it comes from).
+* :func:`to_revman` gives generic inverse-variance rows laid out like RevMan's
+  analysis-data export: one row per study, the log HR as ``GIV Mean`` and its SE
+  as ``GIV SE``, one analysis per question. RevMan documents no file import for a
+  generic inverse-variance analysis; ``docs/review.md`` quotes what it documents.
 * :func:`write_export` writes either table as CSV, atomically.
 
 The rows are those :func:`survmeta.pool` pools (:func:`survmeta.pooling.select_rows`):
@@ -174,7 +175,7 @@ def to_metafor(source, questions=None) -> pd.DataFrame:
 
 
 def to_revman(source, questions=None) -> pd.DataFrame:
-    """The pooled comparisons as RevMan generic inverse-variance data.
+    """The pooled comparisons as generic inverse-variance rows in RevMan's export layout.
 
     Parameters
     ----------
