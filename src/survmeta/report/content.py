@@ -220,6 +220,56 @@ def small_study_blocks(poolset) -> list[Block]:
     ]
 
 
+def single_arm_table(poolset) -> pd.DataFrame:
+    """One row per single-group question: the pooled value on its natural scale.
+
+    Proportions in percent (binomial-normal model, exact Bayesian; posterior median,
+    credible and prediction intervals); medians in their time unit (log-median pooling,
+    exact Bayesian; the median of medians when no study has a usable interval).
+    """
+    rows = []
+    for sa in getattr(poolset, "single_arm", {}).values():
+        row = sa.sof_row()
+        unit = "%" if sa.measure == "proportion" else f" {row['unit']}"
+
+        def cell(lo, hi, unit=unit):
+            return "" if not (math.isfinite(lo) and math.isfinite(hi)) else \
+                f"{lo:.1f} to {hi:.1f}{unit}"
+
+        n = sa.n
+        rows.append({
+            "Question": sa.id,
+            "Measure": "proportion" if sa.measure == "proportion" else "median time",
+            "k": str(sa.k),
+            "Patients": "" if not math.isfinite(n) else f"{n:.0f}",
+            "Pooled": f"{row['estimate']:.1f}{unit}",
+            f"CrI ({_lvl(sa.level)}, equal-tailed)": cell(row["lower"], row["upper"]),
+            f"PI ({_lvl(sa.level)})": cell(row["predict_lower"], row["predict_upper"]),
+            "Basis": row["basis"],
+        })
+    return pd.DataFrame(rows)
+
+
+def single_arm_blocks(poolset, figures=("forest",)) -> list[Block]:
+    """The "Single-group questions" section: the table, then a forest plot per question."""
+    single = getattr(poolset, "single_arm", {})
+    if not single:
+        return []
+    out = [Block("h2", "Single-group questions", name="single-group"),
+           Block("p", "Questions answered by one group per study ([[study.outcome]] in the "
+                 "registry): a proportion pooled in the binomial-normal random-effects model on "
+                 "the logit scale, or a median time pooled on the log scale with each study's SE "
+                 "from its confidence interval; both exact Bayesian. A median not reached is a "
+                 "bound and is left out of the pooled value."),
+           Block("table", "Pooled single-group questions (posterior median; credible and "
+                 "prediction intervals).", table=single_arm_table(poolset), name="single_arm")]
+    if "forest" in figures:
+        for sa in single.values():
+            out.append(Block("figure", f"Forest plot: {sa.id} ({sa.measure})",
+                             figure=lambda sa=sa: sa.pool.plot(), name=f"{sa.id}_forest"))
+    return out
+
+
 def certainty_table(result, printed: dict | None = None) -> pd.DataFrame:
     """The GRADE inputs of one question (:func:`survmeta.grade.grade_inputs`), a row per domain.
 
@@ -757,6 +807,7 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
     foot = primary_sof_footnote(poolset)
     if foot:
         doc.append(Block("p", foot))
+    doc += single_arm_blocks(poolset, figures)
     doc += small_study_blocks(poolset)
     doc += hierarchical_blocks(poolset, figures)
     sentence, qtable = registry_summary(poolset, registry)
