@@ -605,6 +605,7 @@ def pool_single_arm_question(registry, question: str, level: float = 0.95,
     notes: list[str] = []
     if engine != "exact":
         notes.append(f"single-group questions are pooled with the exact engine (not {engine})")
+    res: Any
     if q.measure == "proportion":
         res = pool_proportions([o.events for o in outcomes], [o.n for o in outcomes],
                                labels=labels, level=level)
@@ -719,7 +720,9 @@ def pool(
                                       correct_shrinkage=correct_shrinkage)
     measures = {} if registry is None else {q.id: q.measure for q in registry.questions}
     wanted = _wanted_questions(question, questions)
-    results, skipped, single = [], [], []
+    results: list[PoolResult] = []
+    skipped: list[dict[str, Any]] = []
+    single: list[SingleArmResult] = []
     for qid in wanted:
         if measures.get(qid, "hr") != "hr":
             sa = pool_single_arm_question(registry, qid, level=level, engine=engine)
