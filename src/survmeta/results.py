@@ -604,7 +604,8 @@ class PoolSet(Mapping):
             With ``single_arm`` (default) one row per single-group question follows the
             hazard-ratio rows: the pooled proportion in percent or the pooled median in
             months (:meth:`SingleArmResult.sof_row`), its credible interval (always
-            equal-tailed), prediction interval, tau, k and n; its HR columns are NaN.
+            equal-tailed), prediction interval, tau, k and n; its HR columns are NaN. They
+            have equal-tailed intervals only, so an ``interval="hdi"`` table leaves them out.
         """
         from scipy.stats import norm
 
@@ -637,7 +638,7 @@ class PoolSet(Mapping):
             row.update(measure="hr", estimate=row["hr"], lower=row["hr_lower"],
                        upper=row["hr_upper"], unit="HR")
             rows.append(row)
-        for sa in (self.single_arm.values() if single_arm else ()):
+        for sa in (self.single_arm.values() if single_arm and interval == "eti" else ()):
             row = {"question": sa.id, "group": sa.question.get("group"), "k": sa.k, "n": sa.n,
                    "engine": "exact", "endpoints": sa.question.get("outcome") or "",
                    "warnings": 0, "hr": np.nan, "hr_lower": np.nan, "hr_upper": np.nan,

@@ -176,6 +176,8 @@ def test_summary_of_findings_rows_on_the_natural_scale(pooled):
     assert sof.loc["resp", "predict_upper"] == pytest.approx(100 * resp.proportion_pi[1], abs=TOL)
     assert sof.loc["resp", "k"] == 3 and sof.loc["resp", "n"] == 93
     assert pooled.summary_of_findings(single_arm=False).empty
+    # equal-tailed intervals only: a table of shortest intervals leaves them out
+    assert pooled.summary_of_findings(interval="hdi").empty
 
 
 def test_to_dict_keeps_them_through_json(pooled):

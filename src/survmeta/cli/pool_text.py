@@ -45,7 +45,7 @@ def write_primary(results, out, detail_hint: bool = True, interval: str = "eti")
     """
     if not len(results):
         if getattr(results, "single_arm", None):
-            write_single_arm(results, out)
+            write_single_arm(results, out, full=True)
             return
         out.write("No question has a poolable comparison.\n")
         _write_skipped(results, out)
@@ -84,7 +84,7 @@ def write_primary(results, out, detail_hint: bool = True, interval: str = "eti")
     out.write("- Certainty: the rater's GRADE rating from the registry, never computed; inputs: "
               "--grade.\n")
     _write_secondary(results, out, full=not detail_hint)
-    write_single_arm(results, out)
+    write_single_arm(results, out, full=not detail_hint)
     if detail_hint:
         out.write("Details per question (studies, weights, companions): survmeta pool --detail, "
                   "or --question Q.\n")
@@ -177,16 +177,17 @@ def single_arm_frame(results):
     return sof.loc[sof["measure"] != "hr", cols].reset_index(drop=True)
 
 
-def write_single_arm(results, out) -> None:
-    """The single-group questions: pooled proportion (%) or median (months), CrI, PI, k, n."""
+def write_single_arm(results, out, full: bool = False) -> None:
+    """The single-group questions: pooled proportion (%) or median (months), CrI, PI, k, n.
+
+    ``full`` adds the notes (unit conversions) and where the companions are.
+    """
     single = getattr(results, "single_arm", None) or {}
     if not single:
         return
     frame = single_arm_frame(results)
     pct = f"{next(iter(single.values())).level * 100:g}%"
-    out.write("\n" + _wrap("Single-group questions (exact Bayesian; proportion: "
-                           "binomial-normal model, in %; median: log-median pooling, in months)",
-                           first=""))
+    out.write("\nSingle-group questions (exact Bayesian; proportions in %, medians in months)\n")
     qw = min(max(len("question"), *(len(q) for q in frame["question"])), 31)
     out.write(f"{'question':<{qw}} {'measure':<10} {'k':>2} {'n':>5}  {'pooled':>7} "
               f"{pct + ' CrI':<15} {pct + ' PI':<15} unit\n")
@@ -199,8 +200,10 @@ def write_single_arm(results, out) -> None:
         n = _num(row["n"], "{:.0f}")
         out.write(f"{q:<{qw}} {row['measure']:<10} {row['k']:>2} {n:>5}  "
                   f"{fmt.format(row['estimate']):>7} {cri:<15} {pi:<15} {row['unit']}\n")
+    if not full:
+        return
     for sa in single.values():
         for note in sa.notes:
             out.write(_wrap(f"- {sa.id}: {note}", first=""))
-    out.write("Companions (GLMM, inverse-variance logit, Freeman-Tukey; REML log-median, MM, "
-              "WM): survmeta pool --format json.\n")
+    out.write(_wrap("Companions (GLMM, inverse-variance logit, Freeman-Tukey; REML log-median, "
+                    "MM, WM): survmeta pool --question Q or --format json.", first=""))
