@@ -522,8 +522,9 @@ class PoolSet(Mapping):
                 f"level {level}; {len(self.skipped)} with nothing to pool{hier}>")
 
     def print_summary(self, interval: str = "eti") -> None:
-        """Print the summary of findings (:meth:`summary_of_findings`), one row per question."""
-        sof = self.summary_of_findings(interval=interval)
+        """Print the summary of findings (:meth:`summary_of_findings`), one row per question,
+        then each single-group question's :meth:`SingleArmResult.summary`."""
+        sof = self.summary_of_findings(interval=interval, single_arm=False)
         cols = ["question", "k", "n", "basis", "hr", "hr_lower", "hr_upper", "predict_lower",
                 "predict_upper", "tau", "p_hr_below_1"]
         print(f"Summary of findings ({interval.upper()} intervals; one-study rows: the study's "
@@ -537,6 +538,9 @@ class PoolSet(Mapping):
         fmt: dict[str, Any] = {c: num for c in cols[4:-1]}
         fmt.update(p_hr_below_1=prob, n=lambda x: "-" if not np.isfinite(x) else f"{x:.0f}")
         print(sof[cols].to_string(index=False, formatters=fmt, na_rep="-"))
+        for sa in self.single_arm.values():
+            print()
+            print(sa.summary())
 
     def summary(self) -> pd.DataFrame:
         """One row per question: k, engine, pooled HR with intervals, tau, prediction, P(HR<1)."""

@@ -231,3 +231,9 @@ def test_effect_table_has_no_single_arm():
     assert np.allclose(sof["estimate"], sof["hr"]) and (sof["unit"] == "HR").all()
     assert "single_arm" not in res.to_dict()
     assert all(math.isfinite(x) for x in sof["hr"])
+
+
+def test_print_summary_lists_them(pooled, capsys):
+    pooled.print_summary()
+    out = capsys.readouterr().out
+    assert "resp (proportion; k = 3)" in out and "pfs (median; k = 3)" in out
