@@ -477,7 +477,8 @@ class SingleArmResult:
         else:
             with pd.option_context("display.width", 200):
                 body = (f"Pooled median ({self.pool.time_unit}):\n"
-                        + self.pool.summary().to_string(float_format=lambda x: f"{x:.2f}"))
+                        + self.pool.summary().to_string(float_format=lambda x: f"{x:.2f}",
+                                                        na_rep="-"))
                 body += "".join(f"\n{x}" for x in self.pool.excluded + self.pool.notes)
         return "\n".join([title, body, *self.notes])
 
