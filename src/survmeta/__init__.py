@@ -33,6 +33,7 @@ _LAZY = {
     "parse_prior": "survmeta.priors",
     "PoolResult": "survmeta.results",
     "PoolSet": "survmeta.results",
+    "SingleArmResult": "survmeta.results",
     "sensitivity": "survmeta.living",
     "add_study": "survmeta.living",
     "write_report": "survmeta.report",

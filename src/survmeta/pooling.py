@@ -32,7 +32,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from survmeta.errors import SurvmetaError
-from survmeta.results import PoolResult, PoolSet, summarize_draws
+from survmeta.results import DAYS_PER_UNIT, PoolResult, PoolSet, SingleArmResult, summarize_draws
 from survmeta.settings import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR
 
 ENGINES = ("exact", "mcmc")
@@ -578,6 +578,92 @@ def _frequentist(y, s, level, tau2_method: str | None = None) -> dict | None:
 
 
 # ---------------------------------------------------------------------------
+# single-group questions
+# ---------------------------------------------------------------------------
+def _single_question_dict(q) -> dict:
+    out = _question_dict(q)
+    out["measure"] = q.measure
+    return out
+
+
+def pool_single_arm_question(registry, question: str, level: float = 0.95,
+                             engine: str = "exact") -> SingleArmResult | None:
+    """Pool the single-group outcomes of one proportion or median question.
+
+    Parameters
+    ----------
+    registry : Registry
+    question : str
+        A question id whose ``measure`` is ``"proportion"`` or ``"median"``.
+    level : float
+        Level of the credible and prediction intervals.
+    engine : str
+        Only the exact engine pools single-group questions; with another engine a note
+        says the exact one was used.
+
+    Returns
+    -------
+    SingleArmResult or None
+        None when no outcome refers to the question. Proportions:
+        :func:`survmeta.exact.pool_proportions` (binomial-normal model with its
+        frequentist companions). Medians: :func:`survmeta.exact.pool_medians` in months
+        (a median printed in days or weeks is converted at 365.25 / 12 days per month,
+        and a note says so).
+    """
+    from survmeta.exact import pool_medians, pool_proportions
+
+    q = registry.question(question)
+    if q.measure not in ("proportion", "median"):
+        raise SurvmetaError(f"question {question}: measure {q.measure!r} is not single-group")
+    outcomes = registry.outcomes(question)
+    if not outcomes:
+        return None
+    keys = tuple(f"{o.study_id}/{o.id}" if o.id else o.study_id for o in outcomes)
+    labels = [o.study_id if [x.study_id for x in outcomes].count(o.study_id) == 1 else key
+              for o, key in zip(outcomes, keys)]
+    notes: list[str] = []
+    if engine != "exact":
+        notes.append(f"single-group questions are pooled with the exact engine (not {engine})")
+    res: Any
+    if q.measure == "proportion":
+        res = pool_proportions([o.events for o in outcomes], [o.n for o in outcomes],
+                               labels=labels, level=level)
+    else:
+        med, lo, hi = [], [], []
+        for o, label in zip(outcomes, labels):
+            f = DAYS_PER_UNIT[o.unit] / DAYS_PER_UNIT["months"]
+            if o.unit != "months":
+                notes.append(f"{label}: printed in {o.unit}, converted to months "
+                             f"(x {f:.5g}; 365.25 / 12 days per month)")
+
+            def conv(v):
+                return v if v is None or not isinstance(v, (int, float)) else float(v) * f
+
+            med.append(conv(o.median))
+            lo.append(None if o.ci is None else conv(o.ci[0]))
+            hi.append(None if o.ci is None else conv(o.ci[1]))
+        levels = {o.ci_level for o in outcomes if o.ci is not None}
+        if len(levels) > 1:
+            raise SurvmetaError(f"question {question}: medians with CIs at different levels "
+                                f"({', '.join(f'{x:g}' for x in sorted(levels))})")
+        res = pool_medians(med, lo, hi, n=[o.n for o in outcomes], labels=labels, level=level,
+                           ci_level=levels.pop() if levels else 0.95, time_unit="months")
+    return SingleArmResult(question=_single_question_dict(q), measure=q.measure, pool=res,
+                           keys=keys, notes=tuple(notes))
+
+
+def _as_registry(source):
+    """The Registry behind ``source`` when it is one or a ``.toml`` path, else None."""
+    from survmeta.registry import Registry, load
+
+    if isinstance(source, Registry):
+        return source
+    if isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() != ".csv":
+        return load(Path(source))
+    return None
+
+
+# ---------------------------------------------------------------------------
 # public entry point
 # ---------------------------------------------------------------------------
 def pool(
@@ -606,7 +692,10 @@ def pool(
         See :func:`effect_table`.
     question : str or list of str, optional
         Question id(s); default all questions with at least one poolable
-        comparison.
+        comparison or single-group outcome. A question with ``measure =
+        "proportion"`` or ``"median"`` is pooled from its ``[[study.outcome]]``
+        entries (:func:`pool_single_arm_question`, exact engine) into
+        ``PoolSet.single_arm``; hazard-ratio questions are pooled as before.
     engine : {"exact", "mcmc"}
         Engine for the per-question random-effects model.
     tau_prior, mu_prior : str or Prior
@@ -644,11 +733,23 @@ def pool(
     PoolSet
     """
     tau2_method = _check_tau2_method(tau2_method)
-    effects, questions = effect_table(source, method_order=method_order, force=force,
+    registry = _as_registry(source)
+    effects, questions = effect_table(source if registry is None else registry,
+                                      method_order=method_order, force=force,
                                       correct_shrinkage=correct_shrinkage)
+    measures = {} if registry is None else {q.id: q.measure for q in registry.questions}
     wanted = _wanted_questions(question, questions)
-    results, skipped = [], []
+    results: list[PoolResult] = []
+    skipped: list[dict[str, Any]] = []
+    single: list[SingleArmResult] = []
     for qid in wanted:
+        if measures.get(qid, "hr") != "hr":
+            sa = pool_single_arm_question(registry, qid, level=level, engine=engine)
+            if sa is None:
+                skipped.append({"id": qid, "reason": "no single-group outcome", "excluded": []})
+            else:
+                single.append(sa)
+            continue
         result, skip = pool_registry_question(
             effects, questions[qid], engine=engine, tau_prior=tau_prior, mu_prior=mu_prior,
             level=level, seed=seed, draws=draws, mcmc_options=mcmc_options,
@@ -657,7 +758,7 @@ def pool(
             skipped.append(skip)
         else:
             results.append(result)
-    if question is not None and not results:
+    if question is not None and not results and not single:
         raise SurvmetaError(
             f"question {', '.join(wanted)}: no poolable comparison ("
             + "; ".join(f"{e['study']}/{e['comparison']}: {e['reason']}"
@@ -673,7 +774,7 @@ def pool(
             "mcmc_options": dict(mcmc_options or {}),
             "correct_shrinkage": bool(correct_shrinkage),
             "hierarchical_links": linking.to_dict() if hierarchical else None}
-    return PoolSet(results, skipped=skipped, hierarchical=hier, meta=meta)
+    return PoolSet(results, skipped=skipped, hierarchical=hier, meta=meta, single_arm=single)
 
 
 @dataclass(frozen=True)

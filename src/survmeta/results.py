@@ -5,7 +5,9 @@ were pooled, the priors, the posterior as an :class:`xarray.DataTree`, exact or
 Monte Carlo summaries, diagnostics, and the frequentist companion. It renders
 itself as a DataFrame (``summary()``), as JSON-ready data (``to_dict()``) and,
 through :mod:`survmeta.plotting`, as figures. A :class:`PoolSet` is the
-collection returned when several questions are pooled at once.
+collection returned when several questions are pooled at once; it also carries
+a :class:`SingleArmResult` for each single-group question (pooled proportion or
+pooled median time).
 
 This module imports neither PyMC nor matplotlib.
 """
@@ -14,10 +16,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Literal, Mapping
 
 import numpy as np
 import pandas as pd
+
+#: Days per month, for single-group medians printed in days or weeks.
+DAYS_PER_UNIT = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12.0}
 
 #: Quantities summarised for every fit, in display order.
 QUANTITIES = ("mu", "hr", "tau", "predict", "predict_hr")
@@ -422,12 +427,111 @@ class PoolResult:
         print(self.summary_text(), end="")
 
 
+@dataclass(frozen=True)
+class SingleArmResult:
+    """The pooled answer to a single-group question (``measure = "proportion" | "median"``).
+
+    Attributes
+    ----------
+    question : dict
+        The question (``id``, ``title``, ``outcome``, ...).
+    measure : {"proportion", "median"}
+    pool : ProportionPool or MedianPool
+        :func:`survmeta.exact.pool_proportions` or :func:`survmeta.exact.pool_medians`
+        on the question's ``[[study.outcome]]`` entries (medians in months).
+    keys : tuple of str
+        ``study/outcome`` of each pooled entry, in the pool's order.
+    notes : tuple of str
+        Unit conversions and other remarks.
+    """
+
+    question: dict
+    measure: Literal["proportion", "median"]
+    pool: Any  # ProportionPool | MedianPool (survmeta.exact), kept untyped to avoid the import
+    keys: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return str(self.question["id"])
+
+    @property
+    def level(self) -> float:
+        return float(self.pool.level)
+
+    @property
+    def k(self) -> int:
+        if self.measure == "proportion":
+            return int(self.pool.k)
+        lm = self.pool.log_median
+        return int(lm.k) if lm is not None else len(self.pool.studies)
+
+    @property
+    def n(self) -> float:
+        """Patients in the pooled entries (NaN when a median entry has no ``n``)."""
+        if self.measure == "proportion":
+            return float(sum(self.pool.n))
+        studies = [st for st in self.pool.studies if st.included or self.pool.log_median is None]
+        ns = [st.n for st in studies]
+        return float(sum(ns)) if ns and all(v is not None for v in ns) else math.nan
+
+    def sof_row(self) -> dict:
+        """The summary-of-findings values on the natural scale.
+
+        Proportion: the pooled proportion (posterior median) in percent with its credible
+        and prediction intervals. Median: the pooled median time (log-median pooling, exact
+        Bayesian) in months with its credible and prediction intervals; without any study
+        with a usable interval, the median of medians and its CI (no prediction interval).
+        """
+        p = self.pool
+        if self.measure == "proportion":
+            return {"estimate": 100 * p.proportion, "lower": 100 * p.proportion_ci[0],
+                    "upper": 100 * p.proportion_ci[1], "predict_lower": 100 * p.proportion_pi[0],
+                    "predict_upper": 100 * p.proportion_pi[1], "tau": p.tau_median,
+                    "unit": "%", "basis": "pooled"}
+        lm = p.log_median
+        if lm is not None:
+            return {"estimate": lm.median, "lower": lm.lower, "upper": lm.upper,
+                    "predict_lower": lm.pi_lower, "predict_upper": lm.pi_upper, "tau": lm.tau,
+                    "unit": p.time_unit, "basis": "pooled"}
+        mm = p.mm
+        return {"estimate": mm.estimate, "lower": mm.lower, "upper": mm.upper,
+                "predict_lower": math.nan, "predict_upper": math.nan, "tau": math.nan,
+                "unit": p.time_unit, "basis": "median of medians"}
+
+    def summary(self) -> str:
+        """A few lines: the pooled value with its intervals, then the companions and notes."""
+        title = f"{self.id} ({self.measure}; k = {self.k})"
+        if self.measure == "proportion":
+            body = self.pool.summary()
+        else:
+            with pd.option_context("display.width", 200):
+                body = (f"Pooled median ({self.pool.time_unit}):\n"
+                        + self.pool.summary().to_string(float_format=lambda x: f"{x:.2f}",
+                                                        na_rep="-"))
+                body += "".join(f"\n{x}" for x in self.pool.excluded + self.pool.notes)
+        return "\n".join([title, body, *self.notes])
+
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary: question, measure, k, n, the summary row and the pool."""
+        row = {key: _plain(v) for key, v in self.sof_row().items()}
+        return {"question": dict(self.question), "measure": self.measure, "k": self.k,
+                "n": _plain(self.n), "summary": row, "keys": list(self.keys),
+                "notes": list(self.notes), "pool": self.pool.to_dict()}
+
+
 class PoolSet(Mapping):
-    """Pooled results of several questions, keyed by question id, in registry order."""
+    """Pooled results of several questions, keyed by question id, in registry order.
+
+    The mapping holds the hazard-ratio questions (:class:`PoolResult`); the single-group
+    questions are in :attr:`single_arm` (question id -> :class:`SingleArmResult`).
+    """
 
     def __init__(self, results: list[PoolResult], skipped: list[dict] | None = None,
-                 hierarchical: Any = None, meta: dict | None = None):
+                 hierarchical: Any = None, meta: dict | None = None,
+                 single_arm: list[SingleArmResult] | None = None):
         self._results = {r.id: r for r in results}
+        self.single_arm = {r.id: r for r in (single_arm or [])}
         self.skipped = list(skipped or [])
         self.hierarchical = hierarchical
         self.meta = dict(meta or {})
@@ -449,8 +553,9 @@ class PoolSet(Mapping):
                 f"level {level}; {len(self.skipped)} with nothing to pool{hier}>")
 
     def print_summary(self, interval: str = "eti") -> None:
-        """Print the summary of findings (:meth:`summary_of_findings`), one row per question."""
-        sof = self.summary_of_findings(interval=interval)
+        """Print the summary of findings (:meth:`summary_of_findings`), one row per question,
+        then each single-group question's :meth:`SingleArmResult.summary`."""
+        sof = self.summary_of_findings(interval=interval, single_arm=False)
         cols = ["question", "k", "n", "basis", "hr", "hr_lower", "hr_upper", "predict_lower",
                 "predict_upper", "tau", "p_hr_below_1"]
         print(f"Summary of findings ({interval.upper()} intervals; one-study rows: the study's "
@@ -463,6 +568,9 @@ class PoolSet(Mapping):
         fmt: dict[str, Any] = {c: num for c in cols[4:-1]}
         fmt.update(p_hr_below_1=prob, n=lambda x: "-" if not np.isfinite(x) else f"{x:.0f}")
         print(sof[cols].to_string(index=False, formatters=fmt, na_rep="-"))
+        for sa in self.single_arm.values():
+            print()
+            print(sa.summary())
 
     def summary(self) -> pd.DataFrame:
         """One row per question: k, engine, pooled HR with intervals, tau, prediction, P(HR<1)."""
@@ -500,7 +608,8 @@ class PoolSet(Mapping):
             groups.setdefault(r.question.get("hierarchical_fit") or "", []).append(r)
         return {name: PoolSet(rs, meta=self.meta) for name, rs in groups.items()}
 
-    def summary_of_findings(self, interval: str = "eti") -> pd.DataFrame:
+    def summary_of_findings(self, interval: str = "eti",
+                            single_arm: bool = True) -> pd.DataFrame:
         """The primary answer per question, one row each (what ``survmeta pool`` prints first).
 
         A question with several studies: the pooled HR (posterior median) with its credible
@@ -524,7 +633,13 @@ class PoolSet(Mapping):
             ``question, group, k, n, basis, engine, hr, hr_lower, hr_upper, predict_lower,
             predict_upper, tau, p_hr_below_1, endpoints, warnings, interval`` (the kind),
             ``certainty``: the rater's GRADE rating recorded in the registry
-            (``[[question]] certainty``), or ``"not rated"``; never computed.
+            (``[[question]] certainty``), or ``"not rated"``; never computed; then
+            ``measure`` and, on the natural scale, ``estimate, lower, upper, unit``.
+            With ``single_arm`` (default) one row per single-group question follows the
+            hazard-ratio rows: the pooled proportion in percent or the pooled median in
+            months (:meth:`SingleArmResult.sof_row`), its credible interval (always
+            equal-tailed), prediction interval, tau, k and n; its HR columns are NaN. They
+            have equal-tailed intervals only, so an ``interval="hdi"`` table leaves them out.
         """
         from scipy.stats import norm
 
@@ -554,15 +669,27 @@ class PoolSet(Mapping):
                            p_hr_below_1=r.p_hr_below_1)
             row["interval"] = interval
             row["certainty"] = certainty_rating(r.question)
+            row.update(measure="hr", estimate=row["hr"], lower=row["hr_lower"],
+                       upper=row["hr_upper"], unit="HR")
+            rows.append(row)
+        for sa in (self.single_arm.values() if single_arm and interval == "eti" else ()):
+            row = {"question": sa.id, "group": sa.question.get("group"), "k": sa.k, "n": sa.n,
+                   "engine": "exact", "endpoints": sa.question.get("outcome") or "",
+                   "warnings": 0, "hr": np.nan, "hr_lower": np.nan, "hr_upper": np.nan,
+                   "p_hr_below_1": np.nan, "interval": "eti",
+                   "certainty": certainty_rating(sa.question), "measure": sa.measure}
+            row.update(sa.sof_row())
             rows.append(row)
         cols = ["question", "group", "k", "n", "basis", "engine", "hr", "hr_lower", "hr_upper",
                 "predict_lower", "predict_upper", "tau", "p_hr_below_1", "endpoints", "warnings",
-                "interval", "certainty"]
+                "interval", "certainty", "measure", "estimate", "lower", "upper", "unit"]
         return pd.DataFrame(rows, columns=cols)
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"questions": [r.to_dict() for r in self._results.values()],
                                "skipped": self.skipped}
+        if self.single_arm:
+            out["single_arm"] = [r.to_dict() for r in self.single_arm.values()]
         if self.hierarchical is not None:
             out["hierarchical"] = self.hierarchical.to_dict()
         out.update({"meta": self.meta})

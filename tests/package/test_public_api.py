@@ -20,7 +20,8 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 PUBLIC_API = {
     "survmeta": [
-        "PoolResult", "PoolSet", "Problem", "RegistryError", "SurvmetaError", "__version__",
+        "PoolResult", "PoolSet", "Problem", "RegistryError", "SingleArmResult", "SurvmetaError",
+        "__version__",
         "add_study", "bayesmeta", "check", "explain", "load", "load_effects_csv", "load_registry",
         "parse_prior", "pool", "pool_question", "reconstruct", "rma", "sensitivity", "write_report",
     ],

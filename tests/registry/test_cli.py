@@ -168,4 +168,4 @@ def test_list_refuses_an_invalid_registry(registry_file, base, capsys):
 def test_bundled_registry_passes_check(capsys, monkeypatch):
     monkeypatch.chdir(REPO)
     assert main(["check", "--strict"]) == 0
-    assert capsys.readouterr().out.startswith("studies.toml: 15 studies, ")
+    assert capsys.readouterr().out.startswith("studies.toml: 21 studies, 56 comparisons, 15 single-group outcomes, ")

@@ -133,8 +133,9 @@ def test_references_resolve():
 def test_every_question_is_used():
     data = _registry()
     used = {c["question"] for _, c in _comparisons()}
+    used |= {o["question"] for s in data["study"] for o in s.get("outcome", [])}
     unused = [q["id"] for q in data["question"] if q["id"] not in used]
-    assert not unused, f"questions without a comparison: {unused}"
+    assert not unused, f"questions without a comparison or single-group outcome: {unused}"
 
 
 def test_status_and_direction_vocabulary():

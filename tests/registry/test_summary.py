@@ -52,9 +52,9 @@ def test_study_rows_of_the_base_registry(base):
     rows = study_rows(load_registry_text(base, "studies.toml"))
     assert rows == [
         {"id": "heo2021", "year": 2021, "citation": "Heo et al. (2021)",
-         "design": "retrospective cohort", "comparisons": 2, "poolable": 1},
+         "design": "retrospective cohort", "outcomes": 0, "comparisons": 2, "poolable": 1},
         {"id": "zhou2023", "year": 2023, "citation": "Zhou et al. (2023)",
-         "design": "retrospective cohort", "comparisons": 1, "poolable": 1},
+         "design": "retrospective cohort", "outcomes": 0, "comparisons": 1, "poolable": 1},
     ]
 
 
@@ -69,13 +69,15 @@ def test_check_json_lists_the_studies(tmp_path, base, capsys):
 
 def test_check_reports_each_of_the_five_seed_papers(capsys):
     """Issue 2: ``survmeta check`` on the bundled registry reports each of the five seed papers
-    (and, since issue 19, the ten published studies registered beyond them)."""
+    (and, since issue 19, the ten published studies registered beyond them; since issue 18,
+    six single-arm rechallenge series with single-group outcomes)."""
     path = REPO / "studies.toml"
     assert main(["check", "--strict", str(path)]) == 0
     out = capsys.readouterr().out
     registry = load_registry(path)
     rows = study_rows(registry)
-    assert len(rows) == 15
+    assert len(rows) == 21
+    assert sum(r["outcomes"] for r in rows) == 15
     for row in rows:
         line = next(x for x in out.splitlines() if x.startswith(row["id"] + " "))
         assert row["citation"] in line and row["design"] in line
@@ -84,4 +86,9 @@ def test_check_reports_each_of_the_five_seed_papers(capsys):
     assert next(r for r in rows if r["id"] == "alk_tki2025")["citation"] == "alk_tki2025 (2025)"
     # poolable per study adds up to the per-question counts of the summary line
     assert sum(r["poolable"] for r in rows) == sum(
-        int(x.rsplit(" ", 1)[1]) for x in out.splitlines()[0].split("per question: ")[1].split(", "))
+        int(x.rsplit(" ", 1)[1])
+        for x in out.splitlines()[0].split("per question: ")[1].split(";")[0].split(", "))
+    # single-group outcomes per question, after the comparisons
+    assert out.splitlines()[0].endswith("; single-group outcomes per question: "
+                                        "rechallenge_response 6, rechallenge_pfs_median 7, "
+                                        "oligo_share_acquired 2")

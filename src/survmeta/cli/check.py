@@ -1,7 +1,8 @@
 """``survmeta check [PATH]``: validate a registry and summarise it.
 
 A valid registry prints a one-line summary, then one row per study (id, year,
-short citation, design, comparisons, of which poolable), then any warnings
+short citation, design, single-group outcomes when any, comparisons, of which
+poolable), then any warnings
 the registry acknowledges (``acknowledged = [...]`` on a comparison), which
 do not fail ``--strict``. Problems go to stderr.
 

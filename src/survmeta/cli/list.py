@@ -51,7 +51,8 @@ def _shorten(text: str, width: int = STATUS_WIDTH) -> str:
 
 
 def run(args) -> int:
-    """Load (and validate) ``args.path`` and print its comparisons."""
+    """Load (and validate) ``args.path`` and print its comparisons (and, in the table, the
+    count of single-group outcomes per question)."""
     registry = load(args.path)
     for warning in registry.warnings:
         print(warning.format(), file=sys.stderr)
@@ -59,4 +60,11 @@ def run(args) -> int:
     if args.format == "table":
         frame["status"] = frame["status"].map(_shorten)
     emit_frame(frame, args.format, wide=args.wide)
+    outcomes = registry.outcomes()
+    if args.format == "table" and outcomes:
+        per = {}
+        for o in outcomes:
+            per[o.question] = per.get(o.question, 0) + 1
+        print(f"{len(outcomes)} single-group outcome(s), not listed above: "
+              + ", ".join(f"{q} {n}" for q, n in per.items()))
     return 0

@@ -144,7 +144,8 @@ def run(args) -> int:
         frames = [results.summary()]
         if results.hierarchical is not None:
             frames.append(results.hierarchical.summary())
-        frame = pd.concat(frames, ignore_index=True)
+        frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(
+            len(f) for f in frames) else frames[0]
         if bias is not None:
             from survmeta.cli.bias import _flat
 
@@ -161,6 +162,11 @@ def run(args) -> int:
                 extra[col] = extra[col].astype("Int64")
             frame = frame.merge(extra.add_prefix("grade_").rename(
                 columns={"grade_question": "question"}), on="question", how="left")
+        if results.single_arm:
+            from survmeta.cli.pool_text import single_arm_frame
+
+            frame = pd.concat([frame, single_arm_frame(results)], ignore_index=True) if len(
+                frame) else single_arm_frame(results)
         emit_frame(frame, "csv")
     else:
         from survmeta.cli.pool_text import write_primary
@@ -168,7 +174,10 @@ def run(args) -> int:
         detail = args.detail or bool(args.question)
         write_primary(results, sys.stdout, detail_hint=not detail, interval=args.interval)
         if detail:
-            write_table(results, sys.stdout)
+            if len(results):
+                write_table(results, sys.stdout)
+            for sa in results.single_arm.values():
+                sys.stdout.write("\n" + sa.summary() + "\n")
             write_hierarchical(results.hierarchical, sys.stdout)
         if bias is not None:
             write_bias(bias, sys.stdout)

@@ -45,10 +45,13 @@ def write_primary(results, out, detail_hint: bool = True, interval: str = "eti")
     line above the table and in its headers ("CrI (ETI)" equal-tailed, "CrI (HDI)" shortest).
     """
     if not len(results):
+        if getattr(results, "single_arm", None):
+            write_single_arm(results, out, full=True)
+            return
         out.write("No question has a poolable comparison.\n")
         _write_skipped(results, out)
         return
-    sof = results.summary_of_findings(interval=interval)
+    sof = results.summary_of_findings(interval=interval, single_arm=False)
     first = next(iter(results.values()))
     pct = f"{first.level * 100:g}%"
     engine = _ENGINE_WORDS.get(first.engine, first.engine)
@@ -82,6 +85,7 @@ def write_primary(results, out, detail_hint: bool = True, interval: str = "eti")
     out.write("- Certainty: the rater's GRADE rating from the registry, never computed; inputs: "
               "--grade.\n")
     _write_secondary(results, out, full=not detail_hint)
+    write_single_arm(results, out, full=not detail_hint)
     if detail_hint:
         out.write("Details per question (studies, weights, companions): survmeta pool --detail, "
                   "or --question Q.\n")
@@ -164,3 +168,43 @@ def _write_secondary(results, out, full: bool = False) -> None:
 def _write_skipped(results, out) -> None:
     for s in results.skipped:
         out.write(f"  {s['id']}: {s.get('reason', '')}\n")
+
+
+def single_arm_frame(results):
+    """One row per single-group question, on the natural scale (for the CSV output)."""
+    sof = results.summary_of_findings(single_arm=True)
+    cols = ["question", "measure", "k", "n", "basis", "estimate", "lower", "upper",
+            "predict_lower", "predict_upper", "tau", "unit", "certainty"]
+    return sof.loc[sof["measure"] != "hr", cols].reset_index(drop=True)
+
+
+def write_single_arm(results, out, full: bool = False) -> None:
+    """The single-group questions: pooled proportion (%) or median (months), CrI, PI, k, n.
+
+    ``full`` adds the notes (unit conversions) and where the companions are.
+    """
+    single = getattr(results, "single_arm", None) or {}
+    if not single:
+        return
+    frame = single_arm_frame(results)
+    pct = f"{next(iter(single.values())).level * 100:g}%"
+    out.write("\nSingle-group questions (exact Bayesian; proportions in %, medians in months)\n")
+    qw = min(max(len("question"), *(len(q) for q in frame["question"])), 31)
+    out.write(f"{'question':<{qw}} {'measure':<10} {'k':>2} {'n':>5}  {'pooled':>7} "
+              f"{pct + ' CrI':<15} {pct + ' PI':<15} unit\n")
+    for _, row in frame.iterrows():
+        q = row["question"] if len(row["question"]) <= qw else row["question"][: qw - 1] + "~"
+        fmt = "{:.1f}"
+        cri = f"[{_num(row['lower'], fmt)}, {_num(row['upper'], fmt)}]"
+        pi = (f"{_num(row['predict_lower'], fmt)}-{_num(row['predict_upper'], fmt)}"
+              if math.isfinite(row["predict_lower"]) else "-")
+        n = _num(row["n"], "{:.0f}")
+        out.write(f"{q:<{qw}} {row['measure']:<10} {row['k']:>2} {n:>5}  "
+                  f"{fmt.format(row['estimate']):>7} {cri:<15} {pi:<15} {row['unit']}\n")
+    if not full:
+        return
+    for sa in single.values():
+        for note in sa.notes:
+            out.write(_wrap(f"- {sa.id}: {note}", first=""))
+    out.write(_wrap("Companions (GLMM, inverse-variance logit, Freeman-Tukey; REML log-median, "
+                    "MM, WM): survmeta pool --question Q or --format json.", first=""))

@@ -29,6 +29,7 @@ Only numpy and scipy (and :mod:`survmeta.priors`) are used.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -126,6 +127,20 @@ def study_loglik(events, n, mu, tau, nagq: int = BAYES_NAGQ) -> np.ndarray:
         Shape ``broadcast(mu, tau).shape + (k,)``.
     """
     x, m = _check(events, n)
+    return _study_loglik(x, m, mu, tau, nagq)
+
+
+@functools.lru_cache(maxsize=None)
+def _hermgauss(nagq: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Hermite nodes and weights, computed once per ``nagq`` (read-only arrays)."""
+    z, w = np.polynomial.hermite.hermgauss(nagq)
+    z.flags.writeable = False
+    w.flags.writeable = False
+    return z, w
+
+
+def _study_loglik(x: np.ndarray, m: np.ndarray, mu, tau, nagq: int) -> np.ndarray:
+    """:func:`study_loglik` on checked data (the ML fit calls it thousands of times)."""
     mu_a, tau_a = np.broadcast_arrays(np.asarray(mu, dtype=float), np.asarray(tau, dtype=float))
     mu_b = mu_a[..., None]
     tau_b = tau_a[..., None]
@@ -145,7 +160,7 @@ def study_loglik(events, n, mu, tau, nagq: int = BAYES_NAGQ) -> np.ndarray:
             break
     p = special.expit(theta)
     s = 1.0 / np.sqrt(m * p * (1.0 - p) + inv)
-    z, w = np.polynomial.hermite.hermgauss(nagq)
+    z, w = _hermgauss(nagq)
     nodes = theta[..., None] + math.sqrt(2.0) * s[..., None] * z
     xb, mb = x[:, None], m[:, None]
     log_f = (xb * nodes - mb * np.logaddexp(0.0, nodes)
@@ -341,7 +356,7 @@ def rma_proportions(events, n, measure: str = "PLO", method: str = "REML",
 
 def _negloglik(params, x, m, nagq):
     mu, tau = params
-    return -float(np.sum(study_loglik(x, m, mu, max(tau, 0.0), nagq)))
+    return -float(np.sum(_study_loglik(x, m, mu, max(tau, 0.0), nagq)))
 
 
 def rma_glmm_proportions(events, n, level: float = 0.95, nagq: int = GLMM_NAGQ
@@ -522,7 +537,7 @@ def _grid_posterior(x, m, mu_prior: Prior, tau_prior: Prior, nagq: int):
 
     def logpost(mu_nodes, tau_nodes):
         mm, tt = np.meshgrid(mu_nodes, tau_nodes, indexing="ij")
-        out = study_loglik(x, m, mm, tt, nagq).sum(axis=-1) + mu_prior.logpdf(mm)
+        out = _study_loglik(x, m, mm, tt, nagq).sum(axis=-1) + mu_prior.logpdf(mm)
         return out + tau_prior.logpdf(tt) if not tau_prior.is_point_mass else out
 
     for size in ((121, 61), GRID):  # locate the posterior mass, then refine twice

@@ -51,6 +51,22 @@ def poolable_counts(registry: Registry) -> dict[str, int]:
             for q in registry.questions}
 
 
+def outcome_counts(registry: Registry) -> dict[str, int]:
+    """Number of single-group outcomes per single-group question, in question order.
+
+    Parameters
+    ----------
+    registry : Registry
+
+    Returns
+    -------
+    dict
+        ``question id -> count`` for the questions whose ``measure`` is
+        ``"proportion"`` or ``"median"`` (0 when no outcome refers to one).
+    """
+    return {q.id: len(registry.outcomes(q.id)) for q in registry.questions if q.measure != "hr"}
+
+
 def registry_summary(registry: Registry) -> dict:
     """Counts of studies, comparisons and questions, and poolable comparisons per question."""
     return {
@@ -59,6 +75,8 @@ def registry_summary(registry: Registry) -> dict:
         "comparisons": len(registry.comparisons()),
         "questions": len(registry.questions),
         "poolable": poolable_counts(registry),
+        "outcomes": len(registry.outcomes()),
+        "outcomes_per_question": outcome_counts(registry),
         "warnings": len(registry.warnings),
         "by_study": study_rows(registry),
     }
@@ -70,11 +88,20 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 def summary_line(summary: dict, name: str) -> str:
     """One line: ``NAME: 5 studies, 31 comparisons, 9 questions; poolable comparisons per question: q1 3, ...``."""
-    per_question = ", ".join(f"{q} {n}" for q, n in summary["poolable"].items()) or "none"
-    return (f"{name}: {_plural(summary['studies'], 'study', 'studies')}, "
-            f"{_plural(summary['comparisons'], 'comparison')}, "
+    single = summary.get("outcomes_per_question") or {}
+    per_question = ", ".join(f"{q} {n}" for q, n in summary["poolable"].items()
+                             if q not in single) or "none"
+    n_outcomes = summary.get("outcomes", 0)
+    outcomes = (f"{_plural(n_outcomes, 'single-group outcome')}, "
+                if n_outcomes or single else "")
+    line = (f"{name}: {_plural(summary['studies'], 'study', 'studies')}, "
+            f"{_plural(summary['comparisons'], 'comparison')}, {outcomes}"
             f"{_plural(summary['questions'], 'question')}; "
             f"poolable comparisons per question: {per_question}")
+    if single:
+        line += "; single-group outcomes per question: " + ", ".join(
+            f"{q} {n}" for q, n in single.items())
+    return line
 
 
 def _arms_summary(arms: tuple[Arm | None, Arm | None], attr: str) -> bool:
@@ -256,6 +283,7 @@ def study_rows(registry: Registry) -> list[dict]:
             "year": s.year,
             "citation": short_citation(s),
             "design": s.design,
+            "outcomes": len(s.outcomes),
             "comparisons": len(s.comparisons),
             "poolable": sum(counts_for_pooling(c) for c in s.comparisons),
         }
@@ -265,11 +293,15 @@ def study_rows(registry: Registry) -> list[dict]:
 
 def study_table(rows: list[dict]) -> str:
     """The study rows as an aligned plain-text table (header, one line per study)."""
-    header = ("study", "year", "citation", "design", "comparisons", "poolable")
-    keys = ("id", "year", "citation", "design", "comparisons", "poolable")
-    cells = [header] + [tuple("" if r[k] is None else str(r[k]) for k in keys) for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    header: tuple[str, ...] = ("study", "year", "citation", "design", "comparisons", "poolable")
+    keys: tuple[str, ...] = ("id", "year", "citation", "design", "comparisons", "poolable")
     numeric = {1, 4, 5}
+    if any(r.get("outcomes") for r in rows):  # the column only when some study has outcomes
+        header = header[:4] + ("outcomes",) + header[4:]
+        keys = keys[:4] + ("outcomes",) + keys[4:]
+        numeric = {1, 4, 5, 6}
+    cells = [header] + [tuple("" if r.get(k) is None else str(r[k]) for k in keys) for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     lines = []
     for row in cells:
         parts = [cell.rjust(w) if i in numeric else cell.ljust(w)

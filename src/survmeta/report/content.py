@@ -144,7 +144,7 @@ def primary_sof_table(poolset, printed: dict | None = None) -> pd.DataFrame:
     from survmeta.plotting.forest import fmt_printed, printed_hr
 
     results = dict(poolset.items())
-    sof = poolset.summary_of_findings()
+    sof = poolset.summary_of_findings(single_arm=False)
     rows = []
     for s in sof.itertuples(index=False):
         r = results[s.question]
