@@ -125,40 +125,44 @@ def _as_dict(results) -> dict:
     return results
 
 
-def _interval(block: dict) -> list[float]:
-    for key, value in block.items():
-        if key.startswith("eti"):
-            return [float(value[0]), float(value[1])]
-    raise SurvmetaError("saved results lack an equal-tailed interval (eti...)")
+def _as_set(results):
+    """A :class:`~survmeta.results.PoolSet` of either side: pooled now, or read from saved form."""
+    from survmeta.results import PoolSet
+    from survmeta.results_io import pool_set_from_dict
+
+    if isinstance(results, PoolSet):
+        return results
+    return pool_set_from_dict(_as_dict(results))
 
 
-def _summaries(results: dict) -> dict[str, dict[str, Any]]:
-    """:func:`_summary` of every question, by id; a malformed saved file is a clear error."""
-    out = {}
-    for i, q in enumerate(results["questions"], start=1):
-        try:
-            out[q["id"]] = _summary(q)
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-            raise SurvmetaError(
-                f"not a saved pooled analysis: question {i} of the \"questions\" list is not "
-                f"as `survmeta pool --save` writes it ({type(exc).__name__}: {exc})") from None
-    return out
+def _studies(r) -> dict[str, dict]:
+    """``"study/comparison" -> fields`` of the comparisons a result pooled."""
+    if "studies" in getattr(r, "missing", ()):
+        return {}
+    e = r.effects.rename(columns={"study": "id"})
+    return {f"{s['id']}/{s['comparison']}": s for s in e.to_dict(orient="records")}
 
 
-def _summary(q: dict) -> dict[str, Any]:
-    hr = q["hr"]
-    lo, hi = _interval(hr)
+def _summary(r) -> dict[str, Any]:
+    """What the diff compares of one pooled result (a PoolResult, pooled now or loaded)."""
+    hr = r.stats["hr"]
+    lo, hi = hr["eti"]
     return {
-        "k": int(q.get("k", len(q.get("studies", [])))),
+        "k": r.k,
         "hr": float(hr["median"]),
-        "lower": lo,
-        "upper": hi,
-        "tau": float(q["tau"]["median"]),
-        "p": float(q["p_hr_below_1"]),
-        "level": float(q.get("level", 0.95)),
-        "engine": q.get("engine"),
-        "studies": {f"{s['id']}/{s['comparison']}": s for s in q.get("studies", [])},
+        "lower": float(lo),
+        "upper": float(hi),
+        "tau": float(r.stats["tau"]["median"]),
+        "p": float(r.p_hr_below_1),
+        "level": float(r.level),
+        "engine": r.engine,
+        "studies": _studies(r),
     }
+
+
+def _summaries(results) -> dict[str, dict[str, Any]]:
+    """:func:`_summary` of every question of a PoolSet, by id."""
+    return {qid: _summary(r) for qid, r in results.items()}
 
 
 def _study_changes(old: dict, new: dict) -> dict[str, list[str]]:
@@ -181,21 +185,22 @@ def _norm(v):
     return v
 
 
-def _not_pooled(results: dict) -> dict[str, str]:
-    """``"study/comparison" -> reason`` for every comparison a saved analysis did not pool."""
+def _not_pooled(results) -> dict[str, str]:
+    """``"study/comparison" -> reason`` for every comparison an analysis did not pool."""
     out = {}
-    blocks = list(results.get("questions") or ()) + list(results.get("skipped") or ())
-    for q in blocks:
-        if not isinstance(q, dict):
-            continue
-        for e in q.get("excluded") or ():
-            if isinstance(e, dict) and "study" in e and "comparison" in e:
-                out[f"{e['study']}/{e['comparison']}"] = str(e.get("reason", ""))
+    excluded = [e for r in results.values() if len(r.excluded)
+                for e in r.excluded.to_dict(orient="records")]
+    for q in results.skipped:
+        if isinstance(q, dict):
+            excluded += list(q.get("excluded") or ())
+    for e in excluded:
+        if isinstance(e, dict) and "study" in e and "comparison" in e:
+            out[f"{e['study']}/{e['comparison']}"] = str(e.get("reason", ""))
     return out
 
 
-def _skipped_ids(results: dict) -> set[str]:
-    return {s["id"] for s in results.get("skipped") or () if isinstance(s, dict) and "id" in s}
+def _skipped_ids(results) -> set[str]:
+    return {s["id"] for s in results.skipped if isinstance(s, dict) and "id" in s}
 
 
 def _close(a: dict, b: dict) -> bool:
@@ -232,12 +237,12 @@ def diff_results(old, new, changes: dict | None = None) -> pd.DataFrame:
         ``level``, ``engine_old``, ``engine_new``. Numbers of a side where the
         question is not pooled are NaN (``k`` 0).
     """
-    old_d, new_d = _as_dict(old), _as_dict(new)
-    a = _summaries(old_d)
-    b = _summaries(new_d)
-    # questions a side knows but could not pool (``skipped`` of PoolSet.to_dict())
-    old_skipped, new_skipped = _skipped_ids(old_d), _skipped_ids(new_d)
-    not_pooled = _not_pooled(new_d)
+    old_s, new_s = _as_set(old), _as_set(new)
+    a = _summaries(old_s)
+    b = _summaries(new_s)
+    # questions a side knows but could not pool (``PoolSet.skipped``)
+    old_skipped, new_skipped = _skipped_ids(old_s), _skipped_ids(new_s)
+    not_pooled = _not_pooled(new_s)
     order = list(b) + [q for q in a if q not in b]
     if changes:
         order += [q for q in changes if q not in order]
@@ -601,7 +606,10 @@ def _pool_saved_like(registry, old: dict, engine: str | None = None,
     used_engines = sorted({b["engine"] for b in blocks})
     new_meta = {"engine": used_engines[0] if len(used_engines) == 1 else None,
                 "level": meta.get("level"), "seed": meta.get("seed")}
-    return {"questions": blocks, "skipped": skipped, "meta": new_meta}, notes
+    from survmeta.results import SCHEMA_VERSION
+
+    return {"schema_version": SCHEMA_VERSION, "questions": blocks, "skipped": skipped,
+            "meta": new_meta}, notes
 
 
 def diff_since(path, since, engine: str | None = None, tau_prior: str | None = None,
