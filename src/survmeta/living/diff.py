@@ -30,6 +30,7 @@ __all__ = [
     "DiffReport",
     "compare_registries",
     "describe_changes",
+    "diff_saved",
     "diff_since",
     "diff_results",
     "load_since",
@@ -456,6 +457,69 @@ def registry_at_revision(path, rev: str) -> tuple[str, str]:
     return shown.stdout, f"{rel}@{rev}"
 
 
+def read_saved(path) -> dict:
+    """The parsed JSON of a results file saved by ``survmeta pool --save``.
+
+    Raises
+    ------
+    SurvmetaError
+        When the file cannot be read, is not JSON, or holds no ``"questions"`` list.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SurvmetaError(f"{path}: not a JSON results file ({exc})") from None
+    except RecursionError:
+        raise SurvmetaError(f"{path}: not a JSON results file (nested too deeply)") from None
+    except OSError as exc:
+        raise SurvmetaError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        return _as_dict(data)
+    except SurvmetaError as exc:
+        raise SurvmetaError(f"{path}: {exc}") from None
+
+
+def diff_saved(old_path, new_path) -> DiffReport:
+    """Compare two results files saved by ``survmeta pool --save``, as they are (no re-pooling).
+
+    Both files are read with :meth:`survmeta.results.PoolSet.from_dict` (schema versions 1
+    and 2) and compared question by question (:func:`diff_results`); the comparisons added,
+    removed or edited are those of the pooled studies each file records.
+
+    Parameters
+    ----------
+    old_path, new_path : str or path-like
+        The earlier and the later saved results.
+
+    Returns
+    -------
+    DiffReport
+        ``since`` is ``old_path``; ``notes`` say when the two files were pooled at different
+        levels or with different priors (the differences then include that choice).
+    """
+    from survmeta.results import PoolSet
+
+    sides = []
+    for path in (old_path, new_path):
+        data = read_saved(path)
+        try:
+            sides.append((data, PoolSet.from_dict(data)))
+        except SurvmetaError as exc:
+            raise SurvmetaError(f"{path}: {exc}") from None
+    (old_d, old), (new_d, new) = sides
+    notes = []
+    levels = sorted({r.level for s in (old, new) for r in s.values()})
+    if len(levels) > 1:
+        notes.append("the files were pooled at different levels ("
+                     + ", ".join(f"{x:g}" for x in levels) + "), so their intervals differ in kind")
+    both = [q for q in new if q in old]
+    if any(old[q].priors != new[q].priors for q in both):
+        notes.append("some questions were pooled with different priors in the two files, so "
+                     "the differences include the change of prior")
+    table = diff_results(old, new)
+    return DiffReport(table, describe_changes(table), old_d, new_d, str(old_path), notes)
+
+
 def load_since(path, since) -> tuple[str, Any, str]:
     """Read the old side of a diff.
 
@@ -477,13 +541,7 @@ def load_since(path, since) -> tuple[str, Any, str]:
     candidate = Path(since)
     if candidate.is_file():
         if candidate.suffix.lower() == ".json":
-            try:
-                data = json.loads(candidate.read_text(encoding="utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise SurvmetaError(f"{since}: not a JSON results file ({exc})") from None
-            except RecursionError:
-                raise SurvmetaError(f"{since}: not a JSON results file (nested too deeply)") from None
-            return "results", _as_dict(data), str(since)
+            return "results", read_saved(candidate), str(since)
         return "registry", load_registry(candidate), str(since)
     text, name = registry_at_revision(path, str(since))
     return "registry", load_registry_text(text, name), name
