@@ -148,9 +148,14 @@ def _effects(q: Mapping, level: float) -> pd.DataFrame:
             "method", "approximate", "flags", "hr", "hr_lower", "hr_upper", "theta_mean",
             "theta_lower", "theta_upper", "weight"]
     floats = ("log_hr", "se", "hr", "hr_lower", "hr_upper", "theta_mean", "theta_lower",
-              "theta_upper")
-    # the other columns keep the saved values as written (None stays None, an int an int)
-    return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=float if c in floats else object)
+              "theta_upper", "n", "se_extra", "weight")  # None: NaN, written back as null
+    years = [r["year"] for r in rows]
+    # the effect table's dtypes (the tables print alike); year Int64 unless one is missing
+    # (then kept as written, so None is written back as null)
+    year_type = "Int64" if all(isinstance(y, int) for y in years) else object
+    return pd.DataFrame({c: pd.Series([r[c] for r in rows],
+                                      dtype=float if c in floats else
+                                      year_type if c == "year" else object)
                          for c in cols})
 
 
