@@ -287,7 +287,7 @@ def pool_set_from_dict(d: Mapping) -> PoolSet:
         raise SurvmetaError("not a saved pooled analysis: expected the JSON written by "
                             "`survmeta pool --save` (a \"questions\" list)")
     version = schema_version(d)
-    results = []
+    results: list[PoolResult] = []
     for i, q in enumerate(d["questions"], start=1):
         try:
             results.append(pool_result_from_dict(q, version))
