@@ -27,6 +27,11 @@ DAYS_PER_UNIT = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12.0}
 #: Quantities summarised for every fit, in display order.
 QUANTITIES = ("mu", "hr", "tau", "predict", "predict_hr")
 
+#: Version of the saved form (:meth:`PoolSet.to_dict`). 2: ``schema_version`` field, the
+#: level only in ``level``, intervals under ``eti`` / ``hdi`` (the level-named ``eti95`` /
+#: ``hdi95`` keys are kept beside them, deprecated). 1: no field, level-named keys only.
+SCHEMA_VERSION = 2
+
 _SUMMARY_COLUMNS = ("mean", "median", "sd", "eti_lower", "eti_upper", "hdi_lower", "hdi_upper")
 
 
@@ -224,8 +229,10 @@ class PoolResult:
                 "mean": _plain(s["mean"]),  # None where the moment does not exist (HR scale)
                 "median": s["median"],
                 "sd": _plain(s["sd"]),
-                f"eti{key}": list(s["eti"]),
-                f"hdi{key}": list(s["hdi"]),
+                "eti": list(s["eti"]),
+                "hdi": list(s["hdi"]),
+                f"eti{key}": list(s["eti"]),  # deprecated: level in the key
+                f"hdi{key}": list(s["hdi"]),  # deprecated: level in the key
             }
 
         studies = []
@@ -236,6 +243,7 @@ class PoolResult:
                     "label": r.get("label", r["study"]),
                     "comparison": r["comparison"],
                     "year": _plain(r.get("year")),
+                    "n": _plain(r.get("n")),
                     "endpoint": r.get("endpoint"),
                     "log_hr": float(r["log_hr"]),
                     "se": float(r["se"]),
@@ -246,6 +254,7 @@ class PoolResult:
                     "weight": _plain(r.get("weight")),
                     "shrunken": {
                         "mean": float(r["theta_mean"]),
+                        "eti": [float(r["theta_lower"]), float(r["theta_upper"])],
                         f"eti{key}": [float(r["theta_lower"]), float(r["theta_upper"])],
                     },
                 }
@@ -260,6 +269,9 @@ class PoolResult:
             "title": self.question.get("title"),
             "experimental": self.question.get("experimental"),
             "reference": self.question.get("reference"),
+            "outcome": self.question.get("outcome"),
+            "group": self.question.get("group"),
+            "certainty": self.question.get("certainty"),
             "k": self.k,
             "engine": self.engine,
             "level": self.level,
@@ -290,9 +302,22 @@ class PoolResult:
         for name in ("mu", "hr"):
             b = self.common_effect[name]
             out[name] = {"mean": b["mean"], "median": b["median"], "sd": b["sd"],
+                         "eti": list(b["eti"]), "hdi": list(b["hdi"]),
                          f"eti{key}": list(b["eti"]), f"hdi{key}": list(b["hdi"])}
         out["p_hr_below_1"] = self.common_effect["p_hr_below_1"]
         return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> PoolResult:
+        """Read one question's saved block (:meth:`to_dict`; schema versions 1 and 2).
+
+        The loaded result carries no posterior draws and no exact posterior; methods that
+        need them raise :class:`survmeta.errors.SurvmetaError` saying so. See
+        :func:`survmeta.results_io.pool_result_from_dict`.
+        """
+        from survmeta.results_io import pool_result_from_dict
+
+        return pool_result_from_dict(d)
 
     def leave1out(self):
         """Re-pool without each comparison in turn (same engine, priors, level, seed).
@@ -686,7 +711,9 @@ class PoolSet(Mapping):
         return pd.DataFrame(rows, columns=cols)
 
     def to_dict(self) -> dict:
-        out: dict[str, Any] = {"questions": [r.to_dict() for r in self._results.values()],
+        """JSON-ready dictionary (``survmeta pool --format json``), schema :data:`SCHEMA_VERSION`."""
+        out: dict[str, Any] = {"schema_version": SCHEMA_VERSION,
+                               "questions": [r.to_dict() for r in self._results.values()],
                                "skipped": self.skipped}
         if self.single_arm:
             out["single_arm"] = [r.to_dict() for r in self.single_arm.values()]
@@ -694,6 +721,17 @@ class PoolSet(Mapping):
             out["hierarchical"] = self.hierarchical.to_dict()
         out.update({"meta": self.meta})
         return out
+
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> PoolSet:
+        """Read saved results (:meth:`to_dict`, ``survmeta pool --save``; schema 1 or 2).
+
+        See :func:`survmeta.results_io.pool_set_from_dict`.
+        """
+        from survmeta.results_io import pool_set_from_dict
+
+        return pool_set_from_dict(d)
 
 
 def certainty_rating(question: dict) -> str:

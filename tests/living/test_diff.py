@@ -306,3 +306,49 @@ def test_csv_format(repo, new_study, capsys):
 def test_unknown_engine_is_refused(registry, tmp_path):
     with pytest.raises(SurvmetaError, match="unknown engine 'nuts'"):
         diff_since(registry, registry, engine="nuts")
+
+
+# ---------------------------------------------------------------------------
+# two saved files: `survmeta diff OLD.json NEW.json` (read with PoolSet.from_dict)
+# ---------------------------------------------------------------------------
+SAVED_V1 = REPO / "tests" / "pooling" / "data" / "saved_v1_mini.json"
+
+
+def test_two_saved_files_are_compared_as_saved(registry, new_study, tmp_path, capsys):
+    from survmeta.living.diff import diff_saved
+
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    assert main(["pool", str(registry), "--no-hierarchical", "--save", str(old)]) == 0
+    add_study(registry, new_study)
+    assert main(["pool", str(registry), "--no-hierarchical", "--save", str(new)]) == 0
+    capsys.readouterr()
+    report = diff_saved(old, new)
+    repooled = diff_since(registry, old)  # the registry now, pooled as the old file records
+    cols = ["question", "status", "k_old", "k_new", "added", "hr_old", "hr_old_lower",
+            "hr_old_upper", "hr_new", "hr_new_lower", "hr_new_upper", "tau_old", "tau_new",
+            "p_old", "p_new"]
+    assert report.table[cols].to_dict("records") == repooled.table[cols].to_dict("records")
+    assert report.sentences == repooled.sentences and report.notes == []
+    assert main(["diff", str(old), str(new)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{new} compared with {old}\n")
+    assert "oligo_vs_systemic: 1 comparison added (delta2025/os)" in out
+    assert "rechallenge: unchanged" in out
+    # a schema-1 file (written before schema_version) compares the same
+    assert diff_saved(SAVED_V1, new).sentences == report.sentences
+    assert main(["diff", str(old), str(new), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["changes"] == report.sentences
+
+
+def test_two_saved_files_clear_errors(registry, tmp_path, capsys):
+    saved = tmp_path / "saved.json"
+    assert main(["pool", str(registry), "--no-hierarchical", "--save", str(saved)]) == 0
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": 9, "questions": []}', encoding="utf-8")
+    capsys.readouterr()
+    assert main(["diff", str(saved), str(bad)]) == 2
+    assert "schema version 9" in capsys.readouterr().err
+    assert main(["diff", str(saved), str(saved), "--since", "HEAD"]) == 2
+    assert "--since: not used when comparing two saved results files" in capsys.readouterr().err
+    assert main(["diff", str(registry)]) == 2
+    assert "give --since" in capsys.readouterr().err

@@ -57,9 +57,11 @@ def test_json_contract_per_question(bundled):
                 "studies", "diagnostics"):
         assert key in q, key
     for block in ("mu", "tau", "hr", "predict"):
-        assert set(q[block]) == {"mean", "median", "sd", "eti95", "hdi95"}
-        lo, hi = q[block]["eti95"]
+        assert set(q[block]) == {"mean", "median", "sd", "eti", "hdi", "eti95", "hdi95"}
+        lo, hi = q[block]["eti"]
         assert lo < q[block]["median"] < hi
+        assert q[block]["eti95"] == q[block]["eti"] and q[block]["hdi95"] == q[block]["hdi"]
+    assert d["schema_version"] == 2 and q["level"] == 0.95
     assert {"id", "log_hr", "se", "method", "shrunken"} <= set(q["studies"][0])
     # exp is monotone: the HR's median is exp of the log HR's median
     assert q["hr"]["median"] == pytest.approx(np.exp(q["mu"]["median"]), rel=1e-6)

@@ -22,13 +22,20 @@ def add_parser(sub) -> None:
             "moved, in numbers and in words. --since takes a git revision of PATH "
             "(HEAD~1, a tag, a commit), an older registry file, or a results file "
             "saved by `survmeta pool --save` (then its engine, priors, level and seed are "
-            "reused, and only the questions it holds are compared)."
+            "reused, and only the questions it holds are compared). "
+            "`survmeta diff OLD.json NEW.json` compares two saved results files as they are, "
+            "without pooling (files of `survmeta pool --save`, schema version 1 or 2)."
         ),
     )
     p.add_argument("path", nargs="?", default="studies.toml",
-                   help="registry (default: studies.toml)")
-    p.add_argument("--since", required=True, type=nonempty_path, metavar="REV|FILE",
-                   help="git revision of PATH, older registry .toml, or saved results .json")
+                   help="registry (default: studies.toml), or the older saved results .json "
+                        "when NEW is given")
+    p.add_argument("new", nargs="?", default=None, metavar="NEW",
+                   help="newer saved results .json: compare PATH (saved results) with it, "
+                        "without pooling; --since is then not used")
+    p.add_argument("--since", type=nonempty_path, metavar="REV|FILE",
+                   help="git revision of PATH, older registry .toml, or saved results .json "
+                        "(required unless NEW is given)")
     p.add_argument("--engine", choices=("exact", "mcmc"), default=None,
                    help="engine for both sides (default: the engine the saved results record; "
                         "exact for a git revision or an older registry)")
@@ -52,12 +59,27 @@ def run(args) -> int:
 
     from survmeta.cli._output import dumps_json, emit_frame
     from survmeta.errors import SurvmetaError
-    from survmeta.living.diff import diff_since
+    from survmeta.living.diff import diff_saved, diff_since
 
-    if not Path(args.path).exists():
-        raise SurvmetaError(f"{args.path}: no such file")
-    report = diff_since(args.path, args.since, engine=args.engine, tau_prior=args.tau_prior,
-                        mu_prior=args.mu_prior, seed=args.seed)
+    for path in (args.path, args.new):
+        if path is not None and not Path(path).is_file():
+            raise SurvmetaError(f"{path}: no such file")
+    if args.new is not None:
+        given = [f"--{n.replace('_', '-')}" for n in ("since", "engine", "tau_prior", "mu_prior",
+                                                       "seed") if getattr(args, n) is not None]
+        if given:
+            raise SurvmetaError(f"{' '.join(given)}: not used when comparing two saved results "
+                                "files (they are compared as saved, without pooling)")
+        report = diff_saved(args.path, args.new)
+        shown = args.new
+    else:
+        if args.since is None:
+            raise SurvmetaError("give --since REV|FILE (a git revision, an older registry or saved "
+                                "results), or two saved results files: survmeta diff OLD.json "
+                                "NEW.json")
+        report = diff_since(args.path, args.since, engine=args.engine, tau_prior=args.tau_prior,
+                            mu_prior=args.mu_prior, seed=args.seed)
+        shown = args.path
     if args.format == "json":
         sys.stdout.write(dumps_json(report.to_dict()) + "\n")
         return 0
@@ -67,7 +89,7 @@ def run(args) -> int:
         emit_frame(flat_table(report.table), "csv")
         return 0
     out = sys.stdout
-    out.write(f"{args.path} compared with {report.since}\n\n")
+    out.write(f"{shown} compared with {report.since}\n\n")
     for sentence in report.sentences:
         out.write(f"- {sentence}\n")
     for note in report.notes:

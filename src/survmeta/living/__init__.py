@@ -24,6 +24,7 @@ _LAZY = {
     "study_template": "survmeta.living.template",
     "comparison_template": "survmeta.living.template",
     "diff_since": "survmeta.living.diff",
+    "diff_saved": "survmeta.living.diff",
     "diff_results": "survmeta.living.diff",
     "describe_changes": "survmeta.living.diff",
     "compare_registries": "survmeta.living.diff",

@@ -30,6 +30,7 @@ __all__ = [
     "DiffReport",
     "compare_registries",
     "describe_changes",
+    "diff_saved",
     "diff_since",
     "diff_results",
     "load_since",
@@ -125,40 +126,44 @@ def _as_dict(results) -> dict:
     return results
 
 
-def _interval(block: dict) -> list[float]:
-    for key, value in block.items():
-        if key.startswith("eti"):
-            return [float(value[0]), float(value[1])]
-    raise SurvmetaError("saved results lack an equal-tailed interval (eti...)")
+def _as_set(results):
+    """A :class:`~survmeta.results.PoolSet` of either side: pooled now, or read from saved form."""
+    from survmeta.results import PoolSet
+    from survmeta.results_io import pool_set_from_dict
+
+    if isinstance(results, PoolSet):
+        return results
+    return pool_set_from_dict(_as_dict(results))
 
 
-def _summaries(results: dict) -> dict[str, dict[str, Any]]:
-    """:func:`_summary` of every question, by id; a malformed saved file is a clear error."""
-    out = {}
-    for i, q in enumerate(results["questions"], start=1):
-        try:
-            out[q["id"]] = _summary(q)
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-            raise SurvmetaError(
-                f"not a saved pooled analysis: question {i} of the \"questions\" list is not "
-                f"as `survmeta pool --save` writes it ({type(exc).__name__}: {exc})") from None
-    return out
+def _studies(r) -> dict[str, dict]:
+    """``"study/comparison" -> fields`` of the comparisons a result pooled."""
+    if "studies" in getattr(r, "missing", ()):
+        return {}
+    e = r.effects.rename(columns={"study": "id"})
+    return {f"{s['id']}/{s['comparison']}": s for s in e.to_dict(orient="records")}
 
 
-def _summary(q: dict) -> dict[str, Any]:
-    hr = q["hr"]
-    lo, hi = _interval(hr)
+def _summary(r) -> dict[str, Any]:
+    """What the diff compares of one pooled result (a PoolResult, pooled now or loaded)."""
+    hr = r.stats["hr"]
+    lo, hi = hr["eti"]
     return {
-        "k": int(q.get("k", len(q.get("studies", [])))),
+        "k": r.k,
         "hr": float(hr["median"]),
-        "lower": lo,
-        "upper": hi,
-        "tau": float(q["tau"]["median"]),
-        "p": float(q["p_hr_below_1"]),
-        "level": float(q.get("level", 0.95)),
-        "engine": q.get("engine"),
-        "studies": {f"{s['id']}/{s['comparison']}": s for s in q.get("studies", [])},
+        "lower": float(lo),
+        "upper": float(hi),
+        "tau": float(r.stats["tau"]["median"]),
+        "p": float(r.p_hr_below_1),
+        "level": float(r.level),
+        "engine": r.engine,
+        "studies": _studies(r),
     }
+
+
+def _summaries(results) -> dict[str, dict[str, Any]]:
+    """:func:`_summary` of every question of a PoolSet, by id."""
+    return {qid: _summary(r) for qid, r in results.items()}
 
 
 def _study_changes(old: dict, new: dict) -> dict[str, list[str]]:
@@ -181,21 +186,22 @@ def _norm(v):
     return v
 
 
-def _not_pooled(results: dict) -> dict[str, str]:
-    """``"study/comparison" -> reason`` for every comparison a saved analysis did not pool."""
+def _not_pooled(results) -> dict[str, str]:
+    """``"study/comparison" -> reason`` for every comparison an analysis did not pool."""
     out = {}
-    blocks = list(results.get("questions") or ()) + list(results.get("skipped") or ())
-    for q in blocks:
-        if not isinstance(q, dict):
-            continue
-        for e in q.get("excluded") or ():
-            if isinstance(e, dict) and "study" in e and "comparison" in e:
-                out[f"{e['study']}/{e['comparison']}"] = str(e.get("reason", ""))
+    excluded = [e for r in results.values() if len(r.excluded)
+                for e in r.excluded.to_dict(orient="records")]
+    for q in results.skipped:
+        if isinstance(q, dict):
+            excluded += list(q.get("excluded") or ())
+    for e in excluded:
+        if isinstance(e, dict) and "study" in e and "comparison" in e:
+            out[f"{e['study']}/{e['comparison']}"] = str(e.get("reason", ""))
     return out
 
 
-def _skipped_ids(results: dict) -> set[str]:
-    return {s["id"] for s in results.get("skipped") or () if isinstance(s, dict) and "id" in s}
+def _skipped_ids(results) -> set[str]:
+    return {s["id"] for s in results.skipped if isinstance(s, dict) and "id" in s}
 
 
 def _close(a: dict, b: dict) -> bool:
@@ -232,12 +238,12 @@ def diff_results(old, new, changes: dict | None = None) -> pd.DataFrame:
         ``level``, ``engine_old``, ``engine_new``. Numbers of a side where the
         question is not pooled are NaN (``k`` 0).
     """
-    old_d, new_d = _as_dict(old), _as_dict(new)
-    a = _summaries(old_d)
-    b = _summaries(new_d)
-    # questions a side knows but could not pool (``skipped`` of PoolSet.to_dict())
-    old_skipped, new_skipped = _skipped_ids(old_d), _skipped_ids(new_d)
-    not_pooled = _not_pooled(new_d)
+    old_s, new_s = _as_set(old), _as_set(new)
+    a = _summaries(old_s)
+    b = _summaries(new_s)
+    # questions a side knows but could not pool (``PoolSet.skipped``)
+    old_skipped, new_skipped = _skipped_ids(old_s), _skipped_ids(new_s)
+    not_pooled = _not_pooled(new_s)
     order = list(b) + [q for q in a if q not in b]
     if changes:
         order += [q for q in changes if q not in order]
@@ -451,6 +457,69 @@ def registry_at_revision(path, rev: str) -> tuple[str, str]:
     return shown.stdout, f"{rel}@{rev}"
 
 
+def read_saved(path) -> dict:
+    """The parsed JSON of a results file saved by ``survmeta pool --save``.
+
+    Raises
+    ------
+    SurvmetaError
+        When the file cannot be read, is not JSON, or holds no ``"questions"`` list.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SurvmetaError(f"{path}: not a JSON results file ({exc})") from None
+    except RecursionError:
+        raise SurvmetaError(f"{path}: not a JSON results file (nested too deeply)") from None
+    except OSError as exc:
+        raise SurvmetaError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        return _as_dict(data)
+    except SurvmetaError as exc:
+        raise SurvmetaError(f"{path}: {exc}") from None
+
+
+def diff_saved(old_path, new_path) -> DiffReport:
+    """Compare two results files saved by ``survmeta pool --save``, as they are (no re-pooling).
+
+    Both files are read with :meth:`survmeta.results.PoolSet.from_dict` (schema versions 1
+    and 2) and compared question by question (:func:`diff_results`); the comparisons added,
+    removed or edited are those of the pooled studies each file records.
+
+    Parameters
+    ----------
+    old_path, new_path : str or path-like
+        The earlier and the later saved results.
+
+    Returns
+    -------
+    DiffReport
+        ``since`` is ``old_path``; ``notes`` say when the two files were pooled at different
+        levels or with different priors (the differences then include that choice).
+    """
+    from survmeta.results import PoolSet
+
+    sides = []
+    for path in (old_path, new_path):
+        data = read_saved(path)
+        try:
+            sides.append((data, PoolSet.from_dict(data)))
+        except SurvmetaError as exc:
+            raise SurvmetaError(f"{path}: {exc}") from None
+    (old_d, old), (new_d, new) = sides
+    notes = []
+    levels = sorted({r.level for s in (old, new) for r in s.values()})
+    if len(levels) > 1:
+        notes.append("the files were pooled at different levels ("
+                     + ", ".join(f"{x:g}" for x in levels) + "), so their intervals differ in kind")
+    both = [q for q in new if q in old]
+    if any(old[q].priors != new[q].priors for q in both):
+        notes.append("some questions were pooled with different priors in the two files, so "
+                     "the differences include the change of prior")
+    table = diff_results(old, new)
+    return DiffReport(table, describe_changes(table), old_d, new_d, str(old_path), notes)
+
+
 def load_since(path, since) -> tuple[str, Any, str]:
     """Read the old side of a diff.
 
@@ -472,13 +541,7 @@ def load_since(path, since) -> tuple[str, Any, str]:
     candidate = Path(since)
     if candidate.is_file():
         if candidate.suffix.lower() == ".json":
-            try:
-                data = json.loads(candidate.read_text(encoding="utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise SurvmetaError(f"{since}: not a JSON results file ({exc})") from None
-            except RecursionError:
-                raise SurvmetaError(f"{since}: not a JSON results file (nested too deeply)") from None
-            return "results", _as_dict(data), str(since)
+            return "results", read_saved(candidate), str(since)
         return "registry", load_registry(candidate), str(since)
     text, name = registry_at_revision(path, str(since))
     return "registry", load_registry_text(text, name), name
@@ -601,7 +664,10 @@ def _pool_saved_like(registry, old: dict, engine: str | None = None,
     used_engines = sorted({b["engine"] for b in blocks})
     new_meta = {"engine": used_engines[0] if len(used_engines) == 1 else None,
                 "level": meta.get("level"), "seed": meta.get("seed")}
-    return {"questions": blocks, "skipped": skipped, "meta": new_meta}, notes
+    from survmeta.results import SCHEMA_VERSION
+
+    return {"schema_version": SCHEMA_VERSION, "questions": blocks, "skipped": skipped,
+            "meta": new_meta}, notes
 
 
 def diff_since(path, since, engine: str | None = None, tau_prior: str | None = None,

@@ -1,0 +1,302 @@
+"""Reading saved results back: :meth:`PoolSet.from_dict` and :meth:`PoolResult.from_dict`.
+
+The saved form is what :meth:`survmeta.results.PoolSet.to_dict` writes (``survmeta pool
+--save``, ``--format json``). Schema version 2 carries ``"schema_version": 2`` and intervals
+under ``eti`` / ``hdi`` with the level in ``level``; version 1 (files without the field)
+has only level-named keys (``eti95``, ``hdi95``), which are read through ``level``. A newer
+version is refused with a clear message.
+
+A loaded result answers what a reader of saved results needs (``summary()``,
+``summary_of_findings()``, ``print_summary()``, ``to_dict()``); posterior draws and the
+exact posterior are not saved, so methods that need them raise
+:class:`~survmeta.errors.SurvmetaError` naming what is missing.
+
+This module imports neither PyMC nor matplotlib.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from survmeta.errors import SurvmetaError
+from survmeta.results import QUANTITIES, SCHEMA_VERSION, PoolResult, PoolSet, _interval_key
+
+__all__ = ["SavedPoolResult", "pool_result_from_dict", "pool_set_from_dict", "schema_version"]
+
+_NOT_SAVED = ("the saved results (JSON) hold summaries only: {what} {verb} not saved; pool the "
+              "registry again (survmeta pool, survmeta.pool) for {need}")
+
+
+def schema_version(d: Mapping) -> int:
+    """Schema version of saved results: the ``schema_version`` field, 1 when absent.
+
+    Raises
+    ------
+    SurvmetaError
+        When the field is not a positive integer or is newer than this version reads.
+    """
+    v = d.get("schema_version", 1)
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise SurvmetaError(f"not a saved pooled analysis: schema_version {v!r} is not a "
+                            "positive integer")
+    if v > SCHEMA_VERSION:
+        raise SurvmetaError(f"saved results of schema version {v}; this version of survmeta "
+                            f"reads versions 1 to {SCHEMA_VERSION}: upgrade survmeta")
+    return v
+
+
+def _interval(block: Mapping, kind: str, level: float) -> list[float] | None:
+    """``block[kind]`` (version 2), else the level-named key (version 1)."""
+    value = block.get(kind)
+    if value is None:
+        value = block.get(f"{kind}{_interval_key(level)}")
+    if value is None:
+        return None
+    lo, hi = value
+    return [float(lo), float(hi)]
+
+
+def _num(x: Any) -> float:
+    return float("nan") if x is None else float(x)
+
+
+def _stats_block(block: Mapping, level: float) -> dict[str, Any]:
+    return {"mean": _num(block.get("mean")), "median": float(block["median"]),
+            "sd": _num(block.get("sd")), "eti": _interval(block, "eti", level),
+            "hdi": _interval(block, "hdi", level)}
+
+
+@dataclass(repr=False)
+class SavedPoolResult(PoolResult):
+    """A :class:`~survmeta.results.PoolResult` read from saved results.
+
+    Attributes
+    ----------
+    schema_version : int
+        Version of the saved form it was read from.
+    missing : tuple of str
+        Blocks the saved question lacked (e.g. ``"mu"`` in a hand-written file); tables that
+        need them raise :class:`~survmeta.errors.SurvmetaError`.
+    """
+
+    schema_version: int = SCHEMA_VERSION
+    missing: tuple = field(default=())
+    extra: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def _not_saved(self, what: str, need: str, verb: str = "are") -> SurvmetaError:
+        return SurvmetaError(f"{self.id}: " + _NOT_SAVED.format(what=what, verb=verb, need=need))
+
+    def _require(self, names, need: str) -> None:
+        gone = [n for n in names if n in self.missing]
+        if gone:
+            raise SurvmetaError(f"{self.id}: the saved results lack {', '.join(gone)}, needed "
+                                f"for {need}")
+
+    def summary(self) -> pd.DataFrame:
+        self._require(QUANTITIES, "summary()")
+        return super().summary()
+
+    def summary_text(self) -> str:
+        self._require(("hr", "tau", "predict_hr"), "print_summary()")
+        return super().summary_text()
+
+    def to_dict(self) -> dict:
+        if self.missing:
+            raise SurvmetaError(f"{self.id}: the saved results lack {', '.join(self.missing)}, "
+                                "so they cannot be written in full again")
+        out = super().to_dict()
+        if self.common_effect is None and "common_effect" in self.extra:
+            out["common_effect"] = self.extra["common_effect"]
+        return out
+
+    def to_netcdf(self, path) -> None:
+        raise self._not_saved("posterior draws", "to_netcdf()")
+
+    def plot_posterior(self, **kwargs):
+        raise self._not_saved("posterior draws and the exact posterior", "plot_posterior()")
+
+    def plot_tau(self, **kwargs):
+        raise self._not_saved("posterior draws and the exact posterior", "plot_tau()")
+
+    def __repr__(self) -> str:
+        return super().__repr__()[:-1] + f"; read from saved results, schema {self.schema_version}>"
+
+
+def _effects(q: Mapping, level: float) -> pd.DataFrame:
+    rows = []
+    z = float(norm.ppf(0.5 + level / 2.0))
+    for s in q.get("studies") or ():
+        shrunken = s.get("shrunken") or {}
+        theta = _interval(shrunken, "eti", level) or [float("nan")] * 2
+        y, se = float(s["log_hr"]), float(s["se"])
+        rows.append({
+            "study": s["id"], "label": s.get("label", s["id"]), "comparison": s["comparison"],
+            "year": s.get("year"), "n": s.get("n"), "endpoint": s.get("endpoint"),
+            "log_hr": y, "se": se, "se_extra": s.get("se_extra"), "method": s.get("method"),
+            "approximate": bool(s.get("approximate", False)), "flags": list(s.get("flags") or ()),
+            "hr": float(np.exp(y)), "hr_lower": float(np.exp(y - z * se)),
+            "hr_upper": float(np.exp(y + z * se)),
+            "theta_mean": _num(shrunken.get("mean")), "theta_lower": theta[0],
+            "theta_upper": theta[1], "weight": s.get("weight"),
+        })
+    cols = ["study", "label", "comparison", "year", "n", "endpoint", "log_hr", "se", "se_extra",
+            "method", "approximate", "flags", "hr", "hr_lower", "hr_upper", "theta_mean",
+            "theta_lower", "theta_upper", "weight"]
+    floats = ("log_hr", "se", "hr", "hr_lower", "hr_upper", "theta_mean", "theta_lower",
+              "theta_upper", "n", "se_extra", "weight")  # None: NaN, written back as null
+    years = [r["year"] for r in rows]
+    # the effect table's dtypes (the tables print alike); year Int64 unless one is missing
+    # (then kept as written, so None is written back as null)
+    year_type = "Int64" if all(isinstance(y, int) for y in years) else object
+    return pd.DataFrame({c: pd.Series([r[c] for r in rows],
+                                      dtype=float if c in floats else
+                                      year_type if c == "year" else object)
+                         for c in cols})
+
+
+def _common_effect(ce: Any, level: float) -> dict | None:
+    if not ce:
+        return None
+    out: dict[str, Any] = {name: _stats_block(ce[name], level) for name in ("mu", "hr")}
+    for name in ("mu", "hr"):
+        b = ce[name]  # keep the saved moments as written (null or a number)
+        out[name]["mean"], out[name]["sd"] = b.get("mean"), b.get("sd")
+    out["p_hr_below_1"] = ce["p_hr_below_1"]
+    return out
+
+
+def pool_result_from_dict(q: Mapping, version: int | None = None) -> SavedPoolResult:
+    """One question's saved block as a :class:`SavedPoolResult`.
+
+    Parameters
+    ----------
+    q : mapping
+        A block of ``PoolSet.to_dict()["questions"]`` (``PoolResult.to_dict()``).
+    version : int, optional
+        Schema version of the file it comes from; default: ``q["schema_version"]`` or 2
+        when intervals are stored under ``eti``, else 1.
+
+    Returns
+    -------
+    SavedPoolResult
+
+    Raises
+    ------
+    SurvmetaError
+        When a required field (``id``, ``hr``, ``tau``, ``p_hr_below_1``) is missing or an
+        interval cannot be read.
+    """
+    if not isinstance(q, Mapping):
+        raise SurvmetaError(f"not a saved question block: expected a JSON object, not "
+                            f"{type(q).__name__}")
+    if version is None:
+        version = schema_version(q) if "schema_version" in q else (
+            2 if isinstance(q.get("hr"), Mapping) and "eti" in q["hr"] else 1)
+    level = float(q.get("level") or 0.95)
+    stats: dict[str, Any] = {}
+    missing = []
+    for name in QUANTITIES:
+        block = q.get(name)
+        if block is None:
+            if name in ("hr", "tau"):
+                raise SurvmetaError(f"question {q.get('id')!r}: no {name!r} block")
+            missing.append(name)
+            continue
+        stats[name] = _stats_block(block, level)
+        if stats[name]["eti"] is None:
+            raise SurvmetaError(f"question {q.get('id')!r}: the {name!r} block has no "
+                                f"equal-tailed interval (eti, or eti{_interval_key(level)})")
+        if stats[name]["hdi"] is None:
+            missing.append(f"{name}.hdi")
+            stats[name]["hdi"] = [float("nan")] * 2
+        # HR-scale moments may not exist (null); keep what was written
+        stats[name]["mean"], stats[name]["sd"] = block.get("mean"), block.get("sd")
+    p = q["p_hr_below_1"]
+    probabilities = dict(q.get("probabilities") or {"p_hr_below_1": p})
+    probabilities.setdefault("p_hr_below_1", p)
+    question = {k: q.get(k) for k in ("id", "title", "experimental", "reference", "outcome",
+                                      "group", "certainty")}
+    effects = _effects(q, level)
+    if "k" in q and int(q["k"]) != len(effects):
+        if q.get("studies"):
+            raise SurvmetaError(f"question {q['id']!r}: k = {q['k']} but {len(effects)} studies")
+        missing.append("studies")
+        effects = pd.DataFrame({"study": [f"?{i}" for i in range(int(q["k"]))]})
+    excluded = pd.DataFrame(list(q.get("excluded") or ()),
+                            columns=["study", "label", "comparison", "reason"])
+    diag = q.get("diagnostics")
+    extra = {}
+    if "common_effect" in q and not q["common_effect"]:
+        extra["common_effect"] = q["common_effect"]
+    res = SavedPoolResult(
+        question=question, engine=q.get("engine") or "exact", effects=effects, stats=stats,
+        probabilities=probabilities, priors=dict(q.get("priors") or {}), posterior=None,
+        diagnostics=dict(diag) if isinstance(diag, Mapping) else {"warnings": []},
+        excluded=excluded,
+        frequentist=q.get("frequentist"), level=level, seed=q.get("seed"),
+        notes=list(q.get("notes") or ()), bayes_factors=q.get("bayes_factors"),
+        common_effect=_common_effect(q.get("common_effect"), level), exact=None,
+        point_estimates=q.get("point_estimates"), schema_version=version,
+        missing=tuple(missing), extra=extra)
+    return res
+
+
+class SavedHierarchical:
+    """The saved hierarchical-fit block, kept as written (its draws are not saved)."""
+
+    def __init__(self, d: Mapping):
+        self._d = dict(d)
+
+    def to_dict(self) -> dict:
+        return dict(self._d)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise SurvmetaError(f"the saved hierarchical fit holds its summary only ({name} is not "
+                            "saved); fit it again with survmeta pool")
+
+
+def pool_set_from_dict(d: Mapping) -> PoolSet:
+    """Saved results (``PoolSet.to_dict()``, ``survmeta pool --save``) as a :class:`PoolSet`.
+
+    Parameters
+    ----------
+    d : mapping
+        The parsed JSON: ``schema_version`` (absent: version 1), ``questions``, ``skipped``,
+        ``meta`` and, when it was fitted, ``hierarchical``.
+
+    Returns
+    -------
+    PoolSet
+        Of :class:`SavedPoolResult`; ``PoolSet.from_dict(x).to_dict() == x`` for a file
+        this version wrote.
+
+    Raises
+    ------
+    SurvmetaError
+        When ``d`` is not saved results (no ``questions`` list), a question block is
+        malformed (named by its position), or the schema version is newer than this one.
+    """
+    if not isinstance(d, Mapping) or not isinstance(d.get("questions"), list):
+        raise SurvmetaError("not a saved pooled analysis: expected the JSON written by "
+                            "`survmeta pool --save` (a \"questions\" list)")
+    version = schema_version(d)
+    results: list[PoolResult] = []
+    for i, q in enumerate(d["questions"], start=1):
+        try:
+            results.append(pool_result_from_dict(q, version))
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, SurvmetaError) as exc:
+            raise SurvmetaError(
+                f"not a saved pooled analysis: question {i} of the \"questions\" list is not "
+                f"as `survmeta pool --save` writes it ({type(exc).__name__}: {exc})") from None
+    hier = d.get("hierarchical")
+    out = PoolSet(results, skipped=list(d.get("skipped") or ()),
+                  hierarchical=SavedHierarchical(hier) if isinstance(hier, Mapping) else None,
+                  meta=dict(d.get("meta") or {}))
+    return out
