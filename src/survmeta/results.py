@@ -541,7 +541,7 @@ class SingleArmResult:
         """JSON-ready dictionary: question, measure, k, n, the summary row and the pool."""
         row = {key: _plain(v) for key, v in self.sof_row().items()}
         return {"question": dict(self.question), "measure": self.measure, "k": self.k,
-                "n": _plain(self.n), "summary": row, "keys": list(self.keys),
+                "n": _plain(self.n), "summary": row, "text": self.summary(), "keys": list(self.keys),
                 "notes": list(self.notes), "pool": self.pool.to_dict()}
 
 

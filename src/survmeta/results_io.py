@@ -16,6 +16,7 @@ This module imports neither PyMC nor matplotlib.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -262,6 +263,68 @@ class SavedHierarchical:
                             "saved); fit it again with survmeta pool")
 
 
+@dataclass(frozen=True)
+class SavedSingleArmResult:
+    """A single-group question read back from saved results (its ``single_arm`` block).
+
+    It answers what the summary of findings and the printed summary need (``sof_row()``,
+    ``k``, ``n``, ``level``, ``summary()``, ``to_dict()``); the pool object itself
+    (per-study rows, companions, the figure) is not rebuilt, and :attr:`pool` says so.
+    """
+
+    saved: Mapping
+
+    @property
+    def question(self) -> dict:
+        return dict(self.saved["question"])
+
+    @property
+    def id(self) -> str:
+        return str(self.saved["question"]["id"])
+
+    @property
+    def measure(self) -> str:
+        return str(self.saved["measure"])
+
+    @property
+    def k(self) -> int:
+        return int(self.saved["k"])
+
+    @property
+    def n(self) -> float:
+        n = self.saved.get("n")
+        return math.nan if n is None else float(n)
+
+    @property
+    def level(self) -> float:
+        return float(self.saved["pool"]["level"])
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(self.saved.get("notes") or ())
+
+    @property
+    def pool(self):
+        raise SurvmetaError(f"{self.id}: saved results keep the pooled summary of a "
+                            "single-group question, not its pool object; pool the registry "
+                            "again for the per-study rows, companions and the figure")
+
+    def sof_row(self) -> dict:
+        return {key: (math.nan if v is None else v) for key, v in self.saved["summary"].items()}
+
+    def summary(self) -> str:
+        if self.saved.get("text"):
+            return str(self.saved["text"])
+        row = self.sof_row()
+        unit = "%" if self.measure == "proportion" else f" {row.get('unit', '')}"
+        return (f"{self.id} ({self.measure}; k = {self.k})\n"
+                f"pooled {row['estimate']:.1f}{unit} [{row['lower']:.1f}, {row['upper']:.1f}] "
+                f"({row.get('basis', '')}; saved results)")
+
+    def to_dict(self) -> dict:
+        return dict(self.saved)
+
+
 def pool_set_from_dict(d: Mapping) -> PoolSet:
     """Saved results (``PoolSet.to_dict()``, ``survmeta pool --save``) as a :class:`PoolSet`.
 
@@ -298,5 +361,7 @@ def pool_set_from_dict(d: Mapping) -> PoolSet:
     hier = d.get("hierarchical")
     out = PoolSet(results, skipped=list(d.get("skipped") or ()),
                   hierarchical=SavedHierarchical(hier) if isinstance(hier, Mapping) else None,
-                  meta=dict(d.get("meta") or {}))
+                  meta=dict(d.get("meta") or {}),
+                  single_arm=[SavedSingleArmResult(b)  # type: ignore[misc]  # same reader API
+                              for b in d.get("single_arm") or ()])
     return out
