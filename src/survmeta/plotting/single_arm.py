@@ -82,7 +82,9 @@ def _pct_interval(p: float, lo: float, hi: float) -> str:
 
 def _t(v: float | None) -> str:
     """A printed time as recorded (``8.1``), ``NR`` for a bound not reached."""
-    return "NR" if v is None else f"{v:g}"
+    # as printed (3.0 shows as "3"), but at most 2 decimals: a median converted from days
+    # to months would otherwise print as 2.66119
+    return "NR" if v is None else f"{round(float(v), 2):g}"
 
 
 def _squares(size_by: np.ndarray) -> np.ndarray:
