@@ -250,8 +250,28 @@ def single_arm_table(poolset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def single_arm_blocks(poolset, figures=("forest",)) -> list[Block]:
-    """The "Single-group questions" section: the table, then a forest plot per question."""
+def _single_arm_labels(sa, labels: dict | None) -> dict:
+    """The pool's study labels (study id, or ``study/outcome``) as author-year labels."""
+    out = {}
+    for lab in _pool_labels(sa):
+        study, _, outcome = str(lab).partition("/")
+        name = (labels or {}).get(study, study)
+        out[lab] = f"{name} ({outcome})" if outcome else name
+    return out
+
+
+def _pool_labels(sa) -> list:
+    pool = sa.pool
+    if getattr(pool, "labels", None) is not None:
+        return list(pool.labels)
+    return [st.label for st in pool.studies]
+
+
+def single_arm_blocks(poolset, figures=("forest",), labels: dict | None = None) -> list[Block]:
+    """The "Single-group questions" section: the table, then a forest plot per question.
+
+    ``labels``: study id -> author-year label (:func:`author_year_study_labels`).
+    """
     single = getattr(poolset, "single_arm", {})
     if not single:
         return []
@@ -266,7 +286,8 @@ def single_arm_blocks(poolset, figures=("forest",)) -> list[Block]:
     if "forest" in figures:
         for sa in single.values():
             out.append(Block("figure", f"Forest plot: {sa.id} ({sa.measure})",
-                             figure=lambda sa=sa: sa.pool.plot(), name=f"{sa.id}_forest"))
+                             figure=lambda sa=sa: sa.pool.plot(labels=_single_arm_labels(sa, labels)),
+                             name=f"{sa.id}_forest"))
     return out
 
 
@@ -807,7 +828,7 @@ def build_document(poolset, registry=None, *, registry_file=None, command=None,
     foot = primary_sof_footnote(poolset)
     if foot:
         doc.append(Block("p", foot))
-    doc += single_arm_blocks(poolset, figures)
+    doc += single_arm_blocks(poolset, figures, author_year_study_labels(registry))
     doc += small_study_blocks(poolset)
     doc += hierarchical_blocks(poolset, figures)
     sentence, qtable = registry_summary(poolset, registry)
