@@ -41,3 +41,13 @@ def test_figure_labels_are_author_year(real_poolset, real_registry):
     sa = real_poolset.single_arm["rechallenge_response"]
     mapped = _single_arm_labels(sa, labels)
     assert mapped["watanabe2019"] == labels["watanabe2019"] != "watanabe2019"
+
+
+def test_methods_paragraph_names_the_single_group_models_and_priors(real_poolset):
+    from survmeta.report.methods_text import methods_paragraph
+
+    para, _ = methods_paragraph(real_poolset)
+    p = real_poolset.single_arm["rechallenge_response"].pool
+    assert "binomial-normal random-effects model on the logit scale" in para
+    assert f"mu ~ {p.mu_prior} and tau ~ {p.tau_prior}" in para
+    assert "rechallenge_pfs_median) were pooled on the log scale" in para

@@ -6,6 +6,8 @@ import math
 import re
 from collections import Counter
 
+from survmeta.errors import SurvmetaError
+
 #: Full references, keyed by short form.
 REFERENCES = {
     "Parmar 1998": (
@@ -266,7 +268,38 @@ def methods_paragraph(poolset) -> tuple[str, list[str]]:
             h_text, h_cited = hierarchical_paragraph(fit)
             parts.append(h_text)
             cited += h_cited
+    parts += single_arm_sentences(poolset)
     return " ".join(parts), list(dict.fromkeys(cited))
+
+
+def single_arm_sentences(poolset) -> list[str]:
+    """How the single-group questions were pooled, with the priors the results carry."""
+    single = list(getattr(poolset, "single_arm", {}).values())
+    out = []
+    props = [sa for sa in single if sa.measure == "proportion"]
+    meds = [sa for sa in single if sa.measure == "median"]
+    try:
+        if props:
+            p = props[0].pool
+            out.append(
+                f"Single-group proportions ({', '.join(sa.id for sa in props)}) were pooled in "
+                "the binomial-normal random-effects model on the logit scale (events binomial "
+                "given each study's logit, the logits normal around mu with SD tau), by exact "
+                f"Bayesian quadrature with mu ~ {p.mu_prior} and tau ~ {p.tau_prior}; the "
+                "pooled proportion is expit of mu's posterior median.")
+        if meds:
+            lm = next((sa.pool.log_median for sa in meds if sa.pool.log_median is not None), None)
+            prior = (f" with mu ~ {lm.mu_prior} and tau ~ {lm.tau_prior}" if lm is not None
+                     else "")
+            out.append(
+                f"Median times ({', '.join(sa.id for sa in meds)}) were pooled on the log scale, "
+                "each study's SE taken from its confidence interval (95% unless stated), in the "
+                f"normal-normal random-effects model by the exact engine{prior}; a median not "
+                "reached was left out as a bound, and the median of medians is reported beside "
+                "the pooled median.")
+    except SurvmetaError:  # saved results keep no pool object, and the sentences need it
+        return []
+    return out
 
 
 def _is_halfnormal(spec) -> bool:
