@@ -65,3 +65,14 @@ class RegistryError(SurvmetaError):
         errors = [p for p in self.problems if p.severity == "error"]
         shown = errors or self.problems
         super().__init__("\n".join(p.format() for p in shown))
+
+
+def check_level(level, name: str = "level") -> float:
+    """``level`` as a float strictly between 0 and 1, or a :class:`SurvmetaError` naming ``name``.
+
+    The one check of an interval level (0.95, not 95) that every engine and command uses.
+    """
+    value = float(level)
+    if not 0.0 < value < 1.0:
+        raise SurvmetaError(f"{name} must be between 0 and 1, got {level}")
+    return value

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from survmeta.errors import SurvmetaError
+from survmeta.errors import SurvmetaError, check_level
 from survmeta.results import DAYS_PER_UNIT, PoolResult, PoolSet, SingleArmResult, summarize_draws
 from survmeta.settings import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR
 
@@ -299,8 +299,7 @@ def pool_question(
         raise SurvmetaError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if len(effects) == 0:
         raise SurvmetaError(f"question {question['id']}: no poolable comparison")
-    if not 0 < level < 1:
-        raise SurvmetaError(f"level must be in (0, 1), got {level}")
+    level = check_level(level)
     tau2_method = _check_tau2_method(tau2_method)
     tau_p = parse_prior(tau_prior, "tau") if isinstance(tau_prior, str) else tau_prior
     mu_p = parse_prior(mu_prior, "mu") if isinstance(mu_prior, str) else mu_prior

@@ -37,14 +37,13 @@ def analyse(path, questions=None, method: str = "REML", level: float = 0.95) -> 
     """One entry per question: its id, k, the tau^2 interval (or None) and the diagnostics."""
     from pathlib import Path
 
-    from survmeta.errors import SurvmetaError
+    from survmeta.errors import SurvmetaError, check_level
     from survmeta.exact.influence import confint_tau2, influence
     from survmeta.pooling import _wanted_questions, effect_table, select_rows
 
     if not Path(path).exists():
         raise SurvmetaError(f"{path}: no such file")
-    if not 0.0 < level < 1.0:
-        raise SurvmetaError(f"--level must be between 0 and 1, got {level}")
+    level = check_level(level, "--level")
     effects, known = effect_table(path)
     out = []
     for q in _wanted_questions(questions, known):

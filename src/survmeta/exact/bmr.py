@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from survmeta.errors import SurvmetaError
+from survmeta.errors import SurvmetaError, check_level
 from survmeta.exact.engine import _tau_quadrature
 from survmeta.exact.frequentist import _check
 from survmeta.exact.marginals import GridMarginal, NormalMixture
@@ -152,8 +152,7 @@ def bmr(y, sigma, mods, names: Sequence[str] | None = None, tau_prior="flat",
         raise SurvmetaError(f"mods must be finite numbers, one row per study ({k})")
     X = np.column_stack([np.ones(k), M])
     p = X.shape[1]
-    if not 0.0 < float(level) < 1.0:
-        raise SurvmetaError(f"level must be between 0 and 1, got {level}")
+    level = check_level(level)
     b0 = p0 = None
     if beta_sd is not None:
         sd = np.broadcast_to(np.asarray(beta_sd, dtype=float), (p,)).copy()

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from survmeta.errors import SurvmetaError
+from survmeta.errors import SurvmetaError, check_level
 from survmeta.exact.marginals import (ExpNormalMixture, GridMarginal, Marginal,
                                       NormalMixture, PointMass)
 from survmeta.priors import Prior, parse_prior
@@ -603,8 +603,7 @@ def bayesmeta(y, sigma, tau_prior="flat", mu_prior="flat", labels=None,
     data = _check_data(y, sigma, labels)
     tau_p = parse_prior(tau_prior, "tau")
     mu_p = parse_prior(mu_prior, "mu")
-    if not 0.0 < float(level) < 1.0:
-        raise SurvmetaError(f"level must be between 0 and 1, got {level}")
+    level = check_level(level)
     if not tau_p.proper and data.y.size < (2 if mu_p.proper else 3):
         raise SurvmetaError(f"an improper tau prior ({tau_p.spec}) gives an improper posterior "
                             f"with k = {data.y.size}; use a proper tau prior")

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from survmeta.errors import SurvmetaError
+from survmeta.errors import SurvmetaError, check_level
 
 METHODS = ("REML", "DL", "PM", "ML", "HE", "SJ", "HS", "EB", "FE")
 TESTS = ("z", "knha")
@@ -282,8 +282,7 @@ def rma(y, sigma, method: str = "REML", test: str = "z", level: float = 0.95) ->
         raise SurvmetaError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     if test not in TESTS:
         raise SurvmetaError(f"unknown test {test!r}; use 'z' or 'knha'")
-    if not 0.0 < level < 1.0:
-        raise SurvmetaError(f"level must be between 0 and 1, got {level}")
+    level = check_level(level)
     k = y.size
     notes: tuple[str, ...] = ()
     if test == "knha" and k < 2:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import optimize, stats
 
-from survmeta.errors import SurvmetaError
+from survmeta.errors import SurvmetaError, check_level
 from survmeta.exact.frequentist import METHODS, _check, _q_gen, _tau2, _wmean
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -119,8 +119,7 @@ def confint_tau2(y, sigma, method: str = "REML", level: float = 0.95) -> Tau2Int
     k = y.size
     if k < 2:
         raise SurvmetaError("an interval for tau^2 needs at least two studies")
-    if not 0.0 < level < 1.0:
-        raise SurvmetaError(f"level must be between 0 and 1, got {level}")
+    level = check_level(level)
     tau2 = _tau2(y, v, method)
     alpha = 1.0 - level
     crit_u = float(stats.chi2.isf(alpha / 2.0, k - 1))

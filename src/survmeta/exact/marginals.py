@@ -12,16 +12,10 @@ import math
 import numpy as np
 from scipy import optimize, special
 
-from survmeta.errors import SurvmetaError
+from survmeta.errors import SurvmetaError, check_level
 
 _SQRT2PI = math.sqrt(2.0 * math.pi)
 
-
-def _check_level(level: float) -> float:
-    level = float(level)
-    if not 0.0 < level < 1.0:
-        raise SurvmetaError(f"interval level must be between 0 and 1, got {level}")
-    return level
 
 
 class Marginal:
@@ -51,7 +45,7 @@ class Marginal:
 
     def eti(self, level: float = 0.95) -> tuple[float, float]:
         """Equal-tailed (central) interval at ``level``."""
-        level = _check_level(level)
+        level = check_level(level, "interval level")
         tail = (1.0 - level) / 2.0
         return float(self.quantile(tail)), float(self.quantile(1.0 - tail))
 
@@ -61,7 +55,7 @@ class Marginal:
         When the density is highest at the lower end of the support (e.g. tau with
         its mode at 0), the interval is ``[lower, quantile(level)]``, as in bayesmeta.
         """
-        level = _check_level(level)
+        level = check_level(level, "interval level")
 
         def gap(p):
             a = self.quantile(p)
@@ -101,7 +95,7 @@ class PointMass(Marginal):
         return 0.0
 
     def hdi(self, level: float = 0.95) -> tuple[float, float]:
-        _check_level(level)
+        check_level(level, "interval level")
         return self.value, self.value
 
 

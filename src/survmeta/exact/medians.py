@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from survmeta.errors import SurvmetaError
+from survmeta.errors import SurvmetaError, check_level
 from survmeta.exact.engine import bayesmeta
 from survmeta.exact.frequentist import FrequentistResult, rma
 
@@ -265,12 +265,6 @@ class MedianPool:
                 "excluded": list(self.excluded), "notes": list(self.notes)}
 
 
-def _check_level(level: float, name: str) -> float:
-    level = float(level)
-    if not 0.0 < level < 1.0:
-        raise SurvmetaError(f"{name} must be between 0 and 1, got {level}")
-    return level
-
 
 def _value(x, what: str, label: str) -> float | None:
     if _is_nr(x):
@@ -375,7 +369,7 @@ def median_of_medians(medians, n=None, level: float = 0.95) -> MedianOfMedians:
     -------
     MedianOfMedians
     """
-    level = _check_level(level, "level")
+    level = check_level(level, "level")
     y = np.atleast_1d(np.asarray(medians, dtype=float))
     if y.ndim != 1 or y.size == 0 or not np.all(np.isfinite(y)):
         raise SurvmetaError("medians must be a non-empty 1-D array of finite numbers")
@@ -453,8 +447,8 @@ def pool_medians(medians, lower, upper, n=None, labels=None, *, level: float = 0
         time, a finite upper limit for a median not reached, no study with a
         median, or invalid priors or levels.
     """
-    level = _check_level(level, "level")
-    ci_level = _check_level(ci_level, "ci_level")
+    level = check_level(level, "level")
+    ci_level = check_level(ci_level, "ci_level")
     med, lo, hi = list(medians), list(lower), list(upper)
     k = len(med)
     if k == 0:

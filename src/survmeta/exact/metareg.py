@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, optimize, stats
 
-from survmeta.errors import SurvmetaError
+from survmeta.errors import SurvmetaError, check_level
 from survmeta.exact.frequentist import _check, _fmt_p, _stars
 from survmeta.exact.frequentist import _tau2 as _tau2_null
 
@@ -260,8 +260,7 @@ def rma_mods(y, sigma, mods, names: Sequence[str] | None = None, method: str = "
                             f"{', '.join(METHODS_MODS)}")
     if test not in ("z", "knha"):
         raise SurvmetaError(f"unknown test {test!r}; use 'z' or 'knha'")
-    if not 0.0 < level < 1.0:
-        raise SurvmetaError(f"level must be between 0 and 1, got {level}")
+    level = check_level(level)
     if isinstance(mods, Mapping):
         M, mnames = moderator_matrix(mods)
     else:

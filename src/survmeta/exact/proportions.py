@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import integrate, interpolate, optimize, special, stats
 
-from survmeta.errors import SurvmetaError
+from survmeta.errors import SurvmetaError, check_level
 from survmeta.exact.frequentist import rma
 from survmeta.priors import Prior, parse_prior
 
@@ -375,8 +375,7 @@ def rma_glmm_proportions(events, n, level: float = 0.95, nagq: int = GLMM_NAGQ
     ProportionFrequentist
     """
     x, m = _check(events, n)
-    if not 0.0 < level < 1.0:
-        raise SurvmetaError(f"level must be between 0 and 1, got {level}")
+    level = check_level(level)
     if np.all(x == 0) or np.all(x == m):
         which = "no study has an event" if np.all(x == 0) else "every patient has the event"
         raise SurvmetaError(f"the maximum-likelihood estimate does not exist: {which} "
@@ -637,8 +636,7 @@ def pool_proportions(events, n, *, labels=None, mu_prior=DEFAULT_PROPORTION_MU_P
     ProportionPool
     """
     x, m = _check(events, n)
-    if not 0.0 < level < 1.0:
-        raise SurvmetaError(f"level must be between 0 and 1, got {level}")
+    level = check_level(level)
     lab = _labels(labels, x.size)
     mu_p = parse_prior(mu_prior, "mu")
     tau_p = parse_prior(tau_prior, "tau")

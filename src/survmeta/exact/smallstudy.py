@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
-from survmeta.errors import SurvmetaError
+from survmeta.errors import SurvmetaError, check_level
 from survmeta.exact.frequentist import (
     FrequentistResult,
     _check,
@@ -301,8 +301,7 @@ def regtest(y, sigma, model: str = "rma", predictor: str = "sei", method: str = 
     method = "FE" if str(method).upper() == "EE" else _name(method, REG_METHODS, "method", True)
     if test not in ("z", "knha"):
         raise SurvmetaError(f"unknown test {test!r}; use 'z' or 'knha'")
-    if not 0.0 < level < 1.0:
-        raise SurvmetaError(f"level must be between 0 and 1, got {level}")
+    level = check_level(level)
     k = y.size
     if k < 3:
         raise SurvmetaError(f"the regression test needs at least three studies, got {k}")

@@ -39,7 +39,7 @@ import pymc as pm
 import xarray as xr
 from scipy import special
 
-from survmeta.errors import SurvmetaError
+from survmeta.errors import SurvmetaError, check_level
 from survmeta.exact.medians import MU_PRIOR as MEDIAN_MU_PRIOR
 from survmeta.exact.medians import TAU_PRIOR as MEDIAN_TAU_PRIOR
 from survmeta.exact.proportions import (
@@ -138,12 +138,6 @@ class SingleArmFit:
     summary: SingleArmSummary
 
 
-def _check_level(level: float) -> float:
-    level = float(level)
-    if not 0.0 < level < 1.0:
-        raise SurvmetaError(f"level must be between 0 and 1, got {level}")
-    return level
-
 
 def _eti(da: xr.DataArray, level: float) -> tuple[float, float]:
     lo, hi = np.asarray(azs.eti(da, prob=level), dtype=float).ravel()
@@ -168,7 +162,7 @@ def summarise_single_arm(idata: xr.DataTree, scale: str, level: float = 0.95) ->
     """
     if scale not in _SCALES:
         raise ValueError(f"scale must be one of {_SCALES}, not {scale!r}")
-    level = _check_level(level)
+    level = check_level(level)
     back = special.expit if scale == "proportion" else np.exp
     post = idata["posterior"]
     mu, tau, pred = post["mu"], post["tau"], post["predict"]
@@ -300,7 +294,7 @@ def fit_proportions(
     lab = list(_labels(labels, x.size))
     if len(set(lab)) != len(lab):
         raise SurvmetaError(f"study labels must be unique: {lab}")
-    level = _check_level(level)
+    level = check_level(level)
     random_seed = resolve_seed(random_seed)
     mu_p, tau_p = as_prior(mu_prior, "mu"), as_prior(tau_prior, "tau")
     model = _cached_proportions_model(x.size, mu_p, tau_p)
@@ -386,7 +380,7 @@ def fit_log_medians(
         Invalid inputs (different lengths, non-finite values, SE not positive)
         or level.
     """
-    level = _check_level(level)
+    level = check_level(level)
     try:
         idata = fit_random_effects(
             y, se, labels, tau_prior=tau_prior, mu_prior=mu_prior, draws=draws, tune=tune,
