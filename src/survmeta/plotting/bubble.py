@@ -80,8 +80,9 @@ def plot_bubble(y, sigma, x, result, *, labels=None, xlabel: str | None = None, 
     ax.axhline(1.0, color="#666666", lw=0.8, ls="--", zorder=0)
     ylo, yhi = hr_limits(np.concatenate([np.exp(y), lo, hi]))
     set_hr_axis(ax, ylo, yhi, label="Hazard ratio (log scale)", axis="y")
-    pad = 0.05 * (x.max() - x.min() or 1.0)
-    ax.set_xlim(x.min() - pad, x.max() + pad)
+    span = x.max() - x.min() or 1.0
+    # room on the right for the last study's label, drawn to the right of its bubble
+    ax.set_xlim(x.min() - 0.05 * span, x.max() + (0.15 if labels is not None else 0.05) * span)
     if np.all(x == np.round(x)):
         from matplotlib.ticker import MaxNLocator
 
