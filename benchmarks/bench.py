@@ -7,7 +7,9 @@ Run from the repository root::
 
 Prints three tables (see docs/performance.md for recorded numbers and targets):
 
-1. exact engine (quadrature over tau) time for k = 6, 65 and 1000 studies;
+1. exact engine (quadrature over tau) time for k = 6, 65 and 1000 studies,
+   and (1b, alone with ``--pool``) ``survmeta.pool()`` of one question with the
+   exact engine and default outputs at k = 13 and 100;
 2. MCMC wall time, ESS/s of mu and tau, and divergences of the marginal
    random-effects model against a naive centred PyMC model, on Crins et al.
    2014, eight schools and dat.bcg;
@@ -110,6 +112,44 @@ def bench_exact(repeats):
     table("1. exact engine: bayesmeta() + mean and 95% ETI of mu and tau "
           f"(median / min of {repeats} runs)",
           ["k", "median ms", "min ms", "< 50 ms target (k <= 100)"], rows)
+
+
+# ---------------------------------------------------------------- 1b. pool()
+def _effects_registry(k, rng, directory):
+    import survmeta as sm
+
+    se = rng.uniform(0.08, 0.4, k)
+    y = rng.normal(-0.2, np.sqrt(se**2 + 0.15**2))
+    path = Path(directory) / f"effects_k{k}.csv"
+    path.write_text("study,estimate,se\n"
+                    + "".join(f"study{i + 1},{a:.6f},{b:.6f}\n" for i, (a, b) in enumerate(zip(y, se))))
+    return sm.load_effects_csv(path)
+
+
+def bench_pool(repeats):
+    """``survmeta.pool()`` of one question, exact engine, default outputs (warm)."""
+    try:
+        import survmeta as sm
+    except ImportError as exc:
+        print(f"\npool(): skipped ({exc})")
+        return
+    rng = np.random.default_rng(SEED)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, target in ((13, 20.0), (100, 100.0)):
+            reg = _effects_registry(k, rng, tmp)
+            sm.pool(reg)  # warm: imports and first-call set-up
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                sm.pool(reg)
+                times.append(time.perf_counter() - t0)
+            med = 1000 * float(np.median(times))
+            rows.append((k, f"{med:.1f}", f"{1000 * min(times):.1f}", f"< {target:.0f}",
+                         "yes" if med < target else "NO"))
+    table(f"1b. pool() of one question, exact engine, default outputs, effects CSV "
+          f"(warm; median / min of {repeats} calls)",
+          ["k", "median ms", "min ms", "target ms", "met"], rows)
 
 
 # ---------------------------------------------------------------- 2. MCMC
@@ -223,11 +263,17 @@ def bench_job(cold):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no cold job")
+    parser.add_argument("--pool", action="store_true",
+                        help="only the pool() table (exact engine, k = 13 and 100)")
     parser.add_argument("--draws", type=int, default=2000)
     parser.add_argument("--tune", type=int, default=1000)
     args = parser.parse_args(argv)
     print(f"survmeta benchmark, {time.strftime('%Y-%m-%d')}, {machine()}")
+    if args.pool:
+        bench_pool(repeats=5)
+        return
     bench_exact(repeats=3 if args.quick else 7)
+    bench_pool(repeats=5)
     bench_mcmc(args.draws, args.tune)
     bench_job(cold=not args.quick)
 

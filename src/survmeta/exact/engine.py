@@ -28,7 +28,7 @@ from scipy import special
 
 from survmeta.errors import SurvmetaError, check_level
 from survmeta.exact.marginals import (ExpNormalMixture, GridMarginal, Marginal,
-                                      NormalMixture, PointMass)
+                                      NormalMixture, PointMass, mixture_summaries)
 from survmeta.priors import Prior, parse_prior
 
 _LOG2PI = math.log(2.0 * math.pi)
@@ -502,8 +502,28 @@ class ExactPosterior:
         """
         level = self.level if level is None else level
         names = ["mu", "tau", "hr", "predict_log_hr", "predict_hr"]
-        names += [f"theta[{lab}]" for lab in self._data.labels]
-        return pd.DataFrame([self._row(n, level) for n in names], index=names)
+        theta = [f"theta[{lab}]" for lab in self._data.labels]
+        mixtures = [self.marginal(n) for n in ["mu", "predict_log_hr"] + theta]
+        if not all(isinstance(mx, NormalMixture) for mx in mixtures):
+            return pd.DataFrame([self._row(n, level) for n in names + theta],
+                                index=names + theta)
+        # the normal mixtures (mu, the prediction, theta_i) together, and the ratios from them
+        fast = mixture_summaries(mixtures, level)
+        rows = {}
+        for j, n in enumerate(["mu", "predict_log_hr"] + theta):
+            marg = mixtures[j]
+            rows[n] = {"mean": marg.mean(), "median": fast["median"][j], "sd": marg.sd(),
+                       "eti_lower": fast["eti_lower"][j], "eti_upper": fast["eti_upper"][j],
+                       "hdi_lower": fast["hdi_lower"][j], "hdi_upper": fast["hdi_upper"][j]}
+        for ratio, j in (("hr", 0), ("predict_hr", 1)):
+            marg = self.marginal(ratio)
+            with np.errstate(over="ignore"):
+                rows[ratio] = {"mean": marg.mean(), "sd": marg.sd(),
+                               **{key: float(np.exp(fast[key][j])) for key in fast}}
+        rows["tau"] = self._row("tau", level)
+        columns = ["mean", "median", "sd", "eti_lower", "eti_upper", "hdi_lower", "hdi_upper"]
+        return pd.DataFrame([rows[n] for n in names + theta], index=names + theta,
+                            columns=columns)
 
     # ------------------------------------------------------------ draws
     def sample(self, draws: int = 4000, seed=None, chains: int = 4):
