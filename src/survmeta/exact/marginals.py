@@ -367,14 +367,21 @@ def _stack(mixtures) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.array([mx.s for mx in mixtures]))
 
 
-def _cdf_pdf_rows(w, m, s, x):
-    """CDF, density and density slope of each row's mixture at ``x`` of shape ``(r, q)``."""
+def _cdf_pdf_rows(w, m, s, x, slope: bool = True):
+    """CDF, density and (if ``slope``) density slope of each row's mixture at ``x`` (``(r, q)``)."""
     z = (x[:, :, None] - m[:, None, :]) / s[:, None, :]
-    phi = np.exp(-0.5 * z * z) * (w / (s * _SQRT2PI))[:, None, :]
-    cdf = np.einsum("rqn,rn->rq", special.ndtr(z), w)
+    phi = np.exp(-0.5 * z * z)
+    phi *= (w / (s * _SQRT2PI))[:, None, :]
     pdf = phi.sum(axis=-1)
-    slope = -np.sum(phi * z / s[:, None, :], axis=-1)
-    return cdf, pdf, slope
+    der = -np.einsum("rqn,rqn,rn->rq", phi, z, 1.0 / s) if slope else None
+    cdf = np.einsum("rqn,rn->rq", special.ndtr(z, out=z), w)
+    return cdf, pdf, der
+
+
+def _pdf_rows(w, m, s, x):
+    """Density of each row's mixture at ``x`` of shape ``(r, q)``."""
+    z = (x[:, :, None] - m[:, None, :]) / s[:, None, :]
+    return np.einsum("rqn,rn->rq", np.exp(-0.5 * z * z), w / (s * _SQRT2PI))
 
 
 def _quantile_rows(w, m, s, p) -> np.ndarray:
@@ -392,19 +399,24 @@ def _quantile_rows(w, m, s, p) -> np.ndarray:
     sd = np.sqrt(np.sum(w * (s ** 2 + (m - mean[:, None]) ** 2), axis=1))
     x = np.clip(mean[:, None] + z * sd[:, None], lo, hi)
     done = np.zeros(p.shape, dtype=bool)
+    rows = np.arange(p.shape[0])  # rows with a probability still to converge
     for _ in range(100):
-        cdf, pdf, _slope = _cdf_pdf_rows(w, m, s, x)
-        f = cdf - p
-        lo = np.where(f < 0.0, x, lo)
-        hi = np.where(f > 0.0, x, hi)
+        xa, pa, la, ha = x[rows], p[rows], lo[rows], hi[rows]
+        cdf, pdf, _ = _cdf_pdf_rows(w[rows], m[rows], s[rows], xa, slope=False)
+        f = cdf - pa
+        la = np.where(f < 0.0, xa, la)
+        ha = np.where(f > 0.0, xa, ha)
         with np.errstate(divide="ignore", invalid="ignore"):
-            newton = x - f / pdf
-        small = np.abs(newton - x) <= 1e-14 + 4e-15 * np.abs(newton)
-        done = (f == 0.0) | (np.abs(f) <= 1e-15) | small
-        inside = (newton > lo) & (newton < hi)
-        step = np.where(inside, newton, np.where(small, np.clip(newton, lo, hi), 0.5 * (lo + hi)))
-        x = np.where(f == 0.0, x, step)
-        if done.all():
+            newton = xa - f / pdf
+        small = np.abs(newton - xa) <= 1e-14 + 4e-15 * np.abs(newton)
+        fin = (f == 0.0) | (np.abs(f) <= 1e-15) | small
+        inside = (newton > la) & (newton < ha)
+        step = np.where(inside, newton, np.where(small, np.clip(newton, la, ha), 0.5 * (la + ha)))
+        x[rows] = np.where(fin | (f == 0.0), np.where(f == 0.0, xa, step), step)
+        lo[rows], hi[rows] = la, ha
+        done[rows] = fin
+        rows = rows[~fin.all(axis=1)]
+        if rows.size == 0:
             break
     for r, c in zip(*np.nonzero(~done)):  # (none seen in practice)
         mx = NormalMixture(w[r], m[r], s[r])
@@ -471,10 +483,10 @@ def mixture_summaries(mixtures, level: float) -> dict[str, np.ndarray]:
             if ok.all() or not good.any():
                 break
         if ok.any():  # the density on [a, b] must not dip below its value at the ends
-            t = np.linspace(0.0, 1.0, 65)[1:-1]
+            t = np.linspace(0.0, 1.0, 17)[1:-1]
             grid = a[:, None] + t * (b - a)[:, None]
-            dens = _cdf_pdf_rows(w, m, s, grid)[1]
-            end = np.maximum(*_cdf_pdf_rows(w, m, s, np.column_stack([a, b]))[1].T)
+            dens = _pdf_rows(w, m, s, grid)
+            end = np.maximum(*_pdf_rows(w, m, s, np.column_stack([a, b])).T)
             ok &= np.all(dens >= end[:, None] * (1.0 - 1e-9), axis=1)
         for j, i in enumerate(idx):
             if ok[j]:
