@@ -21,6 +21,9 @@ from typing import Any, Iterator, Literal, Mapping
 import numpy as np
 import pandas as pd
 
+from survmeta.errors import SurvmetaError, check_level
+from survmeta.summaries import INTERVAL_KINDS, Interval, ParameterSummary
+
 #: Days per month, for single-group medians printed in days or weeks.
 DAYS_PER_UNIT = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12.0}
 
@@ -49,31 +52,55 @@ def summarize_draws(draws: np.ndarray, level: float = 0.95) -> dict[str, Any]:
     -------
     dict
         ``mean``, ``median``, ``sd``, ``eti`` (equal-tailed interval) and ``hdi``
-        (shortest interval containing ``level`` of the draws), each interval a
-        ``[lower, upper]`` list.
+        (shortest interval containing ``level`` of the draws, arviz-stats'
+        ``hdi`` with ``method="nearest"``), each interval a ``[lower, upper]`` list.
     """
-    x = np.sort(np.asarray(draws, dtype=float).ravel())
+    x = np.asarray(draws, dtype=float).ravel()
     if x.size == 0 or not np.all(np.isfinite(x)):
         raise ValueError("draws must be a non-empty array of finite numbers")
-    alpha = 1.0 - level
-    eti = np.quantile(x, [alpha / 2, 1 - alpha / 2])
+    eti, hdi = draws_interval(x, level, "eti"), draws_interval(x, level, "hdi")
     return {
         "mean": float(x.mean()),
         "median": float(np.median(x)),
         "sd": float(x.std(ddof=1)) if x.size > 1 else 0.0,
-        "eti": [float(eti[0]), float(eti[1])],
-        "hdi": list(shortest_interval(x, level)),
+        "eti": [eti[0], eti[1]],
+        "hdi": [hdi[0], hdi[1]],
     }
 
 
-def shortest_interval(sorted_draws: np.ndarray, level: float) -> tuple[float, float]:
-    """Shortest interval containing a fraction ``level`` of sorted draws (Chen-Shao)."""
-    x = np.asarray(sorted_draws, dtype=float)
-    n = x.size
-    m = max(1, min(n - 1, int(math.ceil(level * n)) - 1))
-    widths = x[m:] - x[: n - m]
-    i = int(np.argmin(widths))
-    return float(x[i]), float(x[i + m])
+def draws_interval(draws: np.ndarray, level: float, kind: str = "eti") -> tuple[float, float]:
+    """Equal-tailed or shortest interval of Monte Carlo draws (arviz-stats).
+
+    Parameters
+    ----------
+    draws : array_like
+        Draws, any shape; flattened.
+    level : float
+        Probability mass of the interval.
+    kind : {"eti", "hdi"}
+        ``"eti"``: the ``(1 - level)/2`` and ``(1 + level)/2`` sample quantiles
+        (``arviz_stats.base.array_stats.eti``, linear interpolation, as
+        ``numpy.quantile``). ``"hdi"``: the shortest interval between two draws that
+        holds ``level`` of them (``arviz_stats.base.array_stats.hdi``,
+        ``method="nearest"``).
+
+    Returns
+    -------
+    tuple of float
+        ``(lower, upper)``.
+    """
+    from arviz_stats.base import array_stats
+
+    x = np.asarray(draws, dtype=float).ravel()
+    if kind == "eti":
+        lo, hi = array_stats.eti(x, level)
+    elif kind == "hdi":
+        if x.size == 1:
+            return float(x[0]), float(x[0])
+        lo, hi = array_stats.hdi(x, level, method="nearest")
+    else:
+        raise ValueError(f"interval kind must be 'eti' or 'hdi', not {kind!r}")
+    return float(lo), float(hi)
 
 
 def _interval_key(level: float) -> str:
@@ -169,8 +196,97 @@ class PoolResult:
         return float(self.probabilities["p_hr_below_1"])
 
     # -- tables ------------------------------------------------------------
-    def summary(self) -> pd.DataFrame:
+    def _at_stored_level(self, level: float | None) -> bool:
+        return level is None or abs(float(level) - float(self.level)) < 1e-12
+
+    def _check_param(self, param: str) -> None:
+        if param not in QUANTITIES:
+            raise SurvmetaError(f"unknown parameter {param!r}; use one of {', '.join(QUANTITIES)}")
+
+    def _recomputed_interval(self, param: str, level: float, kind: str) -> tuple[float, float]:
+        """``param``'s interval at a level other than the stored one.
+
+        Exact engine: from the exact posterior (HR scale: the log-scale interval,
+        exponentiated; the shortest one too, as the stored numbers). MCMC (and an exact
+        result without its exact posterior): from the posterior draws, with arviz-stats.
+        """
+        log_name = {"hr": "mu", "predict_hr": "predict"}.get(param, param)
+        if self.exact is not None:
+            name = "predict_log_hr" if log_name == "predict" else log_name
+            lo, hi = self.exact.interval(name, level=level, kind=kind)
+        else:
+            lo, hi = draws_interval(self._draws(log_name), level, kind)
+        if log_name != param:
+            with np.errstate(over="ignore"):
+                return float(np.exp(lo)), float(np.exp(hi))
+        return float(lo), float(hi)
+
+    def _draws(self, name: str, study: str | None = None) -> np.ndarray:
+        """Posterior draws of ``mu``, ``tau``, ``predict`` or ``theta`` (of ``study``)."""
+        if self.posterior is None:
+            raise SurvmetaError(f"{self.id}: this result carries neither the exact posterior nor "
+                                f"posterior draws, so it has intervals at {100 * self.level:g}% "
+                                "only; pool again with the level wanted")
+        post = self.posterior["posterior"]
+        da = post[name]
+        if "question" in da.dims:
+            da = da.sel(question=self.id)
+        if study is not None:
+            dim = [d for d in da.dims if d not in ("chain", "draw")][0]
+            da = da.sel({dim: study})
+        return np.asarray(da.values, dtype=float).ravel()
+
+    def interval(self, param: str, level: float | None = None, kind: str = "eti") -> Interval:
+        """Credible (or prediction) interval of one parameter at any level.
+
+        Parameters
+        ----------
+        param : {"mu", "hr", "tau", "predict", "predict_hr"}
+        level : float, optional
+            Probability of the interval; the result's :attr:`level` by default, where the
+            stored numbers (``stats``) are returned as they are.
+        kind : {"eti", "hdi"}
+            Equal-tailed or shortest interval. HR-scale intervals are the log-scale ones
+            exponentiated (for the shortest: the shortest interval of the log HR).
+
+        Returns
+        -------
+        survmeta.summaries.Interval
+
+        Raises
+        ------
+        SurvmetaError
+            An unknown parameter or kind, a level outside (0, 1), or another level asked
+            of a result that holds neither the exact posterior nor draws.
+        """
+        self._check_param(param)
+        if kind not in INTERVAL_KINDS:
+            raise SurvmetaError(f"unknown interval kind {kind!r}; use 'eti' or 'hdi'")
+        if self._at_stored_level(level):
+            lo, hi = self.stats[param][kind]
+            return Interval(float(lo), float(hi), float(self.level), kind)  # type: ignore[arg-type]
+        value = check_level(level)
+        lo, hi = self._recomputed_interval(param, value, kind)
+        return Interval(lo, hi, value, kind)  # type: ignore[arg-type]
+
+    def parameter(self, param: str, level: float | None = None) -> ParameterSummary:
+        """One row of :meth:`summary` as a :class:`~survmeta.summaries.ParameterSummary`."""
+        self._check_param(param)
+        s = self.stats[param]
+        return ParameterSummary(name=param, mean=float(_num(s["mean"])),
+                                median=float(s["median"]), sd=float(_num(s["sd"])),
+                                eti=self.interval(param, level, "eti"),
+                                hdi=self.interval(param, level, "hdi"))
+
+    def summary(self, level: float | None = None) -> pd.DataFrame:
         """Posterior summary table, log and HR scale.
+
+        Parameters
+        ----------
+        level : float, optional
+            Level of the intervals; the result's :attr:`level` (the stored numbers) by
+            default. Another level is computed from the exact posterior (exact engine) or
+            the posterior draws (MCMC); means, medians and SDs do not depend on it.
 
         Returns
         -------
@@ -178,26 +294,45 @@ class PoolResult:
             Index ``mu`` (pooled log HR), ``hr`` (pooled HR), ``tau``,
             ``predict`` (log HR of a new study), ``predict_hr``; columns
             ``mean``, ``median``, ``sd``, ``eti_lower``, ``eti_upper``,
-            ``hdi_lower``, ``hdi_upper``.
+            ``hdi_lower``, ``hdi_upper``; ``attrs["level"]`` the level.
         """
-        rows = []
-        for name in QUANTITIES:
-            s = self.stats[name]
-            rows.append(
-                [s["mean"], s["median"], s["sd"], s["eti"][0], s["eti"][1], s["hdi"][0], s["hdi"][1]]
-            )
-        df = pd.DataFrame(rows, index=list(QUANTITIES), columns=list(_SUMMARY_COLUMNS))
+        rows = [self.parameter(name, level) for name in QUANTITIES]
+        df = pd.DataFrame([r.row() for r in rows], index=list(QUANTITIES),
+                          columns=list(_SUMMARY_COLUMNS))
         df.index.name = "parameter"
-        df.attrs["level"] = self.level
+        df.attrs["level"] = rows[0].level
         return df
 
-    def study_summary(self) -> pd.DataFrame:
+    def study_summary(self, level: float | None = None) -> pd.DataFrame:
         """Per pooled study: observed and shrunken HRs with their intervals, weight.
 
         ``study`` is the study id, ``label`` the study as printed (an effects
         CSV's label; the id otherwise).
+
+        Parameters
+        ----------
+        level : float, optional
+            Level of the intervals; the result's :attr:`level` (the stored numbers) by
+            default. At another level the observed interval is ``exp(log_hr -/+ z se)``
+            with ``z`` the normal quantile of that level, and the shrunken one the
+            equal-tailed interval of the study's effect from the exact posterior (exact
+            engine) or the posterior draws (MCMC).
         """
         e = self.effects
+        if self._at_stored_level(level):
+            obs_lo, obs_hi = e["hr_lower"].to_numpy(), e["hr_upper"].to_numpy()
+            th_lo = e["theta_lower"].to_numpy(dtype=float)
+            th_hi = e["theta_upper"].to_numpy(dtype=float)
+        else:
+            from scipy.stats import norm
+
+            value = check_level(level)
+            y, se = e["log_hr"].to_numpy(dtype=float), e["se"].to_numpy(dtype=float)
+            z = float(norm.ppf(0.5 + value / 2.0))
+            obs_lo, obs_hi = np.exp(y - z * se), np.exp(y + z * se)
+            bounds = [self._theta_interval(str(key), value) for key in self._study_keys()]
+            th_lo = np.array([b[0] for b in bounds], dtype=float)
+            th_hi = np.array([b[1] for b in bounds], dtype=float)
         out = pd.DataFrame(
             {
                 "study": e["study"].to_numpy(),
@@ -208,15 +343,29 @@ class PoolResult:
                 "log_hr": e["log_hr"].to_numpy(),
                 "se": e["se"].to_numpy(),
                 "hr": e["hr"].to_numpy(),
-                "hr_lower": e["hr_lower"].to_numpy(),
-                "hr_upper": e["hr_upper"].to_numpy(),
+                "hr_lower": obs_lo,
+                "hr_upper": obs_hi,
                 "shrunken_hr": np.exp(e["theta_mean"].to_numpy(dtype=float)),
-                "shrunken_lower": np.exp(e["theta_lower"].to_numpy(dtype=float)),
-                "shrunken_upper": np.exp(e["theta_upper"].to_numpy(dtype=float)),
+                "shrunken_lower": np.exp(th_lo),
+                "shrunken_upper": np.exp(th_hi),
                 "weight": e["weight"].to_numpy(),
             }
         )
+        out.attrs["level"] = float(self.level if level is None else level)
         return out
+
+    def _study_keys(self) -> list[str]:
+        e = self.effects
+        if "key" in e:
+            return [str(k) for k in e["key"]]
+        return [f"{s}/{c}" for s, c in zip(e["study"], e["comparison"])]
+
+    def _theta_interval(self, key: str, level: float) -> tuple[float, float]:
+        """Equal-tailed interval of one study's shrunken log HR at ``level``."""
+        if self.exact is not None:
+            lo, hi = self.exact.interval(f"theta[{key}]", level=level, kind="eti")
+            return float(lo), float(hi)
+        return draws_interval(self._draws("theta", study=key), level, "eti")
 
     # -- serialisation -----------------------------------------------------
     def to_dict(self) -> dict:
@@ -738,6 +887,10 @@ def certainty_rating(question: dict) -> str:
     """The rater's GRADE rating of a question (``question["certainty"]``), or "not rated"."""
     cert = question.get("certainty") or {}
     return cert.get("rating") or "not rated"
+
+
+def _num(x):
+    return float("nan") if x is None else x
 
 
 def _plain(x):

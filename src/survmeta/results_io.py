@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from survmeta.errors import SurvmetaError
+from survmeta.errors import SurvmetaError, check_level
 from survmeta.results import QUANTITIES, SCHEMA_VERSION, PoolResult, PoolSet, _interval_key
 
 __all__ = ["SavedPoolResult", "pool_result_from_dict", "pool_set_from_dict", "schema_version"]
@@ -98,9 +98,28 @@ class SavedPoolResult(PoolResult):
             raise SurvmetaError(f"{self.id}: the saved results lack {', '.join(gone)}, needed "
                                 f"for {need}")
 
-    def summary(self) -> pd.DataFrame:
+    def _check_saved_level(self, level: float | None) -> None:
+        if self._at_stored_level(level):
+            return
+        value = check_level(level)
+        raise SurvmetaError(
+            f"{self.id}: the saved results hold intervals at {100 * self.level:g}% only, not "
+            f"{100 * value:g}%; pool the registry again with --level {value:g} (survmeta pool "
+            f"--level {value:g}, or survmeta.pool(..., level={value:g}))")
+
+    def interval(self, param: str, level: float | None = None, kind: str = "eti"):
+        self._check_saved_level(level)
+        self._require((param,), "interval()")
+        return super().interval(param, None, kind)
+
+    def summary(self, level: float | None = None) -> pd.DataFrame:
+        self._check_saved_level(level)
         self._require(QUANTITIES, "summary()")
         return super().summary()
+
+    def study_summary(self, level: float | None = None) -> pd.DataFrame:
+        self._check_saved_level(level)
+        return super().study_summary()
 
     def summary_text(self) -> str:
         self._require(("hr", "tau", "predict_hr"), "print_summary()")

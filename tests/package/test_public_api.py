@@ -48,6 +48,7 @@ PUBLIC_API = {
         "AddResult", "add_study", "describe_changes", "diff_results", "diff_since",
         "plot_sensitivity", "sensitivity", "template_text",
     ],
+    "survmeta.summaries": ["INTERVAL_KINDS", "Interval", "ParameterSummary"],
     "survmeta.report": ["FIGURE_FORMATS", "FORMATS", "LAYOUTS", "is_paged", "write_report"],
     "survmeta.plotting": [
         "figure_bytes", "plot_baujat", "plot_bubble", "plot_cumulative", "plot_forest",
@@ -64,8 +65,10 @@ PUBLIC_API = {
 
 
 def _declared_all(package: str) -> list[str]:
-    """The ``__all__`` of ``package``'s ``__init__.py``, evaluated from its source."""
+    """The ``__all__`` of ``package``'s ``__init__.py`` (or module), evaluated from its source."""
     init = SRC.joinpath(*package.split("."), "__init__.py")
+    if not init.exists():  # a public module rather than a package (survmeta.summaries)
+        init = SRC.joinpath(*package.split(".")).with_suffix(".py")
     tree = ast.parse(init.read_text(encoding="utf-8"))
     found = None
     for node in tree.body:

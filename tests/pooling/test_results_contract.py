@@ -5,14 +5,18 @@ import pandas as pd
 import pytest
 
 from survmeta.pooling import select_rows
-from survmeta.results import shortest_interval, summarize_draws
+from survmeta.results import draws_interval, summarize_draws
 
 
 def test_shortest_interval_of_exponential_draws_starts_at_zero():
-    """Closed form: for Exp(1) the shortest 95% interval is [0, -log(0.05)] = [0, 2.9957]."""
+    """Closed form: for Exp(1) the shortest 95% interval is [0, -log(0.05)] = [0, 2.9957].
+
+    The interval is arviz-stats' HDI (``array_stats.hdi``, ``method="nearest"``).
+    """
     rng = np.random.default_rng(1)
-    x = np.sort(rng.exponential(size=200_000))
-    lo, hi = shortest_interval(x, 0.95)
+    x = rng.exponential(size=200_000)
+    lo, hi = draws_interval(x, 0.95, "hdi")
+    assert summarize_draws(x, 0.95)["hdi"] == [lo, hi]
     # Monte Carlo tolerance: the 95% quantile of 2e5 draws has SD ~ 0.01
     assert lo == pytest.approx(0.0, abs=0.005)
     assert hi == pytest.approx(-np.log(0.05), abs=0.03)
