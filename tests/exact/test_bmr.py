@@ -1,7 +1,8 @@
 """Exact Bayesian meta-regression (``bmr``) against brute-force integration on dat.bcg.
 
-bayesmeta (whose ``bmr()`` fits the same model) is not installed, so the joint
-posterior of (intercept, ablat slope, tau) is integrated here directly: the
+bayesmeta's ``bmr()`` fits the same model; the comparison with its output (bayesmeta 3.3)
+is in test_bayesmeta_reference.py. Here, independently of R, the joint posterior of
+(intercept, ablat slope, tau) is integrated directly: the
 normal likelihood prod_i N(y_i; b0 + b1 ablat_i, s_i^2 + tau^2) times the priors on
 a 3-D trapezoid grid, without the closed-form conditional used by ``bmr``.
 """

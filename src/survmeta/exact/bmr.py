@@ -111,8 +111,9 @@ def bmr(y, sigma, mods, names: Sequence[str] | None = None, tau_prior="flat",
         beta_mean=None, beta_sd=None, level: float = 0.95) -> BayesMetaRegression:
     """Bayesian meta-regression by exact integration over tau (bayesmeta's ``bmr``).
 
-    bayesmeta is not installed here, so the tests check this against brute-force
-    numerical integration of the joint posterior of (beta, tau) on dat.bcg.
+    Checked against bayesmeta 3.3's ``bmr()`` (its documented example and dat.bcg
+    with proper priors; tests/exact/test_bayesmeta_reference.py) and against
+    brute-force integration of the joint posterior of (beta, tau) on dat.bcg.
 
     Parameters
     ----------
