@@ -157,6 +157,7 @@ def analyse_bayes(path, question: str, mods, engine: str = "exact", tau_prior="f
         raise SurvmetaError(f"--engine: the Bayesian engines are exact and mcmc, not {engine!r}")
     q, rows, columns = moderator_columns(path, question, mods)
     y, s = rows["log_hr"].to_numpy(float), rows["se"].to_numpy(float)
+    res: object
     try:
         if engine == "exact":
             from survmeta.exact.bmr import bmr

@@ -305,9 +305,9 @@ def fit_metareg(
     beta_label = "flat" if p0 is None else "normal"
     _describe(idata, model="metareg", tau_prior=prior_label(tau_p), beta_prior=beta_label,
               random_seed=int(random_seed))
-    post = idata["posterior"]
-    coefs = tuple(_summary(n, post["beta"].sel(coef=n), level) for n in cnames)
-    tau_sum = _summary("tau", post["tau"], level)
+    posterior = idata["posterior"].to_dataset()
+    coefs = tuple(_summary(n, posterior["beta"].sel(coef=n), level) for n in cnames)
+    tau_sum = _summary("tau", posterior["tau"], level)
     diag = diagnose(idata, var_names=["beta", "tau"])
     return MCMCMetaRegression(
         k=k, p=p, level=float(level), tau_prior=prior_label(tau_p), beta_prior=beta_label,
