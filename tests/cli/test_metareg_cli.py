@@ -98,3 +98,93 @@ def test_plot_writes_a_png(effects_csv, tmp_path, capsys):
                  "--plot", str(out), "--format", "json"]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "wrote" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------- Bayesian engines
+
+#: Short MCMC runs for the command tests (the agreement itself is tested in
+#: tests/models/test_metareg.py).
+MCMC_ARGS = ["--draws", "300", "--tune", "300", "--chains", "2", "--seed", "7"]
+
+
+def _bayes(effects_csv, engine, fmt, *extra):
+    return ["metareg", str(effects_csv), "--question", "bcg", "--mods", "year",
+            "--engine", engine, "--format", fmt, *extra]
+
+
+def test_exact_engine_json_equals_bmr(effects_csv, capsys):
+    from survmeta.exact import bmr
+
+    assert main(_bayes(effects_csv, "exact", "json", "--tau-prior", "halfnormal(0.5)",
+                       "--beta-sd", "10,1")) == 0
+    got = json.loads(capsys.readouterr().out)
+    y, s, year = _bcg()
+    want = bmr(y, s, {"year": year}, tau_prior="halfnormal(0.5)", beta_sd=[10.0, 1.0])
+    assert got["engine"] == "exact" and got["beta_prior"] == "normal" and got["diagnostics"] is None
+    for c, w in zip(got["coefficients"], want.coefficients):
+        assert c["name"] == w.name
+        assert (c["mean"], c["lower"], c["upper"]) == pytest.approx((w.mean, w.lower, w.upper),
+                                                                    rel=1e-12)
+    assert got["tau"]["median"] == pytest.approx(want.tau.median, rel=1e-12)
+
+
+def test_exact_engine_does_not_import_pymc(effects_csv, capsys):
+    import subprocess
+    import sys
+
+    code = ("import sys; from survmeta.cli import main; "
+            f"main({_bayes(effects_csv, 'exact', 'csv')!r}); "
+            "assert 'pymc' not in sys.modules, 'pymc imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.mcmc
+def test_mcmc_engine_prints_the_exact_columns(effects_csv, capsys):
+    tables = {}
+    for engine in ("exact", "mcmc"):
+        extra = MCMC_ARGS if engine == "mcmc" else []
+        assert main(_bayes(effects_csv, engine, "csv", *extra)) == 0
+        tables[engine] = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    exact, mcmc = tables["exact"], tables["mcmc"]
+    assert list(mcmc[0]) == list(exact[0]) == ["question", "engine", "term", "mean", "sd",
+                                               "median", "lower", "upper"]
+    assert [r["term"] for r in mcmc] == [r["term"] for r in exact] == ["intrcpt", "year"]
+    assert {r["engine"] for r in mcmc} == {"mcmc"}
+    # a loose check of the numbers: the slope's mean within half a posterior SD of the exact
+    # one (its MCSE with 600 draws is about 0.05 SD)
+    m, e = float(mcmc[1]["mean"]), float(exact[1]["mean"])
+    assert abs(m - e) < 0.5 * float(exact[1]["sd"])
+
+    assert main(_bayes(effects_csv, "mcmc", "json", *MCMC_ARGS)) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["engine"] == "mcmc" and got["diagnostics"]["divergences"] == 0
+    assert got["diagnostics"]["random_seed"] == 7 and got["diagnostics"]["sampler"] == "pymc"
+    assert main(_bayes(effects_csv, "mcmc", "table", *MCMC_ARGS)) == 0
+    out = capsys.readouterr().out
+    assert "PyMC (NUTS)" in out and "divergences 0" in out
+    assert out.splitlines()[5].split() == ["term", "mean", "sd", "median", "lower", "upper"]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--engine", "exact", "--method", "DL"], "--method and --test belong to the frequentist"),
+    (["--engine", "mcmc", "--test", "knha"], "--method and --test belong to the frequentist"),
+    (["--engine", "exact", "--beta-sd", "1,x"], "--beta-sd: expected numbers"),
+    (["--engine", "exact", "--beta-mean", "0"], "beta_mean needs beta_sd"),
+    (["--engine", "exact", "--tau-prior", "halfnormal("], "question 'bcg'"),
+    (["--engine", "mcmc", "--draws", "0"], "--draws must be at least 1"),
+    (["--engine", "exact", "--plot", "b.png"], "--plot: the bubble plot is drawn from the "
+                                                "frequentist fit"),
+])
+def test_bayes_bad_input_exit_2(effects_csv, capsys, argv, message):
+    base = ["metareg", str(effects_csv), "--question", "bcg", "--mods", "year"]
+    assert main(base + argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_help_names_the_engines(capsys):
+    with pytest.raises(SystemExit):
+        main(["metareg", "--help"])
+    out = capsys.readouterr().out
+    assert "--engine" in out and "mcmc" in out and "--sampler" in out and "--seed" in out

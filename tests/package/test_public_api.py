@@ -58,8 +58,9 @@ PUBLIC_API = {
         "plot_subgroup_forest", "plot_tau", "plot_trace", "plot_variants", "save_figure",
     ],
     "survmeta.models": [
-        "SingleArmFit", "SingleArmSummary", "UnsupportedPriorError", "build_random_effects_model",
-        "diagnose", "fit_hierarchical", "fit_log_medians", "fit_proportions", "fit_random_effects",
+        "MCMCMetaRegression", "SingleArmFit", "SingleArmSummary", "UnsupportedPriorError",
+        "build_random_effects_model", "diagnose", "fit_hierarchical", "fit_log_medians",
+        "fit_metareg", "fit_proportions", "fit_random_effects",
     ],
 }
 

@@ -9,12 +9,17 @@ HELP = "meta-regression on registry fields (as metafor's rma(mods=))"
 #: in sorted order as reference, as R's factor()).
 MODERATORS = ("year", "n", "oligo_max_lesions", "oligo_max_sites", "time_origin", "line",
               "endpoint", "design", "approximate")
+#: Engines of ``--engine``: metafor's rma(mods=), and the bmr() model exactly or with PyMC.
+ENGINES = ("frequentist", "exact", "mcmc")
+#: Columns of the coefficient table of the Bayesian engines (exact and mcmc alike).
+BAYES_COLUMNS = ("term", "mean", "sd", "median", "lower", "upper")
 
 
 def add_parser(sub) -> None:
     from survmeta.cli._args import nonempty_path
     from survmeta.cli._output import add_format_option
     from survmeta.exact.metareg import METHODS_MODS
+    from survmeta.settings import DEFAULT_SEED
 
     p = sub.add_parser(
         "metareg",
@@ -23,7 +28,9 @@ def add_parser(sub) -> None:
             "Mixed-effects meta-regression of one question's pooled log HRs on moderators "
             "named from registry fields (" + ", ".join(MODERATORS) + "): coefficients, "
             "residual heterogeneity (tau^2, QE, I^2), the omnibus test QM and pseudo-R^2, "
-            "as metafor's rma(yi, vi, mods = ...). Text fields enter as factors."
+            "as metafor's rma(yi, vi, mods = ...). Text fields enter as factors. With "
+            "--engine exact or mcmc, the Bayesian meta-regression of bayesmeta's bmr() "
+            "(posterior mean, SD, median and credible interval of each coefficient and tau)."
         ),
     )
     p.add_argument("path", nargs="?", default="studies.toml",
@@ -31,10 +38,31 @@ def add_parser(sub) -> None:
     p.add_argument("--question", required=True, metavar="Q", help="question id")
     p.add_argument("--mods", required=True, metavar="A,B",
                    help="comma-separated moderators, e.g. oligo_max_lesions,time_origin")
-    p.add_argument("--method", default="REML", type=str.upper,
-                   choices=list(METHODS_MODS) + ["EE"], help="tau^2 estimator (default: REML)")
-    p.add_argument("--test", default="z", choices=["z", "knha"],
-                   help="z-test or Knapp-Hartung (default: z)")
+    p.add_argument("--engine", choices=ENGINES, default="frequentist",
+                   help="frequentist: metafor's rma(mods=) (default); exact: the Bayesian model "
+                        "of bayesmeta's bmr() by exact integration; mcmc: the same model with "
+                        "PyMC (NUTS). exact and mcmc print the same columns")
+    p.add_argument("--method", default=None, type=str.upper,
+                   choices=list(METHODS_MODS) + ["EE"],
+                   help="tau^2 estimator (default: REML; frequentist engine)")
+    p.add_argument("--test", default=None, choices=["z", "knha"],
+                   help="z-test or Knapp-Hartung (default: z; frequentist engine)")
+    p.add_argument("--tau-prior", default="flat", metavar="SPEC",
+                   help="prior on tau for exact/mcmc, e.g. flat, halfnormal(0.5), halfcauchy(0.5) "
+                        "(default: flat, as bmr)")
+    p.add_argument("--beta-sd", metavar="S[,S...]",
+                   help="normal prior SDs of the coefficients, intercept first (one value for "
+                        "all); default: flat prior (exact/mcmc)")
+    p.add_argument("--beta-mean", metavar="M[,M...]",
+                   help="normal prior means of the coefficients (default 0; needs --beta-sd)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                   help=f"random seed of the mcmc engine (default: {DEFAULT_SEED})")
+    p.add_argument("--sampler", choices=("pymc", "nutpie"), default="pymc",
+                   help="NUTS implementation of the mcmc engine (default: pymc)")
+    p.add_argument("--draws", type=int, default=1000, help="mcmc draws per chain (default: 1000)")
+    p.add_argument("--tune", type=int, default=1000,
+                   help="mcmc tuning steps per chain (default: 1000)")
+    p.add_argument("--chains", type=int, default=4, help="mcmc chains (default: 4)")
     p.add_argument("--level", type=float, default=0.95, help="interval level (default: 0.95)")
     p.add_argument("--plot", type=nonempty_path, metavar="FILE",
                    help="save the bubble plot (one numeric moderator; .png, .svg or .pdf)")
@@ -42,16 +70,14 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def analyse(path, question: str, mods, method: str = "REML", test: str = "z",
-            level: float = 0.95):
-    """The :class:`survmeta.exact.MetaRegression` of ``question`` on ``mods`` (field names)."""
+def moderator_columns(path, question: str, mods):
+    """``(question id, its rows of the effect table, {moderator: column})`` for ``mods``."""
     import difflib
     from pathlib import Path
 
     import pandas as pd
 
     from survmeta.errors import SurvmetaError
-    from survmeta.exact.metareg import rma_mods
     from survmeta.pooling import _wanted_questions, effect_table, select_rows
 
     if not Path(path).exists():
@@ -86,6 +112,16 @@ def analyse(path, question: str, mods, method: str = "REML", test: str = "z",
         else:
             values = [str(v) for v in values]
         columns[m] = values
+    return q, rows, columns
+
+
+def analyse(path, question: str, mods, method: str = "REML", test: str = "z",
+            level: float = 0.95):
+    """The :class:`survmeta.exact.MetaRegression` of ``question`` on ``mods`` (field names)."""
+    from survmeta.errors import SurvmetaError
+    from survmeta.exact.metareg import rma_mods
+
+    q, rows, columns = moderator_columns(path, question, mods)
     y, s = rows["log_hr"].to_numpy(float), rows["se"].to_numpy(float)
     try:
         res = rma_mods(y, s, columns, method=method, test=test, level=level)
@@ -94,13 +130,125 @@ def analyse(path, question: str, mods, method: str = "REML", test: str = "z",
     return q, rows, columns, res
 
 
+def _numbers(text: str | None, option: str) -> list[float] | None:
+    """Comma-separated numbers of ``option``, or None when the option is not given."""
+    from survmeta.errors import SurvmetaError
+
+    if text is None:
+        return None
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise SurvmetaError(f"{option}: expected numbers separated by commas, got {text!r}") from None
+
+
+def analyse_bayes(path, question: str, mods, engine: str = "exact", tau_prior="flat",
+                  beta_mean=None, beta_sd=None, level: float = 0.95, *, seed: int | None = None,
+                  sampler: str = "pymc", draws: int = 1000, tune: int = 1000, chains: int = 4):
+    """``(question id, result)``: the bmr() model of ``question`` on ``mods``.
+
+    ``engine="exact"`` gives a :class:`survmeta.exact.BayesMetaRegression`,
+    ``engine="mcmc"`` a :class:`survmeta.models.MCMCMetaRegression` (imports PyMC).
+    """
+    from survmeta.errors import SurvmetaError
+    from survmeta.settings import DEFAULT_SEED
+
+    if engine not in ("exact", "mcmc"):
+        raise SurvmetaError(f"--engine: the Bayesian engines are exact and mcmc, not {engine!r}")
+    q, rows, columns = moderator_columns(path, question, mods)
+    y, s = rows["log_hr"].to_numpy(float), rows["se"].to_numpy(float)
+    res: object
+    try:
+        if engine == "exact":
+            from survmeta.exact.bmr import bmr
+
+            res = bmr(y, s, columns, tau_prior=tau_prior, beta_mean=beta_mean, beta_sd=beta_sd,
+                      level=level)
+        else:
+            from survmeta.models.metareg import fit_metareg
+
+            for name, value in (("--draws", draws), ("--tune", tune), ("--chains", chains)):
+                if value < 1:
+                    raise SurvmetaError(f"{name} must be at least 1, got {value}")
+            res = fit_metareg(y, s, columns, tau_prior=tau_prior, beta_mean=beta_mean,
+                              beta_sd=beta_sd, level=level,
+                              random_seed=DEFAULT_SEED if seed is None else seed,
+                              nuts_sampler=sampler, draws=draws, tune=tune, chains=chains)
+    except SurvmetaError as exc:
+        raise SurvmetaError(f"question {q!r}: {exc}") from None
+    return q, res
+
+
+def _diagnostics(r) -> dict | None:
+    """R-hat, ESS and divergences of an mcmc fit (None for the exact engine)."""
+    if not hasattr(r, "idata"):
+        return None
+    return {"r_hat_max": r.r_hat_max, "ess_bulk_min": r.ess_bulk_min,
+            "ess_tail_min": r.ess_tail_min, "divergences": r.divergences,
+            "random_seed": r.random_seed, "sampler": r.nuts_sampler, "warnings": list(r.warnings)}
+
+
+def run_bayes(args) -> int:
+    """``--engine exact`` or ``mcmc``: one table layout for both."""
+    import sys
+
+    import pandas as pd
+
+    from survmeta.cli._output import dumps_json, emit_frame
+    from survmeta.errors import SurvmetaError
+
+    if args.method is not None or args.test is not None:
+        raise SurvmetaError("--method and --test belong to the frequentist engine; "
+                            f"--engine {args.engine} takes --tau-prior and --beta-sd")
+    if args.plot:
+        raise SurvmetaError("--plot: the bubble plot is drawn from the frequentist fit "
+                            "(--engine frequentist)")
+    q, r = analyse_bayes(args.path, args.question, args.mods, args.engine, args.tau_prior,
+                         _numbers(args.beta_mean, "--beta-mean"),
+                         _numbers(args.beta_sd, "--beta-sd"), args.level, seed=args.seed,
+                         sampler=args.sampler, draws=args.draws, tune=args.tune,
+                         chains=args.chains)
+    table = pd.DataFrame([c.__dict__ for c in r.coefficients]).rename(columns={"name": "term"})
+    table = table[list(BAYES_COLUMNS)]
+    diag = _diagnostics(r)
+    if args.format == "json":
+        print(dumps_json({
+            "question": q, "engine": args.engine, "k": r.k, "p": r.p, "level": r.level,
+            "tau_prior": r.tau_prior, "beta_prior": r.beta_prior,
+            "coefficients": [c.__dict__ for c in r.coefficients], "tau": r.tau.__dict__,
+            "diagnostics": diag,
+        }))
+    elif args.format == "csv":
+        emit_frame(table.assign(question=q, engine=args.engine)[
+            ["question", "engine", *table.columns]], "csv")
+    else:
+        pct = f"{100 * r.level:g}%"
+        how = "exact integration over tau" if args.engine == "exact" else "PyMC (NUTS)"
+        print(f"{q}: Bayesian meta-regression (bayesmeta's bmr model), k = {r.k}, {how}")
+        print(f"  priors: tau {r.tau_prior}, coefficients {r.beta_prior}")
+        t = r.tau
+        print(f"  tau (residual) mean {t.mean:.4f}, median {t.median:.4f}, "
+              f"{pct} CrI {t.lower:.4f} to {t.upper:.4f}")
+        if diag is not None:
+            print(f"  R-hat max {diag['r_hat_max']:.3f}, bulk ESS min {diag['ess_bulk_min']:.0f}, "
+                  f"divergences {diag['divergences']} (seed {diag['random_seed']}, "
+                  f"{diag['sampler']})")
+        print(f"  coefficients on the log HR scale (posterior; {pct} equal-tailed CrI):")
+        emit_frame(table, "table", float_format="{:.4f}")
+    for w in (diag or {}).get("warnings", []):
+        print(f"warning: {w}", file=sys.stderr)
+    return 0
+
+
 def run(args) -> int:
     import pandas as pd
 
     from survmeta.cli._output import dumps_json, emit_frame
 
-    q, rows, columns, r = analyse(args.path, args.question, args.mods, args.method, args.test,
-                                  args.level)
+    if args.engine != "frequentist":
+        return run_bayes(args)
+    q, rows, columns, r = analyse(args.path, args.question, args.mods, args.method or "REML",
+                                  args.test or "z", args.level)
     if args.plot:
         import sys
 
