@@ -22,7 +22,9 @@ def add_parser(sub) -> None:
             "endpoint among the pooled comparisons, when they have several). Leave-one-out and "
             "cumulative rows come with their REML companions (engine REML), as metafor's "
             "leave1out and cumul. A variant with nothing left to pool is listed with k = 0 and "
-            "the reason in the note column."
+            "the reason in the note column. A single-group question (measure proportion or "
+            "median) has the leave-one-out and prior analyses only, with the pooled proportion "
+            "in percent or the pooled median in months (docs/living.md)."
         ),
     )
     p.add_argument("path", nargs="?", default="studies.toml",
