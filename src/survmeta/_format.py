@@ -1,4 +1,5 @@
-"""One number formatter for tables, figures and reports: probabilities, hazard ratios, levels.
+"""One number formatter for tables, figures and reports: probabilities, hazard ratios, levels,
+plain numbers and percentages.
 
 Pure Python. A probability is never printed as ``1.000`` or ``0.000`` beside a table that shows
 three decimals: beyond them it reads ``">0.999"`` / ``"<0.001"``.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["fmt_hr", "fmt_level", "fmt_prob"]
+__all__ = ["fmt_hr", "fmt_level", "fmt_num", "fmt_pct", "fmt_prob"]
 
 
 def _missing(x) -> bool:
@@ -78,3 +79,27 @@ def fmt_level(level: float) -> str:
     """
     pct = float(level) * 100
     return f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:g}%"
+
+
+def fmt_num(x, digits: int = 2) -> str:
+    """A number with ``digits`` decimals (``"NA"`` if missing, ``"inf"`` if infinite): tau,
+    a median time.
+
+    Examples
+    --------
+    >>> fmt_num(3.0961, 1), fmt_num(0.4481), fmt_num(None)
+    ('3.1', '0.45', 'NA')
+    """
+    return fmt_hr(x, digits)
+
+
+def fmt_pct(x, digits: int = 1, sign: bool = True) -> str:
+    """A percentage (``x`` already in percent) with ``digits`` decimals and ``"%"``.
+
+    Examples
+    --------
+    >>> fmt_pct(9.7112), fmt_pct(26.81, sign=False), fmt_pct(float("nan"))
+    ('9.7%', '26.8', 'NA')
+    """
+    text = fmt_num(x, digits)
+    return text + "%" if sign and text != "NA" else text

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from survmeta._format import fmt_hr, fmt_level, fmt_prob
+from survmeta._format import fmt_hr, fmt_level, fmt_num, fmt_pct, fmt_prob
 from survmeta.plotting._style import fmt_prob as style_fmt_prob
 
 
@@ -32,6 +32,12 @@ def test_fmt_hr_and_level():
     assert fmt_hr(0.4812) == "0.48" and fmt_hr(1.005, 3) == "1.005"
     assert fmt_hr(None) == "NA" and fmt_hr(math.inf) == "inf"
     assert [fmt_level(x) for x in (0.95, 0.9, 0.975, 0.5)] == ["95%", "90%", "97.5%", "50%"]
+
+
+def test_fmt_num_and_pct():
+    assert fmt_num(3.0961, 1) == "3.1" and fmt_num(0.4481) == "0.45" and fmt_num(None) == "NA"
+    assert fmt_pct(9.7112) == "9.7%" and fmt_pct(26.81, sign=False) == "26.8"
+    assert fmt_pct(math.nan) == "NA" and fmt_pct(100.0, 0) == "100%"
 
 
 def test_cli_pool_table_never_prints_certainty(capsys, tmp_path):

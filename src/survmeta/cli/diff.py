@@ -19,7 +19,9 @@ def add_parser(sub) -> None:
             "Pool the registry now and an earlier version of it with the same engine, "
             "priors and seed, and report per question which comparisons were added, "
             "removed or edited and how the pooled HR, its interval, tau and P(HR < 1) "
-            "moved, in numbers and in words. --since takes a git revision of PATH "
+            "moved, in numbers and in words (for a single-group question: the outcomes "
+            "added, removed or edited and the pooled proportion in percent or the pooled "
+            "median in months, with its interval and tau). --since takes a git revision of PATH "
             "(HEAD~1, a tag, a commit), an older registry file, or a results file "
             "saved by `survmeta pool --save` (then its engine, priors, level and seed are "
             "reused, and only the questions it holds are compared). "
@@ -94,7 +96,11 @@ def run(args) -> int:
         out.write(f"- {sentence}\n")
     for note in report.notes:
         out.write(f"note: {note}\n")
+    from survmeta.living.diff import SINGLE_DIFF_COLUMNS
+
     table = report.table.drop(columns=["added", "removed", "edited", "level"]).copy()
+    if (table["measure"] == "hr").all():  # no single-group question: their columns are empty
+        table = table.drop(columns=["measure", *SINGLE_DIFF_COLUMNS])
     if (table["engine_old"].fillna("") == table["engine_new"].fillna("")).all():
         table = table.drop(columns=["engine_old", "engine_new"])  # the same engine: said once below
         engines = sorted(set(report.table["engine_new"].dropna()) | set(report.table["engine_old"].dropna()))

@@ -22,7 +22,9 @@ def add_parser(sub) -> None:
             "endpoint among the pooled comparisons, when they have several). Leave-one-out and "
             "cumulative rows come with their REML companions (engine REML), as metafor's "
             "leave1out and cumul. A variant with nothing left to pool is listed with k = 0 and "
-            "the reason in the note column."
+            "the reason in the note column. A single-group question (measure proportion or "
+            "median) has the leave-one-out and prior analyses only, with the pooled proportion "
+            "in percent or the pooled median in months (docs/living.md)."
         ),
     )
     p.add_argument("path", nargs="?", default="studies.toml",
@@ -89,6 +91,10 @@ def run(args) -> int:
         chosen = dict.fromkeys(chosen, True)
         subsets = "auto"
     executor = int(args.executor) if args.executor.isdigit() else args.executor
+    from survmeta.living.single_sweep import is_single_group
+
+    if is_single_group(args.path, args.question) is not None:
+        return _run_single(args, chosen, everything)
     table = sensitivity(args.path, args.question, subsets=subsets, executor=executor,
                         engine=args.engine, tau_prior=args.tau_prior, mu_prior=args.mu_prior,
                         seed=args.seed, progress=False if args.quiet else None,
@@ -125,3 +131,58 @@ def compact(table):
         "k": table["k"], "HR [interval]": table.apply(interval, axis=1),
         "tau": table["tau"], "P(HR<1)": table["p_hr_below_1"], "note": table["note"]})
     return out
+
+
+def _run_single(args, chosen: dict, everything: bool) -> int:
+    """A single-group question: leave-one-out and priors, on the natural scale."""
+    from survmeta.cli._output import emit_frame
+    from survmeta.errors import SurvmetaError
+    from survmeta.living.sweep import sensitivity
+
+    refused = [f"--{name}" for name in ("cumulative", "methods") if not everything and chosen[name]]
+    refused += ["--subset"] if args.subset else []
+    refused += ["--plot"] if args.plot else []
+    refused += ["--correct-shrinkage"] if args.correct_shrinkage else []
+    if refused:
+        raise SurvmetaError(f"{' '.join(refused)}: not for question {args.question}, a single-group "
+                            "question (it has the leave-one-out and prior analyses: --loo, --priors)")
+    if args.engine != "exact":
+        print(f"note: question {args.question} is pooled with the exact engine (single-group "
+              "questions are)", file=sys.stderr)
+    table = sensitivity(args.path, args.question, loo=chosen["loo"], priors=chosen["priors"],
+                        cumulative=False, methods=False, tau_prior=args.tau_prior,
+                        mu_prior=args.mu_prior)
+    if args.format != "table":
+        emit_frame(table, args.format)
+        return 0
+    measure, unit = table["measure"].iloc[0], table["unit"].iloc[0]
+    shown_unit = "percent" if unit == "%" else unit
+    print(f"{args.question}: pooled {measure} ({shown_unit}), exact engine; tau on the "
+          f"{'logit' if measure == 'proportion' else 'log-median'} scale\n")
+    shown = table.drop(columns=["tau_prior", "mu_prior", "study", "measure", "unit", "engine"])
+    shown["note"] = shown["note"].fillna("")
+    if not args.wide:
+        shown = compact_single(shown, measure, unit)
+    emit_frame(shown, "table", float_format="{:.3f}", wide=args.wide)
+    return 0
+
+
+def compact_single(table, measure: str, unit: str):
+    """The single-group sensitivity table with the estimate and interval as one cell."""
+    import pandas as pd
+
+    from survmeta._format import fmt_num
+
+    digits = 1
+    suffix = "%" if unit == "%" else ""
+
+    def interval(r):
+        if pd.isna(r["estimate"]):
+            return "-"
+        return (f"{fmt_num(r['estimate'], digits)}{suffix} [{fmt_num(r['lower'], digits)}, "
+                f"{fmt_num(r['upper'], digits)}]")
+
+    head = f"{measure} ({'%' if unit == '%' else unit}) [interval]"
+    return pd.DataFrame({"analysis": table["analysis"], "variant": table["variant"],
+                         "k": table["k"], head: table.apply(interval, axis=1),
+                         "tau": table["tau"], "note": table["note"]})

@@ -86,6 +86,8 @@ class AddResult:
     block_lines: tuple[int, int] = (0, 0)
     #: ``(key, reason)`` of every added comparison that gives no estimate (not pooled).
     not_pooled: list = field(default_factory=list)
+    #: ``"study/outcome"`` keys of the single-group outcomes (``[[study.outcome]]``) added.
+    outcomes: list = field(default_factory=list)
 
     def block_text(self) -> str:
         """The new tables as they stand in the merged registry."""
@@ -98,8 +100,13 @@ class AddResult:
         what = []
         if self.studies:
             what.append(f"study {', '.join(self.studies)}")
-        what.append(f"{len(self.comparisons)} comparison{'s' if len(self.comparisons) != 1 else ''}"
-                    + (f" ({', '.join(self.comparisons)})" if self.comparisons else ""))
+        if self.comparisons or not self.outcomes:
+            what.append(f"{len(self.comparisons)} comparison"
+                        f"{'s' if len(self.comparisons) != 1 else ''}"
+                        + (f" ({', '.join(self.comparisons)})" if self.comparisons else ""))
+        if self.outcomes:
+            what.append(f"{len(self.outcomes)} single-group outcome"
+                        f"{'s' if len(self.outcomes) != 1 else ''} ({', '.join(self.outcomes)})")
         verb = "added" if self.written else "would add"
         where = str(self.path)
         if self.target is not None and self.target != Path(os.path.abspath(self.path)):
@@ -107,6 +114,8 @@ class AddResult:
         if self.links > 1:
             where += (f" (written in place: all {self.links} hard links to it see the change)"
                       if self.written else f" (has {self.links} hard links: written in place)")
+        if len(what) == 3:
+            return f"{where}: {verb} {what[0]} with {what[1]} and {what[2]}"
         return f"{where}: {verb} {' with '.join(what)}"
 
 
@@ -619,7 +628,11 @@ def _add(path: Path, name: str, target: Path, block, study: str | None,
         [f"{sid}/{c.get('id')}" for c in blk.tables] if sid
         else [f"{t.get('id')}/{c.get('id')}" for t in blk.tables for c in t.get("comparison", [])]
     )
+    outcomes = [] if sid else [
+        f"{t.get('id')}/{o.get('id')}" if o.get("id") else str(t.get("id"))
+        for t in blk.tables for o in t.get("outcome", [])]
     result = AddResult(path, studies, comparisons, warnings, text, written=False, target=target,
+                       outcomes=outcomes,
                        links=target.stat().st_nlink,
                        block_lines=(splice.start, splice.start + splice.count - 1),
                        not_pooled=_without_estimate(text, name, comparisons))

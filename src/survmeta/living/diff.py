@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survmeta._format import fmt_hr, fmt_level, fmt_num, fmt_pct, fmt_prob
 from survmeta.errors import RegistryError, SurvmetaError
 
 __all__ = [
@@ -44,8 +45,12 @@ DIFF_COLUMNS = (
     "question", "status", "k_old", "k_new", "added", "removed", "edited",
     "hr_old", "hr_old_lower", "hr_old_upper", "hr_new", "hr_new_lower", "hr_new_upper",
     "tau_old", "tau_new", "p_old", "p_new", "level", "engine_old", "engine_new",
-    "not_pooled",
+    "not_pooled", "measure", "unit", "est_old", "est_old_lower", "est_old_upper",
+    "est_new", "est_new_lower", "est_new_upper",
 )
+#: Columns of a diff table that only single-group questions fill.
+SINGLE_DIFF_COLUMNS = ("unit", "est_old", "est_old_lower", "est_old_upper", "est_new",
+                       "est_new_lower", "est_new_upper")
 
 #: Rows of a diff table whose question was compared (statuses).
 STATUSES = ("added", "removed", "now pooled", "no longer pooled", "changed", "unchanged")
@@ -82,15 +87,22 @@ def compare_registries(old, new) -> dict[str, dict[str, list[str]]]:
         ``{question: {"added": [key, ...], "removed": [...], "edited": [...]}}``
         where a key is ``"study/comparison"`` and an edited entry reads
         ``"study/comparison (field, field)"``: any field of the comparison, or
-        of its study (``study.year``), changed.
+        of its study (``study.year``), changed. The single-group entries
+        (``[[study.outcome]]``) of a proportion or median question are keyed
+        ``"study/outcome"`` (``"study"`` for an outcome without an id), as
+        :attr:`survmeta.results.SingleArmResult.keys`.
     """
     def index(reg):
         out = {}
         for s in reg.studies:
             sd = _plain(s)
             sd.pop("comparisons", None)
+            sd.pop("outcomes", None)
             for c in s.comparisons:
                 out[c.key] = (c.question, _plain(c), sd)
+            for o in getattr(s, "outcomes", ()):
+                key = f"{o.study_id}/{o.id}" if o.id else o.study_id
+                out[key] = (o.question, _plain(o), sd)
         return out
 
     a, b = index(old), index(new)
@@ -162,8 +174,31 @@ def _summary(r) -> dict[str, Any]:
 
 
 def _summaries(results) -> dict[str, dict[str, Any]]:
-    """:func:`_summary` of every question of a PoolSet, by id."""
-    return {qid: _summary(r) for qid, r in results.items()}
+    """:func:`_summary` of every question of a PoolSet, by id (single-group ones too)."""
+    out = {qid: _summary(r) for qid, r in results.items()}
+    for qid, r in getattr(results, "single_arm", {}).items():
+        out.setdefault(qid, _single_summary(r))
+    return out
+
+
+def _single_summary(r) -> dict[str, Any]:
+    """What the diff compares of a single-group question (pooled now, or saved)."""
+    row = r.sof_row()
+    saved = getattr(r, "saved", None)
+    keys = list(saved.get("keys") or ()) if saved is not None else list(r.keys)
+    return {
+        "k": int(r.k),
+        "measure": r.measure,
+        "unit": str(row.get("unit") or ""),
+        "basis": str(row.get("basis") or "pooled"),
+        "estimate": float(row["estimate"]),
+        "lower": float(row["lower"]),
+        "upper": float(row["upper"]),
+        "tau": float(row["tau"]),
+        "level": float(r.level),
+        "engine": "exact",
+        "studies": {k: {} for k in keys},
+    }
 
 
 def _study_changes(old: dict, new: dict) -> dict[str, list[str]]:
@@ -205,8 +240,12 @@ def _skipped_ids(results) -> set[str]:
 
 
 def _close(a: dict, b: dict) -> bool:
-    keys = ("hr", "lower", "upper", "tau", "p")
-    return a["k"] == b["k"] and all(abs(a[k] - b[k]) <= 1e-9 * max(1.0, abs(a[k])) for k in keys)
+    keys = ("estimate", "lower", "upper", "tau") if "measure" in a else ("hr", "lower", "upper",
+                                                                         "tau", "p")
+
+    def same(x: float, y: float) -> bool:
+        return (math.isnan(x) and math.isnan(y)) or abs(x - y) <= 1e-9 * max(1.0, abs(x))
+    return a["k"] == b["k"] and all(same(a[k], b[k]) for k in keys)
 
 
 def diff_results(old, new, changes: dict | None = None) -> pd.DataFrame:
@@ -235,8 +274,18 @@ def diff_results(old, new, changes: dict | None = None) -> pd.DataFrame:
         ``hr_old_upper``, ``hr_new``, ``hr_new_lower``, ``hr_new_upper``
         (posterior median and equal-tailed interval), ``tau_old``,
         ``tau_new`` (posterior medians), ``p_old``, ``p_new`` (P(HR < 1)),
-        ``level``, ``engine_old``, ``engine_new``. Numbers of a side where the
-        question is not pooled are NaN (``k`` 0).
+        ``level``, ``engine_old``, ``engine_new``, ``not_pooled``,
+        ``measure`` (``hr``, ``proportion`` or ``median``). Numbers of a side
+        where the question is not pooled are NaN (``k`` 0).
+
+        A single-group question (:attr:`~survmeta.results.PoolSet.single_arm`)
+        has its pooled value in ``est_old``, ``est_old_lower``,
+        ``est_old_upper``, ``est_new``, ``est_new_lower``, ``est_new_upper``
+        (posterior median and credible interval on the natural scale, from
+        :meth:`~survmeta.results.SingleArmResult.sof_row`) in ``unit`` (``%``
+        or ``months``), tau (logit or log-median scale) in ``tau_old`` /
+        ``tau_new``, and NaN in the HR columns; an HR question has NaN in the
+        ``est_*`` columns.
     """
     old_s, new_s = _as_set(old), _as_set(new)
     a = _summaries(old_s)
@@ -265,6 +314,8 @@ def diff_results(old, new, changes: dict | None = None) -> pd.DataFrame:
             status = "changed"
         else:
             status = "unchanged"
+        side = n or o or {}
+        single = "measure" in side
         rows.append({
             "question": qid,
             "status": status,
@@ -273,42 +324,62 @@ def diff_results(old, new, changes: dict | None = None) -> pd.DataFrame:
             "added": list(ch["added"]),
             "removed": list(ch["removed"]),
             "edited": list(ch["edited"]),
-            "hr_old": o["hr"] if o else nan,
-            "hr_old_lower": o["lower"] if o else nan,
-            "hr_old_upper": o["upper"] if o else nan,
-            "hr_new": n["hr"] if n else nan,
-            "hr_new_lower": n["lower"] if n else nan,
-            "hr_new_upper": n["upper"] if n else nan,
+            "hr_old": o["hr"] if o and not single else nan,
+            "hr_old_lower": o["lower"] if o and not single else nan,
+            "hr_old_upper": o["upper"] if o and not single else nan,
+            "hr_new": n["hr"] if n and not single else nan,
+            "hr_new_lower": n["lower"] if n and not single else nan,
+            "hr_new_upper": n["upper"] if n and not single else nan,
             "tau_old": o["tau"] if o else nan,
             "tau_new": n["tau"] if n else nan,
-            "p_old": o["p"] if o else nan,
-            "p_new": n["p"] if n else nan,
+            "p_old": o["p"] if o and not single else nan,
+            "p_new": n["p"] if n and not single else nan,
             "level": (n or o or {"level": 0.95})["level"],
             "engine_old": o["engine"] if o else None,
             "engine_new": n["engine"] if n else None,
             "not_pooled": {k: not_pooled[k] for k in ch["added"] if k in not_pooled},
+            "measure": side.get("measure", "hr"),
+            "unit": side.get("unit") if single else None,
+            "est_old": o["estimate"] if o and single else nan,
+            "est_old_lower": o["lower"] if o and single else nan,
+            "est_old_upper": o["upper"] if o and single else nan,
+            "est_new": n["estimate"] if n and single else nan,
+            "est_new_lower": n["lower"] if n and single else nan,
+            "est_new_upper": n["upper"] if n and single else nan,
+            "basis_old": o.get("basis") if o else None,
+            "basis_new": n.get("basis") if n else None,
         })
-    return pd.DataFrame(rows, columns=list(DIFF_COLUMNS))
+    table = pd.DataFrame(rows, columns=list(DIFF_COLUMNS))
+    # what the single-group sentences name (a median of medians when nothing had an interval)
+    table.attrs["basis"] = {r["question"]: (r["basis_old"], r["basis_new"]) for r in rows}
+    return table
 
 
 # ---------------------------------------------------------------------------
 # words
 # ---------------------------------------------------------------------------
 def _hr_text(hr: float, lo: float, hi: float) -> str:
-    return f"{hr:.2f} [{lo:.2f}, {hi:.2f}]"
+    return f"{fmt_hr(hr)} [{fmt_hr(lo)}, {fmt_hr(hi)}]"
 
 
 def _prob_text(a: float, b: float) -> tuple[str, str]:
-    """Both probabilities with enough decimals to tell them apart (2 or 3)."""
+    """Both probabilities with enough decimals to tell them apart (2 or 3); beyond 3
+    decimals ``">0.999"`` / ``"<0.001"`` (:func:`survmeta._format.fmt_prob`)."""
     extreme = any(round(x, 2) in (0.0, 1.0) for x in (a, b))
     digits = 3 if extreme or (round(a, 2) == round(b, 2) and abs(a - b) >= 5e-4) else 2
-    return f"{a:.{digits}f}", f"{b:.{digits}f}"
+    return fmt_prob(a, digits), fmt_prob(b, digits)
 
 
-def _count(keys: list[str], verb: str) -> str | None:
+def _p_is(p: float) -> str:
+    """``"= 0.97"``, or ``"> 0.99"`` / ``"< 0.01"`` beyond two decimals."""
+    text = fmt_prob(p, 2)
+    return f"{text[0]} {text[1:]}" if text[0] in "<>" else f"= {text}"
+
+
+def _count(keys: list[str], verb: str, noun: str = "comparison") -> str | None:
     if not keys:
         return None
-    noun = "comparison" if len(keys) == 1 else "comparisons"
+    noun = noun if len(keys) == 1 else f"{noun}s"
     return f"{len(keys)} {noun} {verb} ({'; '.join(keys)})"
 
 
@@ -334,8 +405,10 @@ def _added_words(row) -> list[str]:
     return out
 
 
-def _sentence(row) -> str:
-    pct = f"{row.level * 100:g}%"
+def _sentence(row, basis: tuple | None = None) -> str:
+    if getattr(row, "measure", "hr") in ("proportion", "median"):
+        return _single_sentence(row, basis)
+    pct = fmt_level(row.level)
     parts = [p for p in (*_added_words(row), _count(row.removed, "removed"),
                          _count(row.edited, "edited")) if p]
     if row.status in ("added", "now pooled"):
@@ -344,7 +417,7 @@ def _sentence(row) -> str:
             f"{row.question}: {lead}: pooled HR "
             f"{_hr_text(row.hr_new, row.hr_new_lower, row.hr_new_upper)} ({pct} interval) from "
             f"{row.k_new} comparison{'s' if row.k_new != 1 else ''}",
-            f"tau {row.tau_new:.2f}", f"P(HR < 1) = {row.p_new:.2f}", *parts])
+            f"tau {fmt_num(row.tau_new)}", f"P(HR < 1) {_p_is(row.p_new)}", *parts])
     if row.status in ("removed", "no longer pooled"):
         lead = "no longer pooled" if row.status == "removed" else "nothing left to pool"
         return "; ".join([
@@ -359,7 +432,7 @@ def _sentence(row) -> str:
               if isinstance(was, str) and isinstance(now, str) and was != now else None)
     if row.status == "unchanged":
         return "; ".join([f"{row.question}: unchanged: pooled HR {new}, k = {row.k_new}, "
-                          f"P(HR < 1) = {row.p_new:.2f}"] + ([engine] if engine else []))
+                          f"P(HR < 1) {_p_is(row.p_new)}"] + ([engine] if engine else []))
     if old == new:
         parts.append(f"the pooled HR stayed at {new}")
     else:
@@ -370,12 +443,65 @@ def _sentence(row) -> str:
         parts.append(f"P(HR < 1) stayed at {pb}")
     else:
         parts.append(f"P(HR < 1) {'rose' if row.p_new > row.p_old else 'fell'} from {pa} to {pb}")
-    ta, tb = f"{row.tau_old:.2f}", f"{row.tau_new:.2f}"
+    ta, tb = fmt_num(row.tau_old), fmt_num(row.tau_new)
     parts.append(f"tau stayed at {tb}" if ta == tb else f"tau went from {ta} to {tb}")
     if row.k_old != row.k_new:
         parts.append(f"k went from {row.k_old} to {row.k_new}")
     if engine:
         parts.append(engine)
+    return f"{row.question}: " + "; ".join(parts)
+
+
+def _single_value(measure: str, est: float, lo: float, hi: float) -> str:
+    """``9.7% [2.8, 26.8]`` (a proportion, in percent) or ``3.1 [2.0, 4.6]`` (a median)."""
+    if measure == "proportion":
+        return f"{fmt_pct(est)} [{fmt_pct(lo, sign=False)}, {fmt_pct(hi, sign=False)}]"
+    return f"{fmt_num(est, 1)} [{fmt_num(lo, 1)}, {fmt_num(hi, 1)}]"
+
+
+def _single_sentence(row, basis: tuple | None = None) -> str:
+    """A single-group question in words: the pooled proportion or median, old and new."""
+    measure = row.measure
+    months = f" {row.unit}" if measure == "median" and row.unit else ""
+    noun = "outcome"
+    parts = [p for p in (_count([k for k in row.added], "added", noun),
+                         _count(row.removed, "removed", noun),
+                         _count(row.edited, "edited", noun)) if p]
+    old_basis, new_basis = basis or (None, None)
+
+    def what(b) -> str:
+        if measure == "proportion":
+            return "pooled proportion"
+        return "median of medians" if b == "median of medians" else "pooled median"
+
+    pct = fmt_level(row.level)
+    k_new = f"{row.k_new} outcome{'s' if row.k_new != 1 else ''}"
+    if row.status in ("added", "now pooled"):
+        lead = "new question" if row.status == "added" else "now pooled (nothing to pool before)"
+        new = _single_value(measure, row.est_new, row.est_new_lower, row.est_new_upper)
+        return "; ".join([f"{row.question}: {lead}: {what(new_basis)} {new}{months} ({pct} "
+                          f"interval) from {k_new}", f"tau {fmt_num(row.tau_new)}", *parts])
+    if row.status in ("removed", "no longer pooled"):
+        lead = "no longer pooled" if row.status == "removed" else "nothing left to pool"
+        old = _single_value(measure, row.est_old, row.est_old_lower, row.est_old_upper)
+        return "; ".join([f"{row.question}: {lead} (was {what(old_basis)} {old}{months}, "
+                          f"k = {row.k_old})", *parts])
+    if np.isnan(row.est_old) and np.isnan(row.est_new):
+        return f"{row.question}: " + "; ".join(parts + ["nothing to pool before or after"])
+    old = _single_value(measure, row.est_old, row.est_old_lower, row.est_old_upper)
+    new = _single_value(measure, row.est_new, row.est_new_lower, row.est_new_upper)
+    if row.status == "unchanged":
+        return f"{row.question}: unchanged: {what(new_basis)} {new}{months}, k = {row.k_new}"
+    ks = (f"k {row.k_old} -> {row.k_new}" if row.k_old != row.k_new else f"k = {row.k_new}")
+    if old_basis != new_basis and None not in (old_basis, new_basis):
+        parts.append(f"{what(old_basis)} {old}{months} before, {what(new_basis)} {new}{months} "
+                     f"now ({ks})")
+    elif old == new:
+        parts.append(f"{what(new_basis)} stayed at {new}{months} ({ks})")
+    else:
+        parts.append(f"{what(new_basis)} went from {old} to {new}{months} ({ks})")
+    ta, tb = fmt_num(row.tau_old), fmt_num(row.tau_new)
+    parts.append(f"tau stayed at {tb}" if ta == tb else f"tau went from {ta} to {tb}")
     return f"{row.question}: " + "; ".join(parts)
 
 
@@ -405,7 +531,8 @@ def describe_changes(table_or_old, new=None, changes: dict | None = None) -> lis
         if new is None:
             raise SurvmetaError("describe_changes needs a diff table, or both the old and new results")
         table = diff_results(table_or_old, new, changes)
-    return [_sentence(row) for row in table.itertuples(index=False)]
+    basis = table.attrs.get("basis") or {}
+    return [_sentence(row, basis.get(row.question)) for row in table.itertuples(index=False)]
 
 
 # ---------------------------------------------------------------------------
@@ -612,7 +739,13 @@ def _pool_saved_like(registry, old: dict, engine: str | None = None,
     (``engine`` overrides the saved engine). Returns the pooled analysis in
     saved form and notes for the reader.
     """
-    from survmeta.pooling import ENGINES, effect_table, pool_registry_question, select_rows
+    from survmeta.pooling import (
+        ENGINES,
+        effect_table,
+        pool_registry_question,
+        pool_single_arm_question,
+        select_rows,
+    )
 
     meta = old.get("meta") or {}
     saved = {q["id"]: _saved_settings(q, meta) for q in old["questions"]}
@@ -621,8 +754,21 @@ def _pool_saved_like(registry, old: dict, engine: str | None = None,
         if isinstance(s, dict) and s.get("id") not in saved:
             saved[s["id"]] = _saved_settings({}, meta, first)
     effects, questions = effect_table(registry)
+    single_saved = {b["question"]["id"]: b for b in old.get("single_arm") or ()
+                    if isinstance(b, dict) and isinstance(b.get("question"), dict)}
+    measures = {q.id: q.measure for q in registry.questions}
     blocks, skipped, others, engines = [], [], [], {}
+    single_blocks = []
     for qid in questions:
+        if measures.get(qid, "hr") != "hr" and qid in single_saved:
+            # re-pooled at the saved level (exact engine, the measure's default priors)
+            level = float((single_saved[qid].get("pool") or {}).get("level") or 0.95)
+            sa = pool_single_arm_question(registry, qid, level=level)
+            if sa is None:
+                skipped.append({"id": qid, "reason": "no single-group outcome", "excluded": []})
+            else:
+                single_blocks.append(sa.to_dict())
+            continue
         if qid not in saved:
             others.append((qid, len(select_rows(effects, qid)[0]) > 0))
             continue
@@ -666,8 +812,11 @@ def _pool_saved_like(registry, old: dict, engine: str | None = None,
                 "level": meta.get("level"), "seed": meta.get("seed")}
     from survmeta.results import SCHEMA_VERSION
 
-    return {"schema_version": SCHEMA_VERSION, "questions": blocks, "skipped": skipped,
-            "meta": new_meta}, notes
+    out = {"schema_version": SCHEMA_VERSION, "questions": blocks, "skipped": skipped,
+           "meta": new_meta}
+    if single_blocks:
+        out["single_arm"] = single_blocks
+    return out, notes
 
 
 def diff_since(path, since, engine: str | None = None, tau_prior: str | None = None,

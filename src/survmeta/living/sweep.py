@@ -539,14 +539,32 @@ def sensitivity(source, question: str, loo: bool = True, cumulative: bool = True
         approximate estimates when all are approximate) has ``k = 0``, NaN
         numbers and the reason in ``note``.
 
+    A single-group question (``measure = "proportion"`` or ``"median"``, from a
+    registry) has the leave-one-out and prior analyses only (``cumulative``,
+    ``methods``, ``engine``, ``seed`` and ``mu_grid`` do not apply to it; subsets are
+    refused): see :func:`survmeta.living.single_sweep.single_sensitivity`, whose table
+    has the columns :data:`~survmeta.living.single_sweep.SINGLE_COLUMNS` (``measure``,
+    ``unit``, ``estimate``, ``lower``, ``upper`` on the natural scale: percent or months).
+
     Examples
     --------
     >>> df = sensitivity("studies.toml", "oligo_vs_systemic")          # doctest: +SKIP
     >>> df[df.analysis == "leave-one-out"]                               # doctest: +SKIP
     """
     from survmeta.living.executors import run_tasks
+    from survmeta.living.single_sweep import is_single_group, single_sensitivity
     from survmeta.pooling import DEFAULT_SEED, select_rows
 
+    single = is_single_group(source, question)
+    if single is not None:
+        if isinstance(subsets, str) and subsets == "auto":
+            subsets = None
+        if subsets is not None:
+            raise SurvmetaError(f"question {question} is a single-group question: subset "
+                                "analyses are for hazard-ratio questions only")
+        return single_sensitivity(single, question, loo=loo, priors=priors, tau_prior=tau_prior,
+                                  mu_prior=mu_prior, level=level,
+                                  tau_grid=None if tau_grid is PRIOR_GRID_TAU else tau_grid)
     effects, qdict = _effects_for(source, question, correct_shrinkage)
     other = None
     if methods and _is_registry(source):
