@@ -7,6 +7,7 @@
 # the exact engine is checked against brute-force quadrature instead.
 # Scripts: metafor_bcg.R, metafor_edge_cases.R, metafor_subgroups.R, metafor_influence.R,
 # metafor_smallstudy.R, metafor_export.R, metafor_medians.R, metafor_metareg.R,
+# metafor_metareg_oligo.R (reads metafor_export.csv),
 # metafor_proportions.R, survival_cox.R, survival_reconstructkm.R, stats_binomtest.R (every
 # metafor_*.R, survival_*.R and stats_*.R here).
 # metafor_export.R reads metafor_export.csv; after a registry change rewrite it first with
