@@ -102,8 +102,13 @@ def moderator_columns(path, question: str, mods):
         col = rows[m]
         missing = [str(lab) for lab, v in zip(rows["label"], col) if v is None or pd.isna(v)]
         if missing:
-            raise SurvmetaError(f"question {q!r}, moderator {m!r}: no value for "
-                                + ", ".join(missing) + " (set the field in the registry)")
+            complete = [c for c in available if not rows[c].isna().any()]
+            raise SurvmetaError(
+                f"question {q!r}, moderator {m!r}: no value for " + ", ".join(missing)
+                + f" ({len(missing)} of {len(rows)} comparisons; survmeta does not drop them, as"
+                " metafor's rma() does with a warning). Set the field in the registry where the"
+                " paper states it, or use a moderator every comparison has: "
+                + (", ".join(complete) if complete else "none"))
         values = list(col)
         if all(isinstance(v, (bool,)) for v in values):
             values = [str(v) for v in values]
