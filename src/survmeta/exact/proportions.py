@@ -359,6 +359,80 @@ def _negloglik(params, x, m, nagq):
     return -float(np.sum(_study_loglik(x, m, mu, max(tau, 0.0), nagq)))
 
 
+def _negloglik_grad(params, x, m, nagq, theta0=None):
+    """Negative log-likelihood at ``(mu, log tau)`` and its exact gradient.
+
+    The same adaptive quadrature as :func:`_study_loglik`, vectorised over studies and
+    nodes, differentiated as computed: through the integrand at the nodes and through
+    the nodes themselves, which move with the conditional mode ``theta_hat`` and the
+    scale ``s`` (implicit differentiation of ``d/dtheta log f = 0``). ``theta0`` (updated
+    in place) warm-starts the conditional modes from the previous call.
+    """
+    mu, log_tau = float(params[0]), float(params[1])
+    tau = math.exp(log_tau)
+    inv = 1.0 / tau ** 2
+    theta = np.full(x.shape, mu) if theta0 is None else theta0.copy()
+    for _ in range(_NEWTON_STEPS):
+        p = special.expit(theta)
+        step = np.clip((x - m * p - (theta - mu) * inv) / (m * p * (1.0 - p) + inv), -2.0, 2.0)
+        theta += step
+        if np.all(np.abs(step) < 1e-12):
+            break
+    if theta0 is not None:
+        theta0[:] = theta
+    p = special.expit(theta)
+    curv = m * p * (1.0 - p)
+    h = curv + inv                                  # -d2/dtheta2 log f at the mode = 1 / s^2
+    s = 1.0 / np.sqrt(h)
+    z, w = _hermgauss(nagq)
+    nodes = theta[:, None] + math.sqrt(2.0) * s[:, None] * z
+    d = (nodes - mu) / tau
+    log_f = (x[:, None] * nodes - m[:, None] * np.logaddexp(0.0, nodes) - 0.5 * d ** 2
+             + (z ** 2 + np.log(w)))
+    top = log_f.max(axis=1)
+    e = np.exp(log_f - top[:, None])
+    tot = e.sum(axis=1)
+    ll = (_log_binom_coef(x, m) + top + np.log(tot) + np.log(math.sqrt(2.0) * s)
+          - log_tau - 0.5 * math.log(2.0 * math.pi))
+    post = e / tot[:, None]
+    slope = x[:, None] - m[:, None] * special.expit(nodes) - d / tau  # d/dtheta log f at nodes
+    # mode and scale as functions of (mu, log tau)
+    dth_mu = inv / h
+    dth_lt = 2.0 * (theta - mu) * inv / h
+    third = curv * (1.0 - 2.0 * p)
+    ds_mu = -0.5 * s ** 3 * (third * dth_mu)
+    ds_lt = -0.5 * s ** 3 * (third * dth_lt - 2.0 * inv)
+    zz = math.sqrt(2.0) * z
+    g_mu = (ds_mu / s + np.sum(post * (d / tau + slope * (dth_mu[:, None]
+                                                        + zz * ds_mu[:, None])), axis=1))
+    g_lt = (ds_lt / s + np.sum(post * (d ** 2 - 1.0 + slope * (dth_lt[:, None]
+                                                              + zz * ds_lt[:, None])), axis=1))
+    return -float(np.sum(ll)), np.array([-float(np.sum(g_mu)), -float(np.sum(g_lt))])
+
+
+#: Smallest tau of the ML fit's search on log tau; below it the fit is the tau = 0 boundary.
+_ML_TAU_MIN = 1e-6
+
+
+def _glmm_ml(x, m, nagq, start) -> tuple[float, float]:
+    """ML estimate of ``(mu, tau)``: L-BFGS-B on ``(mu, log tau)`` with the analytic score
+    from ``start`` (``mu``, ``tau``), against the boundary ``tau = 0`` (where the ML ``mu``
+    is ``logit(sum x / sum n)``)."""
+    mu0 = float(special.logit(x.sum() / m.sum()))
+    best = (_negloglik((mu0, 0.0), x, m, nagq), mu0, 0.0)
+    theta0 = np.full(x.shape, float(start[0]))
+    res = optimize.minimize(_negloglik_grad, [float(start[0]), math.log(float(start[1]))],
+                            args=(x, m, nagq, theta0), jac=True, method="L-BFGS-B",
+                            bounds=[(-50.0, 50.0), (math.log(_ML_TAU_MIN), math.log(TAU_MAX))],
+                            options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 500})
+    mu, tau = float(res.x[0]), math.exp(float(res.x[1]))
+    if tau > 1.001 * _ML_TAU_MIN:
+        val = _negloglik((mu, tau), x, m, nagq)
+        if val < best[0]:
+            best = (val, mu, tau)
+    return best[1], best[2]
+
+
 def rma_glmm_proportions(events, n, level: float = 0.95, nagq: int = GLMM_NAGQ
                          ) -> ProportionFrequentist:
     """The binomial-normal model by maximum likelihood, as metafor's ``rma.glmm(measure = "PLO")``.
@@ -382,16 +456,7 @@ def rma_glmm_proportions(events, n, level: float = 0.95, nagq: int = GLMM_NAGQ
                             "(the pooled logit runs off to infinity)")
     yi, vi = escalc_proportions(x, m, "PLO")
     start = np.array([float(np.average(yi, weights=1.0 / vi)), max(float(np.std(yi)), 0.1)])
-    res = optimize.minimize(_negloglik, start, args=(x, m, nagq), method="L-BFGS-B",
-                            bounds=[(-50.0, 50.0), (0.0, TAU_MAX)],
-                            options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 1000})
-    mu, tau = float(res.x[0]), float(res.x[1])
-    # polish the interior optimum with Nelder-Mead on (mu, log tau)
-    if tau > 1e-6:
-        pol = optimize.minimize(lambda p: _negloglik((p[0], math.exp(p[1])), x, m, nagq),
-                                [mu, math.log(tau)], method="Nelder-Mead",
-                                options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 4000})
-        mu, tau = float(pol.x[0]), math.exp(float(pol.x[1]))
+    mu, tau = _glmm_ml(x.astype(float), m.astype(float), nagq, start)
     se = _ml_se(x, m, mu, tau, nagq)
     z = float(stats.norm.ppf(0.5 + level / 2.0))
     tau2 = tau ** 2
