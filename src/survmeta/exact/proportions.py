@@ -67,6 +67,7 @@ TAU_MAX = 10.0
 #: Grid points (mu, tau) of the refined posterior grid.
 GRID = (241, 161)
 _NEWTON_STEPS = 40
+_ENGINE_WORDS = {"exact": "exact Bayesian", "mcmc": "Bayesian by MCMC"}
 
 
 # --------------------------------------------------------------------------- data
@@ -520,6 +521,9 @@ class ProportionPool:
         Equal-tailed credible interval of ``expit(mu)``.
     proportion_pi : (float, float)
         Equal-tailed prediction interval of a new study's proportion ``expit(theta_new)``.
+    engine : {"exact", "mcmc"}
+        How the Bayesian fit was made: the exact grid (this module) or PyMC's NUTS
+        (:func:`survmeta.models.fit_proportions`, via :func:`survmeta.pooling.pool`).
     companions : tuple of ProportionFrequentist
         GLMM by ML, inverse-variance logit (REML) and Freeman-Tukey (REML), when asked for.
     notes : tuple of str
@@ -546,6 +550,7 @@ class ProportionPool:
     proportion_pi: tuple[float, float]
     companions: tuple[ProportionFrequentist, ...] = ()
     notes: tuple[str, ...] = ()
+    engine: str = "exact"
 
     @property
     def k(self) -> int:
@@ -555,7 +560,8 @@ class ProportionPool:
         """A few lines: the pooled proportion with its CrI and prediction interval, then companions."""
         pct = f"{100 * self.level:g}%"
         lines = [
-            f"Pooled proportion (binomial-normal, exact Bayesian; k = {self.k}): "
+            f"Pooled proportion (binomial-normal, {_ENGINE_WORDS.get(self.engine, self.engine)}; "
+            f"k = {self.k}): "
             f"{100 * self.proportion:.1f}% ({pct} CrI {100 * self.proportion_ci[0]:.1f}% to "
             f"{100 * self.proportion_ci[1]:.1f}%), prediction interval "
             f"{100 * self.proportion_pi[0]:.1f}% to {100 * self.proportion_pi[1]:.1f}%",
@@ -672,6 +678,22 @@ def _mixture_quantile(mus, taus, w, p: float) -> float:
     return float(optimize.brentq(cdf, lo, hi, xtol=1e-12))
 
 
+def _companions(x, m, level: float
+                ) -> tuple[tuple[ProportionFrequentist, ...], tuple[str, ...]]:
+    """The frequentist companions of a pooled proportion: GLMM (ML), logit and double
+    arcsine (REML); a note for each that cannot be fitted."""
+    comps: list[ProportionFrequentist] = []
+    notes: list[str] = []
+    for fit in (lambda: rma_glmm_proportions(x, m, level),
+                lambda: rma_proportions(x, m, "PLO", "REML", level),
+                lambda: rma_proportions(x, m, "PFT", "REML", level)):
+        try:
+            comps.append(fit())
+        except SurvmetaError as exc:
+            notes.append(f"GLMM companion not fitted: {exc}")
+    return tuple(comps), tuple(notes)
+
+
 def pool_proportions(events, n, *, labels=None, mu_prior=DEFAULT_PROPORTION_MU_PRIOR,
                      tau_prior=DEFAULT_PROPORTION_TAU_PRIOR, level: float = 0.95,
                      companions: bool = True, nagq: int = BAYES_NAGQ) -> ProportionPool:
@@ -719,16 +741,7 @@ def pool_proportions(events, n, *, labels=None, mu_prior=DEFAULT_PROPORTION_MU_P
     else:
         pi_lo = _mixture_quantile(mus, taus, w, a)
         pi_hi = _mixture_quantile(mus, taus, w, 1 - a)
-    comps: list[ProportionFrequentist] = []
-    notes: list[str] = []
-    if companions:
-        for fit in (lambda: rma_glmm_proportions(x, m, level),
-                    lambda: rma_proportions(x, m, "PLO", "REML", level),
-                    lambda: rma_proportions(x, m, "PFT", "REML", level)):
-            try:
-                comps.append(fit())
-            except SurvmetaError as exc:
-                notes.append(f"GLMM companion not fitted: {exc}")
+    comps, notes = _companions(x, m, level) if companions else ((), ())
     return ProportionPool(
         labels=lab, events=tuple(int(v) for v in x), n=tuple(int(v) for v in m), level=level,
         mu_prior=mu_p.spec, tau_prior=tau_p.spec, mu_mean=mu_mean, mu_sd=mu_sd,
@@ -737,4 +750,4 @@ def pool_proportions(events, n, *, labels=None, mu_prior=DEFAULT_PROPORTION_MU_P
         proportion_mean=float(np.sum(wm * f_mu * special.expit(mus))),
         proportion_ci=(float(special.expit(mu_lo)), float(special.expit(mu_hi))),
         proportion_pi=(float(special.expit(pi_lo)), float(special.expit(pi_hi))),
-        companions=tuple(comps), notes=tuple(notes))
+        companions=comps, notes=notes)
