@@ -635,11 +635,12 @@ def pool_single_arm_question(registry, question: str, level: float = 0.95,
               for o, key in zip(outcomes, keys)]
     notes: list[str] = []
     diagnostics: dict = {}
+    posterior = None
     res: Any
     if q.measure == "proportion":
         events, n = [o.events for o in outcomes], [o.n for o in outcomes]
         if engine == "mcmc":
-            res, diagnostics = _proportions_mcmc(events, n, labels, level, seed,
+            res, diagnostics, posterior = _proportions_mcmc(events, n, labels, level, seed,
                                                  mcmc_options or {})
         else:
             res = pool_proportions(events, n, labels=labels, level=level)
@@ -664,10 +665,14 @@ def pool_single_arm_question(registry, question: str, level: float = 0.95,
         res = pool_medians(med, lo, hi, n=[o.n for o in outcomes], labels=labels, level=level,
                            ci_level=levels.pop() if levels else 0.95, time_unit="months")
         if engine == "mcmc" and res.log_median is not None:
-            res, diagnostics = _medians_mcmc(res, level, seed, mcmc_options or {})
+            res, diagnostics, posterior = _medians_mcmc(res, level, seed, mcmc_options or {})
+        elif engine == "mcmc":
+            notes.append("no study with a usable interval: no log-median model to sample "
+                         "(median of medians only)")
     notes += [f"MCMC: {w}" for w in diagnostics.get("warnings", ())]
     return SingleArmResult(question=_single_question_dict(q), measure=q.measure, pool=res,
-                           keys=keys, notes=tuple(notes), engine=engine, diagnostics=diagnostics)
+                           keys=keys, notes=tuple(notes), engine=engine, diagnostics=diagnostics,
+                           posterior=posterior)
 
 
 def _nuts(fit, *args, seed, options: dict, **kwargs):
@@ -697,7 +702,7 @@ def _proportions_mcmc(events, n, labels, level, seed, options):
         proportion=sm.estimate, proportion_mean=float(np.mean(special.expit(mu))),
         proportion_ci=sm.ci, proportion_pi=sm.pi, companions=comps, notes=comp_notes,
         engine="mcmc")
-    return pool, diagnose(fit.idata)
+    return pool, diagnose(fit.idata), fit.idata
 
 
 def _medians_mcmc(res, level, seed, options):
@@ -714,7 +719,7 @@ def _medians_mcmc(res, level, seed, options):
         res.log_median, median=sm.estimate, lower=sm.ci[0], upper=sm.ci[1], pi_lower=sm.pi[0],
         pi_upper=sm.pi[1], tau=sm.tau_median, tau_lower=sm.tau_ci[0], tau_upper=sm.tau_ci[1],
         tau_prior=sm.tau_prior, mu_prior=sm.mu_prior, engine="mcmc")
-    return dataclasses.replace(res, log_median=lm), diagnose(fit.idata)
+    return dataclasses.replace(res, log_median=lm), diagnose(fit.idata), fit.idata
 
 
 def _as_registry(source):

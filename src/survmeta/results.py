@@ -475,6 +475,9 @@ class SingleArmResult:
     diagnostics : dict
         MCMC diagnostics (:func:`survmeta.models.diagnose`: R-hat, ESS, divergences,
         ``warnings``); empty with the exact engine.
+    posterior : xarray.DataTree or None
+        The MCMC fit's draws (``mu``, ``tau``, ``predict``, ...); None with the exact
+        engine. Not part of :meth:`to_dict`.
     """
 
     question: dict
@@ -484,6 +487,7 @@ class SingleArmResult:
     notes: tuple[str, ...] = ()
     engine: str = "exact"
     diagnostics: dict = field(default_factory=dict)
+    posterior: Any = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
