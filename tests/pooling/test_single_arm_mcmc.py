@@ -149,6 +149,6 @@ def test_cli_engine_mcmc_table_and_csv(capsys):
             "--draws", "200", "--chains", "2"]
     assert main(base + ["--format", "table"]) == 0
     out = capsys.readouterr().out
-    assert "Single-group questions" in out and "log-median (mcmc)" in out
+    assert "Single-group questions (Bayesian by MCMC;" in out and "log-median (mcmc)" in out
     assert main(base + ["--format", "csv"]) == 0
     assert MED in capsys.readouterr().out
