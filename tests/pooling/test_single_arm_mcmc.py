@@ -152,3 +152,13 @@ def test_cli_engine_mcmc_table_and_csv(capsys):
     assert "Single-group questions (Bayesian by MCMC;" in out and "log-median (mcmc)" in out
     assert main(base + ["--format", "csv"]) == 0
     assert MED in capsys.readouterr().out
+
+
+def test_saved_results_keep_the_engine(both):
+    from survmeta.results_io import SavedSingleArmResult
+
+    _, mcmc = both
+    saved = SavedSingleArmResult(json.loads(json.dumps(mcmc.single_arm[PROP].to_dict(),
+                                                       default=float)))
+    assert saved.engine == "mcmc"
+    assert SavedSingleArmResult({"question": {"id": "x"}}).engine == "exact"
