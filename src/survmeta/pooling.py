@@ -586,7 +586,8 @@ def _single_question_dict(q) -> dict:
 
 
 def pool_single_arm_question(registry, question: str, level: float = 0.95,
-                             engine: str = "exact") -> SingleArmResult | None:
+                             engine: str = "exact", seed: int | None = DEFAULT_SEED,
+                             mcmc_options: dict | None = None) -> SingleArmResult | None:
     """Pool the single-group outcomes of one proportion or median question.
 
     Parameters
@@ -596,9 +597,17 @@ def pool_single_arm_question(registry, question: str, level: float = 0.95,
         A question id whose ``measure`` is ``"proportion"`` or ``"median"``.
     level : float
         Level of the credible and prediction intervals.
-    engine : str
-        Only the exact engine pools single-group questions; with another engine a note
-        says the exact one was used.
+    engine : {"exact", "mcmc"}
+        ``"exact"``: the exact engines below. ``"mcmc"``: the same models by PyMC's NUTS
+        (:func:`survmeta.models.fit_proportions`, :func:`survmeta.models.fit_log_medians`,
+        same default priors), with their convergence diagnostics; the frequentist
+        companions, the median of medians and the weighted median of medians are the same
+        with either engine.
+    seed : int or None
+        Seed of the MCMC fit (``survmeta.settings.DEFAULT_SEED`` by default).
+    mcmc_options : dict, optional
+        Sampler options (draws, tune, chains, cores, target_accept, nuts_sampler), as for
+        hazard-ratio questions.
 
     Returns
     -------
@@ -607,9 +616,13 @@ def pool_single_arm_question(registry, question: str, level: float = 0.95,
         :func:`survmeta.exact.pool_proportions` (binomial-normal model with its
         frequentist companions). Medians: :func:`survmeta.exact.pool_medians` in months
         (a median printed in days or weeks is converted at 365.25 / 12 days per month,
-        and a note says so).
+        and a note says so). With ``engine="mcmc"``, ``diagnostics`` holds R-hat, ESS and
+        divergences, and each failed check is also a note.
     """
     from survmeta.exact import pool_medians, pool_proportions
+
+    if engine not in ("exact", "mcmc"):
+        raise SurvmetaError(f"engine must be 'exact' or 'mcmc', not {engine!r}")
 
     q = registry.question(question)
     if q.measure not in ("proportion", "median"):
@@ -621,12 +634,16 @@ def pool_single_arm_question(registry, question: str, level: float = 0.95,
     labels = [o.study_id if [x.study_id for x in outcomes].count(o.study_id) == 1 else key
               for o, key in zip(outcomes, keys)]
     notes: list[str] = []
-    if engine != "exact":
-        notes.append(f"single-group questions are pooled with the exact engine (not {engine})")
+    diagnostics: dict = {}
+    posterior = None
     res: Any
     if q.measure == "proportion":
-        res = pool_proportions([o.events for o in outcomes], [o.n for o in outcomes],
-                               labels=labels, level=level)
+        events, n = [o.events for o in outcomes], [o.n for o in outcomes]
+        if engine == "mcmc":
+            res, diagnostics, posterior = _proportions_mcmc(events, n, labels, level, seed,
+                                                 mcmc_options or {})
+        else:
+            res = pool_proportions(events, n, labels=labels, level=level)
     else:
         med, lo, hi = [], [], []
         for o, label in zip(outcomes, labels):
@@ -647,8 +664,62 @@ def pool_single_arm_question(registry, question: str, level: float = 0.95,
                                 f"({', '.join(f'{x:g}' for x in sorted(levels))})")
         res = pool_medians(med, lo, hi, n=[o.n for o in outcomes], labels=labels, level=level,
                            ci_level=levels.pop() if levels else 0.95, time_unit="months")
+        if engine == "mcmc" and res.log_median is not None:
+            res, diagnostics, posterior = _medians_mcmc(res, level, seed, mcmc_options or {})
+        elif engine == "mcmc":
+            notes.append("no study with a usable interval: no log-median model to sample "
+                         "(median of medians only)")
+    notes += [f"MCMC: {w}" for w in diagnostics.get("warnings", ())]
     return SingleArmResult(question=_single_question_dict(q), measure=q.measure, pool=res,
-                           keys=keys, notes=tuple(notes))
+                           keys=keys, notes=tuple(notes), engine=engine, diagnostics=diagnostics,
+                           posterior=posterior)
+
+
+def _nuts(fit, *args, seed, options: dict, **kwargs):
+    """Run a single-arm PyMC fit with the sampler options; bad options are a SurvmetaError."""
+    try:
+        return fit(*args, random_seed=seed, **kwargs, **options)
+    except TypeError as exc:
+        raise SurvmetaError(f"MCMC options for single-group questions: {exc}") from exc
+
+
+def _proportions_mcmc(events, n, labels, level, seed, options):
+    """:class:`ProportionPool` with its Bayesian fields from :func:`fit_proportions`."""
+    from scipy import special
+
+    from survmeta.exact.proportions import ProportionPool, _check, _companions
+    from survmeta.models import diagnose, fit_proportions
+
+    fit = _nuts(fit_proportions, events, n, labels, seed=seed, options=options, level=level)
+    sm, mu = fit.summary, fit.idata["posterior"]["mu"].values
+    x, m = _check(events, n)
+    comps, comp_notes = _companions(x, m, level)
+    pool = ProportionPool(
+        labels=tuple(labels), events=tuple(int(v) for v in x), n=tuple(int(v) for v in m),
+        level=sm.level, mu_prior=sm.mu_prior, tau_prior=sm.tau_prior, mu_mean=sm.mu_mean,
+        mu_sd=float(np.std(mu)), mu_median=sm.mu_median, mu_ci=sm.mu_ci,
+        tau_mean=sm.tau_mean, tau_median=sm.tau_median, tau_ci=sm.tau_ci,
+        proportion=sm.estimate, proportion_mean=float(np.mean(special.expit(mu))),
+        proportion_ci=sm.ci, proportion_pi=sm.pi, companions=comps, notes=comp_notes,
+        engine="mcmc")
+    return pool, diagnose(fit.idata), fit.idata
+
+
+def _medians_mcmc(res, level, seed, options):
+    """``res`` (a :class:`MedianPool`) with its log-median pooling by :func:`fit_log_medians`."""
+    import dataclasses
+
+    from survmeta.models import diagnose, fit_log_medians
+
+    studies = [st for st in res.studies if st.included]
+    fit = _nuts(fit_log_medians, [st.log_median for st in studies], [st.se for st in studies],
+                [st.label for st in studies], seed=seed, options=options, level=level)
+    sm = fit.summary
+    lm = dataclasses.replace(
+        res.log_median, median=sm.estimate, lower=sm.ci[0], upper=sm.ci[1], pi_lower=sm.pi[0],
+        pi_upper=sm.pi[1], tau=sm.tau_median, tau_lower=sm.tau_ci[0], tau_upper=sm.tau_ci[1],
+        tau_prior=sm.tau_prior, mu_prior=sm.mu_prior, engine="mcmc")
+    return dataclasses.replace(res, log_median=lm), diagnose(fit.idata), fit.idata
 
 
 def _as_registry(source):
@@ -693,7 +764,7 @@ def pool(
         Question id(s); default all questions with at least one poolable
         comparison or single-group outcome. A question with ``measure =
         "proportion"`` or ``"median"`` is pooled from its ``[[study.outcome]]``
-        entries (:func:`pool_single_arm_question`, exact engine) into
+        entries (:func:`pool_single_arm_question`, with the engine asked for) into
         ``PoolSet.single_arm``; hazard-ratio questions are pooled as before.
     engine : {"exact", "mcmc"}
         Engine for the per-question random-effects model.
@@ -743,7 +814,8 @@ def pool(
     single: list[SingleArmResult] = []
     for qid in wanted:
         if measures.get(qid, "hr") != "hr":
-            sa = pool_single_arm_question(registry, qid, level=level, engine=engine)
+            sa = pool_single_arm_question(registry, qid, level=level, engine=engine, seed=seed,
+                                          mcmc_options=mcmc_options)
             if sa is None:
                 skipped.append({"id": qid, "reason": "no single-group outcome", "excluded": []})
             else:

@@ -612,11 +612,21 @@ class SingleArmResult:
     measure : {"proportion", "median"}
     pool : ProportionPool or MedianPool
         :func:`survmeta.exact.pool_proportions` or :func:`survmeta.exact.pool_medians`
-        on the question's ``[[study.outcome]]`` entries (medians in months).
+        on the question's ``[[study.outcome]]`` entries (medians in months); with the
+        MCMC engine the same objects with the Bayesian fields from PyMC's NUTS
+        (``pool.engine`` or ``pool.log_median.engine`` is ``"mcmc"``).
     keys : tuple of str
         ``study/outcome`` of each pooled entry, in the pool's order.
     notes : tuple of str
-        Unit conversions and other remarks.
+        Unit conversions, MCMC warnings and other remarks.
+    engine : {"exact", "mcmc"}
+        The engine of the Bayesian fit.
+    diagnostics : dict
+        MCMC diagnostics (:func:`survmeta.models.diagnose`: R-hat, ESS, divergences,
+        ``warnings``); empty with the exact engine.
+    posterior : xarray.DataTree or None
+        The MCMC fit's draws (``mu``, ``tau``, ``predict``, ...); None with the exact
+        engine. Not part of :meth:`to_dict`.
     """
 
     question: dict
@@ -624,6 +634,9 @@ class SingleArmResult:
     pool: Any  # ProportionPool | MedianPool (survmeta.exact), kept untyped to avoid the import
     keys: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    engine: str = "exact"
+    diagnostics: dict = field(default_factory=dict)
+    posterior: Any = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -687,11 +700,13 @@ class SingleArmResult:
         return "\n".join([title, body, *self.notes])
 
     def to_dict(self) -> dict:
-        """JSON-ready dictionary: question, measure, k, n, the summary row and the pool."""
+        """JSON-ready dictionary: question, measure, engine, k, n, the summary row, the pool
+        and the MCMC diagnostics."""
         row = {key: _plain(v) for key, v in self.sof_row().items()}
-        return {"question": dict(self.question), "measure": self.measure, "k": self.k,
-                "n": _plain(self.n), "summary": row, "text": self.summary(), "keys": list(self.keys),
-                "notes": list(self.notes), "pool": self.pool.to_dict()}
+        return {"question": dict(self.question), "measure": self.measure, "engine": self.engine,
+                "k": self.k, "n": _plain(self.n), "summary": row, "text": self.summary(),
+                "keys": list(self.keys), "notes": list(self.notes), "pool": self.pool.to_dict(),
+                "diagnostics": dict(self.diagnostics)}
 
 
 class PoolSet(Mapping):

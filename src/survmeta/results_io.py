@@ -306,6 +306,11 @@ class SavedSingleArmResult:
         return str(self.saved["measure"])
 
     @property
+    def engine(self) -> str:
+        """``"exact"`` or ``"mcmc"`` (results saved before the field existed: exact)."""
+        return str(self.saved.get("engine", "exact"))
+
+    @property
     def k(self) -> int:
         return int(self.saved["k"])
 

@@ -260,3 +260,28 @@ def test_no_events_anywhere_has_no_ml_estimate_but_a_posterior():
     assert post.notes and "GLMM companion not fitted" in post.notes[0]
     assert post.notes[0] in post.summary() and post.to_dict()["notes"] == list(post.notes)
     assert 0 < post.proportion_ci[0] < post.proportion < post.proportion_ci[1] < 0.5
+
+
+GRAD = 1e-6      # the ML fit's analytic score against central differences (step 1e-5) of the
+                 # same quadrature; differences of order 1e-9 here
+
+
+@pytest.mark.parametrize("mu, tau", [(1.3766, 0.7677), (-1.0, 0.05), (0.5, 3.0)])
+def test_glmm_score_is_the_gradient_of_the_quadrature(mu, tau):
+    from survmeta.exact.proportions import GLMM_NAGQ, _negloglik, _negloglik_grad
+
+    x, m = XI.astype(float), NI.astype(float)
+    _, grad = _negloglik_grad((mu, np.log(tau)), x, m, GLMM_NAGQ)
+    h = 1e-5
+    fd_mu = (_negloglik((mu + h, tau), x, m, GLMM_NAGQ)
+             - _negloglik((mu - h, tau), x, m, GLMM_NAGQ)) / (2 * h)
+    fd_lt = (_negloglik((mu, tau * np.exp(h)), x, m, GLMM_NAGQ)
+             - _negloglik((mu, tau * np.exp(-h)), x, m, GLMM_NAGQ)) / (2 * h)
+    assert grad == pytest.approx([fd_mu, fd_lt], abs=GRAD)
+
+
+def test_glmm_at_the_tau_zero_boundary():
+    # homogeneous series: the ML tau is 0 and mu is the pooled logit of all patients
+    fit = rma_glmm_proportions([10, 20, 30], [100, 200, 300])
+    assert fit.tau == 0.0
+    assert fit.estimate == pytest.approx(special.logit(0.1), abs=CLOSED)

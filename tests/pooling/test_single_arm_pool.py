@@ -203,9 +203,17 @@ def test_nothing_to_pool_for_a_named_empty_question(registry):
     assert pool_single_arm_question(registry, "empty") is None
 
 
-def test_other_engine_is_noted(registry):
-    res = pool_single_arm_question(registry, "resp", engine="mcmc")
-    assert any("exact engine" in n for n in res.notes)
+def test_unknown_engine_is_a_clear_error(registry):
+    from survmeta.errors import SurvmetaError
+
+    with pytest.raises(SurvmetaError, match="engine must be"):
+        pool_single_arm_question(registry, "resp", engine="stan")
+
+
+def test_exact_engine_is_recorded(pooled):
+    sa = pooled.single_arm["resp"]
+    assert (sa.engine, sa.diagnostics, sa.posterior) == ("exact", {}, None)
+    assert sa.to_dict()["engine"] == "exact"
 
 
 def test_summary_text(pooled):

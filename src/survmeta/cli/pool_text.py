@@ -188,7 +188,10 @@ def write_single_arm(results, out, full: bool = False) -> None:
         return
     frame = single_arm_frame(results)
     pct = f"{next(iter(single.values())).level * 100:g}%"
-    out.write("\nSingle-group questions (exact Bayesian; proportions in %, medians in months)\n")
+    engines = {getattr(sa, "engine", "exact") for sa in single.values()}
+    how = " and ".join(sorted({"exact": "exact Bayesian", "mcmc": "Bayesian by MCMC"}.get(e, e)
+                              for e in engines))
+    out.write(f"\nSingle-group questions ({how}; proportions in %, medians in months)\n")
     qw = min(max(len("question"), *(len(q) for q in frame["question"])), 31)
     out.write(f"{'question':<{qw}} {'measure':<10} {'k':>2} {'n':>5}  {'pooled':>7} "
               f"{pct + ' CrI':<15} {pct + ' PI':<15} unit\n")

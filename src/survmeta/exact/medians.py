@@ -134,6 +134,9 @@ class LogMedianPool:
         ``exp`` of its estimate and confidence interval.
     freq_pi_lower, freq_pi_upper : float or None
         ``exp`` of its prediction interval (None for the common-effect model).
+    engine : {"exact", "mcmc"}
+        How the Bayesian fit was made: the exact engine (this module) or PyMC's NUTS
+        (:func:`survmeta.models.fit_log_medians`, via :func:`survmeta.pooling.pool`).
     """
 
     k: int
@@ -153,6 +156,7 @@ class LogMedianPool:
     freq_upper: float
     freq_pi_lower: float | None
     freq_pi_upper: float | None
+    engine: str = "exact"
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary."""
@@ -221,7 +225,7 @@ class MedianPool:
     notes: tuple[str, ...]
 
     def summary(self) -> pd.DataFrame:
-        """One row per estimator (``log-median (exact)``, ``log-median (REML)``, ``MM``, ``WM``).
+        """One row per estimator (``log-median (exact)`` or ``(mcmc)``, ``log-median (REML)``, ``MM``, ``WM``).
 
         Columns: ``k``, ``median``, ``lower``, ``upper``, ``pi_lower``, ``pi_upper``
         (in ``time_unit``; no prediction interval for MM and WM).
@@ -229,7 +233,7 @@ class MedianPool:
         rows = []
         lm = self.log_median
         if lm is not None:
-            rows.append({"method": "log-median (exact)", "k": lm.k, "median": lm.median,
+            rows.append({"method": f"log-median ({lm.engine})", "k": lm.k, "median": lm.median,
                          "lower": lm.lower, "upper": lm.upper, "pi_lower": lm.pi_lower,
                          "pi_upper": lm.pi_upper})
             rows.append({"method": f"log-median ({lm.frequentist.method})", "k": lm.k,

@@ -67,6 +67,7 @@ TAU_MAX = 10.0
 #: Grid points (mu, tau) of the refined posterior grid.
 GRID = (241, 161)
 _NEWTON_STEPS = 40
+_ENGINE_WORDS = {"exact": "exact Bayesian", "mcmc": "Bayesian by MCMC"}
 
 
 # --------------------------------------------------------------------------- data
@@ -359,6 +360,80 @@ def _negloglik(params, x, m, nagq):
     return -float(np.sum(_study_loglik(x, m, mu, max(tau, 0.0), nagq)))
 
 
+def _negloglik_grad(params, x, m, nagq, theta0=None):
+    """Negative log-likelihood at ``(mu, log tau)`` and its exact gradient.
+
+    The same adaptive quadrature as :func:`_study_loglik`, vectorised over studies and
+    nodes, differentiated as computed: through the integrand at the nodes and through
+    the nodes themselves, which move with the conditional mode ``theta_hat`` and the
+    scale ``s`` (implicit differentiation of ``d/dtheta log f = 0``). ``theta0`` (updated
+    in place) warm-starts the conditional modes from the previous call.
+    """
+    mu, log_tau = float(params[0]), float(params[1])
+    tau = math.exp(log_tau)
+    inv = 1.0 / tau ** 2
+    theta = np.full(x.shape, mu) if theta0 is None else theta0.copy()
+    for _ in range(_NEWTON_STEPS):
+        p = special.expit(theta)
+        step = np.clip((x - m * p - (theta - mu) * inv) / (m * p * (1.0 - p) + inv), -2.0, 2.0)
+        theta += step
+        if np.all(np.abs(step) < 1e-12):
+            break
+    if theta0 is not None:
+        theta0[:] = theta
+    p = special.expit(theta)
+    curv = m * p * (1.0 - p)
+    h = curv + inv                                  # -d2/dtheta2 log f at the mode = 1 / s^2
+    s = 1.0 / np.sqrt(h)
+    z, w = _hermgauss(nagq)
+    nodes = theta[:, None] + math.sqrt(2.0) * s[:, None] * z
+    d = (nodes - mu) / tau
+    log_f = (x[:, None] * nodes - m[:, None] * np.logaddexp(0.0, nodes) - 0.5 * d ** 2
+             + (z ** 2 + np.log(w)))
+    top = log_f.max(axis=1)
+    e = np.exp(log_f - top[:, None])
+    tot = e.sum(axis=1)
+    ll = (_log_binom_coef(x, m) + top + np.log(tot) + np.log(math.sqrt(2.0) * s)
+          - log_tau - 0.5 * math.log(2.0 * math.pi))
+    post = e / tot[:, None]
+    slope = x[:, None] - m[:, None] * special.expit(nodes) - d / tau  # d/dtheta log f at nodes
+    # mode and scale as functions of (mu, log tau)
+    dth_mu = inv / h
+    dth_lt = 2.0 * (theta - mu) * inv / h
+    third = curv * (1.0 - 2.0 * p)
+    ds_mu = -0.5 * s ** 3 * (third * dth_mu)
+    ds_lt = -0.5 * s ** 3 * (third * dth_lt - 2.0 * inv)
+    zz = math.sqrt(2.0) * z
+    g_mu = (ds_mu / s + np.sum(post * (d / tau + slope * (dth_mu[:, None]
+                                                        + zz * ds_mu[:, None])), axis=1))
+    g_lt = (ds_lt / s + np.sum(post * (d ** 2 - 1.0 + slope * (dth_lt[:, None]
+                                                              + zz * ds_lt[:, None])), axis=1))
+    return -float(np.sum(ll)), np.array([-float(np.sum(g_mu)), -float(np.sum(g_lt))])
+
+
+#: Smallest tau of the ML fit's search on log tau; below it the fit is the tau = 0 boundary.
+_ML_TAU_MIN = 1e-6
+
+
+def _glmm_ml(x, m, nagq, start) -> tuple[float, float]:
+    """ML estimate of ``(mu, tau)``: L-BFGS-B on ``(mu, log tau)`` with the analytic score
+    from ``start`` (``mu``, ``tau``), against the boundary ``tau = 0`` (where the ML ``mu``
+    is ``logit(sum x / sum n)``)."""
+    mu0 = float(special.logit(x.sum() / m.sum()))
+    best = (_negloglik((mu0, 0.0), x, m, nagq), mu0, 0.0)
+    theta0 = np.full(x.shape, float(start[0]))
+    res = optimize.minimize(_negloglik_grad, [float(start[0]), math.log(float(start[1]))],
+                            args=(x, m, nagq, theta0), jac=True, method="L-BFGS-B",
+                            bounds=[(-50.0, 50.0), (math.log(_ML_TAU_MIN), math.log(TAU_MAX))],
+                            options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 500})
+    mu, tau = float(res.x[0]), math.exp(float(res.x[1]))
+    if tau > 1.001 * _ML_TAU_MIN:
+        val = _negloglik((mu, tau), x, m, nagq)
+        if val < best[0]:
+            best = (val, mu, tau)
+    return best[1], best[2]
+
+
 def rma_glmm_proportions(events, n, level: float = 0.95, nagq: int = GLMM_NAGQ
                          ) -> ProportionFrequentist:
     """The binomial-normal model by maximum likelihood, as metafor's ``rma.glmm(measure = "PLO")``.
@@ -382,16 +457,7 @@ def rma_glmm_proportions(events, n, level: float = 0.95, nagq: int = GLMM_NAGQ
                             "(the pooled logit runs off to infinity)")
     yi, vi = escalc_proportions(x, m, "PLO")
     start = np.array([float(np.average(yi, weights=1.0 / vi)), max(float(np.std(yi)), 0.1)])
-    res = optimize.minimize(_negloglik, start, args=(x, m, nagq), method="L-BFGS-B",
-                            bounds=[(-50.0, 50.0), (0.0, TAU_MAX)],
-                            options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 1000})
-    mu, tau = float(res.x[0]), float(res.x[1])
-    # polish the interior optimum with Nelder-Mead on (mu, log tau)
-    if tau > 1e-6:
-        pol = optimize.minimize(lambda p: _negloglik((p[0], math.exp(p[1])), x, m, nagq),
-                                [mu, math.log(tau)], method="Nelder-Mead",
-                                options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 4000})
-        mu, tau = float(pol.x[0]), math.exp(float(pol.x[1]))
+    mu, tau = _glmm_ml(x.astype(float), m.astype(float), nagq, start)
     se = _ml_se(x, m, mu, tau, nagq)
     z = float(stats.norm.ppf(0.5 + level / 2.0))
     tau2 = tau ** 2
@@ -455,6 +521,9 @@ class ProportionPool:
         Equal-tailed credible interval of ``expit(mu)``.
     proportion_pi : (float, float)
         Equal-tailed prediction interval of a new study's proportion ``expit(theta_new)``.
+    engine : {"exact", "mcmc"}
+        How the Bayesian fit was made: the exact grid (this module) or PyMC's NUTS
+        (:func:`survmeta.models.fit_proportions`, via :func:`survmeta.pooling.pool`).
     companions : tuple of ProportionFrequentist
         GLMM by ML, inverse-variance logit (REML) and Freeman-Tukey (REML), when asked for.
     notes : tuple of str
@@ -481,6 +550,7 @@ class ProportionPool:
     proportion_pi: tuple[float, float]
     companions: tuple[ProportionFrequentist, ...] = ()
     notes: tuple[str, ...] = ()
+    engine: str = "exact"
 
     @property
     def k(self) -> int:
@@ -490,7 +560,8 @@ class ProportionPool:
         """A few lines: the pooled proportion with its CrI and prediction interval, then companions."""
         pct = f"{100 * self.level:g}%"
         lines = [
-            f"Pooled proportion (binomial-normal, exact Bayesian; k = {self.k}): "
+            f"Pooled proportion (binomial-normal, {_ENGINE_WORDS.get(self.engine, self.engine)}; "
+            f"k = {self.k}): "
             f"{100 * self.proportion:.1f}% ({pct} CrI {100 * self.proportion_ci[0]:.1f}% to "
             f"{100 * self.proportion_ci[1]:.1f}%), prediction interval "
             f"{100 * self.proportion_pi[0]:.1f}% to {100 * self.proportion_pi[1]:.1f}%",
@@ -607,6 +678,22 @@ def _mixture_quantile(mus, taus, w, p: float) -> float:
     return float(optimize.brentq(cdf, lo, hi, xtol=1e-12))
 
 
+def _companions(x, m, level: float
+                ) -> tuple[tuple[ProportionFrequentist, ...], tuple[str, ...]]:
+    """The frequentist companions of a pooled proportion: GLMM (ML), logit and double
+    arcsine (REML); a note for each that cannot be fitted."""
+    comps: list[ProportionFrequentist] = []
+    notes: list[str] = []
+    for fit in (lambda: rma_glmm_proportions(x, m, level),
+                lambda: rma_proportions(x, m, "PLO", "REML", level),
+                lambda: rma_proportions(x, m, "PFT", "REML", level)):
+        try:
+            comps.append(fit())
+        except SurvmetaError as exc:
+            notes.append(f"GLMM companion not fitted: {exc}")
+    return tuple(comps), tuple(notes)
+
+
 def pool_proportions(events, n, *, labels=None, mu_prior=DEFAULT_PROPORTION_MU_PRIOR,
                      tau_prior=DEFAULT_PROPORTION_TAU_PRIOR, level: float = 0.95,
                      companions: bool = True, nagq: int = BAYES_NAGQ) -> ProportionPool:
@@ -654,16 +741,7 @@ def pool_proportions(events, n, *, labels=None, mu_prior=DEFAULT_PROPORTION_MU_P
     else:
         pi_lo = _mixture_quantile(mus, taus, w, a)
         pi_hi = _mixture_quantile(mus, taus, w, 1 - a)
-    comps: list[ProportionFrequentist] = []
-    notes: list[str] = []
-    if companions:
-        for fit in (lambda: rma_glmm_proportions(x, m, level),
-                    lambda: rma_proportions(x, m, "PLO", "REML", level),
-                    lambda: rma_proportions(x, m, "PFT", "REML", level)):
-            try:
-                comps.append(fit())
-            except SurvmetaError as exc:
-                notes.append(f"GLMM companion not fitted: {exc}")
+    comps, notes = _companions(x, m, level) if companions else ((), ())
     return ProportionPool(
         labels=lab, events=tuple(int(v) for v in x), n=tuple(int(v) for v in m), level=level,
         mu_prior=mu_p.spec, tau_prior=tau_p.spec, mu_mean=mu_mean, mu_sd=mu_sd,
@@ -672,4 +750,4 @@ def pool_proportions(events, n, *, labels=None, mu_prior=DEFAULT_PROPORTION_MU_P
         proportion_mean=float(np.sum(wm * f_mu * special.expit(mus))),
         proportion_ci=(float(special.expit(mu_lo)), float(special.expit(mu_hi))),
         proportion_pi=(float(special.expit(pi_lo)), float(special.expit(pi_hi))),
-        companions=tuple(comps), notes=tuple(notes))
+        companions=comps, notes=notes)
