@@ -32,7 +32,16 @@ import pandas as pd
 from scipy.stats import norm
 
 from survmeta.errors import SurvmetaError, check_level
-from survmeta.results import DAYS_PER_UNIT, PoolResult, PoolSet, SingleArmResult, summarize_draws
+from survmeta.results import (
+    DAYS_PER_UNIT,
+    BayesFactors,
+    CommonEffect,
+    Diagnostics,
+    PoolResult,
+    PoolSet,
+    SingleArmResult,
+    summarize_draws,
+)
 from survmeta.settings import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR
 
 ENGINES = ("exact", "mcmc")
@@ -328,20 +337,20 @@ def pool_question(
         )
     mixed = mixed_endpoints(effects)
     if mixed:
-        diagnostics = {**diagnostics, "warnings": list(diagnostics.get("warnings", [])) + [
+        diagnostics = diagnostics.with_warnings(
             "pools different endpoints: " + "; ".join(
                 f"{e} ({', '.join(keys)})" for e, keys in mixed.items())
             + "; see the subgroup analysis by endpoint (survmeta pool --detail, "
-              "PoolResult.subgroups())"]}
+              "PoolResult.subgroups())")
     origins = mixed_time_origins(effects)
     if origins:
         unknown = origins.pop("", [])
-        diagnostics = {**diagnostics, "warnings": list(diagnostics.get("warnings", [])) + [
+        diagnostics = diagnostics.with_warnings(
             "counts survival from different time origins: " + "; ".join(
                 f"{o} ({', '.join(keys)})" for o, keys in origins.items())
             + (f"; not stated for {', '.join(unknown)}" if unknown else "")
             + "; HRs from different origins estimate different quantities (time_origin in the "
-              "registry; subgroup analysis: PoolResult.subgroups(by='time_origin'))"]}
+              "registry; subgroup analysis: PoolResult.subgroups(by='time_origin'))")
     pooled = effects.reset_index(drop=True).copy()
     # each study's own interval at the level asked for (the effect table holds 95% ones)
     z = float(norm.ppf(0.5 + level / 2.0))
@@ -359,7 +368,7 @@ def pool_question(
         effects=pooled,
         stats=stats,
         probabilities=probabilities,
-        priors={"mu": mu_p.spec, "tau": tau_p.spec},
+        priors={"mu": mu_p, "tau": tau_p},
         posterior=posterior,
         diagnostics=diagnostics,
         excluded=excluded if excluded is not None else pd.DataFrame(),
@@ -436,14 +445,14 @@ def _drop_hr_scale_moments(stats: dict) -> None:
         stats[name]["sd"] = float("nan")
 
 
-def _common_effect(y, s, mu_p, level) -> dict:
+def _common_effect(y, s, mu_p, level) -> CommonEffect:
     """Posterior of the pooled HR under the common-effect (tau = 0) model."""
     from survmeta.exact import common_effect
 
     post = common_effect(y, s, mu_prior=mu_p)
     table = post.summary(level=level)
-    return {"mu": _stats_row(table.loc["mu"]), "hr": _stats_row(table.loc["hr"]),
-            "p_hr_below_1": float(post.prob_below(1.0, scale="hr"))}
+    return CommonEffect(mu=_stats_row(table.loc["mu"]), hr=_stats_row(table.loc["hr"]),
+                        p_hr_below_1=float(post.prob_below(1.0, scale="hr")))
 
 
 def _stats_row(row: pd.Series) -> dict:
@@ -467,18 +476,22 @@ def _exact(y, s, labels, tau_p, mu_p, level, seed, draws):
     theta = {lab: _stats_row(table.loc[f"theta[{lab}]"]) for lab in labels}
     probabilities = {_prob_key(t): float(post.prob_below(t, scale="hr")) for t in THRESHOLDS}
     posterior = post.sample(draws=draws, seed=seed) if draws else None
-    bayes_factors: dict[str, float | str | None] = {}
+    bf: dict[str, float | None] = {}
+    why: dict[str, str | None] = {"mu=0": None, "tau=0": None}
     for hyp in ("mu=0", "tau=0"):
         try:
-            bayes_factors[hyp] = float(post.bayes_factor(hyp))
+            bf[hyp] = float(post.bayes_factor(hyp))
         except SurvmetaError as exc:  # e.g. mu=0 under a flat prior
-            bayes_factors[hyp] = None
-            bayes_factors[f"{hyp} note"] = str(exc)
-    bayes_factors["note"] = (
-        "BF01 (evidence for the point hypothesis, Savage-Dickey); the one for mu = 0 grows with "
-        f"the scale of the mu prior ({mu_p.spec}), so read it with that prior in mind"
-    )
-    diagnostics = {"warnings": [], "method": "quadrature over tau (exact up to numerical integration)"}
+            bf[hyp] = None
+            why[hyp] = str(exc)
+    bayes_factors = BayesFactors(
+        bf01_mu0=bf["mu=0"], bf01_tau0=bf["tau=0"], mu0_note=why["mu=0"],
+        tau0_note=why["tau=0"],
+        notes=("BF01 (evidence for the point hypothesis, Savage-Dickey); the one for mu = 0 "
+               f"grows with the scale of the mu prior ({mu_p.spec}), so read it with that "
+               "prior in mind",))
+    diagnostics = Diagnostics(
+        method="quadrature over tau (exact up to numerical integration)")
     return stats, theta, probabilities, posterior, diagnostics, bayes_factors, post
 
 
@@ -488,7 +501,7 @@ def _mcmc(y, s, labels, tau_p, mu_p, level, seed, options):
     idata = fit_random_effects(y, s, labels=labels, tau_prior=tau_p, mu_prior=mu_p,
                                random_seed=seed, **options)
     stats, theta, probabilities = draws_summary(idata, labels, level)
-    return stats, theta, probabilities, idata, diagnose(idata), None
+    return stats, theta, probabilities, idata, Diagnostics.from_dict(diagnose(idata)), None
 
 
 def draws_summary(idata, labels, level, question=None):
@@ -965,14 +978,17 @@ def pool_hierarchical(results: list[PoolResult], level: float = 0.95, seed=DEFAU
     ``diagnostics``.
     """
     from survmeta.models import diagnose, fit_hierarchical
+    from survmeta.priors import parse_prior
 
     effects = pd.concat([r.effects.drop(columns=["theta_mean", "theta_lower", "theta_upper",
                                                  "weight"]) for r in results], ignore_index=True)
     idata = fit_hierarchical(effects, mu_prior=mu_prior, random_seed=seed, **(mcmc_options or {}))
-    diag = diagnose(idata)
+    diag = Diagnostics.from_dict(diagnose(idata))
     attrs = idata["posterior"].attrs
-    priors = {"mu": attrs.get("survmeta_mu_prior"),
-              "tau": "shared across questions: " + str(attrs.get("survmeta_tau_population_prior"))}
+    mu_spec = attrs.get("survmeta_mu_prior")
+    priors = {"mu": parse_prior(mu_spec, "mu") if mu_spec is not None else None}
+    prior_notes = {"tau": "shared across questions: "
+                   + str(attrs.get("survmeta_tau_population_prior"))}
     model_notes = [f"hierarchical model: covariates {attrs.get('survmeta_covariates')}, "
                    f"extra error {attrs.get('survmeta_extra_error')}"]
     out = []
@@ -989,9 +1005,9 @@ def pool_hierarchical(results: list[PoolResult], level: float = 0.95, seed=DEFAU
         pooled["theta_upper"] = [theta[k]["eti"][1] for k in labels]
         out.append(PoolResult(
             question=r.question, engine="hierarchical", effects=pooled, stats=stats,
-            probabilities=probabilities, priors=priors, posterior=idata, diagnostics=diag,
+            probabilities=probabilities, priors=dict(priors), posterior=idata, diagnostics=diag,
             excluded=r.excluded, frequentist=r.frequentist, level=level, seed=seed,
-            notes=r.notes + model_notes,
+            notes=r.notes + model_notes, prior_notes=dict(prior_notes),
         ))
     return PoolSet(out, meta={"engine": "hierarchical", "seed": seed, "level": level})
 

@@ -174,6 +174,10 @@ class Prior:
     _cdf: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False,
                                                            compare=False)
 
+    def __str__(self) -> str:
+        """The canonical spec, e.g. ``"halfnormal(0.5)"`` (as printed and saved)."""
+        return self.spec
+
     def logpdf(self, x) -> np.ndarray:
         """Log density at ``x`` (``-inf`` outside the support)."""
         x = np.asarray(x, dtype=float)

@@ -15,7 +15,7 @@ This module imports neither PyMC nor matplotlib.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator, Literal, Mapping
 
 import numpy as np
@@ -103,6 +103,180 @@ def draws_interval(draws: np.ndarray, level: float, kind: str = "eti") -> tuple[
     return float(lo), float(hi)
 
 
+#: Keys of the MCMC diagnostics (:func:`survmeta.models.diagnose`), in saved order.
+_MCMC_KEYS = ("r_hat_max", "ess_bulk_min", "ess_tail_min", "groups", "divergences",
+              "treedepth_hits", "chains", "draws", "rank_alpha")
+
+
+@dataclass(frozen=True)
+class BayesFactors:
+    """Bayes factors BF01 of the exact engine (Savage-Dickey), with their notes.
+
+    Attributes
+    ----------
+    bf01_mu0 : float or None
+        BF01 for ``mu = 0``; None when it does not exist (e.g. under a flat mu prior).
+    bf01_tau0 : float or None
+        BF01 for ``tau = 0``; None when it does not exist.
+    mu0_note, tau0_note : str or None
+        Why a Bayes factor is None.
+    notes : tuple of str
+        How to read the Bayes factors.
+    """
+
+    bf01_mu0: float | None = None
+    bf01_tau0: float | None = None
+    mu0_note: str | None = None
+    tau0_note: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The saved form: ``{"mu=0": ..., ["mu=0 note": ...,] "tau=0": ..., "note": ...}``."""
+        out: dict[str, Any] = {"mu=0": self.bf01_mu0}
+        if self.mu0_note is not None:
+            out["mu=0 note"] = self.mu0_note
+        out["tau=0"] = self.bf01_tau0
+        if self.tau0_note is not None:
+            out["tau=0 note"] = self.tau0_note
+        if self.notes:
+            out["note"] = " ".join(self.notes)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> BayesFactors:
+        """Read the saved form (:meth:`to_dict`)."""
+        def value(key: str) -> float | None:
+            v = d.get(key)
+            return None if v is None else float(v)
+
+        note = d.get("note")
+        return cls(bf01_mu0=value("mu=0"), bf01_tau0=value("tau=0"),
+                   mu0_note=d.get("mu=0 note"), tau0_note=d.get("tau=0 note"),
+                   notes=() if note is None else (str(note),))
+
+
+@dataclass(frozen=True)
+class CommonEffect:
+    """The common-effect (tau = 0) companion of a random-effects fit.
+
+    Attributes
+    ----------
+    mu : dict
+        Summary of the pooled log HR: ``mean``, ``median``, ``sd``, ``eti``, ``hdi``
+        (intervals as ``[lower, upper]`` at the result's level).
+    hr : dict
+        The same for the pooled HR.
+    p_hr_below_1 : float
+        Posterior probability that the HR is below 1.
+    """
+
+    mu: Mapping[str, Any]
+    hr: Mapping[str, Any]
+    p_hr_below_1: float
+
+    def to_dict(self, level: float = 0.95) -> dict[str, Any]:
+        """The saved form; intervals also under the deprecated level-named keys (``eti95``)."""
+        key = _interval_key(level)
+        out: dict[str, Any] = {}
+        for name in ("mu", "hr"):
+            b = getattr(self, name)
+            out[name] = {"mean": b["mean"], "median": b["median"], "sd": b["sd"],
+                         "eti": list(b["eti"]), "hdi": list(b["hdi"]),
+                         f"eti{key}": list(b["eti"]), f"hdi{key}": list(b["hdi"])}
+        out["p_hr_below_1"] = self.p_hr_below_1
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], level: float = 0.95) -> CommonEffect:
+        """Read the saved form (schema 2: ``eti`` / ``hdi``; schema 1: ``eti95`` / ``hdi95``).
+
+        Moments are kept as written (a number or None).
+        """
+        key = _interval_key(level)
+
+        def block(b: Mapping[str, Any]) -> dict[str, Any]:
+            def interval(kind: str) -> list[float] | None:
+                v = b.get(kind)
+                if v is None:
+                    v = b.get(f"{kind}{key}")
+                return None if v is None else [float(v[0]), float(v[1])]
+
+            return {"mean": b.get("mean"), "median": float(b["median"]), "sd": b.get("sd"),
+                    "eti": interval("eti"), "hdi": interval("hdi")}
+
+        return cls(mu=block(d["mu"]), hr=block(d["hr"]), p_hr_below_1=d["p_hr_below_1"])
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """How far to trust a fit: sampler diagnostics (MCMC) or quadrature notes (exact).
+
+    Attributes
+    ----------
+    warnings : tuple of str
+        Sentences; empty when all is well.
+    method : str or None
+        Exact engine: how the posterior was computed.
+    r_hat_max, ess_bulk_min, ess_tail_min : float or None
+        MCMC: the largest R-hat and the smallest bulk and tail ESS over the checked
+        variables.
+    groups : dict or None
+        MCMC: per variable ``{"r_hat", "ess_bulk", "ess_tail", "rank_p"}``.
+    divergences, treedepth_hits, chains, draws : int or None
+        MCMC: divergent transitions, draws at the maximum tree depth, chains and draws per
+        chain.
+    rank_alpha : float or None
+        MCMC: level of the rank-uniformity check.
+    extra : dict
+        Any further entries of a saved block, kept as written.
+    """
+
+    warnings: tuple[str, ...] = ()
+    method: str | None = None
+    r_hat_max: float | None = None
+    ess_bulk_min: float | None = None
+    ess_tail_min: float | None = None
+    groups: Mapping[str, Any] | None = None
+    divergences: int | None = None
+    treedepth_hits: int | None = None
+    chains: int | None = None
+    draws: int | None = None
+    rank_alpha: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_mcmc(self) -> bool:
+        """Whether these are sampler diagnostics."""
+        return any(getattr(self, k) is not None for k in _MCMC_KEYS)
+
+    def with_warnings(self, *sentences: str) -> Diagnostics:
+        """A copy with ``sentences`` added to :attr:`warnings`."""
+        return replace(self, warnings=self.warnings + tuple(sentences))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The saved form: MCMC ``r_hat_max, ..., rank_alpha, warnings``; exact
+        ``warnings, method``; then any :attr:`extra` entries."""
+        out: dict[str, Any] = {}
+        if self.is_mcmc:
+            out.update({k: getattr(self, k) for k in _MCMC_KEYS if getattr(self, k) is not None})
+            if "groups" in out:
+                out["groups"] = {v: dict(g) for v, g in out["groups"].items()}
+        out["warnings"] = list(self.warnings)
+        if self.method is not None:
+            out["method"] = self.method
+        out.update(self.extra)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Diagnostics:
+        """Read :meth:`to_dict` or :func:`survmeta.models.diagnose` output."""
+        known = {k: d[k] for k in _MCMC_KEYS if d.get(k) is not None}
+        # anything else (including a null MCMC entry) is kept as written
+        extra = {k: v for k, v in d.items() if k not in known and k not in ("warnings", "method")}
+        return cls(warnings=tuple(d.get("warnings") or ()), method=d.get("method"),
+                   extra=extra, **known)
+
+
 def _interval_key(level: float) -> str:
     pct = level * 100
     return f"{pct:.0f}" if abs(pct - round(pct)) < 1e-9 else f"{pct:g}".replace(".", "_")
@@ -131,13 +305,16 @@ class PoolResult:
         ``{"p_hr_below_1": ..., ...}``: posterior probabilities of HR
         thresholds.
     priors : dict
-        ``{"mu": spec, "tau": spec}`` with canonical prior strings.
+        ``{"mu": Prior, "tau": Prior}`` (:class:`survmeta.priors.Prior`; ``str(prior)`` is
+        its canonical spec). A prior that is not one :class:`~survmeta.priors.Prior` (the
+        hierarchical fit's tau population prior) is absent here and described in
+        ``prior_notes``.
     posterior : xarray.DataTree or None
         Posterior draws (exact engine: independent draws from the exact
         posterior).
-    diagnostics : dict
-        Sampler diagnostics (MCMC) or quadrature notes (exact), with a
-        ``warnings`` list of sentences.
+    diagnostics : Diagnostics
+        Sampler diagnostics (MCMC) or quadrature notes (exact), with
+        ``warnings`` (sentences).
     excluded : pandas.DataFrame
         Rows of the question that were not pooled, with ``reason``.
     frequentist : dict or None
@@ -148,9 +325,9 @@ class PoolResult:
         Seed used for draws.
     notes : list of str
         Choices made while pooling (e.g. one comparison kept per study).
-    bayes_factors : dict or None
-        BF01 for ``"mu=0"`` and ``"tau=0"`` (exact engine).
-    common_effect : dict or None
+    bayes_factors : BayesFactors or None
+        BF01 for ``mu = 0`` and ``tau = 0`` (exact engine).
+    common_effect : CommonEffect or None
         The common-effect (tau = 0) companion: ``mu`` and ``hr`` summaries and
         ``p_hr_below_1``.
     exact : survmeta.exact.ExactPosterior or None
@@ -161,6 +338,10 @@ class PoolResult:
         ``mu``, ``predict``), ``MAP`` and ``ML`` (each ``joint`` and
         ``marginal`` ``{"tau", "mu"}``), as bayesmeta's ``$summary["mode", ]``,
         ``$MAP`` and ``$ML`` (:mod:`survmeta.exact.modes`); log-HR scale.
+    prior_notes : dict
+        Priors described in words, by parameter, where they are not a single
+        :class:`~survmeta.priors.Prior` (the hierarchical fit: ``{"tau": "shared across
+        questions: ..."}``); saved under ``priors`` with the others.
     """
 
     question: dict
@@ -168,18 +349,19 @@ class PoolResult:
     effects: pd.DataFrame
     stats: dict
     probabilities: dict
-    priors: dict
+    priors: dict[str, Any]
     posterior: Any = None
-    diagnostics: dict = field(default_factory=lambda: {"warnings": []})
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
     frequentist: dict | None = None
     level: float = 0.95
     seed: int | None = None
     notes: list = field(default_factory=list)
-    bayes_factors: dict | None = None
-    common_effect: dict | None = None
+    bayes_factors: BayesFactors | None = None
+    common_effect: CommonEffect | None = None
     exact: Any = field(default=None, repr=False, compare=False)
     point_estimates: dict | None = None
+    prior_notes: dict[str, str] = field(default_factory=dict)
 
     # -- basic accessors -------------------------------------------------
     @property
@@ -194,6 +376,18 @@ class PoolResult:
     @property
     def p_hr_below_1(self) -> float:
         return float(self.probabilities["p_hr_below_1"])
+
+    def prior_text(self, name: str) -> str | None:
+        """The prior on ``name`` (``"mu"`` or ``"tau"``) as printed and saved: the canonical
+        spec of the :class:`~survmeta.priors.Prior`, else its words in ``prior_notes``."""
+        if name in self.priors and self.priors[name] is not None:
+            return str(self.priors[name])
+        return self.prior_notes.get(name)
+
+    def priors_dict(self) -> dict[str, str | None]:
+        """``{"mu": text, "tau": text}`` as saved (:meth:`prior_text`)."""
+        names = list(dict.fromkeys([*self.priors, *self.prior_notes]))
+        return {name: self.prior_text(name) for name in names}
 
     # -- tables ------------------------------------------------------------
     def _at_stored_level(self, level: float | None) -> bool:
@@ -424,7 +618,7 @@ class PoolResult:
             "k": self.k,
             "engine": self.engine,
             "level": self.level,
-            "priors": dict(self.priors),
+            "priors": self.priors_dict(),
             "mu": block("mu"),
             "tau": block("tau"),
             "hr": block("hr"),
@@ -432,28 +626,17 @@ class PoolResult:
             "predict_hr": block("predict_hr"),
             "p_hr_below_1": self.p_hr_below_1,
             "probabilities": dict(self.probabilities),
-            "bayes_factors": self.bayes_factors,
+            "bayes_factors": None if self.bayes_factors is None else self.bayes_factors.to_dict(),
             "point_estimates": self.point_estimates,
-            "common_effect": self._common_effect_dict(key),
+            "common_effect": (None if self.common_effect is None
+                              else self.common_effect.to_dict(self.level)),
             "studies": studies,
             "excluded": excluded,
             "frequentist": self.frequentist,
-            "diagnostics": self.diagnostics,
+            "diagnostics": self.diagnostics.to_dict(),
             "seed": self.seed,
             "notes": list(self.notes),
         }
-        return out
-
-    def _common_effect_dict(self, key: str) -> dict | None:
-        if not self.common_effect:
-            return None
-        out = {}
-        for name in ("mu", "hr"):
-            b = self.common_effect[name]
-            out[name] = {"mean": b["mean"], "median": b["median"], "sd": b["sd"],
-                         "eti": list(b["eti"]), "hdi": list(b["hdi"]),
-                         f"eti{key}": list(b["eti"]), f"hdi{key}": list(b["hdi"])}
-        out["p_hr_below_1"] = self.common_effect["p_hr_below_1"]
         return out
 
     @classmethod
@@ -569,8 +752,8 @@ class PoolResult:
         lines = [
             f"{self.id}: {q.get('title') or ''}".rstrip(": "),
             f"HR = hazard({q.get('experimental')}) / hazard({q.get('reference')}); k = {self.k}; "
-            f"engine: {self.engine}; priors mu ~ {self.priors.get('mu')}, "
-            f"tau ~ {self.priors.get('tau')}",
+            f"engine: {self.engine}; priors mu ~ {self.prior_text('mu')}, "
+            f"tau ~ {self.prior_text('tau')}",
             f"pooled HR {hr['median']:.2f}  {pct} equal-tailed [{hr['eti'][0]:.2f}, "
             f"{hr['eti'][1]:.2f}]  shortest [{hr['hdi'][0]:.2f}, {hr['hdi'][1]:.2f}]  "
             f"P(HR < 1) = {self.p_hr_below_1:.3f}",
@@ -782,7 +965,7 @@ class PoolSet(Mapping):
                     "predict_lower": pr["eti"][0],
                     "predict_upper": pr["eti"][1],
                     "p_hr_below_1": r.p_hr_below_1,
-                    "warnings": len(r.diagnostics.get("warnings", [])),
+                    "warnings": len(r.diagnostics.warnings),
                 }
             )
         return pd.DataFrame(rows)
@@ -842,7 +1025,7 @@ class PoolSet(Mapping):
             row = {"question": r.id, "group": r.question.get("group"), "k": r.k,
                    "n": float(n.sum()) if np.isfinite(n).all() else np.nan,
                    "engine": r.engine, "endpoints": "; ".join(endpoints),
-                   "warnings": len(r.diagnostics.get("warnings", []))}
+                   "warnings": len(r.diagnostics.warnings)}
             if r.k == 1:
                 y, se = float(e["log_hr"].iloc[0]), float(e["se"].iloc[0])
                 z = float(norm.ppf(0.5 + r.level / 2))

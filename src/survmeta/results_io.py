@@ -25,7 +25,16 @@ import pandas as pd
 from scipy.stats import norm
 
 from survmeta.errors import SurvmetaError, check_level
-from survmeta.results import QUANTITIES, SCHEMA_VERSION, PoolResult, PoolSet, _interval_key
+from survmeta.results import (
+    QUANTITIES,
+    SCHEMA_VERSION,
+    BayesFactors,
+    CommonEffect,
+    Diagnostics,
+    PoolResult,
+    PoolSet,
+    _interval_key,
+)
 
 __all__ = ["SavedPoolResult", "pool_result_from_dict", "pool_set_from_dict", "schema_version"]
 
@@ -130,8 +139,9 @@ class SavedPoolResult(PoolResult):
             raise SurvmetaError(f"{self.id}: the saved results lack {', '.join(self.missing)}, "
                                 "so they cannot be written in full again")
         out = super().to_dict()
-        if self.common_effect is None and "common_effect" in self.extra:
-            out["common_effect"] = self.extra["common_effect"]
+        for name in ("common_effect", "bayes_factors"):
+            if name in self.extra:  # an empty block, written back as it was
+                out[name] = self.extra[name]
         return out
 
     def to_netcdf(self, path) -> None:
@@ -179,15 +189,26 @@ def _effects(q: Mapping, level: float) -> pd.DataFrame:
                          for c in cols})
 
 
-def _common_effect(ce: Any, level: float) -> dict | None:
-    if not ce:
-        return None
-    out: dict[str, Any] = {name: _stats_block(ce[name], level) for name in ("mu", "hr")}
-    for name in ("mu", "hr"):
-        b = ce[name]  # keep the saved moments as written (null or a number)
-        out[name]["mean"], out[name]["sd"] = b.get("mean"), b.get("sd")
-    out["p_hr_below_1"] = ce["p_hr_below_1"]
-    return out
+def _priors(saved: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """Saved prior strings as :class:`~survmeta.priors.Prior` objects; words that are not a
+    prior spec (the hierarchical fit's tau) go to ``prior_notes``."""
+    from survmeta.priors import parse_prior
+
+    priors: dict[str, Any] = {}
+    notes: dict[str, str] = {}
+    for name, text in dict(saved or {}).items():
+        if text is None:
+            priors[name] = None
+            continue
+        try:
+            priors[name] = parse_prior(text, "mu" if name == "mu" else "tau")
+        except SurvmetaError:
+            notes[name] = str(text)
+            continue
+        if str(priors[name]) != text:  # not canonical as written: keep the words
+            del priors[name]
+            notes[name] = str(text)
+    return priors, notes
 
 
 def pool_result_from_dict(q: Mapping, version: int | None = None) -> SavedPoolResult:
@@ -251,16 +272,20 @@ def pool_result_from_dict(q: Mapping, version: int | None = None) -> SavedPoolRe
                             columns=["study", "label", "comparison", "reason"])
     diag = q.get("diagnostics")
     extra = {}
-    if "common_effect" in q and not q["common_effect"]:
-        extra["common_effect"] = q["common_effect"]
+    for name in ("common_effect", "bayes_factors"):
+        if name in q and not q[name]:
+            extra[name] = q[name]
+    priors, prior_notes = _priors(q.get("priors"))
+    ce, bf = q.get("common_effect"), q.get("bayes_factors")
     res = SavedPoolResult(
         question=question, engine=q.get("engine") or "exact", effects=effects, stats=stats,
-        probabilities=probabilities, priors=dict(q.get("priors") or {}), posterior=None,
-        diagnostics=dict(diag) if isinstance(diag, Mapping) else {"warnings": []},
+        probabilities=probabilities, priors=priors, prior_notes=prior_notes, posterior=None,
+        diagnostics=Diagnostics.from_dict(diag) if isinstance(diag, Mapping) else Diagnostics(),
         excluded=excluded,
         frequentist=q.get("frequentist"), level=level, seed=q.get("seed"),
-        notes=list(q.get("notes") or ()), bayes_factors=q.get("bayes_factors"),
-        common_effect=_common_effect(q.get("common_effect"), level), exact=None,
+        notes=list(q.get("notes") or ()),
+        bayes_factors=BayesFactors.from_dict(bf) if bf else None,
+        common_effect=CommonEffect.from_dict(ce, level) if ce else None, exact=None,
         point_estimates=q.get("point_estimates"), schema_version=version,
         missing=tuple(missing), extra=extra)
     return res

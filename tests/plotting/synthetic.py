@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from survmeta.results import PoolResult, PoolSet, summarize_draws
+from survmeta.priors import parse_prior
+from survmeta.results import CommonEffect, Diagnostics, PoolResult, PoolSet, summarize_draws
 
 METHODS = ("hr_ci", "median_ratio_ci", "hr_p", "p_events", "logrank_oe")
 APPROXIMATE = {"hr_ci": False, "hr_p": False, "logrank_oe": False, "median_ratio_ci": True,
@@ -125,7 +126,8 @@ def pool_synthetic(effects: pd.DataFrame, question: dict, tau_scale: float = 0.5
              "hdi": [ybar - z * ce_sd, ybar + z * ce_sd]}
     ce_hr = {"mean": float("nan"), "median": math.exp(ybar), "sd": float("nan"),
              "eti": [math.exp(v) for v in ce_mu["eti"]], "hdi": [math.exp(v) for v in ce_mu["hdi"]]}
-    common = {"mu": ce_mu, "hr": ce_hr, "p_hr_below_1": float(0.5 * math.erfc(ybar / ce_sd / math.sqrt(2)))}
+    common = CommonEffect(mu=ce_mu, hr=ce_hr,
+                          p_hr_below_1=float(0.5 * math.erfc(ybar / ce_sd / math.sqrt(2))))
     diagnostics = {"warnings": []}
     if engine != "exact":
         diagnostics.update({"r_hat_max": 1.002, "ess_bulk_min": 1650.0, "divergences": 0,
@@ -138,9 +140,9 @@ def pool_synthetic(effects: pd.DataFrame, question: dict, tau_scale: float = 0.5
         effects=e,
         stats=stats,
         probabilities={"p_hr_below_1": float(np.mean(mu < 0))},
-        priors={"mu": "flat", "tau": f"halfnormal({tau_scale:g})"},
+        priors={"mu": parse_prior("flat", "mu"), "tau": parse_prior(f"halfnormal({tau_scale:g})")},
         posterior=posterior,
-        diagnostics=diagnostics,
+        diagnostics=Diagnostics.from_dict(diagnostics),
         excluded=pd.DataFrame({"study": ["study99"], "comparison": ["os"],
                                "reason": ["p-value reported as NS without direction"]}),
         frequentist={"i2": i2, "q": q, "tau2_dl": None} if k > 1 else None,
@@ -239,9 +241,9 @@ def synthetic_hierarchical(results, chains: int = 4, draws: int = 250, seed: int
         out.append(PoolResult(
             question=r.question, engine="hierarchical", effects=r.effects, stats=stats,
             probabilities={"p_hr_below_1": float(np.mean(m < 0))},
-            priors={"mu": "normal(0, 4)",
-                    "tau": "shared across questions: log tau_pop ~ Normal(-1.75, 0.75)"},
-            posterior=tree, diagnostics=diagnostics, excluded=r.excluded, level=r.level,
+            priors={"mu": parse_prior("normal(0, 4)", "mu")},
+            prior_notes={"tau": "shared across questions: log tau_pop ~ Normal(-1.75, 0.75)"},
+            posterior=tree, diagnostics=Diagnostics.from_dict(diagnostics), excluded=r.excluded, level=r.level,
             seed=7, notes=["hierarchical model: covariates endpoint_os, extra error known"],
         ))
     return PoolSet(out, meta={"engine": "hierarchical", "seed": 7, "level": 0.95})

@@ -1,7 +1,6 @@
 """Posterior, tau, funnel, sensitivity and MCMC figures: content, not just existence."""
 
 import math
-import sys
 
 import numpy as np
 import pandas as pd
@@ -54,27 +53,26 @@ def test_tau_prior_and_posterior(result30):
     fig = plot_tau(result30)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert "posterior" in labels
-    from survmeta.priors import parse_prior
-
-    desc = parse_prior(result30.priors["tau"], "tau").describe()
+    desc = result30.priors["tau"].describe()
     assert f"prior: {desc}" in labels
     tau = result30.stats["tau"]
     assert any(f"\u03c4 = {tau['median']:.2f} [{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]" in s
                for s in texts(fig))
 
 
-def test_tau_with_unparseable_prior_still_draws():
+def test_tau_with_a_prior_in_words_still_draws():
     r = synthetic.synthetic_result(5)
-    r.priors = {"mu": "flat", "tau": "nonsense(1"}
+    r.priors = {"mu": r.priors["mu"]}
+    r.prior_notes = {"tau": "shared across questions: log tau_pop ~ Normal(-1.75, 0.75)"}
     fig = plot_tau(r)
     assert any("could not be drawn" in s for s in texts(fig))
 
 
-def test_tau_without_priors_module(monkeypatch):
+def test_tau_without_a_prior_still_draws():
     r = synthetic.synthetic_result(5)
-    monkeypatch.setitem(sys.modules, "survmeta.priors", None)
+    r.priors = {"mu": r.priors["mu"]}
     fig = plot_tau(r)
-    assert any("prior density unavailable" in s for s in texts(fig))
+    assert any("no prior recorded" in s for s in texts(fig))
 
 
 def test_funnel_points_line_and_limits(result30):

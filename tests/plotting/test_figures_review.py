@@ -32,7 +32,7 @@ def test_common_effect_row_and_open_diamond(fixture, request):
     r = request.getfixturevalue(fixture)
     fig = plot_forest(r)
     t = texts(fig)
-    ce = r.common_effect["hr"]
+    ce = r.common_effect.hr
     assert CE_LABEL in t
     assert fmt_interval(ce["median"], ce["eti"][0], ce["eti"][1]) in t
     re_d = _diamond(fig, "pooled-diamond")
@@ -59,7 +59,7 @@ def test_every_real_question_has_both_diamonds(real_poolset):
         fig = plot_forest(r)
         _diamond(fig, "pooled-diamond")
         _diamond(fig, "common-effect-diamond")
-        ce = r.common_effect["hr"]
+        ce = r.common_effect.hr
         assert fmt_interval(ce["median"], ce["eti"][0], ce["eti"][1]) in texts(fig)
 
 
@@ -69,7 +69,7 @@ def test_single_real_study_shows_its_own_interval(real_poolset):
     hr = r.stats["hr"]
     assert fmt_interval(hr["median"], hr["eti"][0], hr["eti"][1]) == "2.30 [0.68, 7.46]"
     assert "2.30 [0.68, 7.46]" in t
-    ce = r.common_effect["hr"]
+    ce = r.common_effect.hr
     assert fmt_interval(ce["median"], ce["eti"][0], ce["eti"][1]) in t
     assert ce["eti"][0] == pytest.approx(1.21, abs=0.02) and ce["eti"][1] == pytest.approx(4.45, abs=0.05)
 

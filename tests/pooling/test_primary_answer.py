@@ -76,7 +76,7 @@ def test_summary_of_findings_rows(results):
 
 def test_mixed_endpoints_warn_and_split(results):
     r = results["oligo_vs_systemic"]
-    assert any(w.startswith("pools different endpoints") for w in r.diagnostics["warnings"])
+    assert any(w.startswith("pools different endpoints") for w in r.diagnostics.warnings)
     sub = r.subgroups()
     assert {"OS after progression", "PFS on ICI rechallenge"} <= {g.name for g in sub.groups}
     # one study per subgroup: the frequentist subgroup estimates are the studies' own, so
@@ -89,7 +89,7 @@ def test_mixed_endpoints_warn_and_split(results):
     q = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
     assert sub.q_between == pytest.approx(q, rel=1e-9)
     assert not any(w.startswith("pools different")
-                   for w in results["rechallenge_acquired_vs_primary"].diagnostics["warnings"])
+                   for w in results["rechallenge_acquired_vs_primary"].diagnostics.warnings)
 
 
 def test_first_screen_is_short_narrow_and_names_the_primary_analysis(capsys, results):

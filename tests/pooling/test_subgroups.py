@@ -105,7 +105,7 @@ def test_bundled_oligo_question_warns_on_time_origins():
 
     res = pool(Path(__file__).resolve().parents[2] / "studies.toml",
                question="oligo_vs_systemic")
-    (w,) = [w for w in res["oligo_vs_systemic"].diagnostics["warnings"]
+    (w,) = [w for w in res["oligo_vs_systemic"].diagnostics.warnings
             if w.startswith("counts survival from different time origins")]
     assert "progression (heo2021/os_oligo_vs_multi)" in w
     assert "rechallenge (xu2023/pfs_oligo_vs_systemic_after_ar)" in w

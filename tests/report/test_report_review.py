@@ -126,7 +126,7 @@ def test_sof_flags_single_study_and_shows_common_effect(synthetic_poolset):
     col = "Common-effect HR (\u03c4 = 0) [95% CrI, equal-tailed]"
     assert col in df.columns
     for (_, row), r in zip(df.iterrows(), synthetic_poolset.values()):
-        ce = r.common_effect["hr"]
+        ce = r.common_effect.hr
         assert row[col] == fmt_interval(ce["median"], ce["eti"][0], ce["eti"][1])
         assert row["k"].endswith(ONE_STUDY_MARK) == (r.k == 1)
     note = sof_footnote(synthetic_poolset)
@@ -137,7 +137,7 @@ def test_sof_flags_single_study_and_shows_common_effect(synthetic_poolset):
 def test_single_study_common_effect_is_the_study(synthetic_poolset):
     r = synthetic_poolset["synthetic_k1"]
     e = r.effects.iloc[0]
-    ce = r.common_effect["hr"]
+    ce = r.common_effect.hr
     assert ce["median"] == pytest.approx(e["hr"])
     assert (ce["eti"][0], ce["eti"][1]) == pytest.approx((e["hr_lower"], e["hr_upper"]))
     hr = r.stats["hr"]

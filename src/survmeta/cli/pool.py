@@ -238,7 +238,7 @@ def write_hierarchical(hier, out) -> None:
     for name, rs in fits.items():
         out.write(f"\nHierarchical model (PyMC), group {name}: heterogeneity shared among "
                   f"{', '.join(r.id for r in rs)}\n")
-        out.write(f"  priors: mu ~ {rs[0].priors.get('mu')}; tau {rs[0].priors.get('tau')}\n")
+        out.write(f"  priors: mu ~ {rs[0].prior_text('mu')}; tau {rs[0].prior_text('tau')}\n")
         write_fit_lines(rs[0], out, shared=True)
         from survmeta.results import PoolSet
 
@@ -268,15 +268,15 @@ def _wrap(text: str, first: str = "  ") -> str:
 def write_fit_lines(r, out, shared: bool = False) -> None:
     """Sampler diagnostics (MCMC), notes and warnings of one fit."""
     d = r.diagnostics
-    if r.engine != "exact" and "r_hat_max" in d:
-        out.write(f"  sampler: {d.get('chains')} chains x {d.get('draws')} draws; max R-hat "
-                  f"{d['r_hat_max']:.3f}, min bulk ESS {d['ess_bulk_min']:.0f}, min tail ESS "
-                  f"{d['ess_tail_min']:.0f}, {d.get('divergences', 0)} divergences, "
-                  f"{d.get('treedepth_hits', 0)} tree-depth hits\n")
+    if r.engine != "exact" and d.r_hat_max is not None:
+        out.write(f"  sampler: {d.chains} chains x {d.draws} draws; max R-hat "
+                  f"{d.r_hat_max:.3f}, min bulk ESS {d.ess_bulk_min:.0f}, min tail ESS "
+                  f"{d.ess_tail_min:.0f}, {d.divergences or 0} divergences, "
+                  f"{d.treedepth_hits or 0} tree-depth hits\n")
     for n in r.notes:
         if not shared or n.startswith("hierarchical model"):
             out.write(_wrap(f"note: {n}", first="  "))
-    for w in d.get("warnings", []):
+    for w in d.warnings:
         out.write(_wrap(f"WARNING: {w}", first="  "))
 
 
@@ -301,7 +301,7 @@ def write_table(results, out) -> None:
         out.write("\n" + _wrap(f"{r.id}: {r.question.get('title', '')}", first=""))
         out.write(_wrap(f"HR = hazard({r.question.get('experimental')}) / "
                         f"hazard({r.question.get('reference')}); k = {r.k}; engine: {r.engine}; "
-                        f"priors: mu ~ {r.priors.get('mu')}, tau ~ {r.priors.get('tau')}"))
+                        f"priors: mu ~ {r.prior_text('mu')}, tau ~ {r.prior_text('tau')}"))
         out.write(_wrap(f"pooled HR {hr['median']:.2f} ({lvl} CrI {hr['eti'][0]:.2f} to "
                         f"{hr['eti'][1]:.2f}; shortest on the log scale {hr['hdi'][0]:.2f} to "
                         f"{hr['hdi'][1]:.2f}); P(HR < 1) {_eq(fmt_prob(r.p_hr_below_1))}"))
@@ -314,8 +314,8 @@ def write_table(results, out) -> None:
             columns={"label": "study", "hr_lower": "lower", "hr_upper": "upper",
                      "shrunken_hr": "shrunken"})
         emit_frame(studies, "table", out, float_format="{:.2f}")
-        if r.common_effect:
-            ce = r.common_effect["hr"]
+        if r.common_effect is not None:
+            ce = r.common_effect.hr
             out.write(f"  common-effect (tau = 0) HR {ce['median']:.2f} ({lvl} CrI {ce['eti'][0]:.2f} "
                       f"to {ce['eti'][1]:.2f})\n")
         if r.frequentist:

@@ -56,8 +56,8 @@ def write_primary(results, out, detail_hint: bool = True, interval: str = "eti")
     pct = f"{first.level * 100:g}%"
     engine = _ENGINE_WORDS.get(first.engine, first.engine)
     out.write(_wrap(
-        f"Primary analysis: {engine}; priors mu ~ {first.priors.get('mu')}, tau ~ "
-        f"{first.priors.get('tau')}; {pct} {INTERVAL_WORDS[interval]} intervals"
+        f"Primary analysis: {engine}; priors mu ~ {first.prior_text('mu')}, tau ~ "
+        f"{first.prior_text('tau')}; {pct} {INTERVAL_WORDS[interval]} intervals"
         + ("" if interval == "eti" else " (for the HR: of the log HR, exponentiated)")
         + ". A question with one study is reported as that study's own estimate (its CI).",
         first=""))
@@ -100,7 +100,7 @@ def _write_notes(results, sof, out) -> None:
             "the random-effects fit, wider by the heterogeneity the tau prior allows, is in "
             "--detail.")
     for r in results.values():
-        for w in r.diagnostics.get("warnings", []):
+        for w in r.diagnostics.warnings:
             if w.startswith("pools different endpoints"):
                 text = (f"WARNING {r.id} pools different endpoints "
                         f"({sof.loc[sof['question'] == r.id, 'endpoints'].iloc[0]}).")
@@ -151,11 +151,11 @@ def _write_secondary(results, out, full: bool = False) -> None:
         diags = {}
         for r in hier.values():
             diags.setdefault(r.question.get("hierarchical_fit"), r.diagnostics)
-        diags = {f: d for f, d in diags.items() if "r_hat_max" in d}
+        diags = {f: d for f, d in diags.items() if d.r_hat_max is not None}
         if diags:
-            n_warn = sum(len(d.get("warnings") or []) for d in diags.values())
-            text += (f" Largest R-hat {max(d['r_hat_max'] for d in diags.values()):.3f}, "
-                     f"{sum(d.get('divergences', 0) for d in diags.values())} divergences, "
+            n_warn = sum(len(d.warnings) for d in diags.values())
+            text += (f" Largest R-hat {max(d.r_hat_max for d in diags.values()):.3f}, "
+                     f"{sum(d.divergences or 0 for d in diags.values())} divergences, "
                      + ("no warnings." if not n_warn else f"{n_warn} warning(s) (--detail)."))
     if alone and full:
         text += " Not linked: " + ", ".join(f"{q} ({why})" for q, why in alone.items()) + "."

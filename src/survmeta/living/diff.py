@@ -640,7 +640,7 @@ def diff_saved(old_path, new_path) -> DiffReport:
         notes.append("the files were pooled at different levels ("
                      + ", ".join(f"{x:g}" for x in levels) + "), so their intervals differ in kind")
     both = [q for q in new if q in old]
-    if any(old[q].priors != new[q].priors for q in both):
+    if any(old[q].priors_dict() != new[q].priors_dict() for q in both):
         notes.append("some questions were pooled with different priors in the two files, so "
                      "the differences include the change of prior")
     table = diff_results(old, new)

@@ -151,7 +151,8 @@ def _base_rows(result) -> pd.DataFrame:
 
 
 def _finish(kind, result, rows, fits) -> Reanalysis:
-    return Reanalysis(kind, result.id, result.engine, (result.priors["tau"], result.priors["mu"]),
+    return Reanalysis(kind, result.id, result.engine,
+                      (str(result.priors["tau"]), str(result.priors["mu"])),
                       result.level, tuple(rows), tuple(fits))
 
 
@@ -174,7 +175,7 @@ def leave1out(result) -> Reanalysis:
     if len(base) < 2:
         raise SurvmetaError(f"question {result.id}: leave-one-out needs at least two comparisons")
     rows, fits = [], []
-    for v in _loo(base, result.priors["tau"], result.priors["mu"]):
+    for v in _loo(base, str(result.priors["tau"]), str(result.priors["mu"])):
         fit = _refit(result, v.rows)
         rows.append(_row(v.variant, str(v.study), fit))
         fits.append(fit)

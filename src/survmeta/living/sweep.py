@@ -433,7 +433,8 @@ def run_variant(task: _Task) -> dict:
     row.update(hr=hr["median"], hr_lower=hr["eti"][0], hr_upper=hr["eti"][1],
                tau=tau["median"], tau_lower=tau["eti"][0], tau_upper=tau["eti"][1],
                p_hr_below_1=res.p_hr_below_1,
-               tau_prior=res.priors.get("tau", v.tau_prior), mu_prior=res.priors.get("mu", v.mu_prior))
+               tau_prior=res.prior_text("tau") or v.tau_prior,
+               mu_prior=res.prior_text("mu") or v.mu_prior)
     return row
 
 

@@ -376,7 +376,7 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
     show_pred = bool(prediction and pr_s is not None)
     show_shrunk = bool(shrunken and k > 0 and {"theta_mean", "theta_lower", "theta_upper"} <= set(e))
     ce = getattr(result, "common_effect", None) if common_effect else None
-    ce_s = ce.get("hr") if isinstance(ce, Mapping) else None
+    ce_s = getattr(ce, "hr", None)
     show_ce = bool(ce_s and all(np.isfinite([ce_s["median"], *ce_s["eti"]])))
 
     hr = clean_series(e["hr"]) if k else np.array([])

@@ -193,26 +193,25 @@ def plot_posterior(result, *, ax=None, prediction: bool = True, title: str | Non
     return fig
 
 
-def _prior_pdf(spec: str | None):
-    """``(pdf, description)`` of a tau prior spec, or ``(None, reason)`` when unavailable."""
-    if not spec:
+def _prior_pdf(result):
+    """``(pdf, description)`` of a result's tau prior, or ``(None, reason)`` when it has none.
+
+    The prior is ``result.priors["tau"]`` (a :class:`survmeta.priors.Prior`); a prior
+    recorded only in words (``result.prior_notes["tau"]``, the hierarchical fit) is named,
+    not drawn.
+    """
+    prior = (getattr(result, "priors", None) or {}).get("tau")
+    if prior is None:
+        words = (getattr(result, "prior_notes", None) or {}).get("tau")
+        if words:
+            return None, f"prior {words!r} could not be drawn (not a single prior density)"
         return None, "no prior recorded"
-    try:
-        from survmeta.priors import parse_prior
-    except ImportError:
-        return None, "prior density unavailable (survmeta.priors not installed)"
-    try:
-        prior = parse_prior(spec, "tau")
-    except Exception as exc:  # an unparseable spec must not break a figure
-        return None, f"prior {spec!r} could not be drawn ({exc})"
-    desc = spec
+    pdf = getattr(prior, "pdf", None)
+    if not callable(pdf):
+        return None, f"prior {prior!s} could not be drawn (no density)"
     describe = getattr(prior, "describe", None)
-    if callable(describe):
-        try:
-            desc = str(describe())
-        except Exception:  # pragma: no cover - description is decoration only
-            desc = spec
-    return getattr(prior, "pdf", None), desc
+    desc = str(describe()) if callable(describe) else str(prior)
+    return pdf, desc
 
 
 @plain_text_figure
@@ -222,8 +221,8 @@ def plot_tau(result, *, ax=None, title: str | None = None, xmax: float | None = 
     Parameters
     ----------
     result : survmeta.results.PoolResult
-        The fit; the prior comes from ``result.priors["tau"]`` through
-        :func:`survmeta.priors.parse_prior` (drawn only when that succeeds).
+        The fit; the prior is ``result.priors["tau"]`` (a :class:`survmeta.priors.Prior`;
+        a prior recorded only in words, as the hierarchical fit's, is named, not drawn).
         The posterior is the exact density when ``result.exact`` holds the
         exact engine's posterior (no kernel smoothing, so no bumps and no
         bias at tau = 0), otherwise a kernel density estimate of the draws
@@ -262,7 +261,7 @@ def plot_tau(result, *, ax=None, title: str | None = None, xmax: float | None = 
                 label="posterior (exact)" if exact else "posterior")
         ax.fill_between(grid, 0, d, color=COLOR_POOLED, alpha=0.12, lw=0)
         top = float(d.max())
-    pdf, desc = _prior_pdf((getattr(result, "priors", {}) or {}).get("tau"))
+    pdf, desc = _prior_pdf(result)
     if pdf is not None:
         try:
             pd_vals = np.asarray(pdf(grid), dtype=float)

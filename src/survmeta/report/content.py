@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import pandas as pd
 
@@ -20,6 +20,7 @@ from survmeta.report.methods_text import (
     REFERENCES,
     covariates_sentence,
     describe_prior,
+    result_prior,
     extra_error_sentence,
     hierarchical_settings,
     method_title,
@@ -86,9 +87,9 @@ def fmt_participants(result) -> str:
 ONE_STUDY_MARK = "\u2020"
 
 
-def _common_effect_hr(r) -> dict | None:
+def _common_effect_hr(r) -> Mapping | None:
     ce = getattr(r, "common_effect", None)
-    return ce.get("hr") if isinstance(ce, dict) else None
+    return ce.hr if ce is not None else None
 
 
 def sof_table(poolset) -> pd.DataFrame:
@@ -568,7 +569,7 @@ def registry_summary(poolset, registry=None) -> tuple[str, pd.DataFrame]:
 
 def diagnostics_items(result) -> list[str]:
     """Sampler diagnostics (or quadrature notes) as sentences."""
-    d = dict(result.diagnostics or {})
+    d = result.diagnostics.to_dict()
     items = []
     labels = {"method": "method", "r_hat_max": "largest R-hat", "ess_bulk_min": "smallest bulk ESS",
               "ess_tail_min": "smallest tail ESS", "divergences": "divergent transitions",
@@ -761,8 +762,8 @@ def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None, *,
         f"{fmt_interval(hr['median'], hr['eti'][0], hr['eti'][1])} "
         f"(posterior median, {lvl} CrI); \u03c4 {tau['median']:.2f} "
         f"[{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]; {fmt_p_statement(r.p_hr_below_1)}. "
-        f"Engine: {r.engine}; priors: tau {describe_prior(r.priors.get('tau'), 'tau')}, "
-        f"mu {describe_prior(r.priors.get('mu'), 'mu')}."
+        f"Engine: {r.engine}; priors: tau {describe_prior(result_prior(r, 'tau'), 'tau')}, "
+        f"mu {describe_prior(result_prior(r, 'mu'), 'mu')}."
     )))
     fs = frequentist_sentence(r)
     if fs:
@@ -922,7 +923,7 @@ def _fit_blocks(hier, name: str, suffix: str, figures) -> list[Block]:
         f"{group} pooled jointly with PyMC: each question keeps its own pooled log HR, "
         "while the between-study heterogeneities of these questions share one population "
         f"distribution, so questions with one or two studies borrow strength from the others "
-        f"(docs/models.md). Priors: mu {first.priors.get('mu')}; tau {first.priors.get('tau')}."
+        f"(docs/models.md). Priors: mu {result_prior(first, 'mu')}; tau {result_prior(first, 'tau')}."
     )
     settings = " ".join(x for x in (covariates_sentence(s["covariates"], s["coefficient_sd"]),
                                     extra_error_sentence(s["extra_error"])) if x)

@@ -106,16 +106,32 @@ def method_title(method: str) -> str:
     return METHOD_TEXT.get(method, (str(method), ()))[0]
 
 
-def describe_prior(spec, kind: str) -> str:
-    """Words for a prior spec via :meth:`survmeta.priors.Prior.describe`, else the spec itself."""
-    if spec is None:
-        return "not recorded"
-    try:
-        from survmeta.priors import parse_prior
+def describe_prior(prior, kind: str) -> str:
+    """Words for a prior: :meth:`survmeta.priors.Prior.describe` and its spec, or the words
+    recorded for it (``PoolResult.prior_notes``) as written.
 
-        return f"{parse_prior(spec, kind).describe()} ({spec})"
-    except Exception:  # the spec is still worth printing as written
-        return str(spec)
+    Parameters
+    ----------
+    prior : Prior, str or None
+        A :class:`~survmeta.priors.Prior`, or words describing a prior.
+    kind : {"tau", "mu"}
+        The parameter (kept for callers; the prior knows its own).
+    """
+    if prior is None:
+        return "not recorded"
+    describe = getattr(prior, "describe", None)
+    if callable(describe):
+        return f"{describe()} ({prior})"
+    return str(prior)
+
+
+def result_prior(result, name: str):
+    """The prior on ``name`` of a result: its :class:`~survmeta.priors.Prior`, else the words
+    in ``prior_notes``, else None."""
+    prior = (getattr(result, "priors", None) or {}).get(name)
+    if prior is None:
+        prior = (getattr(result, "prior_notes", None) or {}).get(name)
+    return prior
 
 
 def _join(items: list[str]) -> str:
@@ -220,8 +236,7 @@ def methods_paragraph(poolset) -> tuple[str, list[str]]:
         cited.append("Röver 2020")
     if "mcmc" in engines or "hierarchical" in engines:
         r = next(r for r in results if r.engine in ("mcmc", "hierarchical"))
-        d = r.diagnostics or {}
-        chains, draws = d.get("chains"), d.get("draws")
+        chains, draws = r.diagnostics.chains, r.diagnostics.draws
         run = f" ({chains} chains of {draws} draws)" if chains and draws else ""
         parts.append(
             f"The posterior was sampled with the No-U-Turn sampler in PyMC{run} (Abril-Pla 2023); "
@@ -229,10 +244,12 @@ def methods_paragraph(poolset) -> tuple[str, list[str]]:
             "(Vehtari 2021) and divergent transitions."
         )
         cited += ["Abril-Pla 2023", "Vehtari 2021"]
-    priors = {(r.priors.get("mu"), r.priors.get("tau")) for r in results}
+    priors = {(str(result_prior(r, "mu")), str(result_prior(r, "tau"))):
+              (result_prior(r, "mu"), result_prior(r, "tau")) for r in results}
     if len(priors) == 1:
-        mu_spec, tau_spec = next(iter(priors))
-        weak = " (a weakly informative prior, Röver 2021)" if _is_halfnormal(tau_spec) else ""
+        mu_spec, tau_spec = next(iter(priors.values()))
+        weak = (" (a weakly informative prior, Röver 2021)" if _is_halfnormal(tau_spec)
+                else "")
         parts.append(
             f"Priors: {describe_prior(tau_spec, 'tau')} for tau{weak} and "
             f"{describe_prior(mu_spec, 'mu')} for mu."
@@ -302,8 +319,8 @@ def single_arm_sentences(poolset) -> list[str]:
     return out
 
 
-def _is_halfnormal(spec) -> bool:
-    return isinstance(spec, str) and spec.strip().lower().startswith("halfnormal")
+def _is_halfnormal(prior) -> bool:
+    return getattr(prior, "family", None) == "halfnormal"
 
 
 # ---------------------------------------------------------------------------
@@ -346,10 +363,12 @@ def hierarchical_settings(hier) -> dict:
     covariates = [] if covs in (None, "", "none") else [c.strip() for c in str(covs).split(";")
                                                         if c.strip()]
     notes = attrs.get("survmeta_notes")
-    d = dict(first.diagnostics or {})
+    d = first.diagnostics
+    mu_prior = result_prior(first, "mu")
     return {
         "questions": len(hier),
-        "mu_prior": attrs.get("survmeta_mu_prior") or (first.priors or {}).get("mu"),
+        "mu_prior": attrs.get("survmeta_mu_prior") or (None if mu_prior is None
+                                                       else str(mu_prior)),
         "tau_population_prior": attrs.get("survmeta_tau_population_prior"),
         "covariates": covariates if covs is not None else None,
         "extra_error": attrs.get("survmeta_extra_error"),
@@ -360,14 +379,14 @@ def hierarchical_settings(hier) -> dict:
         "target_accept": attrs.get("survmeta_target_accept"),
         "clustered": attrs.get("survmeta_clustered"),
         "notes": None if notes in (None, "", "none") else str(notes),
-        "chains": d.get("chains"),
-        "draws": d.get("draws"),
-        "r_hat_max": d.get("r_hat_max"),
-        "ess_bulk_min": d.get("ess_bulk_min"),
-        "ess_tail_min": d.get("ess_tail_min"),
-        "divergences": d.get("divergences"),
-        "treedepth_hits": d.get("treedepth_hits"),
-        "warnings": list(d.get("warnings") or []),
+        "chains": d.chains,
+        "draws": d.draws,
+        "r_hat_max": d.r_hat_max,
+        "ess_bulk_min": d.ess_bulk_min,
+        "ess_tail_min": d.ess_tail_min,
+        "divergences": d.divergences,
+        "treedepth_hits": d.treedepth_hits,
+        "warnings": list(d.warnings),
         "k": sum(r.k for r in hier.values()),
     }
 

@@ -75,7 +75,7 @@ def make_stamp(poolset, registry=None, path=None, command: str | None = None,
     meta = getattr(poolset, "meta", {}) or {}
     if not seeds and meta.get("seed") is not None:
         seeds = [meta["seed"]]
-    priors = sorted({f"mu ~ {r.priors.get('mu')}, tau ~ {r.priors.get('tau')}" for r in results})
+    priors = sorted({f"mu ~ {r.prior_text('mu')}, tau ~ {r.prior_text('tau')}" for r in results})
     return {
         "generated": now.strftime("%Y-%m-%d %H:%M:%S UTC"),
         "registry": p.name if p else None,
