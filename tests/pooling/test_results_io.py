@@ -17,6 +17,8 @@ from survmeta.results import SCHEMA_VERSION, PoolResult, PoolSet
 from survmeta.results_io import SavedPoolResult
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Relative agreement of two runs of the exact engine's root finders (quantiles converge to ~1e-14).
+ROOT_TOL = 1e-12
 REGISTRY = ROOT / "studies.toml"
 MINI = ROOT / "tests" / "living" / "data" / "mini.toml"
 #: `survmeta pool tests/living/data/mini.toml --no-hierarchical --save ...` as written before
@@ -94,10 +96,17 @@ def test_schema_1_file_is_read(tmp_path):
     now = json.loads(_save(tmp_path, MINI).read_text())
     again = loaded.to_dict()
     assert again["schema_version"] == 2
+    # The schema-1 file was written before the vectorised mixture quantiles
+    # (exact.marginals.mixture_summaries): a fresh pool agrees with it to the root finders'
+    # tolerance, not bit for bit.
     for a, b in zip(again["questions"], now["questions"]):
         for block in ("mu", "hr", "tau", "predict", "predict_hr"):
-            assert a[block] == b[block]
-        assert a["p_hr_below_1"] == b["p_hr_below_1"]
+            assert a[block].keys() == b[block].keys()
+            for key, value in a[block].items():
+                expected = b[block][key]
+                assert value == (expected if expected is None
+                                 else pytest.approx(expected, rel=ROOT_TOL, abs=ROOT_TOL))
+        assert a["p_hr_below_1"] == pytest.approx(b["p_hr_below_1"], rel=ROOT_TOL)
     sof = loaded.summary_of_findings()
     assert math.isnan(sof.loc[0, "n"])  # schema 1 did not record study sizes
 
