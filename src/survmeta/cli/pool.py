@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from survmeta._format import fmt_prob
+from survmeta._format import fmt_level, fmt_prob
 from survmeta.cli._args import nonempty_path
 from survmeta.cli._output import dumps_json, emit_frame
 from survmeta.errors import SurvmetaError
@@ -294,7 +294,7 @@ def write_overview(results, out) -> None:
     """One line per pooled question: k, pooled HR with its interval, P(HR < 1)."""
     if not len(results):
         return
-    lvl = f"{next(iter(results.values())).level * 100:g}%"
+    lvl = fmt_level(next(iter(results.values())).level)
     out.write(f"Pooled hazard ratios (posterior median, {lvl} equal-tailed credible interval)\n")
     width = max(len(q) for q in results)
     for r in results.values():
@@ -306,7 +306,7 @@ def write_overview(results, out) -> None:
 def write_table(results, out) -> None:
     """Human-readable report of a PoolSet."""
     for r in results.values():
-        lvl = f"{r.level * 100:g}%"
+        lvl = fmt_level(r.level)
         hr, tau, pr = r.stats["hr"], r.stats["tau"], r.stats["predict_hr"]
         out.write("\n" + _wrap(f"{r.id}: {r.question.get('title', '')}", first=""))
         out.write(_wrap(f"HR = hazard({r.question.get('experimental')}) / "
