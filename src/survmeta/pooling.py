@@ -42,7 +42,7 @@ from survmeta.results import (
     SingleArmResult,
     summarize_draws,
 )
-from survmeta.settings import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR
+from survmeta.settings import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR, EXACT_DRAWS
 
 ENGINES = ("exact", "mcmc")
 #: HR thresholds whose posterior probabilities every result reports.
@@ -268,7 +268,7 @@ def pool_question(
     mu_prior=DEFAULT_MU_PRIOR,
     level: float = 0.95,
     seed: int | None = DEFAULT_SEED,
-    draws: int = 4000,
+    draws: int = EXACT_DRAWS,
     excluded: pd.DataFrame | None = None,
     notes: list[str] | None = None,
     mcmc_options: dict | None = None,
@@ -760,7 +760,7 @@ def pool(
     method_order=None,
     force=None,
     hierarchical: bool = False,
-    draws: int = 4000,
+    draws: int = EXACT_DRAWS,
     mcmc_options: dict | None = None,
     hierarchical_mu_prior=None,
     correct_shrinkage: bool = False,

@@ -30,7 +30,7 @@ from scipy.stats import chi2
 from survmeta.errors import SurvmetaError
 from survmeta.exact import bayesmeta
 from survmeta.exact.frequentist import rma
-from survmeta.settings import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR
+from survmeta.settings import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR, SUBGROUP_DRAWS
 
 __all__ = ["SubgroupAnalysis", "SubgroupEstimate", "subgroup_analysis"]
 
@@ -109,7 +109,7 @@ class SubgroupAnalysis:
 
 def subgroup_analysis(effects: pd.DataFrame, by: str = "endpoint", *, tau_prior=DEFAULT_TAU_PRIOR,
                       mu_prior=DEFAULT_MU_PRIOR, level: float = 0.95, method: str = "REML",
-                      draws: int = 20000, seed: int = DEFAULT_SEED) -> SubgroupAnalysis:
+                      draws: int = SUBGROUP_DRAWS, seed: int = DEFAULT_SEED) -> SubgroupAnalysis:
     """Pool each subgroup of a question's rows and test the differences.
 
     Parameters

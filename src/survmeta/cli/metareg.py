@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from survmeta.settings import MCMC_CHAINS, MCMC_DRAWS, MCMC_TUNE, NUTS_SAMPLER
+
 HELP = "meta-regression on registry fields (as metafor's rma(mods=))"
 
 #: Registry fields of a comparison (columns of the effect table) that can be moderators.
@@ -57,12 +59,14 @@ def add_parser(sub) -> None:
                    help="normal prior means of the coefficients (default 0; needs --beta-sd)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED,
                    help=f"random seed of the mcmc engine (default: {DEFAULT_SEED})")
-    p.add_argument("--sampler", choices=("pymc", "nutpie"), default="pymc",
-                   help="NUTS implementation of the mcmc engine (default: pymc)")
-    p.add_argument("--draws", type=int, default=1000, help="mcmc draws per chain (default: 1000)")
-    p.add_argument("--tune", type=int, default=1000,
-                   help="mcmc tuning steps per chain (default: 1000)")
-    p.add_argument("--chains", type=int, default=4, help="mcmc chains (default: 4)")
+    p.add_argument("--sampler", choices=("pymc", "nutpie"), default=NUTS_SAMPLER,
+                   help=f"NUTS implementation of the mcmc engine (default: {NUTS_SAMPLER})")
+    p.add_argument("--draws", type=int, default=MCMC_DRAWS,
+                   help=f"mcmc draws per chain (default: {MCMC_DRAWS})")
+    p.add_argument("--tune", type=int, default=MCMC_TUNE,
+                   help=f"mcmc tuning steps per chain (default: {MCMC_TUNE})")
+    p.add_argument("--chains", type=int, default=MCMC_CHAINS,
+                   help=f"mcmc chains (default: {MCMC_CHAINS})")
     p.add_argument("--level", type=float, default=0.95, help="interval level (default: 0.95)")
     p.add_argument("--plot", type=nonempty_path, metavar="FILE",
                    help="save the bubble plot (one numeric moderator; .png, .svg or .pdf)")
@@ -149,7 +153,8 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
 
 def analyse_bayes(path, question: str, mods, engine: str = "exact", tau_prior="flat",
                   beta_mean=None, beta_sd=None, level: float = 0.95, *, seed: int | None = None,
-                  sampler: str = "pymc", draws: int = 1000, tune: int = 1000, chains: int = 4):
+                  sampler: str = NUTS_SAMPLER, draws: int = MCMC_DRAWS, tune: int = MCMC_TUNE,
+                  chains: int = MCMC_CHAINS):
     """``(question id, result)``: the bmr() model of ``question`` on ``mods``.
 
     ``engine="exact"`` gives a :class:`survmeta.exact.BayesMetaRegression`,

@@ -8,10 +8,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from survmeta._format import fmt_prob
+from survmeta._format import fmt_level, fmt_prob
 from survmeta.cli._args import nonempty_path
 from survmeta.cli._output import dumps_json, emit_frame
 from survmeta.errors import SurvmetaError
+from survmeta.settings import (
+    MCMC_CHAINS,
+    MCMC_DRAWS,
+    NUTS_SAMPLER,
+    TARGET_ACCEPT,
+    TARGET_ACCEPT_HIERARCHICAL,
+)
 
 HELP = "pool every poolable question (exact engine by default)"
 
@@ -51,13 +58,16 @@ def add_parser(sub) -> None:
     p.add_argument("--mu-prior", default=DEFAULT_MU_PRIOR, metavar="SPEC",
                    help=f"prior on the pooled log HR: normal(m, s) or flat (default: {DEFAULT_MU_PRIOR})")
     p.add_argument("--draws", type=int, default=None,
-                   help="MCMC draws per chain (default: 1000)")
-    p.add_argument("--chains", type=int, default=None, help="MCMC chains (default: 4)")
+                   help=f"MCMC draws per chain (default: {MCMC_DRAWS})")
+    p.add_argument("--chains", type=int, default=None,
+                   help=f"MCMC chains (default: {MCMC_CHAINS})")
     p.add_argument("--target-accept", type=float, default=None,
                    help="NUTS target acceptance rate; raise it (e.g. 0.995) if divergences are "
-                        "reported (default: 0.9 per question, 0.99 hierarchical)")
+                        f"reported (default: {TARGET_ACCEPT} per question, "
+                        f"{TARGET_ACCEPT_HIERARCHICAL} hierarchical)")
     p.add_argument("--sampler", choices=("pymc", "nutpie"), default=None,
-                   help="NUTS implementation: pymc (default) or nutpie (optional package; "
+                   help=f"NUTS implementation: pymc or nutpie (default: {NUTS_SAMPLER}; nutpie "
+                        "is an optional package that "
                         "compiles for seconds once, then samples small models in milliseconds)")
     p.add_argument("--detail", action="store_true",
                    help="after the summary of findings, every question in full: studies, "
@@ -284,7 +294,7 @@ def write_overview(results, out) -> None:
     """One line per pooled question: k, pooled HR with its interval, P(HR < 1)."""
     if not len(results):
         return
-    lvl = f"{next(iter(results.values())).level * 100:g}%"
+    lvl = fmt_level(next(iter(results.values())).level)
     out.write(f"Pooled hazard ratios (posterior median, {lvl} equal-tailed credible interval)\n")
     width = max(len(q) for q in results)
     for r in results.values():
@@ -296,7 +306,7 @@ def write_overview(results, out) -> None:
 def write_table(results, out) -> None:
     """Human-readable report of a PoolSet."""
     for r in results.values():
-        lvl = f"{r.level * 100:g}%"
+        lvl = fmt_level(r.level)
         hr, tau, pr = r.stats["hr"], r.stats["tau"], r.stats["predict_hr"]
         out.write("\n" + _wrap(f"{r.id}: {r.question.get('title', '')}", first=""))
         out.write(_wrap(f"HR = hazard({r.question.get('experimental')}) / "

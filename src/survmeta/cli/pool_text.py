@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import textwrap
 
-from survmeta._format import fmt_prob
+from survmeta._format import fmt_level, fmt_prob
 from survmeta.errors import SurvmetaError
 
 __all__ = ["WIDTH", "write_primary"]
@@ -53,7 +53,7 @@ def write_primary(results, out, detail_hint: bool = True, interval: str = "eti")
         return
     sof = results.summary_of_findings(interval=interval, single_arm=False)
     first = next(iter(results.values()))
-    pct = f"{first.level * 100:g}%"
+    pct = fmt_level(first.level)
     engine = _ENGINE_WORDS.get(first.engine, first.engine)
     out.write(_wrap(
         f"Primary analysis: {engine}; priors mu ~ {first.prior_text('mu')}, tau ~ "
@@ -187,7 +187,7 @@ def write_single_arm(results, out, full: bool = False) -> None:
     if not single:
         return
     frame = single_arm_frame(results)
-    pct = f"{next(iter(single.values())).level * 100:g}%"
+    pct = fmt_level(next(iter(single.values())).level)
     engines = {getattr(sa, "engine", "exact") for sa in single.values()}
     how = " and ".join(sorted({"exact": "exact Bayesian", "mcmc": "Bayesian by MCMC"}.get(e, e)
                               for e in engines))

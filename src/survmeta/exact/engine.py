@@ -30,6 +30,7 @@ from survmeta.errors import SurvmetaError, check_level
 from survmeta.exact.marginals import (ExpNormalMixture, GridMarginal, Marginal,
                                       NormalMixture, PointMass, mixture_summaries)
 from survmeta.priors import Prior, parse_prior
+from survmeta.settings import EXACT_DRAWS, MCMC_CHAINS
 
 _LOG2PI = math.log(2.0 * math.pi)
 _N_COARSE = 400
@@ -526,7 +527,7 @@ class ExactPosterior:
                             columns=columns)
 
     # ------------------------------------------------------------ draws
-    def sample(self, draws: int = 4000, seed=None, chains: int = 4):
+    def sample(self, draws: int = EXACT_DRAWS, seed=None, chains: int = MCMC_CHAINS):
         """Independent draws from the joint posterior as an ``xarray.DataTree``.
 
         tau is drawn by inverse CDF from the grid, then mu | tau, y, then

@@ -44,6 +44,13 @@ from survmeta.models.random_effects import (
     resolve_seed,
     run_nuts,
 )
+from survmeta.settings import (
+    MCMC_CHAINS,
+    MCMC_DRAWS,
+    MCMC_TUNE,
+    NUTS_SAMPLER,
+    TARGET_ACCEPT_HIERARCHICAL,
+)
 
 __all__ = [
     "DEFAULT_COEFFICIENT_SD",
@@ -311,13 +318,13 @@ def fit_hierarchical(
     mu_prior=None,
     coefficient_sd: float = DEFAULT_COEFFICIENT_SD,
     cluster: Sequence | None = None,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
+    draws: int = MCMC_DRAWS,
+    tune: int = MCMC_TUNE,
+    chains: int = MCMC_CHAINS,
     cores: int = 1,
     random_seed: int | None = DEFAULT_SEED,
-    nuts_sampler: str = "pymc",
-    target_accept: float = 0.99,
+    nuts_sampler: str = NUTS_SAMPLER,
+    target_accept: float = TARGET_ACCEPT_HIERARCHICAL,
 ) -> xr.DataTree:
     """Fit the hierarchical model across all questions of an effect table.
 

@@ -40,6 +40,13 @@ from survmeta.exact.metareg import moderator_matrix
 from survmeta.models.diagnostics import diagnose
 from survmeta.models.priors import as_prior, prior_key, prior_label, tau_rv
 from survmeta.models.random_effects import DEFAULT_SEED, _describe, resolve_seed, run_nuts
+from survmeta.settings import (
+    MCMC_CHAINS,
+    MCMC_DRAWS,
+    MCMC_TUNE,
+    NUTS_SAMPLER,
+    TARGET_ACCEPT,
+)
 
 __all__ = ["MCMCMetaRegression", "build_metareg_model", "design_matrix", "fit_metareg"]
 
@@ -232,13 +239,13 @@ def fit_metareg(
     beta_mean=None,
     beta_sd=None,
     level: float = 0.95,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
+    draws: int = MCMC_DRAWS,
+    tune: int = MCMC_TUNE,
+    chains: int = MCMC_CHAINS,
     cores: int = 1,
     random_seed: int | None = DEFAULT_SEED,
-    nuts_sampler: str = "pymc",
-    target_accept: float = 0.9,
+    nuts_sampler: str = NUTS_SAMPLER,
+    target_accept: float = TARGET_ACCEPT,
 ) -> MCMCMetaRegression:
     """Bayesian meta-regression with NUTS, the model of :func:`survmeta.exact.bmr`.
 

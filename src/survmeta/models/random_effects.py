@@ -58,8 +58,15 @@ __all__ = [
     "run_nuts",
 ]
 
-# the default seed lives in survmeta.settings, shared with pool() and the CLI
-from survmeta.settings import DEFAULT_SEED  # noqa: E402
+# the default seed and sampler settings live in survmeta.settings, shared with pool() and the CLI
+from survmeta.settings import (  # noqa: E402
+    DEFAULT_SEED,
+    MCMC_CHAINS,
+    MCMC_DRAWS,
+    MCMC_TUNE,
+    NUTS_SAMPLER,
+    TARGET_ACCEPT,
+)
 
 PARAMETRIZATIONS = ("marginal", "noncentred", "centred")
 _CACHE_SIZE = 32
@@ -517,13 +524,13 @@ def fit_random_effects(
     *,
     tau_prior=None,
     mu_prior=None,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
+    draws: int = MCMC_DRAWS,
+    tune: int = MCMC_TUNE,
+    chains: int = MCMC_CHAINS,
     cores: int = 1,
     random_seed: int | None = DEFAULT_SEED,
-    nuts_sampler: str = "pymc",
-    target_accept: float = 0.9,
+    nuts_sampler: str = NUTS_SAMPLER,
+    target_accept: float = TARGET_ACCEPT,
     parametrization: str = "marginal",
     cluster: Sequence | None = None,
 ) -> xr.DataTree:

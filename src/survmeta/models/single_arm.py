@@ -58,6 +58,13 @@ from survmeta.models.random_effects import (
     resolve_seed,
     run_nuts,
 )
+from survmeta.settings import (
+    MCMC_CHAINS,
+    MCMC_DRAWS,
+    MCMC_TUNE,
+    NUTS_SAMPLER,
+    TARGET_ACCEPT,
+)
 
 __all__ = [
     "SingleArmFit",
@@ -244,13 +251,13 @@ def fit_proportions(
     mu_prior=DEFAULT_PROPORTION_MU_PRIOR,
     tau_prior=DEFAULT_PROPORTION_TAU_PRIOR,
     level: float = 0.95,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
+    draws: int = MCMC_DRAWS,
+    tune: int = MCMC_TUNE,
+    chains: int = MCMC_CHAINS,
     cores: int = 1,
     random_seed: int | None = DEFAULT_SEED,
-    nuts_sampler: str = "pymc",
-    target_accept: float = 0.9,
+    nuts_sampler: str = NUTS_SAMPLER,
+    target_accept: float = TARGET_ACCEPT,
 ) -> SingleArmFit:
     """Pool single-group proportions with the binomial-normal model by NUTS.
 
@@ -340,13 +347,13 @@ def fit_log_medians(
     tau_prior=MEDIAN_TAU_PRIOR,
     mu_prior=MEDIAN_MU_PRIOR,
     level: float = 0.95,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
+    draws: int = MCMC_DRAWS,
+    tune: int = MCMC_TUNE,
+    chains: int = MCMC_CHAINS,
     cores: int = 1,
     random_seed: int | None = DEFAULT_SEED,
-    nuts_sampler: str = "pymc",
-    target_accept: float = 0.9,
+    nuts_sampler: str = NUTS_SAMPLER,
+    target_accept: float = TARGET_ACCEPT,
 ) -> SingleArmFit:
     """Pool log median survival times with the normal-normal model by NUTS.
 

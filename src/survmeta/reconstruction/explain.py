@@ -7,6 +7,8 @@ the choice and why, and a paragraph for a methods section with references.
 
 from __future__ import annotations
 
+from survmeta._format import fmt_level
+
 import difflib
 import math
 
@@ -111,7 +113,7 @@ def _fmt(x) -> str:
 
 
 def _pct(level: float) -> str:
-    return f"{100 * level:.4g}%"
+    return fmt_level(level)
 
 
 def _p_text(p: PValue) -> str:

@@ -132,7 +132,7 @@ from typing import Callable
 
 from scipy.stats import norm
 
-from survmeta.errors import SurvmetaError
+from survmeta.errors import SurvmetaError, check_level
 from survmeta.registry.records import NR, Arm, Comparison, PValue, _NotReached
 
 __all__ = [
@@ -350,8 +350,7 @@ def z_from_level(level: float) -> float:
         level = float(level)
     except (TypeError, ValueError):
         raise SurvmetaError(f"confidence level must be a number in (0, 1), got {level!r}") from None
-    if not (0.0 < level < 1.0):
-        raise SurvmetaError(f"confidence level must be in (0, 1) (e.g. 0.95), got {level!r}")
+    level = check_level(level, "confidence level")
     return float(norm.ppf(1.0 - (1.0 - level) / 2.0))
 
 

@@ -221,6 +221,18 @@ def small_study_blocks(poolset) -> list[Block]:
     ]
 
 
+def _single_engine_words(single) -> str:
+    """``"both exact Bayesian"``, or how the MCMC fits were sampled (sampler and draws).
+
+    One pool() call fits every single-group question with the same engine."""
+    from survmeta.report.methods_text import single_arm_engine_text
+
+    mcmc = [sa for sa in single if getattr(sa, "engine", "exact") == "mcmc"]
+    if not mcmc:
+        return "both exact Bayesian"
+    return "both Bayesian, sampled " + single_arm_engine_text(mcmc[0])
+
+
 def single_arm_table(poolset) -> pd.DataFrame:
     """One row per single-group question: the pooled value on its natural scale.
 
@@ -280,8 +292,8 @@ def single_arm_blocks(poolset, figures=("forest",), labels: dict | None = None) 
            Block("p", "Questions answered by one group per study ([[study.outcome]] in the "
                  "registry): a proportion pooled in the binomial-normal random-effects model on "
                  "the logit scale, or a median time pooled on the log scale with each study's SE "
-                 "from its confidence interval; both exact Bayesian. A median not reached is a "
-                 "bound and is left out of the pooled value."),
+                 "from its confidence interval; " + _single_engine_words(single.values())
+                 + ". A median not reached is a bound and is left out of the pooled value."),
            Block("table", "Pooled single-group questions (posterior median; credible and "
                  "prediction intervals).", table=single_arm_table(poolset), name="single_arm")]
     if "forest" in figures:

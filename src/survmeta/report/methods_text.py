@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from survmeta._format import fmt_level
+
 import math
 import re
 from collections import Counter
@@ -219,7 +221,7 @@ def methods_paragraph(poolset) -> tuple[str, list[str]]:
             )
     engines = sorted({r.engine for r in results})
     level = results[0].level if results else 0.95
-    lvl = f"{level * 100:g}%"
+    lvl = fmt_level(level)
     if results:
         parts.append(
             "Each question was pooled with a normal-normal random-effects model on the log HR "
@@ -289,6 +291,24 @@ def methods_paragraph(poolset) -> tuple[str, list[str]]:
     return " ".join(parts), list(dict.fromkeys(cited))
 
 
+def single_arm_engine_text(sa) -> str:
+    """How one single-group question's posterior was computed: ``"by exact Bayesian
+    quadrature"`` (exact engine) or ``"with the No-U-Turn sampler in PyMC (4 chains of 1000
+    draws)"`` (mcmc engine; the run as its diagnostics recorded it)."""
+    if getattr(sa, "engine", "exact") != "mcmc":
+        return "by exact Bayesian quadrature"
+    d = getattr(sa, "diagnostics", None) or {}
+    chains, draws = d.get("chains"), d.get("draws")
+    run = f" ({chains} chains of {draws} draws)" if chains and draws else ""
+    return f"with the No-U-Turn sampler in PyMC{run}"
+
+
+def _median_engine_text(sa) -> str:
+    if getattr(sa, "engine", "exact") != "mcmc":
+        return "by the exact engine"
+    return single_arm_engine_text(sa)
+
+
 def single_arm_sentences(poolset) -> list[str]:
     """How the single-group questions were pooled, with the priors the results carry."""
     single = list(getattr(poolset, "single_arm", {}).values())
@@ -301,8 +321,9 @@ def single_arm_sentences(poolset) -> list[str]:
             out.append(
                 f"Single-group proportions ({', '.join(sa.id for sa in props)}) were pooled in "
                 "the binomial-normal random-effects model on the logit scale (events binomial "
-                "given each study's logit, the logits normal around mu with SD tau), by exact "
-                f"Bayesian quadrature with mu ~ {p.mu_prior} and tau ~ {p.tau_prior}; the "
+                "given each study's logit, the logits normal around mu with SD tau), "
+                f"{single_arm_engine_text(props[0])} with mu ~ {p.mu_prior} and tau ~ "
+                f"{p.tau_prior}; the "
                 "pooled proportion is expit of mu's posterior median.")
         if meds:
             lm = next((sa.pool.log_median for sa in meds if sa.pool.log_median is not None), None)
@@ -311,7 +332,8 @@ def single_arm_sentences(poolset) -> list[str]:
             out.append(
                 f"Median times ({', '.join(sa.id for sa in meds)}) were pooled on the log scale, "
                 "each study's SE taken from its confidence interval (95% unless stated), in the "
-                f"normal-normal random-effects model by the exact engine{prior}; a median not "
+                f"normal-normal random-effects model {_median_engine_text(meds[0])}{prior}; a "
+                "median not "
                 "reached was left out as a bound, and the median of medians is reported beside "
                 "the pooled median.")
     except SurvmetaError:  # saved results keep no pool object, and the sentences need it
