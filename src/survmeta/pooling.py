@@ -326,7 +326,6 @@ def pool_question(
     else:
         parts = _mcmc(y, s, labels, tau_p, mu_p, level, seed, mcmc_options or {})
     stats, theta, probabilities, posterior, diagnostics, bayes_factors = parts
-    point_estimates = _point_estimates(exact_post) if exact_post is not None else None
     _drop_hr_scale_moments(stats)
     notes = list(notes or [])
     if len(y) == 1:
@@ -362,7 +361,7 @@ def pool_question(
     tau_med = stats["tau"]["median"]
     w = 1.0 / (s**2 + tau_med**2)
     pooled["weight"] = 100.0 * w / w.sum()
-    return PoolResult(
+    result = PoolResult(
         question=dict(question),
         engine=engine,
         effects=pooled,
@@ -379,8 +378,20 @@ def pool_question(
         bayes_factors=bayes_factors,
         common_effect=_common_effect(y, s, mu_p, level),
         exact=exact_post,
-        point_estimates=point_estimates,
     )
+    if exact_post is not None:
+        _defer_exact(result, exact_post, draws, seed, posterior)
+    return result
+
+
+def _defer_exact(result: PoolResult, post, draws: int, seed, posterior) -> None:
+    """Exact engine: the point estimates, and the draws of ``posterior``, computed when
+    first asked for. The draws depend on the seed only, so they are the same whenever they
+    are drawn; a seed that is a random generator (whose state other draws move) is used at
+    once (``posterior`` holds those draws already)."""
+    result._defer("point_estimates", lambda: _point_estimates(post))
+    if draws and posterior is None:
+        result._defer("posterior", lambda: post.sample(draws=draws, seed=seed))
 
 
 def mixed_endpoints(effects: pd.DataFrame) -> dict[str, list[str]]:
@@ -450,7 +461,7 @@ def _common_effect(y, s, mu_p, level) -> CommonEffect:
     from survmeta.exact import common_effect
 
     post = common_effect(y, s, mu_prior=mu_p)
-    table = post.summary(level=level)
+    table = post.summary(level=level, studies=False)
     return CommonEffect(mu=_stats_row(table.loc["mu"]), hr=_stats_row(table.loc["hr"]),
                         p_hr_below_1=float(post.prob_below(1.0, scale="hr")))
 
@@ -475,7 +486,10 @@ def _exact(y, s, labels, tau_p, mu_p, level, seed, draws):
     stats = {ours: _stats_row(table.loc[theirs]) for ours, theirs in names.items()}
     theta = {lab: _stats_row(table.loc[f"theta[{lab}]"]) for lab in labels}
     probabilities = {_prob_key(t): float(post.prob_below(t, scale="hr")) for t in THRESHOLDS}
-    posterior = post.sample(draws=draws, seed=seed) if draws else None
+    # draws for PoolResult.posterior: drawn when first accessed (pool_question), unless the
+    # seed is a generator whose state must move now
+    eager = draws and not (seed is None or isinstance(seed, (int, np.integer)))
+    posterior = post.sample(draws=draws, seed=seed) if eager else None
     bf: dict[str, float | None] = {}
     why: dict[str, str | None] = {"mu=0": None, "tau=0": None}
     for hyp in ("mu=0", "tau=0"):
