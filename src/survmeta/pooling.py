@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -213,7 +214,8 @@ def select_rows(effects: pd.DataFrame, question: str) -> tuple[pd.DataFrame, pd.
     rows = effects[effects["question"] == question]
     pooled, excluded, notes = [], [], []
     seen_study: dict[str, str] = {}
-    for idx, r in rows.iterrows():
+    # plain dicts, not a Series per row (iterrows); get() as on a Series row
+    for idx, r in zip(rows.index, rows.to_dict("records")):
         reason = None
         if not bool(r["poolable"]):
             reason = r.get("reason") or "no estimate"
@@ -466,7 +468,7 @@ def _common_effect(y, s, mu_p, level) -> CommonEffect:
                         p_hr_below_1=float(post.prob_below(1.0, scale="hr")))
 
 
-def _stats_row(row: pd.Series) -> dict:
+def _stats_row(row: Mapping[str, Any]) -> dict:
     return {
         "mean": float(row["mean"]),
         "median": float(row["median"]),
@@ -483,8 +485,9 @@ def _exact(y, s, labels, tau_p, mu_p, level, seed, draws):
     table = post.summary(level=level)
     names = {"mu": "mu", "hr": "hr", "tau": "tau", "predict": "predict_log_hr",
              "predict_hr": "predict_hr"}
-    stats = {ours: _stats_row(table.loc[theirs]) for ours, theirs in names.items()}
-    theta = {lab: _stats_row(table.loc[f"theta[{lab}]"]) for lab in labels}
+    rows = table.to_dict("index")  # one conversion, not a Series per row
+    stats = {ours: _stats_row(rows[theirs]) for ours, theirs in names.items()}
+    theta = {lab: _stats_row(rows[f"theta[{lab}]"]) for lab in labels}
     probabilities = {_prob_key(t): float(post.prob_below(t, scale="hr")) for t in THRESHOLDS}
     # draws for PoolResult.posterior: drawn when first accessed (pool_question), unless the
     # seed is a generator whose state must move now

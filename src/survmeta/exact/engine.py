@@ -19,6 +19,7 @@ normal mixtures that give mu, exp(mu), the prediction and the shrunken theta_i).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -114,8 +115,17 @@ def _mixed_points(a: float, b: float, n: int) -> np.ndarray:
     return pts
 
 
+@functools.cache
+def _legendre_rule(order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [-1, 1] (computed once per order; read-only)."""
+    nodes, weights = np.polynomial.legendre.leggauss(order)
+    nodes.flags.writeable = False
+    weights.flags.writeable = False
+    return nodes, weights
+
+
 def _gauss_legendre(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
-    nodes, weights = np.polynomial.legendre.leggauss(_GL_ORDER)
+    nodes, weights = _legendre_rule(_GL_ORDER)
     edges = _mixed_points(a, b, _GL_PANELS + 1)
     half = 0.5 * np.diff(edges)
     mid = 0.5 * (edges[:-1] + edges[1:])
