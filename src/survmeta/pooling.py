@@ -214,8 +214,11 @@ def select_rows(effects: pd.DataFrame, question: str) -> tuple[pd.DataFrame, pd.
     rows = effects[effects["question"] == question]
     pooled, excluded, notes = [], [], []
     seen_study: dict[str, str] = {}
-    # plain dicts, not a Series per row (iterrows); get() as on a Series row
-    for idx, r in zip(rows.index, rows.to_dict("records")):
+    # plain dicts of the columns the rules read, not a Series per row (iterrows)
+    cols = [c for c in ("poolable", "reason", "subgroup_of", "study", "comparison", "key")
+            if c in rows]
+    records = [dict(zip(cols, values)) for values in zip(*(rows[c].tolist() for c in cols))]
+    for idx, r in enumerate(records):
         reason = None
         if not bool(r["poolable"]):
             reason = r.get("reason") or "no estimate"
@@ -235,8 +238,8 @@ def select_rows(effects: pd.DataFrame, question: str) -> tuple[pd.DataFrame, pd.
             pooled.append(idx)
         else:
             excluded.append((idx, reason))
-    pooled_df = rows.loc[pooled].reset_index(drop=True)
-    excl_df = rows.loc[[i for i, _ in excluded]].copy()
+    pooled_df = rows.iloc[pooled].reset_index(drop=True)
+    excl_df = rows.iloc[[i for i, _ in excluded]].copy()
     excl_df["reason"] = [why for _, why in excluded]
     return pooled_df, excl_df.reset_index(drop=True), notes
 
