@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -213,7 +214,11 @@ def select_rows(effects: pd.DataFrame, question: str) -> tuple[pd.DataFrame, pd.
     rows = effects[effects["question"] == question]
     pooled, excluded, notes = [], [], []
     seen_study: dict[str, str] = {}
-    for idx, r in rows.iterrows():
+    # plain dicts of the columns the rules read, not a Series per row (iterrows)
+    cols = [c for c in ("poolable", "reason", "subgroup_of", "study", "comparison", "key")
+            if c in rows]
+    records = [dict(zip(cols, values)) for values in zip(*(rows[c].tolist() for c in cols))]
+    for idx, r in enumerate(records):
         reason = None
         if not bool(r["poolable"]):
             reason = r.get("reason") or "no estimate"
@@ -233,8 +238,8 @@ def select_rows(effects: pd.DataFrame, question: str) -> tuple[pd.DataFrame, pd.
             pooled.append(idx)
         else:
             excluded.append((idx, reason))
-    pooled_df = rows.loc[pooled].reset_index(drop=True)
-    excl_df = rows.loc[[i for i, _ in excluded]].copy()
+    pooled_df = rows.iloc[pooled].reset_index(drop=True)
+    excl_df = rows.iloc[[i for i, _ in excluded]].copy()
     excl_df["reason"] = [why for _, why in excluded]
     return pooled_df, excl_df.reset_index(drop=True), notes
 
@@ -326,7 +331,6 @@ def pool_question(
     else:
         parts = _mcmc(y, s, labels, tau_p, mu_p, level, seed, mcmc_options or {})
     stats, theta, probabilities, posterior, diagnostics, bayes_factors = parts
-    point_estimates = _point_estimates(exact_post) if exact_post is not None else None
     _drop_hr_scale_moments(stats)
     notes = list(notes or [])
     if len(y) == 1:
@@ -362,7 +366,7 @@ def pool_question(
     tau_med = stats["tau"]["median"]
     w = 1.0 / (s**2 + tau_med**2)
     pooled["weight"] = 100.0 * w / w.sum()
-    return PoolResult(
+    result = PoolResult(
         question=dict(question),
         engine=engine,
         effects=pooled,
@@ -379,8 +383,20 @@ def pool_question(
         bayes_factors=bayes_factors,
         common_effect=_common_effect(y, s, mu_p, level),
         exact=exact_post,
-        point_estimates=point_estimates,
     )
+    if exact_post is not None:
+        _defer_exact(result, exact_post, draws, seed, posterior)
+    return result
+
+
+def _defer_exact(result: PoolResult, post, draws: int, seed, posterior) -> None:
+    """Exact engine: the point estimates, and the draws of ``posterior``, computed when
+    first asked for. The draws depend on the seed only, so they are the same whenever they
+    are drawn; a seed that is a random generator (whose state other draws move) is used at
+    once (``posterior`` holds those draws already)."""
+    result._defer("point_estimates", lambda: _point_estimates(post))
+    if draws and posterior is None:
+        result._defer("posterior", lambda: post.sample(draws=draws, seed=seed))
 
 
 def mixed_endpoints(effects: pd.DataFrame) -> dict[str, list[str]]:
@@ -450,12 +466,12 @@ def _common_effect(y, s, mu_p, level) -> CommonEffect:
     from survmeta.exact import common_effect
 
     post = common_effect(y, s, mu_prior=mu_p)
-    table = post.summary(level=level)
+    table = post.summary(level=level, studies=False)
     return CommonEffect(mu=_stats_row(table.loc["mu"]), hr=_stats_row(table.loc["hr"]),
                         p_hr_below_1=float(post.prob_below(1.0, scale="hr")))
 
 
-def _stats_row(row: pd.Series) -> dict:
+def _stats_row(row: Mapping[str, Any]) -> dict:
     return {
         "mean": float(row["mean"]),
         "median": float(row["median"]),
@@ -472,10 +488,14 @@ def _exact(y, s, labels, tau_p, mu_p, level, seed, draws):
     table = post.summary(level=level)
     names = {"mu": "mu", "hr": "hr", "tau": "tau", "predict": "predict_log_hr",
              "predict_hr": "predict_hr"}
-    stats = {ours: _stats_row(table.loc[theirs]) for ours, theirs in names.items()}
-    theta = {lab: _stats_row(table.loc[f"theta[{lab}]"]) for lab in labels}
+    rows = table.to_dict("index")  # one conversion, not a Series per row
+    stats = {ours: _stats_row(rows[theirs]) for ours, theirs in names.items()}
+    theta = {lab: _stats_row(rows[f"theta[{lab}]"]) for lab in labels}
     probabilities = {_prob_key(t): float(post.prob_below(t, scale="hr")) for t in THRESHOLDS}
-    posterior = post.sample(draws=draws, seed=seed) if draws else None
+    # draws for PoolResult.posterior: drawn when first accessed (pool_question), unless the
+    # seed is a generator whose state must move now
+    eager = draws and not (seed is None or isinstance(seed, (int, np.integer)))
+    posterior = post.sample(draws=draws, seed=seed) if eager else None
     bf: dict[str, float | None] = {}
     why: dict[str, str | None] = {"mu=0": None, "tau=0": None}
     for hyp in ("mu=0", "tau=0"):

@@ -311,7 +311,8 @@ class PoolResult:
         ``prior_notes``.
     posterior : xarray.DataTree or None
         Posterior draws (exact engine: independent draws from the exact
-        posterior).
+        posterior, drawn when first accessed with the result's seed, so the
+        same seed gives the same draws whenever they are asked for).
     diagnostics : Diagnostics
         Sampler diagnostics (MCMC) or quadrature notes (exact), with
         ``warnings`` (sentences).
@@ -338,6 +339,7 @@ class PoolResult:
         ``mu``, ``predict``), ``MAP`` and ``ML`` (each ``joint`` and
         ``marginal`` ``{"tau", "mu"}``), as bayesmeta's ``$summary["mode", ]``,
         ``$MAP`` and ``$ML`` (:mod:`survmeta.exact.modes`); log-HR scale.
+        Computed when first asked for (or when the result is serialised).
     prior_notes : dict
         Priors described in words, by parameter, where they are not a single
         :class:`~survmeta.priors.Prior` (the hierarchical fit: ``{"tau": "shared across
@@ -362,6 +364,12 @@ class PoolResult:
     exact: Any = field(default=None, repr=False, compare=False)
     point_estimates: dict | None = None
     prior_notes: dict[str, str] = field(default_factory=dict)
+
+    def _defer(self, name: str, compute) -> None:
+        """Compute ``name`` (``"posterior"`` or ``"point_estimates"``) by ``compute()``
+        when it is first accessed, instead of now (see :func:`_lazy_field`)."""
+        self.__dict__.setdefault("_values", {}).pop(name, None)
+        self.__dict__.setdefault("_compute", {})[name] = compute
 
     # -- basic accessors -------------------------------------------------
     @property
@@ -782,6 +790,33 @@ class PoolResult:
     def print_summary(self) -> None:
         """Print :meth:`summary_text`."""
         print(self.summary_text(), end="")
+
+
+def _lazy_field(name: str) -> property:
+    """A :class:`PoolResult` field whose value may be computed when first read.
+
+    The dataclass ``__init__`` assigns the field through the setter, so a value passed in
+    (MCMC, hierarchical, loaded results) is kept as given; :meth:`PoolResult._defer`
+    registers a function that computes it on first access instead (exact engine). The
+    values live in the instance's ``_values`` and the pending functions in ``_compute``.
+    """
+
+    def get(self):
+        values = self.__dict__.setdefault("_values", {})
+        if name not in values:
+            compute = self.__dict__.setdefault("_compute", {}).pop(name, None)
+            values[name] = None if compute is None else compute()
+        return values[name]
+
+    def set_(self, value) -> None:
+        self.__dict__.setdefault("_compute", {}).pop(name, None)
+        self.__dict__.setdefault("_values", {})[name] = value
+
+    return property(get, set_, doc=f"``{name}`` (see the class docstring).")
+
+
+PoolResult.posterior = _lazy_field("posterior")  # type: ignore[assignment,method-assign]
+PoolResult.point_estimates = _lazy_field("point_estimates")  # type: ignore[assignment,method-assign]
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from survmeta.errors import SurvmetaError
@@ -595,17 +597,17 @@ _FLOAT_COLUMNS = ("n", "log_hr", "se", "se_sampling", "se_extra", "hr", "hr_lowe
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
     """Effect-table DataFrame with stable dtypes (floats, bool, int year, objects)."""
-    data = {}
-    for col in COLUMNS:
+    data: dict[str, Any] = {}
+    for col in COLUMNS:  # numeric columns as arrays, not a Series each
         values = [r[col] for r in rows]
         if col in _FLOAT_COLUMNS:
-            data[col] = pd.Series(values, dtype=float)
+            data[col] = np.array([np.nan if v is None else v for v in values], dtype=float)
         elif col == "poolable":
-            data[col] = pd.Series(values, dtype=bool)
+            data[col] = np.array([bool(v) for v in values], dtype=bool)
         elif col == "approximate":  # no estimate: not approximate
-            data[col] = pd.Series([v is not None and bool(v) for v in values], dtype=bool)
+            data[col] = np.array([v is not None and bool(v) for v in values], dtype=bool)
         elif col in ("year", "oligo_max_lesions", "oligo_max_sites", "line"):
-            data[col] = pd.Series(values, dtype="Int64")  # nullable: effects CSVs carry no year
+            data[col] = pd.array(values, dtype="Int64")  # nullable: effects CSVs carry no year
         else:
-            data[col] = pd.Series(values, dtype=object)
+            data[col] = pd.Series(values, dtype=object)  # no str inference: stays object
     return pd.DataFrame(data, columns=list(COLUMNS))
