@@ -815,8 +815,8 @@ def _lazy_field(name: str) -> property:
     return property(get, set_, doc=f"``{name}`` (see the class docstring).")
 
 
-PoolResult.posterior = _lazy_field("posterior")  # type: ignore[assignment,method-assign]
-PoolResult.point_estimates = _lazy_field("point_estimates")  # type: ignore[assignment,method-assign]
+PoolResult.posterior = _lazy_field("posterior")
+PoolResult.point_estimates = _lazy_field("point_estimates")
 
 
 @dataclass(frozen=True)
