@@ -816,7 +816,7 @@ def _lazy_field(name: str) -> property:
 
 
 PoolResult.posterior = _lazy_field("posterior")
-PoolResult.point_estimates = _lazy_field("point_estimates")
+PoolResult.point_estimates = _lazy_field("point_estimates")  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
