@@ -188,3 +188,12 @@ def test_help_names_the_engines(capsys):
         main(["metareg", "--help"])
     out = capsys.readouterr().out
     assert "--engine" in out and "mcmc" in out and "--sampler" in out and "--seed" in out
+
+
+def test_a_beta_sd_of_the_wrong_length_is_a_clear_error(capsys, effects_csv):
+    """Three coefficient SDs for two coefficients (intercept, year): a clear message, exit 2."""
+    code = main(["metareg", str(effects_csv), "--question", "bcg", "--mods", "year",
+                 "--engine", "exact", "--beta-sd", "1,2,3"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "need one value or 2 (intercept first)" in err and "Traceback" not in err

@@ -31,6 +31,28 @@ from survmeta.priors import parse_prior
 _LOG2PI = math.log(2.0 * math.pi)
 
 
+def beta_prior(beta_mean, beta_sd, p: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Mean and precision of a normal prior on the ``p`` coefficients, or ``(None, None)`` (flat).
+
+    ``beta_sd`` (and ``beta_mean``, default 0) are one number or ``p`` numbers, intercept
+    first; ``beta_mean`` without ``beta_sd`` is refused. Shared by :func:`bmr` and the PyMC
+    meta-regression (:func:`survmeta.models.fit_metareg`).
+    """
+    if beta_sd is None:
+        if beta_mean is not None:
+            raise SurvmetaError("beta_mean needs beta_sd (a normal prior); leave both out for flat")
+        return None, None
+    try:
+        sd = np.broadcast_to(np.asarray(beta_sd, dtype=float), (p,)).copy()
+        b0 = np.broadcast_to(np.asarray(0.0 if beta_mean is None else beta_mean, dtype=float),
+                             (p,)).copy()
+    except ValueError:
+        raise SurvmetaError(f"beta_mean and beta_sd need one value or {p} (intercept first)") from None
+    if np.any(~np.isfinite(sd)) or np.any(sd <= 0) or np.any(~np.isfinite(b0)):
+        raise SurvmetaError("beta_sd must be positive and finite, beta_mean finite")
+    return b0, 1.0 / sd**2
+
+
 @dataclass(frozen=True)
 class PosteriorSummary:
     """Posterior summary of one parameter (equal-tailed interval at ``level``)."""
@@ -154,17 +176,8 @@ def bmr(y, sigma, mods, names: Sequence[str] | None = None, tau_prior="flat",
     X = np.column_stack([np.ones(k), M])
     p = X.shape[1]
     level = check_level(level)
-    b0 = p0 = None
-    if beta_sd is not None:
-        sd = np.broadcast_to(np.asarray(beta_sd, dtype=float), (p,)).copy()
-        if np.any(~np.isfinite(sd)) or np.any(sd <= 0):
-            raise SurvmetaError("beta_sd must be positive and finite")
-        p0 = 1.0 / sd ** 2
-        b0 = np.broadcast_to(np.asarray(0.0 if beta_mean is None else beta_mean,
-                                        dtype=float), (p,)).copy()
-    elif beta_mean is not None:
-        raise SurvmetaError("beta_mean needs beta_sd (a normal prior); leave both out for flat")
-    elif np.linalg.matrix_rank(X) < p:
+    b0, p0 = beta_prior(beta_mean, beta_sd, p)
+    if p0 is None and np.linalg.matrix_rank(X) < p:
         raise SurvmetaError("the moderators are collinear (or constant): with a flat "
                             "prior the coefficients are not identified")
     tau_p = parse_prior(tau_prior, "tau")

@@ -35,7 +35,7 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from survmeta.errors import SurvmetaError, check_level
-from survmeta.exact.bmr import PosteriorSummary
+from survmeta.exact.bmr import PosteriorSummary, beta_prior
 from survmeta.exact.metareg import moderator_matrix
 from survmeta.models.diagnostics import diagnose
 from survmeta.models.priors import as_prior, prior_key, prior_label, tau_rv
@@ -144,23 +144,6 @@ def design_matrix(mods, names: Sequence[str] | None, k: int) -> tuple[np.ndarray
     return np.column_stack([np.ones(k), M]), ("intrcpt", *mnames)
 
 
-def _beta_prior(beta_mean, beta_sd, p: int):
-    """(b0, precision) of a normal coefficient prior, or (None, None) for flat."""
-    if beta_sd is None:
-        if beta_mean is not None:
-            raise SurvmetaError("beta_mean needs beta_sd (a normal prior); leave both out for flat")
-        return None, None
-    try:
-        sd = np.broadcast_to(np.asarray(beta_sd, dtype=float), (p,)).copy()
-        b0 = np.broadcast_to(np.asarray(0.0 if beta_mean is None else beta_mean, dtype=float),
-                             (p,)).copy()
-    except ValueError:
-        raise SurvmetaError(f"beta_mean and beta_sd need one value or {p} (intercept first)") from None
-    if np.any(~np.isfinite(sd)) or np.any(sd <= 0) or np.any(~np.isfinite(b0)):
-        raise SurvmetaError("beta_sd must be positive and finite, beta_mean finite")
-    return b0, 1.0 / sd**2
-
-
 def build_metareg_model(k: int, p: int, *, tau_prior="flat", beta_mean=None,
                         beta_sd=None) -> pm.Model:
     """Build the collapsed meta-regression model (data filled with zeros/ones).
@@ -182,7 +165,7 @@ def build_metareg_model(k: int, p: int, *, tau_prior="flat", beta_mean=None,
         ``study``, ``coef``), free ``tau`` and ``z_beta[coef]``, the deterministic
         ``beta[coef]`` and the Potential ``log_likelihood_y``.
     """
-    b0, p0 = _beta_prior(beta_mean, beta_sd, p)
+    b0, p0 = beta_prior(beta_mean, beta_sd, p)
     coords = {"study": [f"study{i + 1}" for i in range(k)], "coef": [f"b{j}" for j in range(p)]}
     with pm.Model(coords=coords) as model:
         y = pm.Data("y", np.zeros(k), dims="study")
@@ -209,7 +192,7 @@ def build_metareg_model(k: int, p: int, *, tau_prior="flat", beta_mean=None,
 
 
 def _cached_model(k, p, tau_prior, beta_mean, beta_sd) -> pm.Model:
-    b0, p0 = _beta_prior(beta_mean, beta_sd, p)
+    b0, p0 = beta_prior(beta_mean, beta_sd, p)
     key = (k, p, prior_key(tau_prior),
            None if p0 is None else (tuple(b0.tolist()), tuple(p0.tolist())))
     if key in _MODEL_CACHE:
@@ -289,7 +272,7 @@ def fit_metareg(
     k = y.size
     X, cnames = design_matrix(mods, names, k)
     p = X.shape[1]
-    b0, p0 = _beta_prior(beta_mean, beta_sd, p)
+    b0, p0 = beta_prior(beta_mean, beta_sd, p)
     if p0 is None and np.linalg.matrix_rank(X) < p:
         raise SurvmetaError("the moderators are collinear (or constant): with a flat "
                             "prior the coefficients are not identified")
