@@ -748,6 +748,10 @@ class PoolResult:
             f"P(HR<1)={self.p_hr_below_1:.3f}>"
         )
 
+    def __str__(self) -> str:
+        """``print(result)``: the readable block of :meth:`summary_text` (``repr`` stays one line)."""
+        return self.summary_text()
+
     def summary_text(self) -> str:
         """A readable block: the pooled HR, tau, the prediction, the studies, the companion.
 

@@ -96,3 +96,17 @@ def test_printouts_are_readable_and_carry_the_numbers():
     line = next(ln for ln in out.splitlines() if ln.strip().startswith("local_treatment_oligo_os"))
     assert line.rstrip().endswith(">0.999")
     assert "NaN" not in out
+
+
+def test_print_of_a_result_is_the_readable_block():
+    """``print(result)`` shows summary_text() (pooled HR, tau, studies, the metafor-style
+    companion); ``repr`` stays the one-line form."""
+    from pathlib import Path
+
+    from survmeta import pool
+
+    res = pool(Path(__file__).resolve().parents[2] / "studies.toml",
+               question="oligo_vs_systemic")["oligo_vs_systemic"]
+    assert str(res) == res.summary_text()
+    assert "pooled HR" in str(res) and "Random-Effects Model" in str(res)
+    assert repr(res).startswith("<PoolResult oligo_vs_systemic") and "\n" not in repr(res)
