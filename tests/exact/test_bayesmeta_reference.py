@@ -145,9 +145,16 @@ def test_ml_and_map(case):
 
 
 def test_schools_tau_is_zero_at_the_margin():
-    """Eight schools: the tau mode, the joint ML and MAP tau are all at tau = 0 in R too."""
+    """Eight schools: bayesmeta puts the tau mode, the joint ML and MAP tau and the lower end
+    of tau's shortest interval at exactly 0 (``b$summary["mode", "tau"]``, ``b$ML``, ``b$MAP``,
+    ``b$post.interval(tau.level = 0.95, method = "shortest")``); so does survmeta."""
     assert E["schools.tau.mode"] == 0.0 and E["schools.ML.joint.tau"] == 0.0
     assert E["schools.MAP.joint.tau"] == 0.0 and E["schools.tau.hdi.lb"] == 0.0
+    post = _schools()
+    assert post.mode("tau") == 0.0
+    assert post.ml_estimates().joint.tau == pytest.approx(0.0, abs=OPTIM)
+    assert post.map_estimates().joint.tau == pytest.approx(0.0, abs=OPTIM)
+    assert post.hdi("tau", 0.95)[0] == 0.0
 
 
 # ---------------------------------------------------------------------------------- bmr

@@ -53,6 +53,40 @@ def beta_prior(beta_mean, beta_sd, p: int) -> tuple[np.ndarray | None, np.ndarra
     return b0, 1.0 / sd**2
 
 
+def design_matrix(mods, names: Sequence[str] | None, k: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Design matrix with the intercept first, and the coefficient names.
+
+    Parameters
+    ----------
+    mods : array_like, shape (k,) or (k, m), or mapping of name to column
+        Moderators without the intercept; a mapping goes through
+        :func:`survmeta.exact.moderator_matrix` (text columns become factors).
+    names : sequence of str, optional
+        Moderator names for an array (default ``x1, x2, ...``).
+    k : int
+        Number of studies.
+
+    Returns
+    -------
+    X : numpy.ndarray, shape (k, p)
+    names : tuple of str
+        ``("intrcpt", ...)``.
+    """
+    if isinstance(mods, Mapping):
+        M, mnames = moderator_matrix(mods)
+    else:
+        M = np.asarray(mods, dtype=float)
+        if M.ndim == 1:
+            M = M[:, None]
+        mnames = tuple(names) if names is not None else tuple(
+            f"x{j + 1}" for j in range(M.shape[1]))
+        if M.ndim == 2 and len(mnames) != M.shape[1]:
+            raise SurvmetaError(f"{len(mnames)} names for {M.shape[1]} moderators")
+    if M.ndim != 2 or M.shape[0] != k or not np.all(np.isfinite(M)):
+        raise SurvmetaError(f"mods must be finite numbers, one row per study ({k})")
+    return np.column_stack([np.ones(k), M]), ("intrcpt", *mnames)
+
+
 @dataclass(frozen=True)
 class PosteriorSummary:
     """Posterior summary of one parameter (equal-tailed interval at ``level``)."""
@@ -65,8 +99,27 @@ class PosteriorSummary:
     upper: float
 
 
+class CoefficientLookup:
+    """Coefficient names and lookup by name, for results holding ``coefficients``
+    (:class:`BayesMetaRegression`, :class:`survmeta.models.MCMCMetaRegression`)."""
+
+    coefficients: tuple[PosteriorSummary, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Coefficient names, intercept first."""
+        return tuple(c.name for c in self.coefficients)
+
+    def coef(self, name: str) -> PosteriorSummary:
+        """The summary of the coefficient called ``name``."""
+        for c in self.coefficients:
+            if c.name == name:
+                return c
+        raise SurvmetaError(f"no coefficient {name!r}; the model has {', '.join(self.names)}")
+
+
 @dataclass(frozen=True)
-class BayesMetaRegression:
+class BayesMetaRegression(CoefficientLookup):
     """Result of :func:`bmr`.
 
     Attributes
@@ -93,16 +146,6 @@ class BayesMetaRegression:
     tau: PosteriorSummary
     log_marginal_likelihood: float
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.coefficients)
-
-    def coef(self, name: str) -> PosteriorSummary:
-        """The summary of the coefficient called ``name``."""
-        for c in self.coefficients:
-            if c.name == name:
-                return c
-        raise SurvmetaError(f"no coefficient {name!r}; the model has {', '.join(self.names)}")
 
 
 def _conditional(y, s2, X, tau, b0, p0):
@@ -160,20 +203,8 @@ def bmr(y, sigma, mods, names: Sequence[str] | None = None, tau_prior="flat",
     BayesMetaRegression
     """
     y, s2 = _check(y, sigma)
-    if isinstance(mods, Mapping):
-        M, mnames = moderator_matrix(mods)
-    else:
-        M = np.asarray(mods, dtype=float)
-        if M.ndim == 1:
-            M = M[:, None]
-        mnames = tuple(names) if names is not None else tuple(
-            f"x{j + 1}" for j in range(M.shape[1]))
-        if len(mnames) != M.shape[1]:
-            raise SurvmetaError(f"{len(mnames)} names for {M.shape[1]} moderators")
     k = y.size
-    if M.ndim != 2 or M.shape[0] != k or not np.all(np.isfinite(M)):
-        raise SurvmetaError(f"mods must be finite numbers, one row per study ({k})")
-    X = np.column_stack([np.ones(k), M])
+    X, cnames = design_matrix(mods, names, k)
     p = X.shape[1]
     level = check_level(level)
     b0, p0 = beta_prior(beta_mean, beta_sd, p)
@@ -210,7 +241,7 @@ def bmr(y, sigma, mods, names: Sequence[str] | None = None, tau_prior="flat",
         tau_sum = PosteriorSummary("tau", mean, sdv, float(marg.median()), float(lo), float(hi))
     m, cov, _ = _conditional(y, s2, X, tau_nodes, b0, p0)
     coefs = []
-    for j, name in enumerate(("intrcpt",) + mnames):
+    for j, name in enumerate(cnames):
         mix = NormalMixture(probs, m[:, j], np.sqrt(cov[:, j, j]))
         lo, hi = mix.eti(level)
         coefs.append(PosteriorSummary(name, float(mix.mean()), float(mix.sd()),

@@ -25,7 +25,7 @@ moderator names.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import arviz_stats as azs
@@ -35,8 +35,7 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from survmeta.errors import SurvmetaError, check_level
-from survmeta.exact.bmr import PosteriorSummary, beta_prior
-from survmeta.exact.metareg import moderator_matrix
+from survmeta.exact.bmr import CoefficientLookup, PosteriorSummary, beta_prior, design_matrix
 from survmeta.models.diagnostics import diagnose
 from survmeta.models.priors import as_prior, prior_key, prior_label, tau_rv
 from survmeta.models.random_effects import DEFAULT_SEED, _describe, resolve_seed, run_nuts
@@ -55,7 +54,7 @@ _MODEL_CACHE: OrderedDict = OrderedDict()
 
 
 @dataclass(frozen=True, eq=False)
-class MCMCMetaRegression:
+class MCMCMetaRegression(CoefficientLookup):
     """Result of :func:`fit_metareg`; the summaries are those of :class:`survmeta.exact.BayesMetaRegression`.
 
     Attributes
@@ -98,50 +97,6 @@ class MCMCMetaRegression:
     random_seed: int
     nuts_sampler: str
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.coefficients)
-
-    def coef(self, name: str) -> PosteriorSummary:
-        """The summary of the coefficient called ``name``."""
-        for c in self.coefficients:
-            if c.name == name:
-                return c
-        raise SurvmetaError(f"no coefficient {name!r}; the model has {', '.join(self.names)}")
-
-
-def design_matrix(mods, names: Sequence[str] | None, k: int) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Design matrix with the intercept first, and the coefficient names.
-
-    Parameters
-    ----------
-    mods : array_like, shape (k,) or (k, m), or mapping of name to column
-        Moderators without the intercept; a mapping goes through
-        :func:`survmeta.exact.moderator_matrix` (text columns become factors).
-    names : sequence of str, optional
-        Moderator names for an array (default ``x1, x2, ...``).
-    k : int
-        Number of studies.
-
-    Returns
-    -------
-    X : numpy.ndarray, shape (k, p)
-    names : tuple of str
-        ``("intrcpt", ...)``.
-    """
-    if isinstance(mods, Mapping):
-        M, mnames = moderator_matrix(mods)
-    else:
-        M = np.asarray(mods, dtype=float)
-        if M.ndim == 1:
-            M = M[:, None]
-        mnames = tuple(names) if names is not None else tuple(
-            f"x{j + 1}" for j in range(M.shape[1]))
-        if M.ndim == 2 and len(mnames) != M.shape[1]:
-            raise SurvmetaError(f"{len(mnames)} names for {M.shape[1]} moderators")
-    if M.ndim != 2 or M.shape[0] != k or not np.all(np.isfinite(M)):
-        raise SurvmetaError(f"mods must be finite numbers, one row per study ({k})")
-    return np.column_stack([np.ones(k), M]), ("intrcpt", *mnames)
 
 
 def build_metareg_model(k: int, p: int, *, tau_prior="flat", beta_mean=None,
