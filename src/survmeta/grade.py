@@ -292,7 +292,7 @@ def grade_inputs(result, threshold: float | None = None, force: bool = False) ->
         reml = (result.frequentist or {}).get("REML") or {}
         i2 = _optional(reml.get("I2"))
         ts = result.stats["tau"]
-        tau, tau_lo, tau_hi = float(ts["median"]), float(ts["eti"][0]), float(ts["eti"][1])
+        tau, tau_lo, tau_hi = float(ts.median), float(ts.eti.lower), float(ts.eti.upper)
         p_lo, p_hi = float(sof["predict_lower"]), float(sof["predict_upper"])
         p_cross = _crosses(p_lo, p_hi, 1.0)
     small = None

@@ -44,6 +44,7 @@ from survmeta.results import (
     summarize_draws,
 )
 from survmeta.settings import DEFAULT_MU_PRIOR, DEFAULT_SEED, DEFAULT_TAU_PRIOR, EXACT_DRAWS
+from survmeta.summaries import ParameterSummary
 
 ENGINES = ("exact", "mcmc")
 #: HR thresholds whose posterior probabilities every result reports.
@@ -330,8 +331,8 @@ def pool_question(
         *parts, exact_post = _exact(y, s, labels, tau_p, mu_p, level, seed, draws)
     else:
         parts = _mcmc(y, s, labels, tau_p, mu_p, level, seed, mcmc_options or {})
-    stats, theta, probabilities, posterior, diagnostics, bayes_factors = parts
-    _drop_hr_scale_moments(stats)
+    blocks, theta, probabilities, posterior, diagnostics, bayes_factors = parts
+    stats = _parameter_summaries(blocks, level)
     notes = list(notes or [])
     if len(y) == 1:
         notes.append(
@@ -363,7 +364,7 @@ def pool_question(
     pooled["theta_mean"] = [theta[k]["mean"] for k in labels]
     pooled["theta_lower"] = [theta[k]["eti"][0] for k in labels]
     pooled["theta_upper"] = [theta[k]["eti"][1] for k in labels]
-    tau_med = stats["tau"]["median"]
+    tau_med = stats["tau"].median
     w = 1.0 / (s**2 + tau_med**2)
     pooled["weight"] = 100.0 * w / w.sum()
     result = PoolResult(
@@ -446,8 +447,9 @@ def _point_estimates(post) -> dict:
     }
 
 
-def _drop_hr_scale_moments(stats: dict) -> None:
-    """Blank the mean and SD of HR-scale quantities.
+def _parameter_summaries(blocks: Mapping[str, Mapping[str, Any]],
+                         level: float) -> dict[str, ParameterSummary]:
+    """Typed summaries of the quantities, without the moments of the HR-scale ones.
 
     exp(log HR) is heavy-tailed under a random-effects posterior: for the
     prediction of a new study (and for the pooled HR under heavy-tailed tau
@@ -456,9 +458,10 @@ def _drop_hr_scale_moments(stats: dict) -> None:
     the median and intervals, which are exp of the log-scale ones (the median
     and equal-tailed bounds exactly).
     """
+    out = {name: ParameterSummary.from_block(name, b, level) for name, b in blocks.items()}
     for name in ("hr", "predict_hr"):
-        stats[name]["mean"] = float("nan")
-        stats[name]["sd"] = float("nan")
+        out[name] = out[name].without_moments()
+    return out
 
 
 def _common_effect(y, s, mu_p, level) -> CommonEffect:
@@ -467,7 +470,8 @@ def _common_effect(y, s, mu_p, level) -> CommonEffect:
 
     post = common_effect(y, s, mu_prior=mu_p)
     table = post.summary(level=level, studies=False)
-    return CommonEffect(mu=_stats_row(table.loc["mu"]), hr=_stats_row(table.loc["hr"]),
+    return CommonEffect(mu=ParameterSummary.from_block("mu", _stats_row(table.loc["mu"]), level),
+                        hr=ParameterSummary.from_block("hr", _stats_row(table.loc["hr"]), level),
                         p_hr_below_1=float(post.prob_below(1.0, scale="hr")))
 
 
@@ -1014,11 +1018,11 @@ def pool_hierarchical(results: list[PoolResult], level: float = 0.95, seed=DEFAU
     out = []
     for r in results:
         labels = list(r.effects["key"])
-        stats, theta, probabilities = draws_summary(idata, labels, level, question=r.id)
-        _drop_hr_scale_moments(stats)
+        blocks, theta, probabilities = draws_summary(idata, labels, level, question=r.id)
+        stats = _parameter_summaries(blocks, level)
         pooled = r.effects.copy()
         se = pooled["se"].to_numpy(dtype=float)
-        w = 1.0 / (se**2 + stats["tau"]["median"] ** 2)
+        w = 1.0 / (se**2 + stats["tau"].median ** 2)
         pooled["weight"] = 100.0 * w / w.sum()
         pooled["theta_mean"] = [theta[k]["mean"] for k in labels]
         pooled["theta_lower"] = [theta[k]["eti"][0] for k in labels]

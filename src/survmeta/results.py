@@ -21,6 +21,7 @@ from typing import Any, Iterator, Literal, Mapping
 import numpy as np
 import pandas as pd
 
+from survmeta._format import fmt_prob
 from survmeta.errors import SurvmetaError, check_level
 from survmeta.summaries import INTERVAL_KINDS, Interval, ParameterSummary
 
@@ -161,17 +162,16 @@ class CommonEffect:
 
     Attributes
     ----------
-    mu : dict
-        Summary of the pooled log HR: ``mean``, ``median``, ``sd``, ``eti``, ``hdi``
-        (intervals as ``[lower, upper]`` at the result's level).
-    hr : dict
+    mu : ParameterSummary
+        Summary of the pooled log HR (intervals at the result's level).
+    hr : ParameterSummary
         The same for the pooled HR.
     p_hr_below_1 : float
         Posterior probability that the HR is below 1.
     """
 
-    mu: Mapping[str, Any]
-    hr: Mapping[str, Any]
+    mu: ParameterSummary
+    hr: ParameterSummary
     p_hr_below_1: float
 
     def to_dict(self, level: float = 0.95) -> dict[str, Any]:
@@ -179,10 +179,8 @@ class CommonEffect:
         key = _interval_key(level)
         out: dict[str, Any] = {}
         for name in ("mu", "hr"):
-            b = getattr(self, name)
-            out[name] = {"mean": b["mean"], "median": b["median"], "sd": b["sd"],
-                         "eti": list(b["eti"]), "hdi": list(b["hdi"]),
-                         f"eti{key}": list(b["eti"]), f"hdi{key}": list(b["hdi"])}
+            b = getattr(self, name).block()
+            out[name] = {**b, f"eti{key}": list(b["eti"]), f"hdi{key}": list(b["hdi"])}
         out["p_hr_below_1"] = self.p_hr_below_1
         return out
 
@@ -190,21 +188,19 @@ class CommonEffect:
     def from_dict(cls, d: Mapping[str, Any], level: float = 0.95) -> CommonEffect:
         """Read the saved form (schema 2: ``eti`` / ``hdi``; schema 1: ``eti95`` / ``hdi95``).
 
-        Moments are kept as written (a number or None).
+        A moment written as None (it does not exist) is NaN.
         """
         key = _interval_key(level)
 
-        def block(b: Mapping[str, Any]) -> dict[str, Any]:
-            def interval(kind: str) -> list[float] | None:
-                v = b.get(kind)
-                if v is None:
-                    v = b.get(f"{kind}{key}")
-                return None if v is None else [float(v[0]), float(v[1])]
+        def summary(name: str) -> ParameterSummary:
+            b = d[name]
+            block = {k: b.get(k) if b.get(k) is not None else b.get(f"{k}{key}")
+                     for k in ("eti", "hdi")}
+            return ParameterSummary.from_block(
+                name, {"mean": b.get("mean"), "median": b["median"], "sd": b.get("sd"), **block},
+                level)
 
-            return {"mean": b.get("mean"), "median": float(b["median"]), "sd": b.get("sd"),
-                    "eti": interval("eti"), "hdi": interval("hdi")}
-
-        return cls(mu=block(d["mu"]), hr=block(d["hr"]), p_hr_below_1=d["p_hr_below_1"])
+        return cls(mu=summary("mu"), hr=summary("hr"), p_hr_below_1=d["p_hr_below_1"])
 
 
 @dataclass(frozen=True)
@@ -298,9 +294,12 @@ class PoolResult:
         ``theta_lower``, ``theta_upper`` (shrunken study effects, log scale) and
         ``weight`` (inverse-variance weight under the posterior median tau,
         in percent).
-    stats : dict
-        Per quantity in :data:`QUANTITIES`: ``mean``, ``median``, ``sd``,
-        ``eti``, ``hdi`` at ``level``.
+    stats : dict of str to ParameterSummary
+        Per quantity in :data:`QUANTITIES` (``"mu"``, ``"hr"``, ...): a
+        :class:`~survmeta.summaries.ParameterSummary` (``mean``, ``median``, ``sd``,
+        ``eti``, ``hdi`` at ``level``). Summary blocks given as mappings (``{"mean",
+        "median", "sd", "eti": [lo, hi], "hdi": [lo, hi]}``) are converted on
+        construction.
     probabilities : dict
         ``{"p_hr_below_1": ..., ...}``: posterior probabilities of HR
         thresholds.
@@ -349,7 +348,7 @@ class PoolResult:
     question: dict
     engine: str
     effects: pd.DataFrame
-    stats: dict
+    stats: dict[str, ParameterSummary]
     probabilities: dict
     priors: dict[str, Any]
     posterior: Any = None
@@ -364,6 +363,11 @@ class PoolResult:
     exact: Any = field(default=None, repr=False, compare=False)
     point_estimates: dict | None = None
     prior_notes: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.stats = {name: s if isinstance(s, ParameterSummary)
+                      else ParameterSummary.from_block(name, s, self.level)
+                      for name, s in self.stats.items()}
 
     def _defer(self, name: str, compute) -> None:
         """Compute ``name`` (``"posterior"`` or ``"point_estimates"``) by ``compute()``
@@ -465,8 +469,7 @@ class PoolResult:
         if kind not in INTERVAL_KINDS:
             raise SurvmetaError(f"unknown interval kind {kind!r}; use 'eti' or 'hdi'")
         if self._at_stored_level(level):
-            lo, hi = self.stats[param][kind]
-            return Interval(float(lo), float(hi), float(self.level), kind)  # type: ignore[arg-type]
+            return getattr(self.stats[param], kind)
         value = check_level(level)
         lo, hi = self._recomputed_interval(param, value, kind)
         return Interval(lo, hi, value, kind)  # type: ignore[arg-type]
@@ -475,10 +478,10 @@ class PoolResult:
         """One row of :meth:`summary` as a :class:`~survmeta.summaries.ParameterSummary`."""
         self._check_param(param)
         s = self.stats[param]
-        return ParameterSummary(name=param, mean=float(_num(s["mean"])),
-                                median=float(s["median"]), sd=float(_num(s["sd"])),
-                                eti=self.interval(param, level, "eti"),
-                                hdi=self.interval(param, level, "hdi"))
+        if self._at_stored_level(level):
+            return s
+        return replace(s, eti=self.interval(param, level, "eti"),
+                       hdi=self.interval(param, level, "hdi"))
 
     def summary(self, level: float | None = None) -> pd.DataFrame:
         """Posterior summary table, log and HR scale.
@@ -575,16 +578,9 @@ class PoolResult:
         key = _interval_key(self.level)
 
         def block(name):
-            s = self.stats[name]
-            return {
-                "mean": _plain(s["mean"]),  # None where the moment does not exist (HR scale)
-                "median": s["median"],
-                "sd": _plain(s["sd"]),
-                "eti": list(s["eti"]),
-                "hdi": list(s["hdi"]),
-                f"eti{key}": list(s["eti"]),  # deprecated: level in the key
-                f"hdi{key}": list(s["hdi"]),  # deprecated: level in the key
-            }
+            b = self.stats[name].block()  # moments None where they do not exist (HR scale)
+            # deprecated: the level in the key
+            return {**b, f"eti{key}": list(b["eti"]), f"hdi{key}": list(b["hdi"])}
 
         studies = []
         for _, r in self.effects.iterrows():
@@ -744,8 +740,8 @@ class PoolResult:
         key = _interval_key(self.level)
         return (
             f"<PoolResult {self.id}: k={self.k}, engine={self.engine}, "
-            f"HR {hr['median']:.2f} [{key}% ETI {hr['eti'][0]:.2f}, {hr['eti'][1]:.2f}], "
-            f"P(HR<1)={self.p_hr_below_1:.3f}>"
+            f"HR {hr.median:.2f} [{key}% ETI {hr.eti.lower:.2f}, {hr.eti.upper:.2f}], "
+            f"P(HR<1)={fmt_prob(self.p_hr_below_1)}>"
         )
 
     def __str__(self) -> str:
@@ -766,12 +762,12 @@ class PoolResult:
             f"HR = hazard({q.get('experimental')}) / hazard({q.get('reference')}); k = {self.k}; "
             f"engine: {self.engine}; priors mu ~ {self.prior_text('mu')}, "
             f"tau ~ {self.prior_text('tau')}",
-            f"pooled HR {hr['median']:.2f}  {pct} equal-tailed [{hr['eti'][0]:.2f}, "
-            f"{hr['eti'][1]:.2f}]  shortest [{hr['hdi'][0]:.2f}, {hr['hdi'][1]:.2f}]  "
-            f"P(HR < 1) = {self.p_hr_below_1:.3f}",
-            f"tau {tau['median']:.2f}  equal-tailed [{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]  "
-            f"shortest [{tau['hdi'][0]:.2f}, {tau['hdi'][1]:.2f}]",
-            f"prediction (new study) HR equal-tailed [{pr['eti'][0]:.2f}, {pr['eti'][1]:.2f}]",
+            f"pooled HR {hr.median:.2f}  {pct} equal-tailed [{hr.eti.lower:.2f}, "
+            f"{hr.eti.upper:.2f}]  shortest [{hr.hdi.lower:.2f}, {hr.hdi.upper:.2f}]  "
+            f"P(HR < 1) = {fmt_prob(self.p_hr_below_1)}",
+            f"tau {tau.median:.2f}  equal-tailed [{tau.eti.lower:.2f}, {tau.eti.upper:.2f}]  "
+            f"shortest [{tau.hdi.lower:.2f}, {tau.hdi.upper:.2f}]",
+            f"prediction (new study) HR equal-tailed [{pr.eti.lower:.2f}, {pr.eti.upper:.2f}]",
             "",
             self._study_text(),
         ]
@@ -993,16 +989,16 @@ class PoolSet(Mapping):
                     "question": r.id,
                     "k": r.k,
                     "engine": r.engine,
-                    "hr": hr["median"],
-                    "hr_lower": hr["eti"][0],
-                    "hr_upper": hr["eti"][1],
-                    "hr_hdi_lower": hr["hdi"][0],
-                    "hr_hdi_upper": hr["hdi"][1],
-                    "tau": tau["median"],
-                    "tau_lower": tau["eti"][0],
-                    "tau_upper": tau["eti"][1],
-                    "predict_lower": pr["eti"][0],
-                    "predict_upper": pr["eti"][1],
+                    "hr": hr.median,
+                    "hr_lower": hr.eti.lower,
+                    "hr_upper": hr.eti.upper,
+                    "hr_hdi_lower": hr.hdi.lower,
+                    "hr_hdi_upper": hr.hdi.upper,
+                    "tau": tau.median,
+                    "tau_lower": tau.eti.lower,
+                    "tau_upper": tau.eti.upper,
+                    "predict_lower": pr.eti.lower,
+                    "predict_upper": pr.eti.upper,
                     "p_hr_below_1": r.p_hr_below_1,
                     "warnings": len(r.diagnostics.warnings),
                 }
@@ -1074,9 +1070,9 @@ class PoolSet(Mapping):
                            p_hr_below_1=float(norm.cdf(-y / se)))
             else:
                 hr, tau, pr = r.stats["hr"], r.stats["tau"], r.stats["predict_hr"]
-                row.update(basis="pooled", hr=hr["median"], hr_lower=hr[interval][0],
-                           hr_upper=hr[interval][1], predict_lower=pr[interval][0],
-                           predict_upper=pr[interval][1], tau=tau["median"],
+                row.update(basis="pooled", hr=hr.median, hr_lower=getattr(hr, interval).lower,
+                           hr_upper=getattr(hr, interval).upper, predict_lower=getattr(pr, interval).lower,
+                           predict_upper=getattr(pr, interval).upper, tau=tau.median,
                            p_hr_below_1=r.p_hr_below_1)
             row["interval"] = interval
             row["certainty"] = certainty_rating(r.question)
@@ -1124,10 +1120,6 @@ def certainty_rating(question: dict) -> str:
     """The rater's GRADE rating of a question (``question["certainty"]``), or "not rated"."""
     cert = question.get("certainty") or {}
     return cert.get("rating") or "not rated"
-
-
-def _num(x):
-    return float("nan") if x is None else x
 
 
 def _plain(x):

@@ -35,6 +35,7 @@ from survmeta.results import (
     PoolSet,
     _interval_key,
 )
+from survmeta.summaries import ParameterSummary
 
 __all__ = ["SavedPoolResult", "pool_result_from_dict", "pool_set_from_dict", "schema_version"]
 
@@ -239,7 +240,7 @@ def pool_result_from_dict(q: Mapping, version: int | None = None) -> SavedPoolRe
         version = schema_version(q) if "schema_version" in q else (
             2 if isinstance(q.get("hr"), Mapping) and "eti" in q["hr"] else 1)
     level = float(q.get("level") or 0.95)
-    stats: dict[str, Any] = {}
+    stats: dict[str, ParameterSummary] = {}
     missing = []
     for name in QUANTITIES:
         block = q.get(name)
@@ -248,15 +249,14 @@ def pool_result_from_dict(q: Mapping, version: int | None = None) -> SavedPoolRe
                 raise SurvmetaError(f"question {q.get('id')!r}: no {name!r} block")
             missing.append(name)
             continue
-        stats[name] = _stats_block(block, level)
-        if stats[name]["eti"] is None:
+        read = _stats_block(block, level)
+        if read["eti"] is None:
             raise SurvmetaError(f"question {q.get('id')!r}: the {name!r} block has no "
                                 f"equal-tailed interval (eti, or eti{_interval_key(level)})")
-        if stats[name]["hdi"] is None:
-            missing.append(f"{name}.hdi")
-            stats[name]["hdi"] = [float("nan")] * 2
-        # HR-scale moments may not exist (null); keep what was written
-        stats[name]["mean"], stats[name]["sd"] = block.get("mean"), block.get("sd")
+        if read["hdi"] is None:
+            missing.append(f"{name}.hdi")  # kept as NaN bounds
+        # HR-scale moments may not exist (null, read as NaN)
+        stats[name] = ParameterSummary.from_block(name, read, level)
     p = q["p_hr_below_1"]
     probabilities = dict(q.get("probabilities") or {"p_hr_below_1": p})
     probabilities.setdefault("p_hr_below_1", p)

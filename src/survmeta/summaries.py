@@ -10,7 +10,7 @@ Pure: imports numpy only.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Mapping
 
 import numpy as np
@@ -137,6 +137,33 @@ class ParameterSummary:
         """JSON-ready dictionary (non-finite moments as ``None``)."""
         return {"name": self.name, "mean": _plain(self.mean), "median": float(self.median),
                 "sd": _plain(self.sd), "eti": self.eti.to_dict(), "hdi": self.hdi.to_dict()}
+
+    @classmethod
+    def from_block(cls, name: str, block: Mapping[str, Any], level: float) -> ParameterSummary:
+        """From a summary block ``{"mean", "median", "sd", "eti": [lo, hi], "hdi": [lo, hi]}``.
+
+        The form of one quantity in ``PoolResult.to_dict()`` (and of
+        :func:`survmeta.results.summarize_draws`); a moment written as None (it does not
+        exist) becomes NaN, a missing ``hdi`` NaN bounds.
+        """
+        hdi = block.get("hdi")
+        hdi = (math.nan, math.nan) if hdi is None else hdi
+        eti = block["eti"]
+        return cls(name=str(name), mean=_num(block.get("mean")), median=float(block["median"]),
+                   sd=_num(block.get("sd")),
+                   eti=Interval(float(eti[0]), float(eti[1]), float(level), "eti"),
+                   hdi=Interval(float(hdi[0]), float(hdi[1]), float(level), "hdi"))
+
+    def block(self) -> dict[str, Any]:
+        """The summary block :meth:`from_block` reads: moments (None where they do not
+        exist), ``eti`` and ``hdi`` as ``[lower, upper]`` lists."""
+        return {"mean": _plain(self.mean), "median": float(self.median), "sd": _plain(self.sd),
+                "eti": list(self.eti.as_tuple()), "hdi": list(self.hdi.as_tuple())}
+
+    def without_moments(self) -> ParameterSummary:
+        """A copy with mean and SD set to NaN (HR-scale quantities, whose moments need not
+        exist under a random-effects posterior)."""
+        return replace(self, mean=math.nan, sd=math.nan)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ParameterSummary:

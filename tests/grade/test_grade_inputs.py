@@ -46,8 +46,8 @@ def test_bcg_inconsistency_and_small_study_tests_are_metafors(bcg):
     assert g.k == 13 and g.basis == "pooled"
     assert g.i2 == pytest.approx(BCG["bcg.REML.I2"], abs=I2_TOL)
     tau = bcg.stats["tau"]
-    assert (g.tau, g.tau_lower, g.tau_upper) == (tau["median"], *tau["eti"])
-    pr = bcg.stats["predict_hr"]["eti"]
+    assert (g.tau, g.tau_lower, g.tau_upper) == (tau.median, *tau.eti.as_tuple())
+    pr = bcg.stats["predict_hr"].eti.as_tuple()
     assert (g.predict_lower, g.predict_upper) == tuple(pr)
     assert g.prediction_crosses_1 is (pr[0] < 1 < pr[1])
     s = g.small_study
@@ -61,9 +61,9 @@ def test_bcg_inconsistency_and_small_study_tests_are_metafors(bcg):
 def test_bcg_imprecision_events_and_threshold(bcg):
     g = grade_inputs(bcg, threshold=0.6)
     hr = bcg.stats["hr"]
-    assert (g.hr, g.hr_lower, g.hr_upper) == (hr["median"], *hr["eti"])
+    assert (g.hr, g.hr_lower, g.hr_upper) == (hr.median, *hr.eti.as_tuple())
     assert g.interval_crosses_1 is False
-    assert g.interval_crosses_threshold is (hr["eti"][0] < 0.6 < hr["eti"][1])
+    assert g.interval_crosses_threshold is (hr.eti.lower < 0.6 < hr.eti.upper)
     assert g.events == int(BCG_TPOS.sum() + BCG_CPOS.sum()) and g.events_not_reported == 0
     assert g.events_below_ois is False and g.ois_events == OIS_EVENTS == 300
     assert "300 events" in OIS_RULE and "does not cross HR 1" in g.imprecision_text()

@@ -88,7 +88,7 @@ def test_since_saved_results_reuses_their_priors(registry, new_study, tmp_path, 
     new_q = next(q for q in report.new["questions"] if q["id"] == "oligo_vs_systemic")
     assert new_q["priors"]["tau"] == "halfnormal(1)"
     direct = pool(load_registry(registry), tau_prior="halfnormal(1)")["oligo_vs_systemic"]
-    assert row["hr_new"] == pytest.approx(direct.stats["hr"]["median"], rel=1e-12)
+    assert row["hr_new"] == pytest.approx(direct.stats["hr"].median, rel=1e-12)
     assert main(["diff", str(registry), "--since", str(saved), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["questions"][0]["question"] == "oligo_vs_systemic"
@@ -280,7 +280,7 @@ def test_mcmc_results_are_diffed_with_mcmc(registry, tmp_path, capsys):
     out = capsys.readouterr().out
     exact = pool(load_registry(registry), question="oligo_vs_systemic")["oligo_vs_systemic"]
     assert "engine changed: the saved results were pooled with the mcmc engine" in out
-    assert f"to {_fmt(exact.stats['hr']['median'], *exact.stats['hr']['eti'])}" in out
+    assert f"to {_fmt(exact.stats['hr'].median, *exact.stats['hr'].eti.as_tuple())}" in out
     assert "the engine changed from mcmc to exact" in out
 
 
@@ -298,8 +298,8 @@ def test_csv_format(repo, new_study, capsys):
     row = df.set_index("question").loc["oligo_vs_systemic"]
     assert (row["status"], row["added"], row["k_old"], row["k_new"]) == ("changed", "delta2025/os", 3, 4)
     direct = pool(load_registry(repo))["oligo_vs_systemic"]
-    assert row["hr_new"] == direct.stats["hr"]["median"]  # CSV keeps every digit
-    assert row["hr_new_upper"] == direct.stats["hr"]["eti"][1]
+    assert row["hr_new"] == direct.stats["hr"].median  # CSV keeps every digit
+    assert row["hr_new_upper"] == direct.stats["hr"].eti.upper
     assert (row["engine_old"], row["engine_new"]) == ("exact", "exact")
 
 

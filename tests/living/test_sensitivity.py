@@ -87,15 +87,15 @@ def test_bayesian_rows_are_the_pooling_engine_on_the_same_rows(bcg_sweep):
     rows, _, _ = select_rows(effects, "bcg")
     exact = bcg_sweep[bcg_sweep.engine == "exact"].set_index("variant")
     base = pool_question(rows, questions["bcg"], draws=0)
-    assert exact.loc["all comparisons", "hr"] == base.stats["hr"]["median"]
+    assert exact.loc["all comparisons", "hr"] == base.stats["hr"].median
     without = pool_question(rows[rows.study != "TPT Madras 1980"].reset_index(drop=True),
                             questions["bcg"], draws=0)
-    assert exact.loc["without TPT Madras 1980/tb", "hr"] == without.stats["hr"]["median"]
+    assert exact.loc["without TPT Madras 1980/tb", "hr"] == without.stats["hr"].median
     assert exact.loc["without TPT Madras 1980/tb", "p_hr_below_1"] == without.p_hr_below_1
     first3 = rows[rows.year <= 1953].reset_index(drop=True)  # 1948, 1949, 1953
     three = pool_question(first3, questions["bcg"], draws=0)
-    assert exact.loc["+ Stein & Aronson 1953/tb (1953)", "tau_upper"] == three.stats["tau"]["eti"][1]
-    assert exact.loc["+ Stein & Aronson 1953/tb (1953)", "tau_lower"] == three.stats["tau"]["eti"][0]
+    assert exact.loc["+ Stein & Aronson 1953/tb (1953)", "tau_upper"] == three.stats["tau"].eti.upper
+    assert exact.loc["+ Stein & Aronson 1953/tb (1953)", "tau_lower"] == three.stats["tau"].eti.lower
     reml = bcg_sweep[bcg_sweep.engine == "REML"]
     assert reml["tau_lower"].isna().all() and reml["tau_upper"].isna().all()
 
@@ -244,7 +244,7 @@ def test_approximate_estimates_excluded_is_always_listed(n_approx):
         effects_, questions = effect_table(effects)
         kept = select_rows(effects_, "bcg")[0].iloc[n_approx:].reset_index(drop=True)
         direct = pool_question(kept, questions["bcg"], draws=0)
-        assert row.hr == direct.stats["hr"]["median"] and row.note is None
+        assert row.hr == direct.stats["hr"].median and row.note is None
         assert row.changed.startswith("left out 4 approximate estimate(s): Aronson 1948/tb, ")
 
 
@@ -310,14 +310,14 @@ def test_shrinkage_variant_is_the_pooling_of_the_corrected_table():
     corrected, questions = effect_table(path, correct_shrinkage=True)
     rows = select_rows(corrected, q)[0]
     direct = pool_question(rows, questions[q], draws=0)
-    assert row.hr == direct.stats["hr"]["median"] and row.k == len(rows)
+    assert row.hr == direct.stats["hr"].median and row.k == len(rows)
     moved = [k for k, f in zip(rows["key"], rows["flags"]) if "shrinkage_corrected" in f]
     assert moved and all(k in row.changed for k in moved)
     # with the correction in the primary analysis, the variant switches it off
     df2 = sensitivity(path, q, loo=False, cumulative=False, priors=False, progress=False,
                       correct_shrinkage=True)
     base = df2[df2.analysis == "base"].iloc[0]
-    assert base.hr == direct.stats["hr"]["median"]
+    assert base.hr == direct.stats["hr"].median
     (off,) = df2[df2.variant == "shrinkage correction off"].itertuples(index=False)
     assert off.hr == df[df.analysis == "base"].iloc[0].hr
     # an effect table is already reconstructed: no such variant

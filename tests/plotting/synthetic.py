@@ -17,6 +17,7 @@ import xarray as xr
 
 from survmeta.priors import parse_prior
 from survmeta.results import CommonEffect, Diagnostics, PoolResult, PoolSet, summarize_draws
+from survmeta.summaries import ParameterSummary
 
 METHODS = ("hr_ci", "median_ratio_ci", "hr_p", "p_events", "logrank_oe")
 APPROXIMATE = {"hr_ci": False, "hr_p": False, "logrank_oe": False, "median_ratio_ci": True,
@@ -126,7 +127,8 @@ def pool_synthetic(effects: pd.DataFrame, question: dict, tau_scale: float = 0.5
              "hdi": [ybar - z * ce_sd, ybar + z * ce_sd]}
     ce_hr = {"mean": float("nan"), "median": math.exp(ybar), "sd": float("nan"),
              "eti": [math.exp(v) for v in ce_mu["eti"]], "hdi": [math.exp(v) for v in ce_mu["hdi"]]}
-    common = CommonEffect(mu=ce_mu, hr=ce_hr,
+    common = CommonEffect(mu=ParameterSummary.from_block("mu", ce_mu, level),
+                          hr=ParameterSummary.from_block("hr", ce_hr, level),
                           p_hr_below_1=float(0.5 * math.erfc(ybar / ce_sd / math.sqrt(2))))
     diagnostics = {"warnings": []}
     if engine != "exact":
@@ -209,7 +211,7 @@ def synthetic_hierarchical(results, chains: int = 4, draws: int = 250, seed: int
     log_tau_pop = rng.normal(-1.75, 0.4, size=shape)
     sigma_logtau = np.abs(rng.normal(0, 0.4, size=shape))
     tau = np.exp(log_tau_pop[..., None] + sigma_logtau[..., None] * rng.standard_normal(shape + (nq,)))
-    mu = np.stack([rng.normal(r.stats["mu"]["median"], 0.2, size=shape) for r in results], axis=-1)
+    mu = np.stack([rng.normal(r.stats["mu"].median, 0.2, size=shape) for r in results], axis=-1)
     predict = mu + tau * rng.standard_normal(mu.shape)
     theta = rng.normal(0.0, 0.3, size=shape + (len(keys),))
     dims = ("chain", "draw")

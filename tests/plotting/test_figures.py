@@ -32,7 +32,7 @@ def test_posterior_marks_probability_and_interval(result30):
     t = "\n".join(texts(fig))
     assert fmt_p_statement(result30.p_hr_below_1) in t
     hr = result30.stats["hr"]
-    assert fmt_interval(hr["median"], hr["eti"][0], hr["eti"][1]) in t
+    assert fmt_interval(hr.median, hr.eti.lower, hr.eti.upper) in t
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"
     # the shaded area lies entirely at HR <= 1
@@ -56,7 +56,7 @@ def test_tau_prior_and_posterior(result30):
     desc = result30.priors["tau"].describe()
     assert f"prior: {desc}" in labels
     tau = result30.stats["tau"]
-    assert any(f"\u03c4 = {tau['median']:.2f} [{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]" in s
+    assert any(f"\u03c4 = {tau.median:.2f} [{tau.eti.lower:.2f}, {tau.eti.upper:.2f}]" in s
                for s in texts(fig))
 
 
@@ -85,7 +85,7 @@ def test_funnel_points_line_and_limits(result30):
     assert ylo > yhi == 0  # SE axis inverted, 0 at the top
     vlines = [ln for ln in ax.lines if np.allclose(ln.get_xdata(), ln.get_xdata()[0])
               and ln.get_linestyle() == "-"]
-    assert any(math.isclose(ln.get_xdata()[0], math.exp(result30.stats["mu"]["median"]))
+    assert any(math.isclose(ln.get_xdata()[0], math.exp(result30.stats["mu"].median))
                for ln in vlines)
 
 

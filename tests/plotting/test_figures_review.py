@@ -34,14 +34,14 @@ def test_common_effect_row_and_open_diamond(fixture, request):
     t = texts(fig)
     ce = r.common_effect.hr
     assert CE_LABEL in t
-    assert fmt_interval(ce["median"], ce["eti"][0], ce["eti"][1]) in t
+    assert fmt_interval(ce.median, ce.eti.lower, ce.eti.upper) in t
     re_d = _diamond(fig, "pooled-diamond")
     ce_d = _diamond(fig, "common-effect-diamond")
     assert ce_d.get_facecolor()[:3] == (1.0, 1.0, 1.0)  # open
     assert re_d.get_facecolor()[:3] != (1.0, 1.0, 1.0)  # filled
     xy = ce_d.get_xy()
-    assert xy[:, 0].min() == pytest.approx(ce["eti"][0])
-    assert xy[:, 0].max() == pytest.approx(ce["eti"][1])
+    assert xy[:, 0].min() == pytest.approx(ce.eti.lower)
+    assert xy[:, 0].max() == pytest.approx(ce.eti.upper)
     assert xy[:, 1].mean() > re_d.get_xy()[:, 1].mean()  # drawn under it (y grows downwards)
     assert_no_overlap(fig)
 
@@ -60,18 +60,18 @@ def test_every_real_question_has_both_diamonds(real_poolset):
         _diamond(fig, "pooled-diamond")
         _diamond(fig, "common-effect-diamond")
         ce = r.common_effect.hr
-        assert fmt_interval(ce["median"], ce["eti"][0], ce["eti"][1]) in texts(fig)
+        assert fmt_interval(ce.median, ce.eti.lower, ce.eti.upper) in texts(fig)
 
 
 def test_single_real_study_shows_its_own_interval(real_poolset):
     r = real_poolset["pfs1_treatment_line_second_vs_first"]
     t = texts(plot_forest(r))
     hr = r.stats["hr"]
-    assert fmt_interval(hr["median"], hr["eti"][0], hr["eti"][1]) == "2.30 [0.68, 7.46]"
+    assert fmt_interval(hr.median, hr.eti.lower, hr.eti.upper) == "2.30 [0.68, 7.46]"
     assert "2.30 [0.68, 7.46]" in t
     ce = r.common_effect.hr
-    assert fmt_interval(ce["median"], ce["eti"][0], ce["eti"][1]) in t
-    assert ce["eti"][0] == pytest.approx(1.21, abs=0.02) and ce["eti"][1] == pytest.approx(4.45, abs=0.05)
+    assert fmt_interval(ce.median, ce.eti.lower, ce.eti.upper) in t
+    assert ce.eti.lower == pytest.approx(1.21, abs=0.02) and ce.eti.upper == pytest.approx(4.45, abs=0.05)
 
 
 # -- 5. HR and CI as the paper printed them --------------------------------------------------

@@ -48,14 +48,14 @@ def test_study_and_pooled_numbers_are_printed(result30):
         assert f"{row['weight']:.1f}%" in t
         assert row["study"] in t
     hr = result30.stats["hr"]
-    assert fmt_interval(hr["median"], hr["eti"][0], hr["eti"][1]) in t
-    pr = result30.stats["predict_hr"]["eti"]
+    assert fmt_interval(hr.median, hr.eti.lower, hr.eti.upper) in t
+    pr = result30.stats["predict_hr"].eti.as_tuple()
     assert f"[{fmt_num(pr[0])}, {fmt_num(pr[1])}]" in t
     assert "Random effects, k = 30" in t
     tau = result30.stats["tau"]
     het = [s for s in t if s.startswith("Heterogeneity")]
     assert len(het) == 1
-    assert f"\u03c4 = {tau['median']:.2f} [{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]" in het[0]
+    assert f"\u03c4 = {tau.median:.2f} [{tau.eti.lower:.2f}, {tau.eti.upper:.2f}]" in het[0]
     assert "I\u00b2 =" in het[0]
     # favours labels come from the question
     assert any("Favours local consolidative therapy" in s for s in t)
@@ -107,9 +107,9 @@ def test_pooled_diamond_spans_credible_interval(result30):
     diamond = [p for p in fig.axes[0].patches if p.get_gid() == "pooled-diamond"][0]
     xy = diamond.get_xy()
     hr = result30.stats["hr"]
-    assert xy[:, 0].min() == pytest.approx(hr["eti"][0])
-    assert xy[:, 0].max() == pytest.approx(hr["eti"][1])
-    assert xy[1, 0] == pytest.approx(hr["median"])
+    assert xy[:, 0].min() == pytest.approx(hr.eti.lower)
+    assert xy[:, 0].max() == pytest.approx(hr.eti.upper)
+    assert xy[1, 0] == pytest.approx(hr.median)
 
 
 def test_arrows_where_ci_runs_off_axis(result30):
@@ -188,7 +188,7 @@ def test_real_oligo_vs_systemic(real_poolset):
     fig = plot_forest(r)
     t = texts(fig)
     hr = r.stats["hr"]
-    assert fmt_interval(hr["median"], hr["eti"][0], hr["eti"][1]) in t
+    assert fmt_interval(hr.median, hr.eti.lower, hr.eti.upper) in t
     for _, row in r.effects.iterrows():
         assert fmt_interval(row["hr"], row["hr_lower"], row["hr_upper"]) in t
         assert row["study"] in t

@@ -65,7 +65,7 @@ def test_from_a_pooled_result(result30):
     fig = plot_funnel_contour(result30)
     ax = fig.axes[0]
     assert len(_bands(ax)) == 3
-    mu = float(result30.stats["mu"]["median"])
+    mu = float(result30.stats["mu"].median)
     assert any(np.allclose(line.get_xdata(), math.exp(mu)) for line in ax.lines)
 
 

@@ -37,7 +37,7 @@ def test_one_diamond_per_subgroup_at_its_pooled_hr(res12):
         assert math.isclose(lo, max(g.hr[1], fig.axes[0].get_xlim()[0]), rel_tol=1e-12)
         assert math.isclose(hi, min(g.hr[2], fig.axes[0].get_xlim()[1]), rel_tol=1e-12)
     (overall,) = _diamonds(fig, "pooled-diamond")
-    assert math.isclose(np.asarray(overall.get_xy())[1, 0], res12.stats["hr"]["median"],
+    assert math.isclose(np.asarray(overall.get_xy())[1, 0], res12.stats["hr"].median,
                         rel_tol=1e-12)
     text = [t.get_text() for t in fig.texts if t.get_gid() == "subgroup-test"]
     assert text == [f"Test for subgroup differences: Q = {sub.q_between:.2f}, df = {sub.df}, "

@@ -50,4 +50,4 @@ def test_forest_text_and_report_table_at_that_level(res90):
     assert list(table["HR [90% CI]"]) == [fmt_interval(h, lo, hi) for h, lo, hi in
                                           zip(e["hr"], e["hr_lower"], e["hr_upper"])]
     hr = res90.stats["hr"]
-    assert math.isclose(hr["eti"][0], float(np.exp(res90.exact.quantile("mu", 0.05))), rel_tol=1e-9)
+    assert math.isclose(hr.eti.lower, float(np.exp(res90.exact.quantile("mu", 0.05))), rel_tol=1e-9)

@@ -68,10 +68,11 @@ def test_stored_level_returns_the_stored_numbers_exactly(exact95):
                                 "hdi_upper"]
     for name in df.index:
         s = exact95.stats[name]
-        assert df.loc[name, "median"] == s["median"]
-        assert [df.loc[name, "eti_lower"], df.loc[name, "eti_upper"]] == s["eti"]
-        assert [df.loc[name, "hdi_lower"], df.loc[name, "hdi_upper"]] == s["hdi"]
-        assert exact95.interval(name, kind="hdi").as_tuple() == tuple(s["hdi"])
+        assert df.loc[name, "median"] == s.median
+        assert (df.loc[name, "eti_lower"], df.loc[name, "eti_upper"]) == s.eti.as_tuple()
+        assert (df.loc[name, "hdi_lower"], df.loc[name, "hdi_upper"]) == s.hdi.as_tuple()
+        assert exact95.interval(name, kind="hdi") == s.hdi
+        assert exact95.parameter(name) is s
     pd.testing.assert_frame_equal(exact95.summary(0.95), df)
     pd.testing.assert_frame_equal(exact95.study_summary(0.95), exact95.study_summary())
 

@@ -36,8 +36,8 @@ def test_bundled_registry_pools_the_oligo_question_from_four_studies(bundled):
     assert set(r.effects["study"]) == {"heo2021", "xu2023", "cancers2020_opd", "chai2021"}
     direct = bayesmeta(r.effects["log_hr"], r.effects["se"], tau_prior="halfnormal(0.5)",
                        mu_prior="normal(0, 4)")
-    assert r.stats["mu"]["median"] == pytest.approx(direct.median("mu"), abs=1e-9)
-    assert r.stats["hr"]["eti"][1] == pytest.approx(direct.eti("hr", 0.95)[1], abs=1e-9)
+    assert r.stats["mu"].median == pytest.approx(direct.median("mu"), abs=1e-9)
+    assert r.stats["hr"].eti.upper == pytest.approx(direct.eti("hr", 0.95)[1], abs=1e-9)
     assert r.p_hr_below_1 == pytest.approx(direct.prob_below(1.0, scale="hr"), abs=1e-9)
 
 
@@ -127,7 +127,7 @@ def test_hierarchical_results_are_read_per_question_from_the_shared_fit():
     for qid, r in hier.items():
         assert r.engine == "hierarchical"
         mu = post["mu"].sel(question=qid).values
-        assert r.stats["mu"]["mean"] == pytest.approx(float(mu.mean()), abs=1e-12)
+        assert r.stats["mu"].mean == pytest.approx(float(mu.mean()), abs=1e-12)
         assert r.p_hr_below_1 == pytest.approx(float((np.exp(mu) < 1).mean()), abs=1e-12)
         assert r.diagnostics.r_hat_max is not None and isinstance(r.diagnostics.warnings, tuple)
     assert "hierarchical" in res.to_dict()
@@ -139,13 +139,13 @@ def test_common_effect_companion_of_one_study_is_its_own_estimate(tmp_path):
     csv.write_text("study,estimate,se\nonly,-0.4,0.25\n")
     r = pool(csv, mu_prior="flat")["effects"]
     ce = r.common_effect.hr
-    assert ce["median"] == pytest.approx(np.exp(-0.4), rel=1e-6)
-    assert ce["eti"][0] == pytest.approx(np.exp(-0.4 - 1.959964 * 0.25), rel=1e-5)
-    assert ce["eti"][1] == pytest.approx(np.exp(-0.4 + 1.959964 * 0.25), rel=1e-5)
+    assert ce.median == pytest.approx(np.exp(-0.4), rel=1e-6)
+    assert ce.eti.lower == pytest.approx(np.exp(-0.4 - 1.959964 * 0.25), rel=1e-5)
+    assert ce.eti.upper == pytest.approx(np.exp(-0.4 + 1.959964 * 0.25), rel=1e-5)
     # the random-effects interval is wider: it adds the heterogeneity the tau prior allows
-    assert r.stats["hr"]["eti"][1] > ce["eti"][1]
+    assert r.stats["hr"].eti.upper > ce.eti.upper
     assert any(n.startswith("one study") for n in r.notes)
-    assert r.to_dict()["common_effect"]["hr"]["median"] == pytest.approx(ce["median"])
+    assert r.to_dict()["common_effect"]["hr"]["median"] == pytest.approx(ce.median)
 
 
 def test_subgroup_of_an_unpoolable_parent_says_so():
@@ -268,7 +268,7 @@ def test_labels_same_numbers_through_csv_and_dataframe(tmp_path):
     assert list(via_csv.study_summary()["label"]) == list(via_frame.study_summary()["label"]) == LABELS
     np.testing.assert_allclose(via_csv.study_summary()["shrunken_hr"],
                                via_frame.study_summary()["shrunken_hr"], rtol=1e-12)
-    assert via_csv.stats["mu"]["median"] == pytest.approx(via_frame.stats["mu"]["median"], rel=1e-12)
+    assert via_csv.stats["mu"].median == pytest.approx(via_frame.stats["mu"].median, rel=1e-12)
 
 
 def test_cli_pool_effects_non_printable_label_is_located(tmp_path, capsys):

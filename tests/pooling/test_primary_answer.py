@@ -70,8 +70,8 @@ def test_summary_of_findings_rows(results):
     row = sof.loc["oligo_vs_systemic"]
     assert row["basis"] == "pooled" and row["k"] == pooled.k > 1
     assert (row["hr"], row["hr_lower"], row["hr_upper"]) == (
-        pooled.stats["hr"]["median"], *pooled.stats["hr"]["eti"])
-    assert row["tau"] == pooled.stats["tau"]["median"]
+        pooled.stats["hr"].median, *pooled.stats["hr"].eti.as_tuple())
+    assert row["tau"] == pooled.stats["tau"].median
 
 
 def test_mixed_endpoints_warn_and_split(results):
@@ -116,9 +116,9 @@ def test_interval_kind_leads_the_first_screen(results, capsys):
     assert set(sof_e["interval"]) == {"eti"} and set(sof_h["interval"]) == {"hdi"}
     r = results["oligo_vs_systemic"]
     row = sof_h[sof_h["question"] == "oligo_vs_systemic"].iloc[0]
-    assert math.isclose(row["hr_lower"], r.stats["hr"]["hdi"][0], rel_tol=EXACT)
-    assert math.isclose(row["predict_upper"], r.stats["predict_hr"]["hdi"][1], rel_tol=EXACT)
-    assert math.exp(r.stats["mu"]["hdi"][0]) == pytest.approx(row["hr_lower"], rel=EXACT)
+    assert math.isclose(row["hr_lower"], r.stats["hr"].hdi.lower, rel_tol=EXACT)
+    assert math.isclose(row["predict_upper"], r.stats["predict_hr"].hdi.upper, rel_tol=EXACT)
+    assert math.exp(r.stats["mu"].hdi.lower) == pytest.approx(row["hr_lower"], rel=EXACT)
     one = sof_h[sof_h["basis"] == "one study"].iloc[0]  # its own CI, whatever the kind
     same = sof_e[sof_e["question"] == one["question"]].iloc[0]
     assert (one["hr_lower"], one["hr_upper"]) == (same["hr_lower"], same["hr_upper"])

@@ -33,7 +33,7 @@ def _direct(result, rows):
 def _same(row, fit):
     np.testing.assert_allclose(
         [row.hr, row.hr_lower, row.hr_upper, row.tau, row.p_hr_below_1],
-        [fit.stats["hr"]["median"], *fit.stats["hr"]["eti"], fit.stats["tau"]["median"],
+        [fit.stats["hr"].median, *fit.stats["hr"].eti.as_tuple(), fit.stats["tau"].median,
          fit.p_hr_below_1], rtol=TOL, atol=TOL)
     assert row.k == fit.k
 

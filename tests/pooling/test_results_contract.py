@@ -86,8 +86,8 @@ def test_printouts_are_readable_and_carry_the_numbers():
     r = res["oligo_vs_systemic"]
     text = r.summary_text()
     hr = r.stats["hr"]
-    assert f"equal-tailed [{hr['eti'][0]:.2f}, {hr['eti'][1]:.2f}]" in text
-    assert f"shortest [{hr['hdi'][0]:.2f}, {hr['hdi'][1]:.2f}]" in text
+    assert f"equal-tailed [{hr.eti.lower:.2f}, {hr.eti.upper:.2f}]" in text
+    assert f"shortest [{hr.hdi.lower:.2f}, {hr.hdi.upper:.2f}]" in text
     assert "Random-Effects Model (k = 4; tau^2 estimator: REML)" in text
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):

@@ -90,8 +90,8 @@ def test_schema_1_file_is_read(tmp_path):
     loaded = PoolSet.from_dict(v1)
     r = loaded["oligo_vs_systemic"]
     assert r.schema_version == 1
-    assert r.stats["hr"]["eti"] == v1["questions"][0]["hr"]["eti95"]
-    assert r.stats["tau"]["hdi"] == v1["questions"][0]["tau"]["hdi95"]
+    assert list(r.stats["hr"].eti.as_tuple()) == v1["questions"][0]["hr"]["eti95"]
+    assert list(r.stats["tau"].hdi.as_tuple()) == v1["questions"][0]["tau"]["hdi95"]
     # written again as schema 2: the same numbers, the new keys added beside the old
     now = json.loads(_save(tmp_path, MINI).read_text())
     again = loaded.to_dict()
@@ -136,6 +136,6 @@ def test_a_newer_schema_or_a_malformed_file_is_refused(bundled):
     partial = {"id": "q", "level": 0.95, "hr": {"median": 0.5, "eti95": [0.3, 0.9]},
                "tau": {"median": 0.2, "eti95": [0.0, 1.0]}, "p_hr_below_1": 0.99, "k": 2}
     r = PoolResult.from_dict(partial)
-    assert r.k == 2 and r.stats["hr"]["eti"] == [0.3, 0.9]
+    assert r.k == 2 and r.stats["hr"].eti.as_tuple() == (0.3, 0.9)
     with pytest.raises(SurvmetaError, match="q: the saved results lack mu, .*needed for summary"):
         r.summary()

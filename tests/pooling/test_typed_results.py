@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from survmeta.priors import parse_prior
-from survmeta.results import BayesFactors, CommonEffect, Diagnostics, PoolSet
+from survmeta.results import BayesFactors, CommonEffect, Diagnostics, PoolResult, PoolSet
+from survmeta.summaries import ParameterSummary
 
 SAVED_V1 = Path(__file__).parent / "data" / "saved_v1_mini.json"
 #: the saved file's numbers are read back unchanged
@@ -37,8 +38,9 @@ def test_bayes_factors_round_trip_and_values():
 def test_common_effect_round_trip_v1_keys():
     q = _saved()["questions"][0]
     ce = CommonEffect.from_dict(q["common_effect"], q["level"])
-    assert ce.mu["median"] == pytest.approx(-0.5078498681638938, abs=EXACT)
-    assert ce.mu["eti"][0] == pytest.approx(-0.7594129397552943, abs=EXACT)
+    assert ce.mu.median == pytest.approx(-0.5078498681638938, abs=EXACT)
+    assert ce.mu.eti.lower == pytest.approx(-0.7594129397552943, abs=EXACT)
+    assert ce.mu.eti.level == ce.hr.hdi.level == q["level"]
     out = ce.to_dict(q["level"])
     for name in ("mu", "hr"):
         for key, value in q["common_effect"][name].items():
@@ -77,3 +79,41 @@ def test_words_for_a_prior_go_to_prior_notes():
     assert "tau" not in r.priors and r.prior_notes["tau"].startswith("shared across")
     assert r.prior_text("tau") == q["priors"]["tau"]
     assert r.to_dict()["priors"] == q["priors"]
+
+
+def test_stats_are_parameter_summaries_with_the_saved_numbers():
+    """Each ``stats`` entry is a ParameterSummary holding the saved block's numbers at the saved
+    level; HR-scale moments saved as null are NaN and written back as null."""
+    import math
+
+    q = _saved()["questions"][0]
+    r = PoolSet.from_dict(_saved())[q["id"]]
+    for name in ("mu", "hr", "tau", "predict", "predict_hr"):
+        s = r.stats[name]
+        assert isinstance(s, ParameterSummary) and s.name == name
+        assert s.median == pytest.approx(q[name]["median"], abs=EXACT)
+        assert list(s.eti.as_tuple()) == q[name]["eti95"]
+        assert s.eti.level == s.hdi.level == q["level"]
+        assert s.hdi.kind == "hdi"
+        if q[name].get("mean") is None:
+            assert math.isnan(s.mean)
+        assert r.to_dict()[name]["mean"] == q[name].get("mean")
+
+
+def test_mapping_stats_are_converted_on_construction():
+    """PoolResult(stats={name: {"mean", "median", "sd", "eti", "hdi"}}) stores the same records
+    as passing ParameterSummary objects, and writes the same saved form."""
+    r = next(iter(PoolSet.from_dict(_saved()).values()))
+    as_blocks = {name: s.block() for name, s in r.stats.items()}
+    rebuilt = PoolResult(question=r.question, engine=r.engine, effects=r.effects,
+                         stats=as_blocks, probabilities=r.probabilities, priors=r.priors,
+                         level=r.level)
+    # (compared through their dicts: NaN moments are unequal to themselves)
+    assert {n: s.to_dict() for n, s in rebuilt.stats.items()} == {
+        n: s.to_dict() for n, s in r.stats.items()}
+    assert all(isinstance(s, ParameterSummary) for s in rebuilt.stats.values())
+    assert rebuilt.to_dict()["hr"] == r.to_dict()["hr"]
+    # and the HR's moments can be blanked without touching its median or intervals
+    blank = r.stats["mu"].without_moments()
+    assert blank.median == r.stats["mu"].median and blank.eti == r.stats["mu"].eti
+    assert blank.block()["mean"] is None and blank.block()["sd"] is None

@@ -218,7 +218,7 @@ def test_pooled_results_record_and_describe_the_correction():
     assert f"b = {b:.2f}" in text and "outside lung cancer" in text
     assert "shrinkage" not in methods_paragraph(plain)[0]
     # the pooled log HR moves away from the null (both studies are median ratios)
-    assert cor["oligo_vs_systemic"].stats["hr"]["median"] < plain["oligo_vs_systemic"].stats["hr"]["median"]
+    assert cor["oligo_vs_systemic"].stats["hr"].median < plain["oligo_vs_systemic"].stats["hr"].median
 
 
 def test_explain_says_when_the_se_was_floored():

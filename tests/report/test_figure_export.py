@@ -35,7 +35,7 @@ def test_svg_inline_with_text_and_unique_ids(synthetic_poolset, tmp_path):
     r = synthetic_poolset["synthetic_k30"]
     hr = r.stats["hr"]
     forest = dict(figures)["synthetic_k30_forest"]
-    assert fmt_interval(hr["median"], hr["eti"][0], hr["eti"][1]) in forest
+    assert fmt_interval(hr.median, hr.eti.lower, hr.eti.upper) in forest
 
 
 def test_png_resolution_follows_dpi(synthetic_poolset, tmp_path):

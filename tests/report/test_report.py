@@ -80,7 +80,7 @@ def test_sof_rows_equal_questions(html_page):
         assert row[header.index("P(HR < 1)")] == fmt_prob(s.p_hr_below_1)
         if r.k >= 2:
             hr = r.stats["hr"]
-            assert (s.hr, s.hr_lower, s.hr_upper) == (hr["median"], *hr["eti"])
+            assert (s.hr, s.hr_lower, s.hr_upper) == (hr.median, *hr.eti.as_tuple())
             assert row[header.index("Basis")].startswith("pooled")
         else:
             e = r.effects.iloc[0]

@@ -127,7 +127,7 @@ def test_sof_flags_single_study_and_shows_common_effect(synthetic_poolset):
     assert col in df.columns
     for (_, row), r in zip(df.iterrows(), synthetic_poolset.values()):
         ce = r.common_effect.hr
-        assert row[col] == fmt_interval(ce["median"], ce["eti"][0], ce["eti"][1])
+        assert row[col] == fmt_interval(ce.median, ce.eti.lower, ce.eti.upper)
         assert row["k"].endswith(ONE_STUDY_MARK) == (r.k == 1)
     note = sof_footnote(synthetic_poolset)
     assert note.startswith(ONE_STUDY_MARK + " One study (k = 1; 1 question)")
@@ -138,10 +138,10 @@ def test_single_study_common_effect_is_the_study(synthetic_poolset):
     r = synthetic_poolset["synthetic_k1"]
     e = r.effects.iloc[0]
     ce = r.common_effect.hr
-    assert ce["median"] == pytest.approx(e["hr"])
-    assert (ce["eti"][0], ce["eti"][1]) == pytest.approx((e["hr_lower"], e["hr_upper"]))
+    assert ce.median == pytest.approx(e["hr"])
+    assert (ce.eti.lower, ce.eti.upper) == pytest.approx((e["hr_lower"], e["hr_upper"]))
     hr = r.stats["hr"]
-    assert hr["eti"][1] / hr["eti"][0] > ce["eti"][1] / ce["eti"][0]  # random effects wider
+    assert hr.eti.upper / hr.eti.lower > ce.eti.upper / ce.eti.lower  # random effects wider
 
 
 def test_sof_note_in_the_page(synthetic_poolset, tmp_path):

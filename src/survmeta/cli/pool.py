@@ -299,8 +299,8 @@ def write_overview(results, out) -> None:
     width = max(len(q) for q in results)
     for r in results.values():
         hr = r.stats["hr"]
-        out.write(f"  {r.id:<{width}}  k={r.k:<2} HR {hr['median']:5.2f} "
-                  f"[{hr['eti'][0]:.2f}, {hr['eti'][1]:.2f}]  P(HR<1)={fmt_prob(r.p_hr_below_1)}\n")
+        out.write(f"  {r.id:<{width}}  k={r.k:<2} HR {hr.median:5.2f} "
+                  f"[{hr.eti.lower:.2f}, {hr.eti.upper:.2f}]  P(HR<1)={fmt_prob(r.p_hr_below_1)}\n")
 
 
 def write_table(results, out) -> None:
@@ -312,13 +312,13 @@ def write_table(results, out) -> None:
         out.write(_wrap(f"HR = hazard({r.question.get('experimental')}) / "
                         f"hazard({r.question.get('reference')}); k = {r.k}; engine: {r.engine}; "
                         f"priors: mu ~ {r.prior_text('mu')}, tau ~ {r.prior_text('tau')}"))
-        out.write(_wrap(f"pooled HR {hr['median']:.2f} ({lvl} CrI {hr['eti'][0]:.2f} to "
-                        f"{hr['eti'][1]:.2f}; shortest on the log scale {hr['hdi'][0]:.2f} to "
-                        f"{hr['hdi'][1]:.2f}); P(HR < 1) {_eq(fmt_prob(r.p_hr_below_1))}"))
-        out.write(_wrap(f"prediction for a new study: HR {pr['eti'][0]:.2f} to {pr['eti'][1]:.2f}; "
-                        f"tau {tau['median']:.2f} ({lvl} CrI {tau['eti'][0]:.2f} to "
-                        f"{tau['eti'][1]:.2f}; shortest {tau['hdi'][0]:.2f} to "
-                        f"{tau['hdi'][1]:.2f})"))
+        out.write(_wrap(f"pooled HR {hr.median:.2f} ({lvl} CrI {hr.eti.lower:.2f} to "
+                        f"{hr.eti.upper:.2f}; shortest on the log scale {hr.hdi.lower:.2f} to "
+                        f"{hr.hdi.upper:.2f}); P(HR < 1) {_eq(fmt_prob(r.p_hr_below_1))}"))
+        out.write(_wrap(f"prediction for a new study: HR {pr.eti.lower:.2f} to {pr.eti.upper:.2f}; "
+                        f"tau {tau.median:.2f} ({lvl} CrI {tau.eti.lower:.2f} to "
+                        f"{tau.eti.upper:.2f}; shortest {tau.hdi.lower:.2f} to "
+                        f"{tau.hdi.upper:.2f})"))
         studies = r.study_summary()[["label", "comparison", "method", "hr", "hr_lower", "hr_upper",
                                      "shrunken_hr", "weight"]].rename(
             columns={"label": "study", "hr_lower": "lower", "hr_upper": "upper",
@@ -326,8 +326,8 @@ def write_table(results, out) -> None:
         emit_frame(studies, "table", out, float_format="{:.2f}")
         if r.common_effect is not None:
             ce = r.common_effect.hr
-            out.write(f"  common-effect (tau = 0) HR {ce['median']:.2f} ({lvl} CrI {ce['eti'][0]:.2f} "
-                      f"to {ce['eti'][1]:.2f})\n")
+            out.write(f"  common-effect (tau = 0) HR {ce.median:.2f} ({lvl} CrI {ce.eti.lower:.2f} "
+                      f"to {ce.eti.upper:.2f})\n")
         if r.frequentist:
             f = r.frequentist["REML"]
             out.write(f"  REML: HR {f['hr']:.2f} ({f['hr_ci'][0]:.2f} to {f['hr_ci'][1]:.2f}), "

@@ -159,13 +159,13 @@ def _studies(r) -> dict[str, dict]:
 def _summary(r) -> dict[str, Any]:
     """What the diff compares of one pooled result (a PoolResult, pooled now or loaded)."""
     hr = r.stats["hr"]
-    lo, hi = hr["eti"]
+    lo, hi = hr.eti.as_tuple()
     return {
         "k": r.k,
-        "hr": float(hr["median"]),
+        "hr": float(hr.median),
         "lower": float(lo),
         "upper": float(hi),
-        "tau": float(r.stats["tau"]["median"]),
+        "tau": float(r.stats["tau"].median),
         "p": float(r.p_hr_below_1),
         "level": float(r.level),
         "engine": r.engine,

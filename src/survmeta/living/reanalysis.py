@@ -136,9 +136,9 @@ def _refit(result, rows: pd.DataFrame):
 
 def _row(label: str, study: str, fit) -> ReanalysisRow:
     hr, tau, mu = fit.stats["hr"], fit.stats["tau"], fit.stats["mu"]
-    return ReanalysisRow(label, study, fit.k, float(hr["median"]), float(hr["eti"][0]),
-                         float(hr["eti"][1]), float(mu["median"]), float(tau["median"]),
-                         float(tau["eti"][0]), float(tau["eti"][1]), float(fit.p_hr_below_1))
+    return ReanalysisRow(label, study, fit.k, float(hr.median), float(hr.eti.lower),
+                         float(hr.eti.upper), float(mu.median), float(tau.median),
+                         float(tau.eti.lower), float(tau.eti.upper), float(fit.p_hr_below_1))
 
 
 def _base_rows(result) -> pd.DataFrame:

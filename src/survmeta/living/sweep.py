@@ -430,8 +430,8 @@ def run_variant(task: _Task) -> dict:
                         mu_prior=v.mu_prior, level=task.level, seed=task.seed, draws=0,
                         mcmc_options=task.mcmc_options)
     hr, tau = res.stats["hr"], res.stats["tau"]
-    row.update(hr=hr["median"], hr_lower=hr["eti"][0], hr_upper=hr["eti"][1],
-               tau=tau["median"], tau_lower=tau["eti"][0], tau_upper=tau["eti"][1],
+    row.update(hr=hr.median, hr_lower=hr.eti.lower, hr_upper=hr.eti.upper,
+               tau=tau.median, tau_lower=tau.eti.lower, tau_upper=tau.eti.upper,
                p_hr_below_1=res.p_hr_below_1,
                tau_prior=res.prior_text("tau") or v.tau_prior,
                mu_prior=res.prior_text("mu") or v.mu_prior)

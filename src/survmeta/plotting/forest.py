@@ -377,7 +377,7 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
     show_shrunk = bool(shrunken and k > 0 and {"theta_mean", "theta_lower", "theta_upper"} <= set(e))
     ce = getattr(result, "common_effect", None) if common_effect else None
     ce_s = getattr(ce, "hr", None)
-    show_ce = bool(ce_s and all(np.isfinite([ce_s["median"], *ce_s["eti"]])))
+    show_ce = bool(ce_s and all(np.isfinite([ce_s.median, *ce_s.eti.as_tuple()])))
 
     hr = clean_series(e["hr"]) if k else np.array([])
     lo = clean_series(e["hr_lower"]) if k else np.array([])
@@ -399,15 +399,15 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
 
     # x range
     if xlim is None:
-        vals = list(hr) + [hr_s["eti"][0], hr_s["eti"][1], hr_s["median"]]
+        vals = list(hr) + [hr_s.eti.lower, hr_s.eti.upper, hr_s.median]
         if show_ce:
-            vals += [ce_s["eti"][0], ce_s["eti"][1]]
+            vals += [ce_s.eti.lower, ce_s.eti.upper]
         # intervals count, but a single very wide CI does not squash the others: it gets an arrow
-        med = float(np.nanmedian(hr)) if k else hr_s["median"]
+        med = float(np.nanmedian(hr)) if k else hr_s.median
         for a, b in zip(lo, hi):
             vals += [max(a, med / 20), min(b, med * 20)]
         if show_pred:
-            vals += [max(pr_s["eti"][0], hr_s["median"] / 20), min(pr_s["eti"][1], hr_s["median"] * 20)]
+            vals += [max(pr_s.eti.lower, hr_s.median / 20), min(pr_s.eti.upper, hr_s.median * 20)]
         xmin, xmax = hr_limits(vals)
     else:
         xmin, xmax = float(xlim[0]), float(xlim[1])
@@ -447,11 +447,11 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
         # the CI as the paper printed it (95%) only when the plot is at 95%
         shown = printed_hr(e.iloc[i], printed) if abs(level - 0.95) < 1e-9 else None
         hr_cells[i] = fmt_printed(*shown) if shown else fmt_interval(hr[i], lo[i], hi[i])
-    hr_cells[y_pool] = fmt_interval(hr_s["median"], hr_s["eti"][0], hr_s["eti"][1])
+    hr_cells[y_pool] = fmt_interval(hr_s.median, hr_s.eti.lower, hr_s.eti.upper)
     if show_ce:
-        hr_cells[y_ce] = fmt_interval(ce_s["median"], ce_s["eti"][0], ce_s["eti"][1])
+        hr_cells[y_ce] = fmt_interval(ce_s.median, ce_s.eti.lower, ce_s.eti.upper)
     if show_pred:
-        hr_cells[y_pred] = f"[{fmt_num(pr_s['eti'][0])}, {fmt_num(pr_s['eti'][1])}]"
+        hr_cells[y_pred] = f"[{fmt_num(pr_s.eti.lower)}, {fmt_num(pr_s.eti.upper)}]"
     right = [Column(f"HR [{lvl} CI]", hr_cells, "right", bold_rows=bold)]
     if weights:
         wc = {i: (f"{w[i]:.1f}%" if np.isfinite(w[i]) else "-") for i in range(k)}
@@ -464,8 +464,8 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
     het_text = None
     if heterogeneity and tau_s is not None:
         het_text = (
-            f"Heterogeneity: \u03c4 = {tau_s['median']:.2f} [{tau_s['eti'][0]:.2f}, "
-            f"{tau_s['eti'][1]:.2f}] (posterior median, {lvl} CrI)"
+            f"Heterogeneity: \u03c4 = {tau_s.median:.2f} [{tau_s.eti.lower:.2f}, "
+            f"{tau_s.eti.upper:.2f}] (posterior median, {lvl} CrI)"
         )
         i2 = _i2_percent(getattr(result, "frequentist", None))
         if i2 is not None:
@@ -532,14 +532,14 @@ def plot_forest(result, *, labels=None, columns=("year", "n", "endpoint", "metho
                    zorder=3, gid="shrunken")
 
     # pooled diamond and prediction interval
-    _diamond(ax, y_pool, hr_s["median"], hr_s["eti"][0], hr_s["eti"][1], xmin, xmax)
+    _diamond(ax, y_pool, hr_s.median, hr_s.eti.lower, hr_s.eti.upper, xmin, xmax)
     if show_ce:
-        _diamond(ax, y_ce, ce_s["median"], ce_s["eti"][0], ce_s["eti"][1], xmin, xmax,
+        _diamond(ax, y_ce, ce_s.median, ce_s.eti.lower, ce_s.eti.upper, xmin, xmax,
                  half_height=0.30, filled=False, gid="common-effect-diamond")
     if show_pred:
-        _clip_interval(ax, y_pred, pr_s["eti"][0], pr_s["eti"][1], xmin, xmax, COLOR_PREDICT, 3.0,
+        _clip_interval(ax, y_pred, pr_s.eti.lower, pr_s.eti.upper, xmin, xmax, COLOR_PREDICT, 3.0,
                        zorder=3)
-        for xb in (pr_s["eti"][0], pr_s["eti"][1]):
+        for xb in (pr_s.eti.lower, pr_s.eti.upper):
             if xmin <= xb <= xmax:
                 ax.plot([xb, xb], [y_pred - 0.22, y_pred + 0.22], color=COLOR_PREDICT, lw=1.2)
     if het_text:
@@ -704,7 +704,7 @@ def plot_variants(df: pd.DataFrame, *, title: str | None = None, reference=None,
     ref_hr = None
     if reference is not None:
         if hasattr(reference, "stats"):
-            ref_hr = float(reference.stats["hr"]["median"])
+            ref_hr = float(reference.stats["hr"].median)
             question = question or reference.question
         else:
             ref_hr = float(reference)

@@ -66,7 +66,7 @@ def plot_funnel(result, *, ax=None, label_points: bool | None = None, title: str
     y = clean_series(e["log_hr"])
     se = clean_series(e["se"])
     k = len(e)
-    mu = float(result.stats["mu"]["median"])
+    mu = float(result.stats["mu"].median)
     se_max = float(np.nanmax(se)) * 1.1 if k else 1.0
     se_max = max(se_max, 0.05)
     s_grid = np.linspace(0, se_max, 50)

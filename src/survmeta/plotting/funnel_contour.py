@@ -58,7 +58,7 @@ def plot_funnel_contour(result, sigma=None, *, pooled: float | None = None,
     ----------
     result : survmeta.results.PoolResult or array_like
         A pooled result (its ``effects["log_hr"]`` and ``effects["se"]``; the
-        pooled line at ``stats["mu"]["median"]``), or the log HRs themselves
+        pooled line at ``stats["mu"].median``), or the log HRs themselves
         when ``sigma`` is given.
     sigma : array_like, optional
         Standard errors of the log HRs, when ``result`` is an array.
@@ -76,7 +76,7 @@ def plot_funnel_contour(result, sigma=None, *, pooled: float | None = None,
     """
     y, s = _inputs(result, sigma)
     if pooled is None and sigma is None:
-        pooled = float(result.stats["mu"]["median"])
+        pooled = float(result.stats["mu"].median)
     if ax is None:
         fig = new_figure(5.6, 4.8)
         ax = fig.add_axes([0.13, 0.25, 0.82, 0.65])

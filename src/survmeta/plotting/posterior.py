@@ -136,14 +136,14 @@ def plot_posterior(result, *, ax=None, prediction: bool = True, title: str | Non
         mu = posterior_draws(result, "mu")
         if mu is None:
             rng = np.random.default_rng(0)
-            mu = rng.normal(s_mu["mean"], max(s_mu["sd"], 1e-6), size=20000)
+            mu = rng.normal(s_mu.mean, max(s_mu.sd, 1e-6), size=20000)
             note = "normal approximation from the posterior mean and sd (no draws stored)"
         q_mu = [float(np.quantile(mu, 0.001)), float(np.quantile(mu, 0.999))]
     if prediction and q_pred is None:
         pred = posterior_draws(result, "predict")
         if pred is not None:
             q_pred = [float(np.quantile(pred, 0.01)), float(np.quantile(pred, 0.99))]
-    vals = [hr_s["eti"][0], hr_s["eti"][1], *(math.exp(v) for v in q_mu)]
+    vals = [hr_s.eti.lower, hr_s.eti.upper, *(math.exp(v) for v in q_mu)]
     if q_pred is not None:
         vals += [math.exp(v) for v in q_pred]
     xmin, xmax = hr_limits(vals, min_span=4.0)
@@ -170,9 +170,9 @@ def plot_posterior(result, *, ax=None, prediction: bool = True, title: str | Non
                 gid="posterior-predict")
     ax.axvline(1.0, ymax=0.72, color="#555555", lw=0.8)  # stops below the summary text
     top = float(dens.max()) if dens.size else 1.0
-    ax.plot([hr_s["eti"][0], hr_s["eti"][1]], [-0.06 * top] * 2, color=COLOR_POOLED, lw=2.5,
+    ax.plot([hr_s.eti.lower, hr_s.eti.upper], [-0.06 * top] * 2, color=COLOR_POOLED, lw=2.5,
             solid_capstyle="butt", clip_on=False)
-    ax.plot([hr_s["median"]], [-0.06 * top], marker="o", color="white", markeredgecolor=COLOR_POOLED,
+    ax.plot([hr_s.median], [-0.06 * top], marker="o", color="white", markeredgecolor=COLOR_POOLED,
             markersize=5, clip_on=False)
     ax.set_ylim(-0.12 * top, top * 1.12)
     ax.set_yticks([])
@@ -180,7 +180,7 @@ def plot_posterior(result, *, ax=None, prediction: bool = True, title: str | Non
         ax.spines[side].set_visible(False)
     set_hr_axis(ax, xmin, xmax)
     ax.text(0.99, 0.97,
-            f"HR {fmt_interval(hr_s['median'], hr_s['eti'][0], hr_s['eti'][1])}\n"
+            f"HR {fmt_interval(hr_s.median, hr_s.eti.lower, hr_s.eti.upper)}\n"
             f"(median, {lvl} CrI)\n{fmt_p_statement(p1)}",
             transform=ax.transAxes, ha="right", va="top", fontsize=FONT_SIZE, zorder=5,
             bbox=dict(facecolor="white", edgecolor="none", alpha=0.9, pad=2))
@@ -248,7 +248,7 @@ def plot_tau(result, *, ax=None, title: str | None = None, xmax: float | None = 
         if q is not None and q[0] > 0:
             hi = q[0]
         else:
-            hi = float(np.quantile(tau, 0.995)) if tau is not None else ts["eti"][1] * 1.5
+            hi = float(np.quantile(tau, 0.995)) if tau is not None else ts.eti.upper * 1.5
         xmax = max(hi * 1.15, 0.2)
     grid = np.linspace(0.0, xmax, 500)
     top = 0.0
@@ -276,9 +276,9 @@ def plot_tau(result, *, ax=None, title: str | None = None, xmax: float | None = 
         ax.text(0.99, 0.02, f"prior: {desc}", transform=ax.transAxes, ha="right", va="bottom",
                 fontsize=FONT_SIZE - 1.5, color="#555555")
     top = top or 1.0
-    ax.plot([ts["eti"][0], ts["eti"][1]], [-0.06 * top] * 2, color=COLOR_POOLED, lw=2.5,
+    ax.plot([ts.eti.lower, ts.eti.upper], [-0.06 * top] * 2, color=COLOR_POOLED, lw=2.5,
             solid_capstyle="butt", clip_on=False)
-    ax.plot([ts["median"]], [-0.06 * top], marker="o", color="white", markeredgecolor=COLOR_POOLED,
+    ax.plot([ts.median], [-0.06 * top], marker="o", color="white", markeredgecolor=COLOR_POOLED,
             markersize=5, clip_on=False)
     ax.set_ylim(-0.12 * top, top * 1.15)
     ax.set_xlim(0, xmax)
@@ -288,7 +288,7 @@ def plot_tau(result, *, ax=None, title: str | None = None, xmax: float | None = 
     ax.set_xlabel("\u03c4 (between-study SD of the log HR)", fontsize=FONT_SIZE)
     ax.tick_params(labelsize=FONT_SIZE)
     ax.text(0.99, 0.97,
-            f"\u03c4 = {ts['median']:.2f} [{ts['eti'][0]:.2f}, {ts['eti'][1]:.2f}]\n"
+            f"\u03c4 = {ts.median:.2f} [{ts.eti.lower:.2f}, {ts.eti.upper:.2f}]\n"
             f"(median, {lvl} CrI)",
             transform=ax.transAxes, ha="right", va="top", fontsize=FONT_SIZE, zorder=5,
             bbox=dict(facecolor="white", edgecolor="none", alpha=0.9, pad=2))

@@ -78,7 +78,7 @@ def plot_subgroup_forest(result, *, by: str = "endpoint", analysis=None, labels=
     pct = _level_pct(result.level)
     hr, lo, hi = (eff[c].to_numpy(float) for c in ("hr", "hr_lower", "hr_upper"))
     s = result.stats["hr"]
-    ov = (float(s["median"]), *map(float, s["eti"]))
+    ov = (float(s.median), *s.eti.as_tuple())
     if xlim is None:
         vals = list(hr) + list(lo) + list(hi) + list(ov)
         for g in sub.groups:

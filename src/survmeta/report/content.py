@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -27,6 +27,7 @@ from survmeta.report.methods_text import (
     methods_paragraph,
 )
 from survmeta.report.stamp import make_stamp
+from survmeta.summaries import ParameterSummary
 
 
 @dataclass
@@ -87,7 +88,7 @@ def fmt_participants(result) -> str:
 ONE_STUDY_MARK = "\u2020"
 
 
-def _common_effect_hr(r) -> Mapping | None:
+def _common_effect_hr(r) -> ParameterSummary | None:
     ce = getattr(r, "common_effect", None)
     return ce.hr if ce is not None else None
 
@@ -113,15 +114,15 @@ def sof_table(poolset) -> pd.DataFrame:
             "Comparison": f"{q.get('experimental')} vs {q.get('reference')}",
             "k": str(r.k) + (ONE_STUDY_MARK if r.k == 1 else ""),
             "Participants": fmt_participants(r),
-            f"Pooled HR [{lvl} CrI, equal-tailed]": fmt_interval(hr["median"], hr["eti"][0], hr["eti"][1]),
+            f"Pooled HR [{lvl} CrI, equal-tailed]": fmt_interval(hr.median, hr.eti.lower, hr.eti.upper),
         }
         if with_ce:
             ce = _common_effect_hr(r)
             row[f"Common-effect HR (\u03c4 = 0) [{lvl} CrI, equal-tailed]"] = (
-                fmt_interval(ce["median"], ce["eti"][0], ce["eti"][1]) if ce else "")
+                fmt_interval(ce.median, ce.eti.lower, ce.eti.upper) if ce else "")
         row.update({
-            f"{lvl} prediction interval (equal-tailed)": f"[{fmt_num(pr['eti'][0])}, {fmt_num(pr['eti'][1])}]",
-            f"\u03c4 [{lvl} CrI, equal-tailed]": f"{tau['median']:.2f} [{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]",
+            f"{lvl} prediction interval (equal-tailed)": f"[{fmt_num(pr.eti.lower)}, {fmt_num(pr.eti.upper)}]",
+            f"\u03c4 [{lvl} CrI, equal-tailed]": f"{tau.median:.2f} [{tau.eti.lower:.2f}, {tau.eti.upper:.2f}]",
             "P(HR < 1)": fmt_prob(r.p_hr_below_1),
             "Engine": r.engine,
         })
@@ -167,7 +168,7 @@ def primary_sof_table(poolset, printed: dict | None = None) -> pd.DataFrame:
             f"{lvl} prediction interval (equal-tailed)": "" if one else
             f"[{fmt_num(s.predict_lower)}, {fmt_num(s.predict_upper)}]",
             f"\u03c4 [{lvl} CrI, equal-tailed]": "" if one else
-            f"{s.tau:.2f} [{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]",
+            f"{s.tau:.2f} [{tau.eti.lower:.2f}, {tau.eti.upper:.2f}]",
             "P(HR < 1)": fmt_prob(s.p_hr_below_1),
             "Engine": s.engine,
             "Certainty (GRADE)": s.certainty,
@@ -771,9 +772,9 @@ def question_blocks(r, figures=DEFAULT_FIGURES, printed: dict | None = None, *,
         + (f" for {q.get('outcome')}" if q.get("outcome") else "")
         + f"; HR < 1 favours {q.get('experimental')}. k = {r.k}, participants "
         f"{fmt_participants(r)}. {'Pooled' if r.k >= 2 else 'Random-effects'} HR "
-        f"{fmt_interval(hr['median'], hr['eti'][0], hr['eti'][1])} "
-        f"(posterior median, {lvl} CrI); \u03c4 {tau['median']:.2f} "
-        f"[{tau['eti'][0]:.2f}, {tau['eti'][1]:.2f}]; {fmt_p_statement(r.p_hr_below_1)}. "
+        f"{fmt_interval(hr.median, hr.eti.lower, hr.eti.upper)} "
+        f"(posterior median, {lvl} CrI); \u03c4 {tau.median:.2f} "
+        f"[{tau.eti.lower:.2f}, {tau.eti.upper:.2f}]; {fmt_p_statement(r.p_hr_below_1)}. "
         f"Engine: {r.engine}; priors: tau {describe_prior(result_prior(r, 'tau'), 'tau')}, "
         f"mu {describe_prior(result_prior(r, 'mu'), 'mu')}."
     )))
