@@ -7,6 +7,8 @@ and a closed form: a one-study question's row is ``exp(log HR +- z SE)`` with
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 from pathlib import Path
 
@@ -24,6 +26,16 @@ EXACT = 1e-12
 @pytest.fixture(scope="module")
 def results():
     return pool(REGISTRY)
+
+
+@pytest.fixture(scope="module")
+def first_screen():
+    """Exit code and standard output of ``survmeta pool studies.toml --no-hierarchical``, run
+    once for the tests that read the default first screen."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["pool", str(REGISTRY), "--no-hierarchical"])
+    return code, out.getvalue()
 
 
 def test_groups_link_only_related_questions(results):
@@ -92,9 +104,9 @@ def test_mixed_endpoints_warn_and_split(results):
                    for w in results["rechallenge_acquired_vs_primary"].diagnostics.warnings)
 
 
-def test_first_screen_is_short_narrow_and_names_the_primary_analysis(capsys, results):
-    assert main(["pool", str(REGISTRY), "--no-hierarchical"]) == 0
-    out = capsys.readouterr().out
+def test_first_screen_is_short_narrow_and_names_the_primary_analysis(first_screen, results):
+    code, out = first_screen
+    assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("Primary analysis: exact Bayesian random-effects model")
     assert len(lines) <= 50  # 23 pooled questions and their notes
@@ -108,7 +120,7 @@ def test_first_screen_is_short_narrow_and_names_the_primary_analysis(capsys, res
     assert "WARNING oligo_vs_systemic pools different endpoints" in out.replace("\n    ", " ")
 
 
-def test_interval_kind_leads_the_first_screen(results, capsys):
+def test_interval_kind_leads_the_first_screen(results, capsys, first_screen):
     """--interval hdi: the pooled rows show the shortest intervals of the result (stats['hr']
     ['hdi'], the log-HR shortest interval exponentiated), and the headers name the kind."""
     sof_e = results.summary_of_findings()
@@ -130,5 +142,5 @@ def test_interval_kind_leads_the_first_screen(results, capsys):
     assert "95% shortest intervals" in out and "CrI (HDI)" in out and "PI (HDI)" in out
     line = next(ln for ln in out.splitlines() if ln.startswith("oligo_vs_systemic "))
     assert f"[{row['hr_lower']:.2f}, {row['hr_upper']:.2f}]" in line
-    assert main(["pool", str(REGISTRY), "--no-hierarchical"]) == 0
-    assert "CrI (ETI)" in capsys.readouterr().out
+    code, out = first_screen  # the default interval kind
+    assert code == 0 and "CrI (ETI)" in out and "CrI (HDI)" not in out

@@ -40,3 +40,13 @@ def real_poolset(real_registry):
     from survmeta.pooling import pool
 
     return pool(real_registry)
+
+
+@pytest.fixture(scope="session")
+def real_report_page(real_poolset, real_registry, tmp_path_factory):
+    """The bundled registry's report as one HTML page with PNG figures (the defaults), written
+    once for the tests that only read it."""
+    from survmeta.report import write_report
+
+    return write_report(real_poolset, real_registry, tmp_path_factory.mktemp("real_report"),
+                        fmt="html", registry_file=real_registry.path, layout="single")

@@ -1,12 +1,31 @@
 """``survmeta report``: pools the registry and writes the page; user errors exit 2."""
 
+import inspect
 from pathlib import Path
 
 import pytest
 
+import synthetic
 from survmeta.cli import main
+from survmeta.report.methods_text import hierarchical_paragraph
+from survmeta.settings import (
+    DEFAULT_SEED,
+    MCMC_CHAINS,
+    MCMC_DRAWS,
+    MCMC_TUNE,
+    TARGET_ACCEPT_HIERARCHICAL,
+)
 
 REGISTRY = Path(__file__).resolve().parents[2] / "studies.toml"
+
+#: The sampler settings the default report's hierarchical fit runs with (survmeta.settings).
+DEFAULT_SAMPLER = {"draws": MCMC_DRAWS, "tune": MCMC_TUNE, "chains": MCMC_CHAINS,
+                   "target_accept": TARGET_ACCEPT_HIERARCHICAL}
+#: A short run in their place for the page test: what it checks is the page (sections, the
+#: methods text as run, figures), not the posterior, so 2 chains of 200 draws after 200 tuning
+#: steps do; test_report_html checks that the report asks for the defaults and
+#: test_default_sampler_sentence how the methods text gives them.
+SHORT_SAMPLER = {"draws": 200, "tune": 200, "chains": 2}
 
 
 @pytest.fixture(scope="module")
@@ -16,8 +35,41 @@ def registry_path():
     return REGISTRY
 
 
+@pytest.fixture
+def short_hierarchical_fit(monkeypatch):
+    """``survmeta.models.fit_hierarchical`` run with :data:`SHORT_SAMPLER`; returns the list of
+    the keyword arguments each call received from the report, and the original function."""
+    import survmeta.models as models
+
+    original = models.fit_hierarchical
+    calls: list[dict] = []
+
+    def short(*args, **kwargs):
+        calls.append(dict(kwargs))
+        return original(*args, **{**kwargs, **SHORT_SAMPLER})
+
+    monkeypatch.setattr(models, "fit_hierarchical", short)
+    return calls, original
+
+
+def test_default_sampler_sentence():
+    """The methods text of a hierarchical fit run with the default settings, as the default
+    report runs it (test_report_html checks that it passes none); synthetic draws, so no
+    sampler runs."""
+    ps = synthetic.synthetic_poolset()
+    hier = synthetic.synthetic_hierarchical(list(ps.values()), chains=MCMC_CHAINS,
+                                            draws=MCMC_DRAWS)
+    attrs = next(iter(hier.values())).posterior["posterior"].attrs
+    attrs.update(survmeta_tune=MCMC_TUNE, survmeta_target_accept=TARGET_ACCEPT_HIERARCHICAL,
+                 survmeta_random_seed=DEFAULT_SEED)
+    text, _ = hierarchical_paragraph(hier)
+    assert ("4 chains of 1000 draws after 1000 tuning steps each at a target acceptance rate "
+            "of 0.99 (seed 20240521)") in text
+
+
 @pytest.mark.mcmc
-def test_report_html(registry_path, tmp_path, capsys):
+def test_report_html(registry_path, tmp_path, capsys, short_hierarchical_fit):
+    calls, original = short_hierarchical_fit
     out = tmp_path / "rep"
     code = main(["report", str(registry_path), "--out", str(out), "--layout", "single"])
     assert code == 0
@@ -39,7 +91,15 @@ def test_report_html(registry_path, tmp_path, capsys):
     assert "Question group pfs1_prognostic_factors: its 9 questions" in text
     assert "Not linked: " in text and "immunotherapy_after_alk_tki (in no question group)" in text
     assert "adjusted for endpoint_os" not in text and "as known" in text
-    assert "4 chains of 1000 draws after 1000 tuning steps each at a target acceptance rate of 0.99 (seed 20240521)" in text
+    # one fit per question group, each at the default sampler settings (none passed), here
+    # replaced by the short run; the methods text gives what ran
+    assert len(calls) >= 2 and all(not set(c) & set(DEFAULT_SAMPLER) for c in calls)
+    defaults = {k: v.default for k, v in inspect.signature(original).parameters.items()
+                if k in DEFAULT_SAMPLER}
+    assert defaults == DEFAULT_SAMPLER == {"draws": 1000, "tune": 1000, "chains": 4,
+                                           "target_accept": 0.99}
+    assert DEFAULT_SEED == 20240521
+    assert "2 chains of 200 draws after 200 tuning steps each at a target acceptance rate of 0.99 (seed 20240521)" in text
     assert "Diagnostics (Vehtari 2021): largest rank-normalised R-hat" in text
     assert "hierarchical model: covariates" not in text
     for g in ("rechallenge", "pfs1_prognostic_factors"):

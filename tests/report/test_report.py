@@ -200,9 +200,8 @@ def test_failing_figure_becomes_visible_note(synthetic_poolset, tmp_path, monkey
     assert "could not be drawn: synthetic failure" in text
 
 
-def test_real_registry_report(real_poolset, real_registry, tmp_path):
-    page = write_report(real_poolset, real_registry, tmp_path, fmt="html",
-                        registry_file=real_registry.path, layout="single")
+def test_real_registry_report(real_poolset, real_registry, real_report_page):
+    page = real_report_page
     p = parse(page)
     sof = p.tables["sof"][1:]
     assert [r[0].split(":")[0] for r in sof] == list(real_poolset)
