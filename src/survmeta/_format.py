@@ -1,5 +1,5 @@
 """One number formatter for tables, figures and reports: probabilities, hazard ratios, levels,
-plain numbers and percentages.
+plain numbers, percentages and the p-values of tests.
 
 Pure Python. A probability is never printed as ``1.000`` or ``0.000`` beside a table that shows
 three decimals: beyond them it reads ``">0.999"`` / ``"<0.001"``.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["fmt_hr", "fmt_level", "fmt_num", "fmt_pct", "fmt_prob"]
+__all__ = ["fmt_hr", "fmt_level", "fmt_num", "fmt_pct", "fmt_prob", "fmt_pval"]
 
 
 def _missing(x) -> bool:
@@ -49,6 +49,50 @@ def fmt_prob(p, digits: int = 3) -> str:
     if shown < low or p < low:
         return f"<{low:.{digits}f}"
     return f"{p:.{digits}f}"
+
+
+def fmt_pval(p, digits: int = 4, equal: bool = False) -> str:
+    """The p-value of a test as metafor prints it: ``digits`` decimals, ``"<0.0001"`` below
+    ``10**-digits``; never ``0.0000`` and never scientific notation.
+
+    The rule of metafor's internal ``.pval()`` (used by ``print.rma.uni``, ``regtest``,
+    ``ranktest``, ...) with ``add0 = TRUE``: a p-value at or above the cutoff ``10**-digits``
+    is printed with ``digits`` decimals (so ``1`` reads ``"1.0000"``, as in metafor), one below
+    it reads ``"<"`` and the cutoff. metafor's own tables drop the leading zero of the
+    cutoff (``"<.0001"``); here it is kept, as in every other number survmeta prints.
+
+    Parameters
+    ----------
+    p : float or None
+        The p-value.
+    digits : int
+        Decimals shown (4, metafor's default; at least 1).
+    equal : bool
+        Prefix the relation: ``"= 0.4218"`` / ``"< 0.0001"`` (metafor's ``showeq = TRUE,
+        sep = " "``), for text such as ``f"p {fmt_pval(p, equal=True)}"``.
+
+    Returns
+    -------
+    str
+        ``"NA"`` (``"= NA"`` with ``equal``) for a missing value.
+
+    Examples
+    --------
+    >>> fmt_pval(0.42179), fmt_pval(1.0), fmt_pval(0.0001), fmt_pval(0.00009996)
+    ('0.4218', '1.0000', '0.0001', '<0.0001')
+    >>> fmt_pval(3.2e-12), fmt_pval(None), fmt_pval(0.0498, digits=3)
+    ('<0.0001', 'NA', '0.050')
+    >>> "p " + fmt_pval(0.0362, equal=True), "p " + fmt_pval(0.0, equal=True)
+    ('p = 0.0362', 'p < 0.0001')
+    """
+    digits = max(int(digits), 1)
+    cutoff = float(f"1e-{digits}")   # as R's as.numeric(".0001")
+    if _missing(p) or math.isnan(float(p)):
+        return "= NA" if equal else "NA"
+    p = float(p)
+    if p >= cutoff:
+        return ("= " if equal else "") + f"{p:.{digits}f}"
+    return ("< " if equal else "<") + f"{cutoff:.{digits}f}"
 
 
 def fmt_hr(hr, digits: int = 2) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from survmeta._format import fmt_pval
 from survmeta.exact.smallstudy import SmallStudyTests
 
 __all__ = ["OIS_EVENTS", "OIS_RULE", "ROB_SERIOUS", "GradeInputs", "grade_inputs"]
@@ -172,7 +173,7 @@ class GradeInputs:
                 return f"not assessable, k < 10 (k = {s.k})"
             return f"not assessable: {s.reason}"
         e, b, t = s.regtest, s.ranktest, s.trimfill
-        text = (f"Egger p = {e.pval:.3f}; Begg p = {b.pval:.3f}; trim-and-fill ({t.estimator}) "
+        text = (f"Egger p {fmt_pval(e.pval, equal=True)}; Begg p {fmt_pval(b.pval, equal=True)}; trim-and-fill ({t.estimator}) "
                 f"{t.k0} missing on the {t.side}, HR {math.exp(t.fit.estimate):.2f}")
         if s.caveat:
             text += " (forced with k < 10: low power)"

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+from survmeta._format import fmt_pval
 from survmeta.errors import SurvmetaError
 from survmeta.exact import bayesmeta
 from survmeta.exact.frequentist import rma
@@ -93,7 +94,7 @@ class SubgroupAnalysis:
             for d in self.differences)
         return (f"by {self.by}: " + "; ".join(parts) + f" ({pct} CrI)\n"
                 f"test for subgroup differences ({self.method} within subgroups): Q = "
-                f"{self.q_between:.2f}, df = {self.df}, p = {self.p_between:.3f}; {diffs}")
+                f"{self.q_between:.2f}, df = {self.df}, p {fmt_pval(self.p_between, equal=True)}; {diffs}")
 
     def to_dict(self) -> dict:
         return {

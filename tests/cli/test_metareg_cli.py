@@ -62,6 +62,10 @@ def test_csv_and_text(effects_csv, capsys):
     assert main(["metareg", str(effects_csv), "--question", "bcg", "--mods", "year"]) == 0
     out = capsys.readouterr().out
     assert "QE(df = 11)" in out and "QM(df = 1)" in out and "year" in out
+    # metafor 3.8.1, rma(yi, vi, mods = ~ year) on dat.bcg (tests/reference/metafor_pval.Rout):
+    # "QE(df = 11) = 100.1782, p-val < .0001", "QM(df = 1) = 2.6858, p-val = 0.1012"
+    assert "QE(df = 11) = 100.1782, p < 0.0001" in out, out
+    assert "QM(df = 1) = 2.6858, p = 0.1012" in out, out
 
 
 def test_knha_prints_f(effects_csv, capsys):

@@ -111,7 +111,8 @@ def test_every_reference_script_has_its_output():
     scripts = sorted(p.stem for p in REFERENCE.glob("*.R"))
     assert scripts == ["bayesmeta_bmr", "bayesmeta_engine", "metafor_bcg", "metafor_edge_cases",
                        "metafor_export", "metafor_influence", "metafor_medians", "metafor_metareg",
-                       "metafor_metareg_oligo", "metafor_proportions", "metafor_smallstudy",
+                       "metafor_metareg_oligo", "metafor_proportions", "metafor_pval",
+                       "metafor_smallstudy",
                        "metafor_subgroups", "stats_binomtest", "survival_cox",
                        "survival_reconstructkm"]
     first = {"metafor": "metafor 3.8.1", "survival": "survival 3.5.3", "stats": "R 4.2.2"}

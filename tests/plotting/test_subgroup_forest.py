@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import synthetic
 
+from survmeta._format import fmt_pval
 from survmeta.errors import SurvmetaError
 from survmeta.plotting import plot_subgroup_forest
 
@@ -41,7 +42,7 @@ def test_one_diamond_per_subgroup_at_its_pooled_hr(res12):
                         rel_tol=1e-12)
     text = [t.get_text() for t in fig.texts if t.get_gid() == "subgroup-test"]
     assert text == [f"Test for subgroup differences: Q = {sub.q_between:.2f}, df = {sub.df}, "
-                    f"p = {sub.p_between:.3f}"]
+                    f"p {fmt_pval(sub.p_between, equal=True)}"]
     # every study drawn once, under its subgroup
     ax = fig.axes[0]
     pts = [c for c in ax.collections if c.get_gid() == "study-point"]

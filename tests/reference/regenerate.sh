@@ -9,8 +9,8 @@
 # by R CMD BATCH. Without bayesmeta those two scripts are skipped.
 # Scripts: metafor_bcg.R, metafor_edge_cases.R, metafor_subgroups.R, metafor_influence.R,
 # metafor_smallstudy.R, metafor_export.R, metafor_medians.R, metafor_metareg.R,
-# metafor_metareg_oligo.R (reads metafor_export.csv), metafor_proportions.R, survival_cox.R,
-# survival_reconstructkm.R, stats_binomtest.R, bayesmeta_engine.R, bayesmeta_bmr.R (every
+# metafor_metareg_oligo.R (reads metafor_export.csv), metafor_proportions.R, metafor_pval.R,
+# survival_cox.R, survival_reconstructkm.R, stats_binomtest.R, bayesmeta_engine.R, bayesmeta_bmr.R (every
 # metafor_*.R, survival_*.R, stats_*.R and bayesmeta_*.R here).
 # metafor_export.R reads metafor_export.csv; after a registry change rewrite it first with
 #   survmeta export studies.toml --format metafor -o tests/reference/metafor_export.csv

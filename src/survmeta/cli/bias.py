@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from survmeta._format import fmt_pval
+
 HELP = "small-study-effect tests (Egger, Begg, trim-and-fill) of each question"
 
 
@@ -83,9 +85,9 @@ def _text(qid, res) -> str:
     lines = [
         head,
         f"  Egger regression test (meta-regression on the SE): z = {e.statistic:.4f}, "
-        f"p = {e.pval:.4f}; limit HR {math.exp(e.estimate):.3f} "
+        f"p {fmt_pval(e.pval, equal=True)}; limit HR {math.exp(e.estimate):.3f} "
         f"({math.exp(e.ci_lower):.3f} to {math.exp(e.ci_upper):.3f})",
-        f"  Begg rank correlation: Kendall's tau = {b.tau:.4f}, p = {b.pval:.4f} "
+        f"  Begg rank correlation: Kendall's tau = {b.tau:.4f}, p {fmt_pval(b.pval, equal=True)} "
         f"({'exact' if b.exact else 'normal approximation, ties'})",
         f"  Trim-and-fill ({t.estimator}): {t.k0} missing on the {t.side} (SE = {t.k0_se:.4f}); "
         f"HR {math.exp(t.fit.estimate):.3f} ({math.exp(t.fit.ci_lower):.3f} to "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from survmeta._format import fmt_pval
 from survmeta.settings import MCMC_CHAINS, MCMC_DRAWS, MCMC_TUNE, NUTS_SAMPLER
 
 HELP = "meta-regression on registry fields (as metafor's rma(mods=))"
@@ -285,11 +286,11 @@ def run(args) -> int:
     tau2_se = "" if r.tau2_se is None else f" (SE = {r.tau2_se:.4f})"
     print(f"  tau^2 (residual) {r.tau2:.4f}{tau2_se}, tau {r.tau:.4f}, I^2 {r.I2:.2f}%, "
           f"H^2 {r.H2:.2f}" + ("" if r.R2 is None else f", R^2 {r.R2:.2f}%"))
-    print(f"  QE(df = {r.QE_df}) = {r.QE:.4f}, p = {r.QE_p:.4g}")
+    print(f"  QE(df = {r.QE_df}) = {r.QE:.4f}, p {fmt_pval(r.QE_p, equal=True)}")
     if r.QM_df2 is None:
-        print(f"  QM(df = {r.QM_df}) = {r.QM:.4f}, p = {r.QM_p:.4g}")
+        print(f"  QM(df = {r.QM_df}) = {r.QM:.4f}, p {fmt_pval(r.QM_p, equal=True)}")
     else:
-        print(f"  F(df1 = {r.QM_df}, df2 = {r.QM_df2}) = {r.QM:.4f}, p = {r.QM_p:.4g}")
+        print(f"  F(df1 = {r.QM_df}, df2 = {r.QM_df2}) = {r.QM:.4f}, p {fmt_pval(r.QM_p, equal=True)}")
     print(f"  coefficients on the log HR scale ({pct} CI):")
     emit_frame(table, "table", float_format="{:.4f}")
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from survmeta._format import fmt_level, fmt_prob
+from survmeta._format import fmt_level, fmt_prob, fmt_pval
 from survmeta.cli._args import nonempty_path
 from survmeta.cli._output import dumps_json, emit_frame
 from survmeta.errors import SurvmetaError
@@ -331,7 +331,7 @@ def write_table(results, out) -> None:
         if r.frequentist:
             f = r.frequentist["REML"]
             out.write(f"  REML: HR {f['hr']:.2f} ({f['hr_ci'][0]:.2f} to {f['hr_ci'][1]:.2f}), "
-                      f"tau^2 {f['tau2']:.3f}, I^2 {f['I2']:.1f}%, Q {f['Q']:.2f} (p {f['Q_p']:.3f})\n")
+                      f"tau^2 {f['tau2']:.3f}, I^2 {f['I2']:.1f}%, Q {f['Q']:.2f} (p {fmt_pval(f['Q_p'], equal=True)})\n")
             write_extra_companions(r.frequentist, out)
         for _, e in r.excluded.iterrows():
             out.write(_wrap(f"not pooled: {e.get('label', e['study'])}/{e['comparison']}: "

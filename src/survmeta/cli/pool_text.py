@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import textwrap
 
-from survmeta._format import fmt_level, fmt_prob
+from survmeta._format import fmt_level, fmt_prob, fmt_pval
 from survmeta.errors import SurvmetaError
 
 __all__ = ["WIDTH", "write_primary"]
@@ -107,7 +107,7 @@ def _write_notes(results, sof, out) -> None:
                 try:
                     sub = r.subgroups()
                     text += (f" Test for subgroup differences by endpoint: Q = {sub.q_between:.2f}, "
-                             f"df = {sub.df}, p = {sub.p_between:.3f} (per endpoint: --detail).")
+                             f"df = {sub.df}, p {fmt_pval(sub.p_between, equal=True)} (per endpoint: --detail).")
                 except SurvmetaError as exc:  # the analysis says why it cannot be done
                     text += f" (no subgroup analysis: {exc})"
                 notes.append(text)

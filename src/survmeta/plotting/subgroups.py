@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from survmeta._format import fmt_pval
 from survmeta.plotting._layout import MARGIN, Column, ForestLayout
 from survmeta.plotting._style import (
     COLOR_POOLED,
@@ -107,7 +108,7 @@ def plot_subgroup_forest(result, *, by: str = "endpoint", analysis=None, labels=
     left = [Column("Study", label_cells, "left", max_width=max_label_width, bold_rows=bold)]
     right = [Column(f"HR [{pct} CI / CrI]", ci_cells, "right", bold_rows=bold)]
     test = (f"Test for subgroup differences: Q = {sub.q_between:.2f}, df = {sub.df}, "
-            f"p = {sub.p_between:.3f}")
+            f"p {fmt_pval(sub.p_between, equal=True)}")
     q = result.question or {}
     has_fav = bool(q.get("experimental") or q.get("reference"))
     y_top, y_bottom = -0.7, n - 1 + 0.7

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from survmeta._format import fmt_level
+from survmeta._format import fmt_level, fmt_pval
 from survmeta.plotting._style import fmt_interval, fmt_num, fmt_p_statement, fmt_prob
 from survmeta.report.methods_text import (
     REFERENCES,
@@ -196,8 +196,8 @@ def small_study_table(poolset) -> pd.DataFrame:
         else:
             e, b, t = res.regtest, res.ranktest, res.trimfill
             row.update({
-                "Egger's test": f"z = {e.statistic:.2f}, p = {e.pval:.3f}",
-                "Begg's test": f"Kendall's \u03c4 = {b.tau:.3f}, p = {b.pval:.3f}",
+                "Egger's test": f"z = {e.statistic:.2f}, p {fmt_pval(e.pval, equal=True)}",
+                "Begg's test": f"Kendall's \u03c4 = {b.tau:.3f}, p {fmt_pval(b.pval, equal=True)}",
                 "Trim-and-fill": f"{t.estimator}: {t.k0} missing on the {t.side}; HR "
                                  + fmt_interval(math.exp(t.fit.estimate), math.exp(t.fit.ci_lower),
                                                 math.exp(t.fit.ci_upper)),
@@ -620,7 +620,7 @@ def frequentist_sentence(result) -> str | None:
               f"{fmt_num(reml['knha_hr_ci'][1])}")
     s += f"), tau\u00b2 {reml['tau2']:.3f}, I\u00b2 {reml['I2']:.1f}%, Q {reml['Q']:.2f}"
     if reml.get("Q_p") is not None:
-        s += f" (p = {reml['Q_p']:.3f})"
+        s += f" (p {fmt_pval(reml['Q_p'], equal=True)})"
     dl = f.get("DL")
     if dl:
         s += f"; DerSimonian-Laird HR {fmt_num(dl['hr'])} ({fmt_num(dl['hr_ci'][0])} to {fmt_num(dl['hr_ci'][1])})."
