@@ -196,17 +196,20 @@ class NormalMixture(Marginal):
         :meth:`_quantiles_lower`.
         """
         upper = p > 0.5
-        if not upper.any():
+        n_up = int(np.count_nonzero(upper))
+        if n_up == 0:
             return self._quantiles_lower(p)
+        # the 8,192 cells of the table shared in proportion to the probabilities in each half
+        cells = max(256, round(8192 * n_up / p.size))
         out = np.empty(p.size)
-        out[~upper] = self._quantiles_lower(p[~upper])
-        out[upper] = -self._mirror()._quantiles_lower(1.0 - p[upper])
+        out[~upper] = self._quantiles_lower(p[~upper], max(256, 8192 - cells))
+        out[upper] = -self._mirror()._quantiles_lower(1.0 - p[upper], cells)
         return out
 
-    def _quantiles_lower(self, p: np.ndarray) -> np.ndarray:
+    def _quantiles_lower(self, p: np.ndarray, cells: int = 8192) -> np.ndarray:
         """Quantiles at probabilities ``p`` in [0, 0.5] (or outside [0, 1]), solved on the CDF.
 
-        The CDF is tabulated on 8,193 points between the smallest and largest
+        The CDF is tabulated on ``cells + 1`` points between the smallest and largest
         quantile asked for (those two by :meth:`_quantile1`); each probability
         starts in its cell of the table, which brackets it, from a cubic Hermite
         interpolation of the inverse, and takes Newton
@@ -223,7 +226,7 @@ class NormalMixture(Marginal):
             out[inner] = [self._quantile1(float(v)) for v in q]
             return out
         a, b = self._quantile1(float(q.min())), self._quantile1(float(q.max()))
-        grid = np.linspace(a, b, 8193)
+        grid = np.linspace(a, b, cells + 1)
         table, dens = self._cdf_pdf(grid)
         table = np.maximum.accumulate(table)
         j = np.clip(np.searchsorted(table, q, side="right") - 1, 0, grid.size - 2)
