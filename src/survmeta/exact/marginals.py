@@ -2,7 +2,14 @@
 
 Each marginal offers ``pdf``, ``cdf``, ``quantile``, ``mean``, ``sd``, ``median``,
 ``eti(level)`` (equal-tailed interval) and ``hdi(level)`` (shortest interval,
-assuming a unimodal density, as bayesmeta does).
+assuming a unimodal density, as bayesmeta does); ``isf(p)`` is the quantile at the
+upper-tail probability ``p``.
+
+Upper tails of the normal mixtures (``p > 0.5``) are solved on the survival
+function ``S(x) = 1 - p`` rather than on ``cdf(x) = p``: near ``p = 1`` the CDF
+is within rounding of one and carries only its absolute rounding (about
+``1e-16``), which is ``1e-16 / pdf`` in ``x`` (3e-13 at ``p = 0.9999``, 2e-9 at
+``1 - 1e-8``), while ``S`` keeps its relative precision.
 """
 
 from __future__ import annotations
@@ -33,6 +40,14 @@ class Marginal:
     def quantile(self, p):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def isf(self, p):
+        """Quantile at the upper-tail probability ``p`` (``quantile(1 - p)``).
+
+        Subclasses that can solve the upper tail directly keep the digits that
+        ``1 - p`` rounds away when ``p`` is small.
+        """
+        return self.quantile(1.0 - np.asarray(p, dtype=float) if np.ndim(p) else 1.0 - float(p))
+
     def mean(self) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -47,7 +62,7 @@ class Marginal:
         """Equal-tailed (central) interval at ``level``."""
         level = check_level(level, "interval level")
         tail = (1.0 - level) / 2.0
-        return float(self.quantile(tail)), float(self.quantile(1.0 - tail))
+        return float(self.quantile(tail)), float(self.isf(tail))
 
     def hdi(self, level: float = 0.95) -> tuple[float, float]:
         """Shortest interval at ``level`` (equal density at both ends, or one-sided).
@@ -116,6 +131,20 @@ class NormalMixture(Marginal):
         self.s = np.asarray(sds, dtype=float)[keep]
         if np.any(self.s <= 0):
             raise SurvmetaError("normal mixture components need positive SDs")
+        self._mirror_of: NormalMixture | None = None
+
+    def _mirror(self) -> NormalMixture:
+        """The mixture of ``-X`` (means negated), whose CDF at ``-x`` is this one's ``sf(x)``.
+
+        Upper-tail quantiles are lower-tail quantiles of the mirror, negated, so
+        both tails use the same solvers on a CDF that is far from one.
+        """
+        if self._mirror_of is None:
+            mirror = NormalMixture.__new__(NormalMixture)
+            mirror.w, mirror.m, mirror.s = self.w, -self.m, self.s
+            mirror._mirror_of = self
+            self._mirror_of = mirror
+        return self._mirror_of
 
     def pdf(self, x):
         x = np.asarray(x, dtype=float)
@@ -126,11 +155,18 @@ class NormalMixture(Marginal):
         x = np.asarray(x, dtype=float)
         return np.sum(self.w * special.ndtr((x[..., None] - self.m) / self.s), axis=-1)
 
+    def sf(self, x):
+        """Survival function ``1 - cdf(x)``, to relative precision in the upper tail."""
+        x = np.asarray(x, dtype=float)
+        return np.sum(self.w * special.ndtr((self.m - x[..., None]) / self.s), axis=-1)
+
     def _quantile1(self, p: float) -> float:
         if p <= 0.0:
             return -math.inf
         if p >= 1.0:
             return math.inf
+        if p > 0.5:  # solve S(x) = 1 - p (exact for p > 0.5), as the mirror's lower tail
+            return -self._mirror()._quantile1(1.0 - p)
         z = special.ndtri(p)
         lo = float(np.min(self.m + (z - 1.0) * self.s) - 1e-12)
         hi = float(np.max(self.m + (z + 1.0) * self.s) + 1e-12)
@@ -155,7 +191,25 @@ class NormalMixture(Marginal):
     def _quantiles(self, p: np.ndarray) -> np.ndarray:
         """Quantiles at many probabilities at once (inverse-CDF draws).
 
-        The CDF is tabulated on 8,193 points between the smallest and largest
+        Probabilities above 0.5 are solved on the survival function, as
+        ``-mirror._quantiles_lower(1 - p)`` (see :meth:`_mirror`), the rest by
+        :meth:`_quantiles_lower`.
+        """
+        upper = p > 0.5
+        n_up = int(np.count_nonzero(upper))
+        if n_up == 0:
+            return self._quantiles_lower(p)
+        # the 8,192 cells of the table shared in proportion to the probabilities in each half
+        cells = max(256, round(8192 * n_up / p.size))
+        out = np.empty(p.size)
+        out[~upper] = self._quantiles_lower(p[~upper], max(256, 8192 - cells))
+        out[upper] = -self._mirror()._quantiles_lower(1.0 - p[upper], cells)
+        return out
+
+    def _quantiles_lower(self, p: np.ndarray, cells: int = 8192) -> np.ndarray:
+        """Quantiles at probabilities ``p`` in [0, 0.5] (or outside [0, 1]), solved on the CDF.
+
+        The CDF is tabulated on ``cells + 1`` points between the smallest and largest
         quantile asked for (those two by :meth:`_quantile1`); each probability
         starts in its cell of the table, which brackets it, from a cubic Hermite
         interpolation of the inverse, and takes Newton
@@ -172,7 +226,7 @@ class NormalMixture(Marginal):
             out[inner] = [self._quantile1(float(v)) for v in q]
             return out
         a, b = self._quantile1(float(q.min())), self._quantile1(float(q.max()))
-        grid = np.linspace(a, b, 8193)
+        grid = np.linspace(a, b, cells + 1)
         table, dens = self._cdf_pdf(grid)
         table = np.maximum.accumulate(table)
         j = np.clip(np.searchsorted(table, q, side="right") - 1, 0, grid.size - 2)
@@ -189,6 +243,8 @@ class NormalMixture(Marginal):
                  + (3 * t2 - 2 * t3) * grid[j + 1] + (t3 - t2) * width / dens[j + 1])
         linear = grid[j] + t * (grid[j + 1] - grid[j])
         x = np.where(np.isfinite(x) & (x >= lo) & (x <= hi), x, np.clip(linear, lo, hi))
+        # cdf(x) = p to its rounding: relative in the tail (1e-15 absolute at p = 0.5)
+        ftol = 2e-15 * np.minimum(q, 0.5)
         active = np.arange(q.size)
         for _ in range(50):
             xa, qa = x[active], q[active]
@@ -200,7 +256,7 @@ class NormalMixture(Marginal):
                 newton = xa - f / pdf
             la, ha = lo[active], hi[active]
             # converged: a step within tolerance, or cdf(x) = p to the rounding of the sum
-            done = (np.abs(f) <= 1e-15) | (np.abs(newton - xa) <= 1e-14 + 4e-15 * np.abs(newton))
+            done = (np.abs(f) <= ftol[active]) | (np.abs(newton - xa) <= 1e-14 + 4e-15 * np.abs(newton))
             inside = (newton > la) & (newton < ha)
             # a last step outside the bracket is rounding: the root is inside it
             step = np.where(inside, newton, np.where(done, np.clip(newton, la, ha), 0.5 * (la + ha)))
@@ -217,6 +273,10 @@ class NormalMixture(Marginal):
             flat = np.ravel(np.asarray(p, dtype=float))
             return self._quantiles(flat).reshape(np.shape(p))
         return self._quantile1(float(p))
+
+    def isf(self, p):
+        """Quantile at the upper-tail probability ``p``: ``x`` with ``sf(x) = p``."""
+        return -self._mirror().quantile(p)
 
     def mean(self) -> float:
         return float(np.sum(self.w * self.m))
@@ -249,6 +309,10 @@ class ExpNormalMixture(Marginal):
     def quantile(self, p):
         with np.errstate(over="ignore"):
             return np.exp(self.base.quantile(p))
+
+    def isf(self, p):
+        with np.errstate(over="ignore"):
+            return np.exp(self.base.isf(p))
 
     def hdi(self, level: float = 0.95) -> tuple[float, float]:
         """Shortest interval on the log scale, exponentiated.
@@ -367,13 +431,19 @@ def _stack(mixtures) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.array([mx.s for mx in mixtures]))
 
 
-def _cdf_pdf_rows(w, m, s, x, slope: bool = True):
-    """CDF, density and (if ``slope``) density slope of each row's mixture at ``x`` (``(r, q)``)."""
+def _cdf_pdf_rows(w, m, s, x, slope: bool = True, upper=None):
+    """CDF, density and (if ``slope``) density slope of each row's mixture at ``x`` (``(r, q)``).
+
+    Where ``upper`` (boolean, broadcastable to ``x``) is true, the first array
+    holds the survival function ``1 - cdf`` instead, to relative precision.
+    """
     z = (x[:, :, None] - m[:, None, :]) / s[:, None, :]
     phi = np.exp(-0.5 * z * z)
     phi *= (w / (s * _SQRT2PI))[:, None, :]
     pdf = phi.sum(axis=-1)
     der = -np.einsum("rqn,rqn,rn->rq", phi, z, 1.0 / s) if slope else None
+    if upper is not None:
+        z *= np.where(upper, -1.0, 1.0)[..., None]
     cdf = np.einsum("rqn,rn->rq", special.ndtr(z, out=z), w)
     return cdf, pdf, der
 
@@ -384,32 +454,46 @@ def _pdf_rows(w, m, s, x):
     return np.einsum("rqn,rn->rq", np.exp(-0.5 * z * z), w / (s * _SQRT2PI))
 
 
-def _quantile_rows(w, m, s, p) -> np.ndarray:
+def _quantile_rows(w, m, s, p, upper=None) -> np.ndarray:
     """Quantiles at probabilities ``p`` (shape ``(r, q)``, all in (0, 1)) of each row's mixture.
 
     Newton steps (``pdf`` is the derivative of ``cdf``) kept inside a bracket by
     bisection, from the bracket of :meth:`NormalMixture._quantile1`, until a step
     is within that method's brentq tolerance (``1e-14 + 4e-15 |x|``); entries
     that do not converge are solved by :meth:`NormalMixture._quantile1`.
+    Probabilities above 0.5 are solved on the survival function,
+    ``1 - cdf(x) = 1 - p``. Where ``upper`` (boolean, broadcastable to ``p``)
+    is true, ``p`` is itself the upper-tail probability: the solution of
+    ``1 - cdf(x) = p``, without rounding ``1 - p`` (the upper end of an
+    equal-tailed interval).
     """
-    z = special.ndtri(p)
+    if upper is None:
+        upper = p > 0.5
+        t = np.where(upper, 1.0 - p, p)
+    else:
+        upper = np.broadcast_to(upper, p.shape)
+        t = p
+    z = np.where(upper, -special.ndtri(t), special.ndtri(t))
     lo = np.min(m[:, None, :] + (z[..., None] - 1.0) * s[:, None, :], axis=-1) - 1e-12
     hi = np.max(m[:, None, :] + (z[..., None] + 1.0) * s[:, None, :], axis=-1) + 1e-12
     mean = np.sum(w * m, axis=1)
     sd = np.sqrt(np.sum(w * (s ** 2 + (m - mean[:, None]) ** 2), axis=1))
     x = np.clip(mean[:, None] + z * sd[:, None], lo, hi)
-    done = np.zeros(p.shape, dtype=bool)
-    rows = np.arange(p.shape[0])  # rows with a probability still to converge
+    done = np.zeros(t.shape, dtype=bool)
+    sign = np.where(upper, -1.0, 1.0)
+    ftol = 2e-15 * np.minimum(t, 0.5)  # the residual to rounding, relative in the tails
+    rows = np.arange(t.shape[0])  # rows with a probability still to converge
     for _ in range(100):
-        xa, pa, la, ha = x[rows], p[rows], lo[rows], hi[rows]
-        cdf, pdf, _ = _cdf_pdf_rows(w[rows], m[rows], s[rows], xa, slope=False)
-        f = cdf - pa
+        xa, ta, la, ha = x[rows], t[rows], lo[rows], hi[rows]
+        tail, pdf, _ = _cdf_pdf_rows(w[rows], m[rows], s[rows], xa, slope=False,
+                                     upper=upper[rows])
+        f = sign[rows] * (tail - ta)  # increasing in x with derivative pdf on both tails
         la = np.where(f < 0.0, xa, la)
         ha = np.where(f > 0.0, xa, ha)
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = xa - f / pdf
         small = np.abs(newton - xa) <= 1e-14 + 4e-15 * np.abs(newton)
-        fin = (f == 0.0) | (np.abs(f) <= 1e-15) | small
+        fin = (f == 0.0) | (np.abs(f) <= ftol[rows]) | small
         inside = (newton > la) & (newton < ha)
         step = np.where(inside, newton, np.where(small, np.clip(newton, la, ha), 0.5 * (la + ha)))
         x[rows] = np.where(fin | (f == 0.0), np.where(f == 0.0, xa, step), step)
@@ -420,7 +504,7 @@ def _quantile_rows(w, m, s, p) -> np.ndarray:
             break
     for r, c in zip(*np.nonzero(~done)):  # (none seen in practice)
         mx = NormalMixture(w[r], m[r], s[r])
-        x[r, c] = mx._quantile1(float(p[r, c]))
+        x[r, c] = mx.isf(float(t[r, c])) if upper[r, c] else mx._quantile1(float(t[r, c]))
     return x
 
 
@@ -459,14 +543,16 @@ def mixture_summaries(mixtures, level: float) -> dict[str, np.ndarray]:
     tail = (1.0 - level) / 2.0
     for idx in groups.values():
         w, m, s = _stack([mixtures[i] for i in idx])
-        p = np.tile([tail, 0.5, 1.0 - tail], (len(idx), 1))
-        q = _quantile_rows(w, m, s, p)
+        p = np.tile([tail, 0.5, tail], (len(idx), 1))
+        q = _quantile_rows(w, m, s, p, upper=np.array([False, False, True]))
         out["eti_lower"][idx], out["median"][idx], out["eti_upper"][idx] = q.T
         a, b = q[:, 0].copy(), q[:, 2].copy()
         ok = np.zeros(len(idx), dtype=bool)
+        ends = np.array([False, True])  # cdf(a) and 1 - cdf(b)
         for _ in range(60):
-            cdf, pdf, slope = _cdf_pdf_rows(w, m, s, np.column_stack([a, b]))
-            f1 = cdf[:, 1] - cdf[:, 0] - level
+            tails, pdf, slope = _cdf_pdf_rows(w, m, s, np.column_stack([a, b]), upper=ends)
+            # cdf(b) - cdf(a) - level, from the two tails (no digits lost when level is near 1)
+            f1 = (1.0 - level) - tails[:, 0] - tails[:, 1]
             f2 = pdf[:, 0] - pdf[:, 1]
             # Jacobian of (f1, f2) in (a, b): [[-pdf(a), pdf(b)], [pdf'(a), -pdf'(b)]]
             det = pdf[:, 0] * slope[:, 1] - pdf[:, 1] * slope[:, 0]
