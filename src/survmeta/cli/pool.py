@@ -9,16 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from survmeta._format import fmt_level, fmt_prob, fmt_pval
-from survmeta.cli._args import nonempty_path
+from survmeta.cli._args import add_sampler_arguments, mcmc_options, nonempty_path
 from survmeta.cli._output import dumps_json, emit_frame
 from survmeta.errors import SurvmetaError
-from survmeta.settings import (
-    MCMC_CHAINS,
-    MCMC_DRAWS,
-    NUTS_SAMPLER,
-    TARGET_ACCEPT,
-    TARGET_ACCEPT_HIERARCHICAL,
-)
 
 HELP = "pool every poolable question (exact engine by default)"
 
@@ -57,18 +50,7 @@ def add_parser(sub) -> None:
                         f"(default: {DEFAULT_TAU_PRIOR})")
     p.add_argument("--mu-prior", default=DEFAULT_MU_PRIOR, metavar="SPEC",
                    help=f"prior on the pooled log HR: normal(m, s) or flat (default: {DEFAULT_MU_PRIOR})")
-    p.add_argument("--draws", type=int, default=None,
-                   help=f"MCMC draws per chain (default: {MCMC_DRAWS})")
-    p.add_argument("--chains", type=int, default=None,
-                   help=f"MCMC chains (default: {MCMC_CHAINS})")
-    p.add_argument("--target-accept", type=float, default=None,
-                   help="NUTS target acceptance rate; raise it (e.g. 0.995) if divergences are "
-                        f"reported (default: {TARGET_ACCEPT} per question, "
-                        f"{TARGET_ACCEPT_HIERARCHICAL} hierarchical)")
-    p.add_argument("--sampler", choices=("pymc", "nutpie"), default=None,
-                   help=f"NUTS implementation: pymc or nutpie (default: {NUTS_SAMPLER}; nutpie "
-                        "is an optional package that "
-                        "compiles for seconds once, then samples small models in milliseconds)")
+    add_sampler_arguments(p)
     p.add_argument("--detail", action="store_true",
                    help="after the summary of findings, every question in full: studies, "
                         "weights, companions, the hierarchical fit (implied by --question)")
@@ -253,20 +235,6 @@ def write_hierarchical(hier, out) -> None:
         from survmeta.results import PoolSet
 
         write_table(PoolSet(rs), out)
-
-
-def mcmc_options(args) -> dict:
-    """Sampler options given on the command line (the models' defaults otherwise)."""
-    opts = {"draws": args.draws, "chains": args.chains, "target_accept": args.target_accept}
-    for name, value in opts.items():
-        if value is not None and value <= 0:
-            raise SurvmetaError(f"--{name.replace('_', '-')} must be positive, got {value}")
-    if args.target_accept is not None and not args.target_accept < 1:
-        raise SurvmetaError(f"--target-accept must be below 1, got {args.target_accept}")
-    out = {k: v for k, v in opts.items() if v is not None}
-    if args.sampler is not None:  # a missing nutpie is reported by the models layer
-        out["nuts_sampler"] = args.sampler
-    return out
 
 
 def _wrap(text: str, first: str = "  ") -> str:

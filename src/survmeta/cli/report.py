@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from survmeta.cli._args import nonempty_path
+from survmeta.cli._args import add_sampler_arguments, mcmc_options, nonempty_path, sampler_argv
 from survmeta.errors import SurvmetaError
 
 HELP = "pool a registry and write a report (HTML page or Markdown with figures)"
@@ -63,6 +63,7 @@ def add_parser(sub) -> None:
                         "Bias); off by default")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED,
                    help=f"random seed (default: {DEFAULT_SEED})")
+    add_sampler_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -90,6 +91,7 @@ def run(args) -> int:
     from survmeta.report import write_report
 
     source = Path(args.path)
+    sampler = mcmc_options(args)  # checked before any work
     if args.figure_format == "pdf" and args.format == "html":
         raise SurvmetaError("--figure-format pdf writes figure files beside a Markdown report "
                             "(--format md); the self-contained HTML page embeds png or svg")
@@ -99,7 +101,7 @@ def run(args) -> int:
     results = pool(registry if registry is not None else source, question=args.question,
                    engine=args.engine, tau_prior=args.tau_prior, mu_prior=args.mu_prior,
                    level=args.level, seed=args.seed, hierarchical=args.hierarchical,
-                   correct_shrinkage=args.correct_shrinkage)
+                   correct_shrinkage=args.correct_shrinkage, mcmc_options=sampler)
     if not len(results):
         raise SurvmetaError(f"{source}: no question has a poolable comparison; nothing to report")
     command = "survmeta report " + " ".join(shlex.quote(a) for a in _argv_tail(args))
@@ -120,6 +122,7 @@ def _argv_tail(args) -> list[str]:
            "--hierarchical" if args.hierarchical else "--no-hierarchical"]
     if args.correct_shrinkage:
         out.append("--correct-shrinkage")
+    out += sampler_argv(args)
     for q in args.question or []:
         out += ["--question", q]
     return out
