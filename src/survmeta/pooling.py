@@ -525,7 +525,7 @@ def _mcmc(y, s, labels, tau_p, mu_p, level, seed, options):
     idata = fit_random_effects(y, s, labels=labels, tau_prior=tau_p, mu_prior=mu_p,
                                random_seed=seed, **options)
     stats, theta, probabilities = draws_summary(idata, labels, level)
-    return stats, theta, probabilities, idata, Diagnostics.from_dict(diagnose(idata)), None
+    return stats, theta, probabilities, idata, diagnose(idata), None
 
 
 def draws_summary(idata, labels, level, question=None):
@@ -671,7 +671,7 @@ def pool_single_arm_question(registry, question: str, level: float = 0.95,
     labels = [o.study_id if [x.study_id for x in outcomes].count(o.study_id) == 1 else key
               for o, key in zip(outcomes, keys)]
     notes: list[str] = []
-    diagnostics: dict = {}
+    diagnostics = Diagnostics()
     posterior = None
     res: Any
     if q.measure == "proportion":
@@ -706,7 +706,7 @@ def pool_single_arm_question(registry, question: str, level: float = 0.95,
         elif engine == "mcmc":
             notes.append("no study with a usable interval: no log-median model to sample "
                          "(median of medians only)")
-    notes += [f"MCMC: {w}" for w in diagnostics.get("warnings", ())]
+    notes += [f"MCMC: {w}" for w in diagnostics.warnings]
     return SingleArmResult(question=_single_question_dict(q), measure=q.measure, pool=res,
                            keys=keys, notes=tuple(notes), engine=engine, diagnostics=diagnostics,
                            posterior=posterior)
@@ -1007,7 +1007,7 @@ def pool_hierarchical(results: list[PoolResult], level: float = 0.95, seed=DEFAU
     effects = pd.concat([r.effects.drop(columns=["theta_mean", "theta_lower", "theta_upper",
                                                  "weight"]) for r in results], ignore_index=True)
     idata = fit_hierarchical(effects, mu_prior=mu_prior, random_seed=seed, **(mcmc_options or {}))
-    diag = Diagnostics.from_dict(diagnose(idata))
+    diag = diagnose(idata)
     attrs = idata["posterior"].attrs
     mu_spec = attrs.get("survmeta_mu_prior")
     priors = {"mu": parse_prior(mu_spec, "mu") if mu_spec is not None else None}

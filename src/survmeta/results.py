@@ -839,9 +839,10 @@ class SingleArmResult:
         Unit conversions, MCMC warnings and other remarks.
     engine : {"exact", "mcmc"}
         The engine of the Bayesian fit.
-    diagnostics : dict
+    diagnostics : Diagnostics
         MCMC diagnostics (:func:`survmeta.models.diagnose`: R-hat, ESS, divergences,
-        ``warnings``); empty with the exact engine.
+        ``warnings``); empty (``Diagnostics()``) with the exact engine. A mapping given
+        here is read with :meth:`Diagnostics.from_dict`.
     posterior : xarray.DataTree or None
         The MCMC fit's draws (``mu``, ``tau``, ``predict``, ...); None with the exact
         engine. Not part of :meth:`to_dict`.
@@ -853,8 +854,12 @@ class SingleArmResult:
     keys: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     engine: str = "exact"
-    diagnostics: dict = field(default_factory=dict)
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
     posterior: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.diagnostics, Mapping):
+            object.__setattr__(self, "diagnostics", Diagnostics.from_dict(self.diagnostics))
 
     @property
     def id(self) -> str:
@@ -919,12 +924,14 @@ class SingleArmResult:
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary: question, measure, engine, k, n, the summary row, the pool
-        and the MCMC diagnostics."""
+        and the MCMC diagnostics (:meth:`Diagnostics.to_dict`; ``{}`` with the exact
+        engine)."""
         row = {key: _plain(v) for key, v in self.sof_row().items()}
         return {"question": dict(self.question), "measure": self.measure, "engine": self.engine,
                 "k": self.k, "n": _plain(self.n), "summary": row, "text": self.summary(),
                 "keys": list(self.keys), "notes": list(self.notes), "pool": self.pool.to_dict(),
-                "diagnostics": dict(self.diagnostics)}
+                "diagnostics": ({} if self.diagnostics == Diagnostics()
+                                else self.diagnostics.to_dict())}
 
 
 class PoolSet(Mapping):

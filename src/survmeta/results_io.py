@@ -353,6 +353,12 @@ class SavedSingleArmResult:
         return tuple(self.saved.get("notes") or ())
 
     @property
+    def diagnostics(self) -> Diagnostics:
+        """The saved MCMC diagnostics (``Diagnostics()`` when none were saved)."""
+        diag = self.saved.get("diagnostics")
+        return Diagnostics.from_dict(diag) if isinstance(diag, Mapping) else Diagnostics()
+
+    @property
     def pool(self):
         raise SurvmetaError(f"{self.id}: saved results keep the pooled summary of a "
                             "single-group question, not its pool object; pool the registry "

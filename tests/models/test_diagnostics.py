@@ -22,9 +22,9 @@ def test_clean_draws_give_no_warnings():
     # 2 x 2000 independent draws: ESS ~ 4000 > 400 and R-hat ~ 1.000 < 1.01.
     tree = _tree(rng.normal(size=(2, 2000)), np.abs(rng.normal(size=(2, 2000))))
     diag = diagnose(tree)
-    assert diag["warnings"] == []
-    assert diag["divergences"] == 0 and diag["treedepth_hits"] == 0
-    assert set(diag["groups"]) == {"mu", "tau"}
+    assert diag.warnings == ()
+    assert diag.divergences == 0 and diag.treedepth_hits == 0
+    assert set(diag.groups) == {"mu", "tau"}
 
 
 def test_bad_draws_are_explained_in_words():
@@ -36,8 +36,8 @@ def test_bad_draws_are_explained_in_words():
     depth = np.zeros((2, 300), bool)
     depth[1, 0] = True
     diag = diagnose(_tree(mu, tau, div, depth))
-    text = " | ".join(diag["warnings"])
-    assert diag["divergences"] == 3
+    text = " | ".join(diag.warnings)
+    assert diag.divergences == 3
     assert "3 divergent transitions after tuning: the posterior of tau near 0" in text
     assert "1 of 600 draws hit the maximum tree depth" in text
     assert "R-hat of mu" in text
@@ -62,10 +62,10 @@ def test_rank_uniformity_warning_agrees_with_the_rank_plot_p():
     ranks = tree["posterior"].to_dataset().azstats.compute_ranks(dim=["chain", "draw"],
                                                                  relative=True)
     p = ranks.azstats.mchain_uniformity_test(dim=["chain", "draw"])[0]
-    assert diag["rank_alpha"] == 0.01
-    assert np.isclose(diag["groups"]["mu"]["rank_p"], float(p["mu"]), rtol=1e-12)
-    assert diag["groups"]["mu"]["rank_p"] < 0.01 <= diag["groups"]["tau"]["rank_p"]
-    rank_warnings = [w for w in diag["warnings"] if w.startswith("rank-uniformity")]
+    assert diag.rank_alpha == 0.01
+    assert np.isclose(diag.groups["mu"]["rank_p"], float(p["mu"]), rtol=1e-12)
+    assert diag.groups["mu"]["rank_p"] < 0.01 <= diag.groups["tau"]["rank_p"]
+    rank_warnings = [w for w in diag.warnings if w.startswith("rank-uniformity")]
     assert len(rank_warnings) == 1 and "of mu:" in rank_warnings[0]
 
 
@@ -79,4 +79,18 @@ def test_rank_p_of_a_vector_is_bonferroni_over_its_elements():
     ranks = post.azstats.compute_ranks(dim=["chain", "draw"], relative=True)
     p = np.asarray(ranks.azstats.mchain_uniformity_test(dim=["chain", "draw"])[0]["theta"])
     diag = diagnose(tree)
-    assert np.isclose(diag["groups"]["theta"]["rank_p"], min(1.0, 5 * p.min()), rtol=1e-12)
+    assert np.isclose(diag.groups["theta"]["rank_p"], min(1.0, 5 * p.min()), rtol=1e-12)
+
+
+def test_diagnose_returns_the_typed_record_in_its_saved_form():
+    from survmeta.results import Diagnostics
+
+    rng = np.random.default_rng(1)
+    diag = diagnose(_tree(rng.normal(size=(2, 500)), np.abs(rng.normal(size=(2, 500)))))
+    assert isinstance(diag, Diagnostics) and diag.is_mcmc and diag.extra == {}
+    assert isinstance(diag.groups, dict) and all(type(g) is dict for g in diag.groups.values())
+    saved = diag.to_dict()
+    # the key order results files have always been written in
+    assert list(saved) == ["r_hat_max", "ess_bulk_min", "ess_tail_min", "groups", "divergences",
+                           "treedepth_hits", "chains", "draws", "rank_alpha", "warnings"]
+    assert Diagnostics.from_dict(saved) == diag

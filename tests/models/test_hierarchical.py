@@ -108,8 +108,8 @@ def test_layout(fit):
 @pytest.mark.mcmc
 def test_no_divergences(fit):
     diag = diagnose(fit)
-    assert diag["divergences"] == 0 and diag["treedepth_hits"] == 0
-    assert diag["r_hat_max"] <= 1.01
+    assert diag.divergences == 0 and diag.treedepth_hits == 0
+    assert diag.r_hat_max <= 1.01
 
 
 @pytest.mark.mcmc

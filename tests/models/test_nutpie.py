@@ -51,8 +51,8 @@ def test_nutpie_output_laid_out_as_pymc(fit, tmp_path):
     assert "warmup_posterior" not in fit.children
     assert float(post.attrs["sampling_time"]) > 0
     diag = diagnose(fit)
-    assert diag["divergences"] == 0 and diag["treedepth_hits"] == 0
-    assert diag["chains"] == 2 and diag["draws"] == 2000
+    assert diag.divergences == 0 and diag.treedepth_hits == 0
+    assert diag.chains == 2 and diag.draws == 2000
     fit.to_netcdf(tmp_path / "fit.nc")  # no text-valued statistics left to trip netCDF
 
 

@@ -101,8 +101,8 @@ def test_output_layout_and_clean_diagnostics(fits):
     assert {"diverging", "tree_depth", "reached_max_treedepth"} <= set(idata["sample_stats"].data_vars)
     assert "y_obs" in idata["observed_data"].data_vars
     diag = diagnose(idata)
-    assert diag["divergences"] == 0 and diag["treedepth_hits"] == 0
-    assert diag["r_hat_max"] <= 1.01
+    assert diag.divergences == 0 and diag.treedepth_hits == 0
+    assert diag.r_hat_max <= 1.01
 
 
 @pytest.mark.mcmc

@@ -138,8 +138,8 @@ def test_proportions_summary_is_the_back_transformed_posterior(prop_fit):
 @pytest.mark.mcmc
 def test_proportions_diagnostics_clean(prop_fit):
     diag = diagnose(prop_fit.idata)
-    assert diag["r_hat_max"] < 1.01
-    assert diag["divergences"] == 0
+    assert diag.r_hat_max < 1.01
+    assert diag.divergences == 0
 
 
 @pytest.mark.mcmc
@@ -193,8 +193,8 @@ def test_log_medians_summary_and_diagnostics(med_fit):
         _draws(med_fit, "mu"), "quantile", 0.5)
     assert list(med_fit.idata["posterior"]["study"].values) == LABELS
     diag = diagnose(med_fit.idata)
-    assert diag["r_hat_max"] < 1.01
-    assert diag["divergences"] == 0
+    assert diag.r_hat_max < 1.01
+    assert diag.divergences == 0
 
 
 def test_log_medians_bad_input_is_a_clear_error():

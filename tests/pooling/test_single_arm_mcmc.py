@@ -62,12 +62,12 @@ def test_engine_and_diagnostics_are_recorded(both):
         sa = mcmc.single_arm[q]
         assert sa.engine == "mcmc"
         d = sa.diagnostics
-        assert {"r_hat_max", "ess_bulk_min", "divergences", "warnings"} <= set(d)
-        assert d["chains"] == OPTIONS["chains"] and d["draws"] == OPTIONS["draws"]
+        assert d.is_mcmc and d.r_hat_max is not None and d.ess_bulk_min is not None
+        assert d.chains == OPTIONS["chains"] and d.draws == OPTIONS["draws"]
         assert sa.posterior is not None
         assert not any("exact engine" in n for n in sa.notes)
         out = json.loads(json.dumps(sa.to_dict(), default=float))
-        assert out["engine"] == "mcmc" and out["diagnostics"]["divergences"] == d["divergences"]
+        assert out["engine"] == "mcmc" and out["diagnostics"]["divergences"] == d.divergences
     assert mcmc.single_arm[PROP].pool.engine == "mcmc"
     assert mcmc.single_arm[MED].pool.log_median.engine == "mcmc"
     assert "Bayesian by MCMC" in mcmc.single_arm[PROP].summary()
@@ -119,7 +119,7 @@ def test_failed_checks_become_warnings_and_notes():
     # 2 chains x 50 draws: the ESS checks (400) cannot pass
     sa = pool_single_arm_question(load(REGISTRY), MED, engine="mcmc", seed=SEED,
                                   mcmc_options={"draws": 50, "tune": 50, "chains": 2})
-    warnings = sa.diagnostics["warnings"]
+    warnings = sa.diagnostics.warnings
     assert any("ESS" in w for w in warnings)
     assert [n for n in sa.notes if n.startswith("MCMC: ")] == [f"MCMC: {w}" for w in warnings]
 

@@ -16,7 +16,7 @@ import pytest
 from survmeta.exact import pool_medians, pool_proportions
 from survmeta.pooling import pool, pool_single_arm_question
 from survmeta.registry import load_registry_text
-from survmeta.results import SingleArmResult
+from survmeta.results import Diagnostics, SingleArmResult
 
 #: pool() must hand the engines exactly the registry's numbers.
 TOL = 1e-12
@@ -212,8 +212,8 @@ def test_unknown_engine_is_a_clear_error(registry):
 
 def test_exact_engine_is_recorded(pooled):
     sa = pooled.single_arm["resp"]
-    assert (sa.engine, sa.diagnostics, sa.posterior) == ("exact", {}, None)
-    assert sa.to_dict()["engine"] == "exact"
+    assert (sa.engine, sa.diagnostics, sa.posterior) == ("exact", Diagnostics(), None)
+    assert sa.to_dict()["engine"] == "exact" and sa.to_dict()["diagnostics"] == {}
 
 
 def test_summary_text(pooled):

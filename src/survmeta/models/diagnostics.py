@@ -20,6 +20,8 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
+from survmeta.results import Diagnostics
+
 __all__ = ["ESS_MIN", "RHAT_MAX", "diagnose"]
 
 RHAT_MAX = 1.01
@@ -150,7 +152,7 @@ def _warnings(groups, divergences: int, treedepth: int, n_draws: int,
     return out
 
 
-def diagnose(idata: xr.DataTree, var_names: Sequence[str] | None = None) -> dict:
+def diagnose(idata: xr.DataTree, var_names: Sequence[str] | None = None) -> Diagnostics:
     """Summarise MCMC convergence and warn in words.
 
     Parameters
@@ -164,13 +166,13 @@ def diagnose(idata: xr.DataTree, var_names: Sequence[str] | None = None) -> dict
 
     Returns
     -------
-    dict
+    Diagnostics
         ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min`` (over all checked
-        variables), ``groups`` (``{variable: {"r_hat", "ess_bulk", "ess_tail", "rank_p"}}``,
-        ``rank_p`` the rank plot's uniformity p, Bonferroni over a vector's elements),
-        ``rank_alpha`` (its level),
-        ``divergences``, ``treedepth_hits``, ``chains``, ``draws`` and
-        ``warnings`` (list of sentences; empty when all is well).
+        variables), ``groups`` (a dict ``{variable: {"r_hat", "ess_bulk", "ess_tail",
+        "rank_p"}}``, ``rank_p`` the rank plot's uniformity p, Bonferroni over a vector's
+        elements), ``rank_alpha`` (its level), ``divergences``, ``treedepth_hits``,
+        ``chains``, ``draws`` and ``warnings`` (tuple of sentences; empty when all is
+        well); :meth:`~survmeta.results.Diagnostics.to_dict` gives the saved form.
     """
     names = _variables(idata, var_names)
     groups = _per_group(idata, names) if names else {}
@@ -186,15 +188,15 @@ def diagnose(idata: xr.DataTree, var_names: Sequence[str] | None = None) -> dict
         vals = [g[key] for g in groups.values() if not np.isnan(g[key])]
         return float((max if how == "max" else min)(vals)) if vals else float("nan")
 
-    return {
-        "r_hat_max": pick("r_hat", "max"),
-        "ess_bulk_min": pick("ess_bulk", "min"),
-        "ess_tail_min": pick("ess_tail", "min"),
-        "groups": groups,
-        "divergences": divergences,
-        "treedepth_hits": treedepth,
-        "chains": chains,
-        "draws": draws,
-        "rank_alpha": alpha,
-        "warnings": _warnings(groups, divergences, treedepth, chains * draws, alpha),
-    }
+    return Diagnostics(
+        r_hat_max=pick("r_hat", "max"),
+        ess_bulk_min=pick("ess_bulk", "min"),
+        ess_tail_min=pick("ess_tail", "min"),
+        groups=groups,
+        divergences=divergences,
+        treedepth_hits=treedepth,
+        chains=chains,
+        draws=draws,
+        rank_alpha=alpha,
+        warnings=tuple(_warnings(groups, divergences, treedepth, chains * draws, alpha)),
+    )

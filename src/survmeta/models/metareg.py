@@ -256,7 +256,7 @@ def fit_metareg(
     diag = diagnose(idata, var_names=["beta", "tau"])
     return MCMCMetaRegression(
         k=k, p=p, level=float(level), tau_prior=prior_label(tau_p), beta_prior=beta_label,
-        coefficients=coefs, tau=tau_sum, idata=idata, r_hat_max=float(diag["r_hat_max"]),
-        ess_bulk_min=float(diag["ess_bulk_min"]), ess_tail_min=float(diag["ess_tail_min"]),
-        divergences=int(diag["divergences"]), warnings=tuple(diag["warnings"]),
+        coefficients=coefs, tau=tau_sum, idata=idata, r_hat_max=float(diag.r_hat_max),
+        ess_bulk_min=float(diag.ess_bulk_min), ess_tail_min=float(diag.ess_tail_min),
+        divergences=int(diag.divergences), warnings=diag.warnings,
         random_seed=int(random_seed), nuts_sampler=nuts_sampler)

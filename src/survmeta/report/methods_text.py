@@ -297,8 +297,8 @@ def single_arm_engine_text(sa) -> str:
     draws)"`` (mcmc engine; the run as its diagnostics recorded it)."""
     if getattr(sa, "engine", "exact") != "mcmc":
         return "by exact Bayesian quadrature"
-    d = getattr(sa, "diagnostics", None) or {}
-    chains, draws = d.get("chains"), d.get("draws")
+    d = getattr(sa, "diagnostics", None)
+    chains, draws = (d.chains, d.draws) if d is not None else (None, None)
     run = f" ({chains} chains of {draws} draws)" if chains and draws else ""
     return f"with the No-U-Turn sampler in PyMC{run}"
 
