@@ -57,7 +57,7 @@ def mcmc_options(args) -> dict:
     """
     from survmeta.errors import SurvmetaError
 
-    opts = {"draws": args.draws, "tune": getattr(args, "tune", None), "chains": args.chains,
+    opts = {"draws": args.draws, "tune": args.tune, "chains": args.chains,
             "target_accept": args.target_accept}
     for name, value in opts.items():
         if value is None:

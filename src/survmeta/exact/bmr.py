@@ -25,7 +25,7 @@ from survmeta.errors import SurvmetaError, check_level
 from survmeta.exact.engine import _tau_quadrature
 from survmeta.exact.frequentist import _check
 from survmeta.exact.marginals import GridMarginal, NormalMixture
-from survmeta.exact.metareg import moderator_matrix
+from survmeta.exact.metareg import CoefficientLookup, moderator_matrix
 from survmeta.priors import parse_prior
 
 _LOG2PI = math.log(2.0 * math.pi)
@@ -99,27 +99,8 @@ class PosteriorSummary:
     upper: float
 
 
-class CoefficientLookup:
-    """Coefficient names and lookup by name, for results holding ``coefficients``
-    (:class:`BayesMetaRegression`, :class:`survmeta.models.MCMCMetaRegression`)."""
-
-    coefficients: tuple[PosteriorSummary, ...]
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Coefficient names, intercept first."""
-        return tuple(c.name for c in self.coefficients)
-
-    def coef(self, name: str) -> PosteriorSummary:
-        """The summary of the coefficient called ``name``."""
-        for c in self.coefficients:
-            if c.name == name:
-                return c
-        raise SurvmetaError(f"no coefficient {name!r}; the model has {', '.join(self.names)}")
-
-
 @dataclass(frozen=True)
-class BayesMetaRegression(CoefficientLookup):
+class BayesMetaRegression(CoefficientLookup[PosteriorSummary]):
     """Result of :func:`bmr`.
 
     Attributes

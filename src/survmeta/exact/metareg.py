@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 from scipy import linalg, optimize, stats
@@ -48,8 +49,36 @@ class Coefficient:
     ci_upper: float
 
 
+C = TypeVar("C", bound="_Named")
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class CoefficientLookup(Generic[C]):
+    """Coefficient names and lookup by name, for results holding ``coefficients``
+    (:class:`MetaRegression`, :class:`survmeta.exact.bmr.BayesMetaRegression`,
+    :class:`survmeta.models.MCMCMetaRegression`)."""
+
+    coefficients: tuple[C, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Coefficient names, intercept first."""
+        return tuple(c.name for c in self.coefficients)
+
+    def coef(self, name: str) -> C:
+        """The coefficient called ``name``."""
+        for c in self.coefficients:
+            if c.name == name:
+                return c
+        raise SurvmetaError(f"no coefficient {name!r}; the model has {', '.join(self.names)}")
+
+
 @dataclass(frozen=True)
-class MetaRegression:
+class MetaRegression(CoefficientLookup[Coefficient]):
     """Result of :func:`rma_mods` (names follow metafor's printed output).
 
     Attributes
@@ -104,18 +133,6 @@ class MetaRegression:
     H2: float
     R2: float
     cov: tuple[tuple[float, ...], ...]
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Coefficient names, intercept first."""
-        return tuple(c.name for c in self.coefficients)
-
-    def coef(self, name: str) -> Coefficient:
-        """The coefficient called ``name``."""
-        for c in self.coefficients:
-            if c.name == name:
-                return c
-        raise SurvmetaError(f"no coefficient {name!r}; the model has {', '.join(self.names)}")
 
     def predict(self, x) -> tuple[np.ndarray, np.ndarray]:
         """Fitted value and its SE at moderator rows ``x`` (without the intercept column)."""

@@ -35,7 +35,8 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from survmeta.errors import SurvmetaError, check_level
-from survmeta.exact.bmr import CoefficientLookup, PosteriorSummary, beta_prior, design_matrix
+from survmeta.exact.bmr import PosteriorSummary, beta_prior, design_matrix
+from survmeta.exact.metareg import CoefficientLookup
 from survmeta.models.diagnostics import diagnose
 from survmeta.models.priors import as_prior, prior_key, prior_label, tau_rv
 from survmeta.models.random_effects import DEFAULT_SEED, _describe, resolve_seed, run_nuts
@@ -54,7 +55,7 @@ _MODEL_CACHE: OrderedDict = OrderedDict()
 
 
 @dataclass(frozen=True, eq=False)
-class MCMCMetaRegression(CoefficientLookup):
+class MCMCMetaRegression(CoefficientLookup[PosteriorSummary]):
     """Result of :func:`fit_metareg`; the summaries are those of :class:`survmeta.exact.BayesMetaRegression`.
 
     Attributes
